@@ -1,0 +1,107 @@
+"""The event-sourced application: one event store for every aggregate of the portal."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Recording
+
+from portail.application.contexte import Contexte, Horloge, horloge_systeme
+from portail.domain.compte import Compte
+from portail.domain.enfant import Enfant
+from portail.domain.erreurs import Introuvable
+from portail.domain.famille import Famille
+from portail.store import transcodings
+from portail.store.chiffrement import MapperPersonnel
+from portail.store.cles import Trousseau, TrousseauMemoire, TrousseauPostgres
+
+A = TypeVar("A", bound=Aggregate)
+R = TypeVar("R")
+
+TENTATIVES_CONFLIT = 8
+
+
+class ConflitPersistant(Exception):
+    """Optimistic concurrency kept failing: the caller may retry later."""
+
+
+class Portail(Application[UUID]):
+    name = "portail"
+    snapshotting_intervals = {Famille: 50, Enfant: 50, Compte: 50}  # noqa: RUF012 - library API
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        cle_maitre: bytes,
+        horloge: Horloge = horloge_systeme,
+    ) -> None:
+        self._cle_maitre = cle_maitre
+        self.horloge = horloge
+        self.trousseau: Trousseau
+        super().__init__(env=env)
+        if isinstance(self.trousseau, TrousseauPostgres):
+            self.trousseau.creer_tables()
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcodings.enregistrer(transcoder)
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        datastore = getattr(self.factory, "datastore", None)
+        if datastore is None:
+            self.trousseau = TrousseauMemoire(self._cle_maitre)
+        else:
+            self.trousseau = TrousseauPostgres(self._cle_maitre, datastore)
+        return MapperPersonnel(self.construct_transcoder(), self.trousseau)
+
+    # Writing
+
+    def enregistrer(self, contexte: Contexte, *aggregats: Aggregate | None) -> list[Recording[UUID]]:
+        """Save the aggregates' new events in one transaction, each stamped with who, when, why."""
+        audit = contexte.audit(self.horloge())
+        for aggregat in aggregats:
+            if aggregat is not None:
+                for evenement in aggregat.pending_events:
+                    object.__setattr__(evenement, "audit", audit)
+        return self.save(*aggregats)
+
+    def avec_reessais(self, commande: Callable[[], R]) -> R:
+        """Run a load-decide-save command again when another writer saved first."""
+        for tentative in range(TENTATIVES_CONFLIT):
+            try:
+                return commande()
+            except IntegrityError:
+                time.sleep(0.002 * (2**tentative))
+        raise ConflitPersistant("Trop de modifications simultanées ; réessayez.")
+
+    # Reading
+
+    def charger(self, cls: type[A], aggregat_id: UUID) -> A:
+        try:
+            aggregat = self.repository.get(aggregat_id)
+        except AggregateNotFoundError:
+            raise Introuvable(f"{cls.__name__} introuvable.") from None
+        if not isinstance(aggregat, cls):
+            raise Introuvable(f"{cls.__name__} introuvable.")
+        return aggregat
+
+    def existe(self, aggregat_id: UUID) -> bool:
+        return self.repository.__contains__(aggregat_id)
+
+    def supprimer_instantanes(self, sujets: tuple[UUID, ...]) -> None:
+        """Snapshots copy personal fields in one block: an erased subject's must go."""
+        datastore = getattr(self.factory, "datastore", None)
+        if datastore is None or not sujets:
+            return
+        table = f"{datastore.schema}.{self.name}_snapshots"
+        with datastore.transaction(commit=True) as curs:
+            curs.execute(f"DELETE FROM {table} WHERE originator_id = ANY(%s)", (list(sujets),))
+
+    def audit_des_evenements(self, aggregat_id: UUID) -> list[dict[str, Any]]:
+        return [dict(getattr(e, "audit", {}) or {}) for e in self.events.get(aggregat_id)]

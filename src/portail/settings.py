@@ -1,0 +1,95 @@
+"""Every setting of the service, read from `PORTAIL_*` environment variables in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _bool(valeur: str | None, defaut: bool) -> bool:
+    if valeur is None or valeur == "":
+        return defaut
+    return valeur.strip().lower() in {"1", "true", "yes", "oui", "y", "on"}
+
+
+def _int(valeur: str | None, defaut: int) -> int:
+    return int(valeur) if valeur not in (None, "") else defaut
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    """With no URL, an embedded PostgreSQL runs in `<data_dir>/pgdata`."""
+    database_schema: str | None = None
+    secret_key: str | None = None
+    """Signs session tokens; generated once into the data folder when not given."""
+    master_key: str | None = None
+    """Base64 of 32 bytes wrapping the per-family keys; generated into the data folder when not given."""
+    admin_email: str | None = None
+    admin_password: str | None = None
+    mail_dir: Path | None = None
+    smtp_url: str | None = None
+    mail_from: str = "Portail Familles <ne-pas-repondre@portail-familles.local>"
+    url_publique: str = "http://127.0.0.1:8000"
+    log_format: str = "console"
+    """`json` (one JSON object per line, for production) or `console` (readable in a terminal)."""
+    log_level: str = "INFO"
+    cookie_secure: bool = False
+    session_minutes: int = 120
+    se_souvenir_jours: int = 30
+    argon2_memoire_kib: int = 19_456
+    argon2_iterations: int = 2
+    limite_echecs_compte: int = 5
+    limite_echecs_ip: int = 50
+    fenetre_echecs_minutes: int = 15
+    requetes_par_minute_ip: int = 6_000
+    pool_size: int = 10
+    pool_max_overflow: int = 20
+    cors_origines: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def pgdata(self) -> Path:
+        return self.data_dir / "pgdata"
+
+    @property
+    def dossier_courriels(self) -> Path:
+        return self.mail_dir or self.data_dir / "mail"
+
+    @classmethod
+    def depuis_environnement(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+
+        def lire(nom: str) -> str | None:
+            valeur = env.get(f"PORTAIL_{nom}")
+            return valeur if valeur not in (None, "") else None
+
+        defaut = cls()
+        return cls(
+            data_dir=Path(lire("DATA_DIR") or defaut.data_dir),
+            database_url=lire("DATABASE_URL"),
+            database_schema=lire("DATABASE_SCHEMA"),
+            secret_key=lire("SECRET_KEY"),
+            master_key=lire("MASTER_KEY"),
+            admin_email=lire("ADMIN_EMAIL"),
+            admin_password=lire("ADMIN_PASSWORD"),
+            mail_dir=Path(v) if (v := lire("MAIL_DIR")) else None,
+            smtp_url=lire("SMTP_URL"),
+            mail_from=lire("MAIL_FROM") or defaut.mail_from,
+            url_publique=(lire("URL_PUBLIQUE") or defaut.url_publique).rstrip("/"),
+            log_format=lire("LOG_FORMAT") or defaut.log_format,
+            log_level=(lire("LOG_LEVEL") or defaut.log_level).upper(),
+            cookie_secure=_bool(lire("COOKIE_SECURE"), defaut.cookie_secure),
+            session_minutes=_int(lire("SESSION_MINUTES"), defaut.session_minutes),
+            se_souvenir_jours=_int(lire("SE_SOUVENIR_JOURS"), defaut.se_souvenir_jours),
+            argon2_memoire_kib=_int(lire("ARGON2_MEMOIRE_KIB"), defaut.argon2_memoire_kib),
+            argon2_iterations=_int(lire("ARGON2_ITERATIONS"), defaut.argon2_iterations),
+            limite_echecs_compte=_int(lire("LIMITE_ECHECS_COMPTE"), defaut.limite_echecs_compte),
+            limite_echecs_ip=_int(lire("LIMITE_ECHECS_IP"), defaut.limite_echecs_ip),
+            fenetre_echecs_minutes=_int(lire("FENETRE_ECHECS_MINUTES"), defaut.fenetre_echecs_minutes),
+            requetes_par_minute_ip=_int(lire("REQUETES_PAR_MINUTE_IP"), defaut.requetes_par_minute_ip),
+            pool_size=_int(lire("POOL_SIZE"), defaut.pool_size),
+            pool_max_overflow=_int(lire("POOL_MAX_OVERFLOW"), defaut.pool_max_overflow),
+            cors_origines=tuple(o for o in (lire("CORS_ORIGINES") or "").split(",") if o),
+        )

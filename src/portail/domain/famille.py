@@ -56,6 +56,10 @@ class Famille(Aggregate):
     class AutreResponsableRetire(Event):
         TOPIC = "portail:Famille.AutreResponsableRetire"
 
+    class CompteRattache(Event):
+        TOPIC = "portail:Famille.CompteRattache"
+        compte_id: UUID
+
     class EnfantAjoute(Event):
         TOPIC = "portail:Famille.EnfantAjoute"
         enfant_id: UUID
@@ -89,6 +93,7 @@ class Famille(Aggregate):
         self.situation_familiale: SituationFamiliale | None = SituationFamiliale.NON_RENSEIGNE
         self.autre_responsable: Responsable | None = None
         self.enfants: list[UUID] = []
+        self.comptes: list[UUID] = []
         self.quotients: list[QuotientFamilial] = []
         self.mandats: list[MandatSepa] = []
         self.effacee_le: date | None = None
@@ -159,6 +164,15 @@ class Famille(Aggregate):
     @event(AutreResponsableRetire)
     def _autre_retire(self) -> None:
         self.autre_responsable = None
+
+    def rattacher_compte(self, compte_id: UUID) -> None:
+        self._verifier_active()
+        if compte_id not in self.comptes:
+            self._compte_rattache(compte_id=compte_id)
+
+    @event(CompteRattache)
+    def _compte_rattache(self, compte_id: UUID) -> None:
+        self.comptes.append(compte_id)
 
     def ajouter_enfant(self, enfant_id: UUID) -> None:
         self._verifier_active()

@@ -67,7 +67,7 @@ class Role(Enum):
     ADMIN = "admin"
 
 
-_LETTRES_NOM = re.compile(r"^[^\W\d_]+(?:[ '’.\-][^\W\d_]*)*$")
+_NOM = re.compile(r"^[^\W_]+(?:[ '’.\-]+[^\W_]+)*\.?$")
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 _SEPARATEURS_TELEPHONE = re.compile(r"[ .\-()]")
 _CODE_POSTAL = re.compile(r"^(?:0[1-9]|[1-8]\d|9[0-8])\d{3}$")
@@ -86,10 +86,13 @@ def texte(valeur: str, *, nom_champ: str = "", longueur_max: int = 200) -> str:
 
 
 def nom_personne(valeur: str) -> str:
-    """A family name or first name: letters, spaces, hyphens and apostrophes only."""
+    """A family name or first name: letters (digits tolerated, as in "Enfant 1"), spaces,
+    hyphens, apostrophes and dots; at least one letter."""
     propre = texte(valeur, longueur_max=100)
-    if not _LETTRES_NOM.match(propre):
-        raise ErreurValidation.sur("", "ne doit contenir que des lettres, espaces, tirets ou apostrophes")
+    if not _NOM.match(propre) or not any(c.isalpha() for c in propre):
+        raise ErreurValidation.sur(
+            "", "ne doit contenir que des lettres, chiffres, espaces, tirets ou apostrophes"
+        )
     return propre
 
 

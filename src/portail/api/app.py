@@ -1,0 +1,154 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+import anyio.to_thread
+import structlog
+from litestar import Litestar
+from litestar.config.cors import CORSConfig
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from portail import journal, secrets_locaux
+from portail.api.auth import CHEMINS_PUBLICS, AuthentificationMiddleware, Jetons
+from portail.api.controllers.acces import AccesController
+from portail.api.controllers.famille import (
+    EnfantsController,
+    FoyerController,
+    ProfilController,
+    QuotientPrelevementController,
+)
+from portail.api.controllers.operations import health, ready
+from portail.api.controllers.personnel import AdminController, RegieController
+from portail.api.etat import Services
+from portail.api.intergiciels import correlation, entetes_reponse
+from portail.api.problemes import GESTIONNAIRES
+from portail.application.comptes import LimitesConnexion, ServiceComptes
+from portail.application.contexte import Horloge, horloge_systeme
+from portail.application.courriel import Courrier, CourrierDossier, CourrierSmtp
+from portail.application.familles import ServiceFamilles
+from portail.application.mots_de_passe import Hacheur
+from portail.application.portail import Portail
+from portail.settings import Settings
+from portail.store.database import BaseDeDonnees
+from portail.store.securite import EchecsConnexionPostgres, RevocationsPostgres
+
+log = structlog.get_logger("portail")
+
+
+def construire_services(settings: Settings, base: BaseDeDonnees, horloge: Horloge) -> Services:
+    cle = secrets_locaux.cle_maitre(settings.master_key, settings.data_dir)
+    portail = Portail(
+        env=base.env_eventsourcing(settings.pool_size, settings.pool_max_overflow),
+        cle_maitre=cle,
+        horloge=horloge,
+    )
+    datastore = portail.factory.datastore  # type: ignore[attr-defined]
+    courrier: Courrier = (
+        CourrierSmtp(settings.smtp_url, settings.mail_from)
+        if settings.smtp_url
+        else CourrierDossier(settings.dossier_courriels, settings.mail_from)
+    )
+    comptes = ServiceComptes(
+        portail,
+        Hacheur(settings.argon2_memoire_kib, settings.argon2_iterations),
+        EchecsConnexionPostgres(datastore),
+        LimitesConnexion(
+            settings.limite_echecs_compte,
+            settings.limite_echecs_ip,
+            timedelta(minutes=settings.fenetre_echecs_minutes),
+        ),
+        courrier,
+        settings.url_publique,
+        secret=hmac.new(cle, b"portail:index", hashlib.sha256).digest(),
+    )
+    return Services(
+        settings=settings,
+        portail=portail,
+        comptes=comptes,
+        familles=ServiceFamilles(portail),
+        jetons=Jetons(secrets_locaux.secret_sessions(settings.secret_key, settings.data_dir)),
+        revocations=RevocationsPostgres(datastore),
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    horloge: Horloge = horloge_systeme,
+    base: BaseDeDonnees | None = None,
+) -> Litestar:
+    """Build the app; the database and services start in the lifespan, never at import."""
+    reglages = settings or Settings.depuis_environnement()
+    journal.configurer(reglages.log_format, reglages.log_level)
+
+    @asynccontextmanager
+    async def cycle_de_vie(app: Litestar) -> AsyncIterator[None]:
+        base_ouverte = base or await anyio.to_thread.run_sync(BaseDeDonnees.ouvrir, reglages)
+        services = await anyio.to_thread.run_sync(construire_services, reglages, base_ouverte, horloge)
+        app.state.services = services
+        if reglages.admin_email and reglages.admin_password:
+            cree = await anyio.to_thread.run_sync(
+                services.comptes.assurer_admin, reglages.admin_email, reglages.admin_password
+            )
+            if cree:
+                log.info("administrateur_cree", compte_id=str(cree))
+        log.info("portail_pret")
+        try:
+            yield
+        finally:
+            services.portail.close()
+            if base is None:
+                await anyio.to_thread.run_sync(base_ouverte.fermer)
+
+    limite = RateLimitConfig(
+        rate_limit=("minute", reglages.requetes_par_minute_ip),
+        exclude=["^/health", "^/ready", "^/metrics", "^/schema"],
+    )
+    authentification = DefineMiddleware(
+        AuthentificationMiddleware, exclude=[f"^{chemin}" for chemin in CHEMINS_PUBLICS]
+    )
+    return Litestar(
+        route_handlers=[
+            health,
+            ready,
+            AccesController,
+            ProfilController,
+            FoyerController,
+            EnfantsController,
+            QuotientPrelevementController,
+            RegieController,
+            AdminController,
+        ],
+        lifespan=[cycle_de_vie],
+        middleware=[correlation, limite.middleware, authentification],
+        before_send=[entetes_reponse],
+        exception_handlers=GESTIONNAIRES,
+        cors_config=CORSConfig(allow_origins=list(reglages.cors_origines), allow_credentials=True)
+        if reglages.cors_origines
+        else None,
+        openapi_config=OpenAPIConfig(
+            title="Portail Familles",
+            version="0.1.0",
+            description="API du portail familles : inscription, dossier famille, réservations, factures.",
+            components=Components(
+                security_schemes={
+                    "jeton": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
+                    "cookie": SecurityScheme(type="apiKey", name="portail_session", security_scheme_in="cookie"),
+                }
+            ),
+            security=[{"jeton": []}, {"cookie": []}],
+            path="/schema",
+        ),
+        request_max_body_size=1_048_576,
+        debug=False,
+        logging_config=None,
+    )

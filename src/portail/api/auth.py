@@ -1,0 +1,163 @@
+"""Sessions: signed tokens in an HttpOnly cookie (with CSRF) or a bearer header, roles, logout."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import anyio.to_thread
+import jwt
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.types import Guard
+
+from portail.application.comptes import ServiceComptes
+from portail.domain.compte import Compte
+from portail.domain.valeurs import Role
+from portail.store.securite import Revocations
+
+COOKIE_SESSION = "portail_session"
+COOKIE_CSRF = "csrftoken"
+ENTETE_CSRF = "x-csrftoken"
+METHODES_SURES = {"GET", "HEAD", "OPTIONS", "TRACE"}
+CHEMINS_PUBLICS = (
+    "/health",
+    "/ready",
+    "/metrics",
+    "/schema",
+    "/api/auth/connexion",
+    "/api/auth/mot-de-passe-oublie",
+    "/api/auth/reinitialisation",
+    "/api/inscription",
+)
+
+
+@dataclass(frozen=True)
+class Utilisateur:
+    compte_id: UUID
+    email: str | None
+    roles: tuple[Role, ...]
+    famille_id: UUID | None
+
+    def a_role(self, *roles: Role) -> bool:
+        return any(r in self.roles for r in roles)
+
+
+@dataclass(frozen=True)
+class Session:
+    jti: str
+    expire_le: datetime
+    csrf: str
+    par_cookie: bool
+
+
+@dataclass(frozen=True)
+class JetonEmis:
+    jeton: str
+    expire_le: datetime
+    csrf: str
+
+
+class Jetons:
+    ALGORITHME = "HS256"
+
+    def __init__(self, secret: str) -> None:
+        self._secret = secret
+
+    def emettre(self, compte_id: UUID, maintenant: datetime, duree: timedelta) -> JetonEmis:
+        expire_le = maintenant + duree
+        csrf = secrets.token_urlsafe(24)
+        charge = {
+            "sub": str(compte_id),
+            "jti": secrets.token_urlsafe(16),
+            "iat": maintenant.timestamp(),
+            "exp": int(expire_le.timestamp()),
+            "csrf": csrf,
+        }
+        return JetonEmis(jwt.encode(charge, self._secret, algorithm=self.ALGORITHME), expire_le, csrf)
+
+    def lire(self, jeton: str) -> dict[str, Any]:
+        try:
+            charge: dict[str, Any] = jwt.decode(
+                jeton,
+                self._secret,
+                algorithms=[self.ALGORITHME],
+                options={"require": ["sub", "jti", "iat", "exp", "csrf"]},
+            )
+        except jwt.PyJWTError:
+            raise NotAuthorizedException("Session invalide ou expirée ; reconnectez-vous.") from None
+        return charge
+
+
+class AuthentificationMiddleware(AbstractAuthenticationMiddleware):
+    """Bearer header first, else the session cookie; cookie sessions must echo the CSRF token."""
+
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        services = connection.app.state.services
+        jetons: Jetons = services.jetons
+        comptes: ServiceComptes = services.comptes
+        revocations: Revocations = services.revocations
+        entete = connection.headers.get("authorization", "")
+        par_cookie = False
+        if entete.lower().startswith("bearer "):
+            jeton = entete[7:].strip()
+        elif jeton_cookie := connection.cookies.get(COOKIE_SESSION):
+            jeton, par_cookie = jeton_cookie, True
+        else:
+            raise NotAuthorizedException("Connectez-vous pour accéder à cette ressource.")
+        charge = jetons.lire(jeton)
+        try:
+            compte_id = UUID(str(charge["sub"]))
+        except ValueError:
+            raise NotAuthorizedException("Session invalide ou expirée ; reconnectez-vous.") from None
+        if par_cookie and connection.scope.get("method", "GET") not in METHODES_SURES:
+            recu = connection.headers.get(ENTETE_CSRF, "")
+            if not recu or not hmac.compare_digest(recu, str(charge["csrf"])):
+                raise PermissionDeniedException(
+                    "Jeton anti-CSRF manquant ou invalide (en-tête X-CSRFToken)."
+                )
+
+        def verifier() -> Compte | None:
+            if revocations.est_revoque(str(charge["jti"])):
+                return None
+            return comptes.session_valide(compte_id, float(charge["iat"]))
+
+        compte = await anyio.to_thread.run_sync(verifier)
+        if compte is None:
+            raise NotAuthorizedException("Session invalide ou expirée ; reconnectez-vous.")
+        utilisateur = Utilisateur(compte.id, compte.email, compte.roles, compte.famille_id)
+        session = Session(
+            jti=str(charge["jti"]),
+            expire_le=datetime.fromtimestamp(int(charge["exp"])).astimezone(),
+            csrf=str(charge["csrf"]),
+            par_cookie=par_cookie,
+        )
+        return AuthenticationResult(user=utilisateur, auth=session)
+
+
+def exige_role(*roles: Role) -> Guard:
+    def garde(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        utilisateur = connection.user
+        if not isinstance(utilisateur, Utilisateur) or not utilisateur.a_role(*roles):
+            raise PermissionDeniedException("Votre rôle ne permet pas cette opération.")
+
+    return garde
+
+
+def exige_famille(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    utilisateur = connection.user
+    if not isinstance(utilisateur, Utilisateur) or not utilisateur.a_role(Role.PARENT):
+        raise PermissionDeniedException("Cette page est réservée aux familles.")
+    if utilisateur.famille_id is None:
+        raise PermissionDeniedException("Ce compte n'est rattaché à aucune famille.")
+
+
+def famille_de(utilisateur: Utilisateur) -> UUID:
+    assert utilisateur.famille_id is not None  # guaranteed by exige_famille
+    return utilisateur.famille_id

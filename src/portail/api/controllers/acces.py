@@ -1,0 +1,162 @@
+"""Access: login, logout, password reset, registration, staff accounts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import anyio.to_thread
+import structlog
+
+from litestar import Controller, Request, Response, post
+from litestar.background_tasks import BackgroundTask
+from litestar.datastructures import Cookie
+from litestar.params import JSONBody
+from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
+
+from portail.api import presentation
+from portail.api import schemas as s
+from portail.api.auth import COOKIE_CSRF, COOKIE_SESSION, Session, exige_role
+from portail.api.etat import Services, adresse_ip, contexte, services
+from portail.api.problemes import reponses_probleme
+from portail.application.contexte import Contexte
+from portail.application.saisies import SaisieAdresse, SaisieResponsable
+from portail.domain.valeurs import Role
+
+log = structlog.get_logger("portail.acces")
+
+
+class AccesController(Controller):
+    path = "/api"
+    tags = ["Accès"]  # noqa: RUF012
+
+    @post(
+        "/auth/connexion",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Se connecter",
+        responses=reponses_probleme(401, 422, 429),
+        exclude_from_auth=True,
+    )
+    def connexion(self, request: Request[Any, Any, Any], data: JSONBody[s.ConnexionIn]) -> Response[s.ConnexionOut]:
+        sv = services(request)
+        compte = sv.comptes.connecter(data.email, data.mot_de_passe, adresse_ip(request))
+        reglages = sv.settings
+        duree = (
+            timedelta(days=reglages.se_souvenir_jours)
+            if data.se_souvenir_de_moi
+            else timedelta(minutes=reglages.session_minutes)
+        )
+        emis = sv.jetons.emettre(compte.id, sv.portail.horloge(), duree)
+        # Without "remember me" the cookie lives as long as the browser session.
+        max_age = int(duree.total_seconds()) if data.se_souvenir_de_moi else None
+        cookies = [
+            Cookie(
+                key=COOKIE_SESSION,
+                value=emis.jeton,
+                max_age=max_age,
+                httponly=True,
+                secure=reglages.cookie_secure,
+                samesite="lax",
+                path="/",
+            ),
+            Cookie(
+                key=COOKIE_CSRF,
+                value=emis.csrf,
+                max_age=max_age,
+                httponly=False,
+                secure=reglages.cookie_secure,
+                samesite="strict",
+                path="/",
+            ),
+        ]
+        corps = s.ConnexionOut(token=emis.jeton, expire_le=emis.expire_le, compte=presentation.compte(compte), csrf=emis.csrf)
+        return Response(corps, cookies=cookies)
+
+    @post(
+        "/auth/deconnexion",
+        status_code=HTTP_204_NO_CONTENT,
+        sync_to_thread=True,
+        summary="Se déconnecter (le jeton est révoqué)",
+        responses=reponses_probleme(401, 403),
+    )
+    def deconnexion(self, request: Request[Any, Session, Any]) -> Response[None]:
+        session: Session = request.auth
+        services(request).revocations.revoquer(session.jti, session.expire_le)
+        return Response(
+            None,
+            status_code=HTTP_204_NO_CONTENT,
+            cookies=[
+                Cookie(key=COOKIE_SESSION, value="", max_age=0, path="/", httponly=True),
+                Cookie(key=COOKIE_CSRF, value="", max_age=0, path="/"),
+            ],
+        )
+
+    @post(
+        "/auth/mot-de-passe-oublie",
+        status_code=HTTP_202_ACCEPTED,
+        summary="Recevoir un lien de réinitialisation",
+        responses=reponses_probleme(422),
+        exclude_from_auth=True,
+    )
+    async def mot_de_passe_oublie(self, request: Request[Any, Any, Any], data: JSONBody[s.MotDePasseOublieIn]) -> Response[None]:
+        # The work happens after the answer, so its timing says nothing about the account.
+        sv = services(request)
+        ctx = contexte(request)
+        return Response(
+            None,
+            status_code=HTTP_202_ACCEPTED,
+            background=BackgroundTask(_demander_reinitialisation, sv, ctx, data.email),
+        )
+
+    @post(
+        "/auth/reinitialisation",
+        status_code=HTTP_204_NO_CONTENT,
+        sync_to_thread=True,
+        summary="Choisir un nouveau mot de passe avec le lien reçu",
+        responses=reponses_probleme(422),
+        exclude_from_auth=True,
+    )
+    def reinitialisation(self, request: Request[Any, Any, Any], data: JSONBody[s.ReinitialisationIn]) -> None:
+        services(request).comptes.reinitialiser(contexte(request), data.token, data.mot_de_passe)
+
+    @post(
+        "/inscription",
+        status_code=201,
+        sync_to_thread=True,
+        summary="Créer un compte famille",
+        responses=reponses_probleme(409, 422),
+        exclude_from_auth=True,
+    )
+    def inscription(self, request: Request[Any, Any, Any], data: JSONBody[s.InscriptionIn]) -> s.InscriptionOut:
+        r = data.responsable
+        a = r.adresse
+        compte_id, famille_id = services(request).comptes.inscrire(
+            contexte(request),
+            data.email,
+            data.mot_de_passe,
+            SaisieResponsable(civilite=r.civilite, nom=r.nom, prenom=r.prenom, telephone=r.telephone),
+            SaisieAdresse(a.ligne1, a.code_postal, a.commune, a.ligne2),
+        )
+        return s.InscriptionOut(compte_id=compte_id, famille_id=famille_id)
+
+    @post(
+        "/admin/comptes",
+        status_code=201,
+        sync_to_thread=True,
+        summary="Créer un compte du personnel",
+        guards=[exige_role(Role.ADMIN)],
+        responses=reponses_probleme(401, 403, 409, 422),
+    )
+    def creer_compte(self, request: Request[Any, Any, Any], data: JSONBody[s.CompteCreationIn]) -> s.IdOut:
+        compte_id = services(request).comptes.creer_compte_personnel(
+            contexte(request), data.email, data.mot_de_passe, list(data.roles)
+        )
+        return s.IdOut(id=compte_id)
+
+
+async def _demander_reinitialisation(sv: Services, ctx: Contexte, email: str) -> None:
+    try:
+        await anyio.to_thread.run_sync(sv.comptes.demander_reinitialisation, ctx, email)
+    except Exception:
+        log.exception("reinitialisation_echec")

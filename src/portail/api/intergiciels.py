@@ -1,0 +1,66 @@
+"""Request-wide middleware: correlation id, security headers."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import structlog
+from litestar.datastructures import MutableScopeHeaders
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+ENTETE_CORRELATION = "x-correlation-id"
+_CORRELATION_VALIDE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+ENTETES_SECURITE = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "cross-origin-opener-policy": "same-origin",
+    "permissions-policy": "camera=(), microphone=(), geolocation=()",
+}
+ENTETES_API = {
+    "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
+    "cache-control": "no-store",
+}
+
+
+def _correlation(scope: Scope) -> str:
+    etat = scope.setdefault("state", {})  # type: ignore[typeddict-item]
+    existant = etat.get("correlation_id")
+    if existant:
+        return str(existant)
+    recu = ""
+    for nom, valeur in scope.get("headers", []):
+        if nom.decode("latin-1").lower() == ENTETE_CORRELATION:
+            recu = valeur.decode("latin-1")
+            break
+    correlation_id = recu if _CORRELATION_VALIDE.match(recu) else uuid.uuid4().hex
+    etat["correlation_id"] = correlation_id
+    return correlation_id
+
+
+def correlation(app: ASGIApp) -> ASGIApp:
+    """Give each request a correlation id (the caller's when well-formed) bound to every log line."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        with structlog.contextvars.bound_contextvars(correlation_id=_correlation(scope)):
+            await app(scope, receive, send)
+
+    return middleware
+
+
+async def entetes_reponse(message: Message, scope: Scope) -> None:
+    """Runs on every response, errors of routing and authentication included."""
+    if message["type"] != "http.response.start":
+        return
+    entetes = MutableScopeHeaders.from_message(message)
+    entetes[ENTETE_CORRELATION] = _correlation(scope)
+    for nom, valeur in ENTETES_SECURITE.items():
+        entetes[nom] = valeur
+    if scope.get("path", "").startswith("/api"):
+        for nom, valeur in ENTETES_API.items():
+            entetes[nom] = valeur

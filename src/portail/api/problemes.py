@@ -1,0 +1,220 @@
+"""Every error as RFC 9457 problem+json, in French, with the fields at fault."""
+
+from __future__ import annotations
+
+import re
+from http import HTTPStatus
+from typing import Any
+
+import msgspec
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
+
+from portail.application.comptes import TropDeTentatives
+from portail.application.portail import ConflitPersistant
+from portail.domain.erreurs import ErreurDomaine, ErreurValidation
+
+MEDIA_PROBLEME = "application/problem+json"
+TYPE_BASE = "https://portail-familles.fr/problemes/"
+
+log = structlog.get_logger("portail.api")
+
+
+class ErreurChampOut(msgspec.Struct):
+    champ: str
+    message: str
+
+
+class Probleme(msgspec.Struct, omit_defaults=True):
+    type: str
+    title: str
+    status: int
+    detail: str
+    erreurs: list[ErreurChampOut] | None = None
+    correlation_id: str | None = None
+
+
+TITRES = {
+    400: ("requete-invalide", "Requête invalide"),
+    401: ("non-authentifie", "Authentification requise"),
+    403: ("acces-refuse", "Accès refusé"),
+    404: ("introuvable", "Ressource introuvable"),
+    405: ("methode-non-autorisee", "Méthode non autorisée"),
+    409: ("conflit", "Conflit"),
+    413: ("requete-trop-volumineuse", "Requête trop volumineuse"),
+    415: ("type-non-supporte", "Type de contenu non supporté"),
+    422: ("donnees-invalides", "Données invalides"),
+    429: ("trop-de-requetes", "Trop de requêtes"),
+    500: ("erreur-interne", "Erreur interne"),
+    503: ("service-indisponible", "Service indisponible"),
+}
+
+STATUTS_METIER = {
+    "donnees-invalides": 422,
+    "introuvable": 404,
+    "conflit": 409,
+    "regle-metier": 422,
+    "identifiants-invalides": 401,
+    "trop-de-tentatives": 429,
+    "acces-refuse": 403,
+}
+
+
+def reponses_probleme(*statuts: int) -> dict[int, ResponseSpec]:
+    """OpenAPI entries so the document says which problems a route answers."""
+    return {
+        statut: ResponseSpec(
+            data_container=Probleme,
+            media_type=MEDIA_PROBLEME,
+            description=TITRES.get(statut, ("", HTTPStatus(statut).phrase))[1],
+        )
+        for statut in statuts
+    }
+
+
+def probleme(
+    request: Request[Any, Any, Any],
+    statut: int,
+    detail: str,
+    *,
+    type_: str | None = None,
+    titre: str | None = None,
+    erreurs: list[ErreurChampOut] | None = None,
+    entetes: dict[str, str] | None = None,
+) -> Response[Probleme]:
+    type_defaut, titre_defaut = TITRES.get(statut, ("erreur", HTTPStatus(statut).phrase))
+    corps = Probleme(
+        type=TYPE_BASE + (type_ or type_defaut),
+        title=titre or titre_defaut,
+        status=statut,
+        detail=detail,
+        erreurs=erreurs,
+        correlation_id=request.scope.get("state", {}).get("correlation_id"),
+    )
+    return Response(corps, status_code=statut, media_type=MEDIA_PROBLEME, headers=entetes)
+
+
+_INCONNU = re.compile(r"unknown field `([^`]+)`")
+_MANQUANT = re.compile(r"missing required field `([^`]+)`")
+_ATTENDU = re.compile(r"Expected `([^`]+)`, got `([^`]+)`(?: - at `\$?\.?([^`]*)`)?")
+_TYPES = {
+    "str": "du texte",
+    "int": "un nombre entier",
+    "bool": "vrai ou faux",
+    "object": "un objet",
+    "array": "une liste",
+    "null": "null",
+    "float": "un nombre",
+}
+
+
+def _traduire(message: str, cle: str | None) -> ErreurChampOut:
+    """msgspec speaks English; people read French."""
+    chemin = ""
+    if " - at `" in message:
+        message, _, chemin = message.partition(" - at `")
+        chemin = chemin.rstrip("`").removeprefix("$").lstrip(".")
+    champ = chemin or (cle if cle not in (None, "data") else "") or ""
+    if m := _INCONNU.search(message):
+        return ErreurChampOut(_joindre(champ, m.group(1)), "champ inconnu")
+    if m := _MANQUANT.search(message):
+        return ErreurChampOut(_joindre(champ, m.group(1)), "champ obligatoire")
+    if m := _ATTENDU.search(message):
+        attendu = " ou ".join(_TYPES.get(t.strip(), t.strip()) for t in m.group(1).split("|"))
+        return ErreurChampOut(champ, f"valeur attendue : {attendu}")
+    if "Invalid enum value" in message:
+        return ErreurChampOut(champ, "valeur non autorisée")
+    if "Invalid RFC3339" in message or "Invalid date" in message or "date" in message.lower():
+        return ErreurChampOut(champ, "date invalide (format AAAA-MM-JJ)")
+    if "Invalid UUID" in message:
+        return ErreurChampOut(champ, "identifiant invalide")
+    if "length" in message:
+        return ErreurChampOut(champ, "longueur non autorisée")
+    if "Expected" in message and ">=" in message or "<=" in message:
+        return ErreurChampOut(champ, "valeur hors des bornes autorisées")
+    return ErreurChampOut(champ, "valeur invalide")
+
+
+def _joindre(parent: str, champ: str) -> str:
+    return f"{parent}.{champ}" if parent else champ
+
+
+def sur_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Probleme]:
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    erreurs = [
+        _traduire(str(e.get("message", "")), e.get("key")) for e in extra if isinstance(e, dict)
+    ]
+    corps_illisible = not erreurs and "decode" in str(exc.detail).lower()
+    if corps_illisible or not erreurs:
+        return probleme(request, 400, "Le corps de la requête n'est pas un JSON valide.")
+    return probleme(
+        request,
+        422,
+        "Certaines données sont invalides : " + "; ".join(
+            f"{e.champ} : {e.message}" if e.champ else e.message for e in erreurs
+        ),
+        erreurs=erreurs,
+    )
+
+
+def sur_erreur_domaine(request: Request[Any, Any, Any], exc: ErreurDomaine) -> Response[Probleme]:
+    statut = STATUTS_METIER.get(exc.type_probleme, 422)
+    erreurs = (
+        [ErreurChampOut(e.champ, e.message) for e in exc.erreurs]
+        if isinstance(exc, ErreurValidation)
+        else None
+    )
+    entetes = (
+        {"Retry-After": str(exc.reessayer_dans)} if isinstance(exc, TropDeTentatives) else None
+    )
+    return probleme(
+        request, statut, exc.detail, type_=exc.type_probleme, titre=exc.titre, erreurs=erreurs, entetes=entetes
+    )
+
+
+def sur_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Probleme]:
+    statut = exc.status_code
+    entetes = {k: v for k, v in (exc.headers or {}).items() if k.lower() in {"retry-after", "allow"}}
+    detail = exc.detail if exc.detail and exc.detail != HTTPStatus(statut).phrase else None
+    if statut >= 500:
+        log.error("erreur_http", statut=statut)
+        detail = None
+    return probleme(request, statut, _detail_francais(statut, detail), entetes=entetes or None)
+
+
+def _detail_francais(statut: int, detail: str | None) -> str:
+    textes = {
+        400: "La requête est invalide.",
+        401: "Connectez-vous pour accéder à cette ressource.",
+        403: "Vous n'avez pas accès à cette ressource.",
+        404: "Cette ressource n'existe pas.",
+        405: "Cette méthode n'est pas permise sur cette ressource.",
+        413: "La requête est trop volumineuse.",
+        415: "Ce type de contenu n'est pas accepté.",
+        429: "Trop de requêtes ; réessayez plus tard.",
+        503: "Le service est momentanément indisponible.",
+    }
+    # Details we wrote are French already; the framework's own are replaced.
+    if detail and any(c in detail for c in "éèàçù") :
+        return detail
+    return textes.get(statut, "La requête n'a pas pu aboutir.")
+
+
+def sur_conflit(request: Request[Any, Any, Any], exc: ConflitPersistant) -> Response[Probleme]:
+    return probleme(request, 409, str(exc), entetes={"Retry-After": "1"})
+
+
+def sur_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Probleme]:
+    log.exception("erreur_interne", type_erreur=type(exc).__name__)
+    return probleme(request, 500, "Une erreur interne est survenue ; elle a été journalisée.")
+
+
+GESTIONNAIRES: dict[type[Exception] | int, Any] = {
+    ValidationException: sur_validation,
+    ErreurDomaine: sur_erreur_domaine,
+    ConflitPersistant: sur_conflit,
+    HTTPException: sur_http,
+    Exception: sur_exception,
+}

@@ -1,0 +1,340 @@
+"""Accounts: registration, login with throttling, e-mail and password changes, password reset."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from portail.application.contexte import Contexte
+from portail.application.courriel import Courrier
+from portail.application.mots_de_passe import Hacheur, verifier_politique
+from portail.application.portail import Portail
+from portail.application.saisies import SaisieAdresse, SaisieResponsable, construire_responsable
+from portail.domain.compte import Compte, JetonInvalide
+from portail.domain.erreurs import (
+    ErreurDomaine,
+    ErreurValidation,
+    RegleMetier,
+    Validateur,
+    valider,
+)
+from portail.domain.famille import Famille
+from portail.domain.index_email import EmailDejaUtilise, IndexEmail
+from portail.domain.valeurs import Role, email
+from portail.store.securite import EchecsConnexion
+
+DUREE_LIEN_REINITIALISATION = timedelta(minutes=30)
+ROLES_PERSONNEL = (Role.AGENT, Role.REGISSEUR, Role.AUDITEUR, Role.ADMIN)
+
+
+class IdentifiantsInvalides(ErreurDomaine):
+    type_probleme = "identifiants-invalides"
+    titre = "Identifiants invalides"
+
+
+class TropDeTentatives(ErreurDomaine):
+    type_probleme = "trop-de-tentatives"
+    titre = "Trop de tentatives"
+
+    def __init__(self, detail: str, reessayer_dans: int) -> None:
+        super().__init__(detail)
+        self.reessayer_dans = reessayer_dans
+
+
+@dataclass(frozen=True)
+class LimitesConnexion:
+    echecs_compte: int
+    echecs_ip: int
+    fenetre: timedelta
+
+
+class ServiceComptes:
+    def __init__(
+        self,
+        portail: Portail,
+        hacheur: Hacheur,
+        echecs: EchecsConnexion,
+        limites: LimitesConnexion,
+        courrier: Courrier,
+        url_publique: str,
+        secret: bytes,
+    ) -> None:
+        self.portail = portail
+        self.hacheur = hacheur
+        self.echecs = echecs
+        self.limites = limites
+        self.courrier = courrier
+        self.url_publique = url_publique
+        self._secret = secret
+
+    # Digests: the e-mail index and the throttling keys never hold the address itself.
+
+    def _empreinte(self, genre: str, valeur: str) -> str:
+        return hmac.new(self._secret, f"{genre}:{valeur}".encode(), hashlib.sha256).hexdigest()
+
+    def _id_index(self, adresse: str) -> UUID:
+        return IndexEmail.id_pour(self._empreinte("email", adresse))
+
+    def index_de(self, adresse: str) -> IndexEmail | None:
+        try:
+            index = self.portail.repository.get(self._id_index(adresse))
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(index, IndexEmail)
+        return index
+
+    def compte_par_email(self, adresse: str) -> Compte | None:
+        index = self.index_de(adresse)
+        if index is None or index.compte_id is None:
+            return None
+        return self.portail.charger(Compte, index.compte_id)
+
+    def compte(self, compte_id: UUID) -> Compte:
+        return self.portail.charger(Compte, compte_id)
+
+    def _reserver_email(self, adresse: str, compte_id: UUID) -> IndexEmail:
+        index = self.index_de(adresse)
+        if index is None:
+            return IndexEmail(id=self._id_index(adresse), compte_id=compte_id)
+        index.attribuer(compte_id)
+        return index
+
+    # Registration
+
+    def inscrire(
+        self,
+        contexte: Contexte,
+        adresse_email: str,
+        mot_de_passe: str,
+        responsable: SaisieResponsable,
+        adresse: SaisieAdresse,
+    ) -> tuple[UUID, UUID]:
+        """Create the account, its family and the e-mail index together, or nothing."""
+        v = Validateur()
+        courriel = v.valeur("email", lambda: email(adresse_email))
+        v.valeur("mot_de_passe", lambda: verifier_politique(mot_de_passe))
+        moi = construire_responsable(v, responsable, "responsable", obligatoires=("telephone",))
+        adresse_foyer = v.valeur("responsable.adresse", adresse.construire)
+        v.lever_si_erreurs()
+        assert courriel and moi and adresse_foyer
+        empreinte_mdp = self.hacheur.hacher(mot_de_passe)
+
+        def commande() -> tuple[UUID, UUID]:
+            famille = Famille(responsable=moi, adresse=adresse_foyer)
+            compte = Compte(
+                email=courriel,
+                mot_de_passe_hash=empreinte_mdp,
+                roles=(Role.PARENT,),
+                famille_id=famille.id,
+            )
+            index = self._reserver_email(courriel, compte.id)
+            famille.rattacher_compte(compte.id)
+            acteur = Contexte(contexte.correlation_id, compte.id, Role.PARENT.value)
+            self.portail.enregistrer(acteur, famille, compte, index)
+            return compte.id, famille.id
+
+        return self.portail.avec_reessais(commande)
+
+    def creer_compte_personnel(
+        self, contexte: Contexte, adresse_email: str, mot_de_passe: str, roles: list[str]
+    ) -> UUID:
+        v = Validateur()
+        courriel = v.valeur("email", lambda: email(adresse_email))
+        v.valeur("mot_de_passe", lambda: verifier_politique(mot_de_passe))
+        roles_valides: list[Role] = []
+        for i, nom in enumerate(roles):
+            try:
+                role = Role(nom)
+            except ValueError:
+                v.ajouter(f"roles[{i}]", f"rôle inconnu : {nom}")
+                continue
+            if role not in ROLES_PERSONNEL:
+                v.ajouter(f"roles[{i}]", "les comptes parents se créent par l'inscription")
+            roles_valides.append(role)
+        if not roles:
+            v.ajouter("roles", "au moins un rôle est nécessaire")
+        v.lever_si_erreurs()
+        assert courriel
+        empreinte_mdp = self.hacheur.hacher(mot_de_passe)
+
+        def commande() -> UUID:
+            compte = Compte(
+                email=courriel,
+                mot_de_passe_hash=empreinte_mdp,
+                roles=tuple(dict.fromkeys(roles_valides)),
+                famille_id=None,
+            )
+            index = self._reserver_email(courriel, compte.id)
+            self.portail.enregistrer(contexte, compte, index)
+            return compte.id
+
+        return self.portail.avec_reessais(commande)
+
+    def assurer_admin(self, adresse_email: str, mot_de_passe: str) -> UUID | None:
+        """First start: create the administrator unless the address already has an account."""
+        if self.compte_par_email(email(adresse_email)) is not None:
+            return None
+        contexte = Contexte.systeme("demarrage")
+        try:
+            return self.creer_compte_personnel(contexte, adresse_email, mot_de_passe, ["admin"])
+        except EmailDejaUtilise:
+            return None  # another process created it first
+
+    # Login
+
+    def connecter(self, adresse_email: str, mot_de_passe: str, adresse_ip: str) -> Compte:
+        """Check the throttles, then the password; only failures count toward the limits."""
+        maintenant = self.portail.horloge()
+        cle_compte = self._empreinte("echec-compte", adresse_email.strip().lower())
+        cle_ip = self._empreinte("echec-ip", adresse_ip)
+        depuis = maintenant - self.limites.fenetre
+        attente = max(
+            self._attente(cle_compte, self.limites.echecs_compte, depuis, maintenant),
+            self._attente(cle_ip, self.limites.echecs_ip, depuis, maintenant),
+        )
+        if attente > 0:
+            raise TropDeTentatives(
+                f"Trop de tentatives de connexion. Réessayez dans {math.ceil(attente / 60)} minute(s).",
+                attente,
+            )
+        try:
+            compte = self.compte_par_email(email(adresse_email))
+        except ErreurValidation:
+            compte = None
+        empreinte = compte.mot_de_passe_hash if compte is not None and compte.actif else None
+        if not self.hacheur.verifier(empreinte, mot_de_passe) or compte is None:
+            self.echecs.ajouter([cle_compte, cle_ip], maintenant)
+            raise IdentifiantsInvalides("Adresse e-mail ou mot de passe incorrect.")
+        return compte
+
+    def _attente(self, cle: str, limite: int, depuis: datetime, maintenant: datetime) -> int:
+        recents = self.echecs.recents(cle, depuis)
+        if len(recents) < limite:
+            return 0
+        # Blocked until the limit-th most recent failure leaves the window.
+        libere_le = recents[limite - 1] + self.limites.fenetre
+        return max(1, math.ceil((libere_le - maintenant).total_seconds()))
+
+    def session_valide(self, compte_id: UUID, emis_le: float) -> Compte | None:
+        try:
+            compte = self.compte(compte_id)
+        except ErreurDomaine:
+            return None
+        if not compte.actif:
+            return None
+        sva = compte.sessions_valides_apres
+        if sva is not None and emis_le < math.floor(sva.timestamp()):
+            return None
+        return compte
+
+    # Changes by the account holder
+
+    def changer_email(
+        self, contexte: Contexte, compte_id: UUID, nouvel_email: str, mot_de_passe: str
+    ) -> None:
+        courriel = valider("email", lambda: email(nouvel_email))
+        compte = self.compte(compte_id)
+        if not self.hacheur.verifier(compte.mot_de_passe_hash, mot_de_passe):
+            raise ErreurValidation.sur("mot_de_passe", "le mot de passe est incorrect")
+
+        def commande() -> None:
+            compte = self.compte(compte_id)
+            if compte.email == courriel:
+                return
+            nouvel_index = self._reserver_email(courriel, compte.id)
+            ancien_index = self.index_de(compte.email) if compte.email else None
+            if ancien_index is not None:
+                ancien_index.liberer()
+            compte.modifier_email(courriel)
+            self.portail.enregistrer(contexte, compte, nouvel_index, ancien_index)
+
+        self.portail.avec_reessais(commande)
+
+    def changer_mot_de_passe(
+        self, contexte: Contexte, compte_id: UUID, ancien: str, nouveau: str
+    ) -> None:
+        compte = self.compte(compte_id)
+        if not self.hacheur.verifier(compte.mot_de_passe_hash, ancien):
+            raise ErreurValidation.sur("ancien", "le mot de passe actuel est incorrect")
+        valider("nouveau", lambda: verifier_politique(nouveau))
+        empreinte = self.hacheur.hacher(nouveau)
+
+        def commande() -> None:
+            compte = self.compte(compte_id)
+            compte.changer_mot_de_passe(empreinte, self.portail.horloge())
+            self.portail.enregistrer(contexte, compte)
+
+        self.portail.avec_reessais(commande)
+
+    # Password reset (OWASP: same answer whether or not the account exists)
+
+    def demander_reinitialisation(self, contexte: Contexte, adresse_email: str) -> None:
+        try:
+            compte = self.compte_par_email(email(adresse_email))
+        except ErreurValidation:
+            return
+        if compte is None or not compte.actif or compte.email is None:
+            return
+        secret = secrets.token_urlsafe(32)
+        expire_le = self.portail.horloge() + DUREE_LIEN_REINITIALISATION
+
+        def commande() -> None:
+            a_jour = self.compte(compte.id)
+            a_jour.demander_reinitialisation(_empreinte_jeton(secret), expire_le)
+            self.portail.enregistrer(contexte, a_jour)
+
+        self.portail.avec_reessais(commande)
+        jeton = f"{compte.id.hex}.{secret}"
+        self.courrier.envoyer(
+            compte.email,
+            "Réinitialisation de votre mot de passe",
+            "Bonjour,\n\n"
+            "Une réinitialisation du mot de passe de votre compte Portail Familles a été demandée.\n"
+            "Pour choisir un nouveau mot de passe, ouvrez ce lien dans les 30 minutes :\n\n"
+            f"{self.url_publique}/reinitialisation?token={jeton}\n\n"
+            "Ce lien ne sert qu'une fois. Si vous n'êtes pas à l'origine de cette demande, "
+            "ignorez ce message : votre mot de passe reste inchangé.\n",
+        )
+
+    def reinitialiser(self, contexte: Contexte, jeton: str, mot_de_passe: str) -> None:
+        compte_hex, _, secret = jeton.partition(".")
+        try:
+            compte_id = UUID(hex=compte_hex)
+        except ValueError:
+            raise JetonInvalide("Ce lien de réinitialisation est invalide ou a expiré.") from None
+        if not secret:
+            raise JetonInvalide("Ce lien de réinitialisation est invalide ou a expiré.")
+        valider("mot_de_passe", lambda: verifier_politique(mot_de_passe))
+        empreinte = self.hacheur.hacher(mot_de_passe)
+
+        def commande() -> None:
+            try:
+                compte = self.compte(compte_id)
+            except ErreurDomaine:
+                raise JetonInvalide("Ce lien de réinitialisation est invalide ou a expiré.") from None
+            compte.reinitialiser(_empreinte_jeton(secret), empreinte, self.portail.horloge())
+            acteur = Contexte(contexte.correlation_id, compte.id, "reinitialisation")
+            self.portail.enregistrer(acteur, compte)
+
+        self.portail.avec_reessais(commande)
+
+    def desactiver(self, contexte: Contexte, compte_id: UUID) -> None:
+        def commande() -> None:
+            compte = self.compte(compte_id)
+            if compte.a_role(Role.ADMIN) and contexte.compte_id == compte_id:
+                raise RegleMetier("Un administrateur ne peut pas désactiver son propre compte.")
+            compte.desactiver(self.portail.horloge())
+            self.portail.enregistrer(contexte, compte)
+
+        self.portail.avec_reessais(commande)
+
+
+def _empreinte_jeton(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()

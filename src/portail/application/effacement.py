@@ -1,0 +1,47 @@
+"""Erasure of a family (GDPR art. 17): its personal data become unreadable, its accounts closed.
+
+Amounts, dates and ids stay, for the accounting records the law asks the commune to keep.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from portail.application.comptes import ServiceComptes
+from portail.application.contexte import Contexte
+from portail.application.familles import ServiceFamilles
+from portail.domain.compte import Compte
+from portail.domain.enfant import Enfant
+from portail.domain.famille import Famille
+
+
+def effacer_famille(
+    contexte: Contexte, familles: ServiceFamilles, comptes: ServiceComptes, famille_id: UUID
+) -> tuple[UUID, ...]:
+    """Record the erasure, then delete the keys; safe to run again if interrupted."""
+    portail = familles.portail
+    maintenant = portail.horloge()
+    jour = familles.aujourd_hui()
+
+    def commande() -> None:
+        famille = portail.charger(Famille, famille_id)
+        enfants = [portail.charger(Enfant, e) for e in famille.enfants]
+        a_enregistrer: list[Famille | Enfant | Compte | object] = [famille, *enfants]
+        for compte_id in famille.comptes:
+            compte = portail.charger(Compte, compte_id)
+            if compte.email is not None:
+                index = comptes.index_de(compte.email)
+                if index is not None and index.compte_id == compte.id:
+                    index.liberer()
+                    a_enregistrer.append(index)
+            compte.desactiver(maintenant)
+            a_enregistrer.append(compte)
+        for enfant in enfants:
+            enfant.effacer(jour)
+        famille.effacer(jour)
+        portail.enregistrer(contexte, *a_enregistrer)  # type: ignore[arg-type]
+
+    portail.avec_reessais(commande)
+    effacement = portail.trousseau.effacer_famille(famille_id)
+    portail.supprimer_instantanes(effacement.sujets)
+    return effacement.sujets

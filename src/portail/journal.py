@@ -1,0 +1,57 @@
+"""Logging: JSON lines in production, readable lines in a terminal; never personal data."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+
+CLES_INTERDITES = {"password", "mot_de_passe", "token", "email", "iban", "authorization", "cookie"}
+
+
+def _sans_secrets(_: object, __: str, evenement: dict[str, object]) -> dict[str, object]:
+    """Last line of defence: a field named like a secret is masked whatever logged it."""
+    for cle in list(evenement):
+        if cle.lower() in CLES_INTERDITES:
+            evenement[cle] = "***"
+    return evenement
+
+
+def configurer(format_: str = "console", niveau: str = "INFO") -> None:
+    processeurs: list[structlog.types.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _sans_secrets,
+        structlog.processors.StackInfoRenderer(),
+    ]
+    rendu: structlog.types.Processor
+    if format_ == "json":
+        processeurs.append(structlog.processors.format_exc_info)
+        rendu = structlog.processors.JSONRenderer()
+    else:
+        # Plain tracebacks: the rich ones print local variables, which may hold personal data.
+        rendu = structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
+    niveau_num = logging.getLevelName(niveau.upper())
+    if not isinstance(niveau_num, int):
+        niveau_num = logging.INFO
+    structlog.configure(
+        processors=[*processeurs, rendu],
+        wrapper_class=structlog.make_filtering_bound_logger(niveau_num),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    # Libraries log through the standard library: same format, same destination.
+    gestionnaire = logging.StreamHandler(sys.stderr)
+    gestionnaire.setFormatter(
+        structlog.stdlib.ProcessorFormatter(processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, rendu], foreign_pre_chain=processeurs)
+    )
+    racine = logging.getLogger()
+    racine.handlers = [gestionnaire]
+    racine.setLevel(niveau_num)
+    # httpx logs every URL it calls (tests); uvicorn's access log repeats the path with query strings.
+    for bavard in ("httpx", "uvicorn.access"):
+        logging.getLogger(bavard).setLevel(logging.WARNING)

@@ -16,9 +16,9 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 def serve(host: str, port: int) -> None:
-    import uvicorn  # noqa: PLC0415 - heavy import only for this command
+    import uvicorn
 
-    from portail.api.app import create_app  # noqa: PLC0415
+    from portail.api.app import create_app
 
     settings = Settings.depuis_environnement()
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
@@ -26,7 +26,7 @@ def serve(host: str, port: int) -> None:
 
 @main.command(help="Remplir une commune de démonstration (idempotent).")
 def demo() -> None:
-    from portail.demo import remplir  # noqa: PLC0415
+    from portail.demo import remplir
 
     settings = Settings.depuis_environnement()
     for ligne in remplir(settings):

@@ -48,7 +48,10 @@ def remplir(settings: Settings) -> Iterator[str]:
             ctx, famille_id, "Peje", "Enfant 2", date(2017, 6, 3), "Nantes", "École Jules Ferry", None, "GS"
         )
         familles.modifier_sante(
-            ctx, famille_id, enfant1, SaisieSante(allergies=["arachide"], pai=True, pai_detail="Trousse d'urgence")
+            ctx,
+            famille_id,
+            enfant1,
+            SaisieSante(allergies=["arachide"], pai=True, pai_detail="Trousse d'urgence"),
         )
         familles.signer_mandat(ctx, famille_id, "Camille Peje", "FR7630006000011234567890189", None)
         yield f"famille Peje (2 enfants) : {PARENT[0]} / {PARENT[1]}"

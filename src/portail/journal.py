@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
+from typing import Any
 
 import structlog
 
 CLES_INTERDITES = {"password", "mot_de_passe", "token", "email", "iban", "authorization", "cookie"}
 
 
-def _sans_secrets(_: object, __: str, evenement: dict[str, object]) -> dict[str, object]:
+def _sans_secrets(_: object, __: str, evenement: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """Last line of defence: a field named like a secret is masked whatever logged it."""
     for cle in list(evenement):
         if cle.lower() in CLES_INTERDITES:
@@ -47,7 +49,10 @@ def configurer(format_: str = "console", niveau: str = "INFO") -> None:
     # Libraries log through the standard library: same format, same destination.
     gestionnaire = logging.StreamHandler(sys.stderr)
     gestionnaire.setFormatter(
-        structlog.stdlib.ProcessorFormatter(processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, rendu], foreign_pre_chain=processeurs)
+        structlog.stdlib.ProcessorFormatter(
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, rendu],
+            foreign_pre_chain=processeurs,
+        )
     )
     racine = logging.getLogger()
     racine.handlers = [gestionnaire]

@@ -12,7 +12,12 @@ from hypothesis import strategies as st
 from portail.domain.erreurs import ErreurValidation
 from portail.domain.famille import Famille
 from portail.domain.personnes import Responsable
-from portail.domain.quotient import QF_MAXIMUM, QuotientFamilial, avec_quotient, quotient_au
+from portail.domain.quotient import (
+    QF_MAXIMUM,
+    QuotientFamilial,
+    avec_quotient,
+    quotient_au,
+)
 from portail.domain.valeurs import (
     Adresse,
     Civilite,
@@ -49,13 +54,13 @@ def test_email_ignore_la_casse_et_les_espaces_autour(adresse, data):
     )
 )
 def test_email_accepte_se_retrouve_a_l_identique(saisie):
+    refus: list[str] = []
     try:
         normalise = email(saisie)
     except ErreurValidation as erreur:
-        assert [e.message for e in erreur.erreurs] in (
-            ["l'adresse e-mail est obligatoire"],
-            ["l'adresse e-mail n'est pas valide"],
-        )
+        refus = [e.message for e in erreur.erreurs]
+    if refus:
+        assert refus in (["l'adresse e-mail est obligatoire"], ["l'adresse e-mail n'est pas valide"])
         return
     assert email(normalise) == normalise
     assert normalise == normalise.strip().lower()

@@ -13,7 +13,13 @@ from portail.domain.famille import Famille
 from portail.domain.personnes import Responsable
 from portail.domain.quotient import QuotientFamilial
 from portail.domain.sepa import generer_rum
-from portail.domain.valeurs import Adresse, Civilite, Iban, SituationFamiliale, SourceQuotient
+from portail.domain.valeurs import (
+    Adresse,
+    Civilite,
+    Iban,
+    SituationFamiliale,
+    SourceQuotient,
+)
 
 IBAN_1 = Iban.creer("FR7630006000011234567890189")
 IBAN_2 = Iban.creer("DE89370400440532013000")

@@ -187,11 +187,32 @@ def test_nom_personne_vide_est_refuse(saisie):
     assert messages(erreur) == ["ne doit pas être vide"]
 
 
-@pytest.mark.parametrize("saisie", ["Jean2", "Louis XIV 14", "4lice", "Jean_Paul", "Jean@Dupont", "-Jean"])
-def test_nom_personne_avec_chiffres_ou_symboles_est_refuse(saisie):
+@pytest.mark.parametrize("saisie", ["Enfant 1", "Jumeau 2", "Louis XIV 2"])
+def test_nom_personne_tolere_les_chiffres_a_cote_d_une_lettre(saisie):
+    assert nom_personne(saisie) == saisie
+
+
+MESSAGE_NOM = "ne doit contenir que des lettres, chiffres, espaces, tirets ou apostrophes"
+
+
+@pytest.mark.parametrize(
+    "saisie",
+    [
+        "123",  # no letter at all
+        "1 2",
+        "Jean_Paul",
+        "Jean@Dupont",
+        "Jean;Paul",
+        "-Jean",  # leading hyphen
+        "Jean-",  # trailing hyphen
+        "Jean..",
+        "<script>",
+    ],
+)
+def test_nom_personne_sans_lettre_ou_avec_symboles_est_refuse(saisie):
     with pytest.raises(ErreurValidation) as erreur:
         nom_personne(saisie)
-    assert messages(erreur) == ["ne doit contenir que des lettres, espaces, tirets ou apostrophes"]
+    assert messages(erreur) == [MESSAGE_NOM]
 
 
 def test_nom_personne_trop_long_est_refuse():
@@ -214,7 +235,14 @@ def test_texte_refuse_les_caracteres_de_controle_et_nomme_le_champ():
 
 @pytest.mark.parametrize(
     ("saisie", "attendu"),
-    [("75001", "75001"), ("01000", "01000"), ("20000", "20000"), ("97411", "97411"), ("98000", "98000"), (" 75 001 ", "75001")],
+    [
+        ("75001", "75001"),
+        ("01000", "01000"),
+        ("20000", "20000"),
+        ("97411", "97411"),
+        ("98000", "98000"),
+        (" 75 001 ", "75001"),
+    ],
 )
 def test_code_postal_francais_accepte(saisie, attendu):
     assert code_postal(saisie) == attendu

@@ -92,7 +92,9 @@ def create_app(
 
     @asynccontextmanager
     async def cycle_de_vie(app: Litestar) -> AsyncIterator[None]:
-        base_ouverte = base or await anyio.to_thread.run_sync(BaseDeDonnees.ouvrir, reglages)
+        base_ouverte = (
+            base if base is not None else await anyio.to_thread.run_sync(BaseDeDonnees.ouvrir, reglages)
+        )
         services = await anyio.to_thread.run_sync(construire_services, reglages, base_ouverte, horloge)
         app.state.services = services
         if reglages.admin_email and reglages.admin_password:
@@ -142,7 +144,9 @@ def create_app(
             components=Components(
                 security_schemes={
                     "jeton": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
-                    "cookie": SecurityScheme(type="apiKey", name="portail_session", security_scheme_in="cookie"),
+                    "cookie": SecurityScheme(
+                        type="apiKey", name="portail_session", security_scheme_in="cookie"
+                    ),
                 }
             ),
             security=[{"jeton": []}, {"cookie": []}],

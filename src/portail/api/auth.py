@@ -98,7 +98,9 @@ class Jetons:
 class AuthentificationMiddleware(AbstractAuthenticationMiddleware):
     """Bearer header first, else the session cookie; cookie sessions must echo the CSRF token."""
 
-    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
         services = connection.app.state.services
         jetons: Jetons = services.jetons
         comptes: ServiceComptes = services.comptes
@@ -119,9 +121,7 @@ class AuthentificationMiddleware(AbstractAuthenticationMiddleware):
         if par_cookie and connection.scope.get("method", "GET") not in METHODES_SURES:
             recu = connection.headers.get(ENTETE_CSRF, "")
             if not recu or not hmac.compare_digest(recu, str(charge["csrf"])):
-                raise PermissionDeniedException(
-                    "Jeton anti-CSRF manquant ou invalide (en-tête X-CSRFToken)."
-                )
+                raise PermissionDeniedException("Jeton anti-CSRF manquant ou invalide (en-tête X-CSRFToken).")
 
         def verifier() -> Compte | None:
             if revocations.est_revoque(str(charge["jti"])):

@@ -26,7 +26,7 @@ ENTETES_API = {
 
 
 def _correlation(scope: Scope) -> str:
-    etat = scope.setdefault("state", {})  # type: ignore[typeddict-item]
+    etat = scope.setdefault("state", {})
     existant = etat.get("correlation_id")
     if existant:
         return str(existant)
@@ -44,7 +44,7 @@ def correlation(app: ASGIApp) -> ASGIApp:
     """Give each request a correlation id (the caller's when well-formed) bound to every log line."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if str(scope["type"]) != "http":
             await app(scope, receive, send)
             return
         with structlog.contextvars.bound_contextvars(correlation_id=_correlation(scope)):

@@ -16,9 +16,7 @@ from portail.domain.valeurs import Adresse, age_libelle
 
 
 def compte(c: Compte) -> s.CompteOut:
-    return s.CompteOut(
-        id=c.id, email=c.email, roles=[cast(s.RoleNom, r.value) for r in c.roles], famille_id=c.famille_id
-    )
+    return s.CompteOut(id=c.id, email=c.email, roles=[r.value for r in c.roles], famille_id=c.famille_id)
 
 
 def adresse(a: Adresse | None) -> s.AdresseOut | None:
@@ -48,7 +46,7 @@ def responsable(r: Responsable | None, email: str | None = None) -> s.Responsabl
 def quotient(q: QuotientFamilial | None) -> s.QuotientOut | None:
     if q is None:
         return None
-    return s.QuotientOut(valeur=q.valeur, valable_du=q.valable_du, source=cast(s.SourceQuotient, q.source.value))
+    return s.QuotientOut(valeur=q.valeur, valable_du=q.valable_du, source=q.source.value)
 
 
 def mandat(m: MandatSepa | None) -> s.MandatOut | None:
@@ -105,7 +103,7 @@ def enfant(e: Enfant, jour: date) -> s.EnfantOut:
         classe=cast(Any, e.scolarite.classe.value) if e.scolarite.classe else None,
         sante=s.SanteOut(
             allergies=list(sante.allergies),
-            regime_alimentaire=cast(s.Regime, sante.regime_alimentaire.value),
+            regime_alimentaire=sante.regime_alimentaire.value,
             pai=sante.pai,
             pai_detail=sante.pai_detail,
             medecin=s.MedecinOut(sante.medecin.nom, sante.medecin.telephone) if sante.medecin else None,
@@ -118,5 +116,7 @@ def enfant(e: Enfant, jour: date) -> s.EnfantOut:
         personnes_autorisees=[
             s.PersonneOut(p.nom, p.prenom, p.telephone, p.lien) for p in e.personnes_autorisees or ()
         ],
-        autorisations=s.AutorisationsOut(auto.droit_image, auto.sortie_seul, auto.transport, auto.soins_urgence),
+        autorisations=s.AutorisationsOut(
+            auto.droit_image, auto.sortie_seul, auto.transport, auto.soins_urgence
+        ),
     )

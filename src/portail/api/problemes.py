@@ -132,7 +132,7 @@ def _traduire(message: str, cle: str | None) -> ErreurChampOut:
         return ErreurChampOut(champ, "identifiant invalide")
     if "length" in message:
         return ErreurChampOut(champ, "longueur non autorisée")
-    if "Expected" in message and ">=" in message or "<=" in message:
+    if ("Expected" in message and ">=" in message) or "<=" in message:
         return ErreurChampOut(champ, "valeur hors des bornes autorisées")
     return ErreurChampOut(champ, "valeur invalide")
 
@@ -143,18 +143,15 @@ def _joindre(parent: str, champ: str) -> str:
 
 def sur_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Probleme]:
     extra = exc.extra if isinstance(exc.extra, list) else []
-    erreurs = [
-        _traduire(str(e.get("message", "")), e.get("key")) for e in extra if isinstance(e, dict)
-    ]
+    erreurs = [_traduire(str(e.get("message", "")), e.get("key")) for e in extra if isinstance(e, dict)]
     corps_illisible = not erreurs and "decode" in str(exc.detail).lower()
     if corps_illisible or not erreurs:
         return probleme(request, 400, "Le corps de la requête n'est pas un JSON valide.")
     return probleme(
         request,
         422,
-        "Certaines données sont invalides : " + "; ".join(
-            f"{e.champ} : {e.message}" if e.champ else e.message for e in erreurs
-        ),
+        "Certaines données sont invalides : "
+        + "; ".join(f"{e.champ} : {e.message}" if e.champ else e.message for e in erreurs),
         erreurs=erreurs,
     )
 
@@ -166,11 +163,15 @@ def sur_erreur_domaine(request: Request[Any, Any, Any], exc: ErreurDomaine) -> R
         if isinstance(exc, ErreurValidation)
         else None
     )
-    entetes = (
-        {"Retry-After": str(exc.reessayer_dans)} if isinstance(exc, TropDeTentatives) else None
-    )
+    entetes = {"Retry-After": str(exc.reessayer_dans)} if isinstance(exc, TropDeTentatives) else None
     return probleme(
-        request, statut, exc.detail, type_=exc.type_probleme, titre=exc.titre, erreurs=erreurs, entetes=entetes
+        request,
+        statut,
+        exc.detail,
+        type_=exc.type_probleme,
+        titre=exc.titre,
+        erreurs=erreurs,
+        entetes=entetes,
     )
 
 
@@ -197,7 +198,7 @@ def _detail_francais(statut: int, detail: str | None) -> str:
         503: "Le service est momentanément indisponible.",
     }
     # Details we wrote are French already; the framework's own are replaced.
-    if detail and any(c in detail for c in "éèàçù") :
+    if detail and any(c in detail for c in "éèàçù"):
         return detail
     return textes.get(statut, "La requête n'a pas pu aboutir.")
 

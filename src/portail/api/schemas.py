@@ -235,7 +235,7 @@ class MedecinOut(msgspec.Struct):
 
 
 class SanteIn(Entree):
-    allergies: Annotated[list[Annotated[str, msgspec.Meta(max_length=100)]], msgspec.Meta(max_length=50)] = []  # noqa: RUF012
+    allergies: Annotated[list[Annotated[str, msgspec.Meta(max_length=100)]], msgspec.Meta(max_length=50)] = []
     regime_alimentaire: Regime = "standard"
     pai: bool = False
     pai_detail: TexteLong | None = None

@@ -84,7 +84,7 @@ class ServiceComptes:
 
     def index_de(self, adresse: str) -> IndexEmail | None:
         try:
-            index = self.portail.repository.get(self._id_index(adresse))
+            index: IndexEmail = self.portail.repository.get(self._id_index(adresse))
         except AggregateNotFoundError:
             return None
         assert isinstance(index, IndexEmail)
@@ -230,7 +230,8 @@ class ServiceComptes:
         if not compte.actif:
             return None
         sva = compte.sessions_valides_apres
-        if sva is not None and emis_le < math.floor(sva.timestamp()):
+        # Tokens carry their issue time to the microsecond: any issued before the change is void.
+        if sva is not None and emis_le <= sva.timestamp():
             return None
         return compte
 
@@ -257,9 +258,7 @@ class ServiceComptes:
 
         self.portail.avec_reessais(commande)
 
-    def changer_mot_de_passe(
-        self, contexte: Contexte, compte_id: UUID, ancien: str, nouveau: str
-    ) -> None:
+    def changer_mot_de_passe(self, contexte: Contexte, compte_id: UUID, ancien: str, nouveau: str) -> None:
         compte = self.compte(compte_id)
         if not self.hacheur.verifier(compte.mot_de_passe_hash, ancien):
             raise ErreurValidation.sur("ancien", "le mot de passe actuel est incorrect")

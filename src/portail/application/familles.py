@@ -293,7 +293,9 @@ class ServiceFamilles:
         sante = construire_sante(v, saisie)
         v.lever_si_erreurs()
         assert sante is not None
-        self._sur_enfant(contexte, famille_id, enfant_id, lambda e: e.modifier_sante(sante, self.aujourd_hui()))
+        self._sur_enfant(
+            contexte, famille_id, enfant_id, lambda e: e.modifier_sante(sante, self.aujourd_hui())
+        )
 
     def modifier_personnes_autorisees(
         self, contexte: Contexte, famille_id: UUID, enfant_id: UUID, saisies: list[SaisiePersonne]
@@ -301,7 +303,9 @@ class ServiceFamilles:
         v = Validateur()
         personnes = construire_personnes(v, saisies)
         v.lever_si_erreurs()
-        self._sur_enfant(contexte, famille_id, enfant_id, lambda e: e.modifier_personnes_autorisees(personnes))
+        self._sur_enfant(
+            contexte, famille_id, enfant_id, lambda e: e.modifier_personnes_autorisees(personnes)
+        )
 
     def modifier_autorisations(
         self, contexte: Contexte, famille_id: UUID, enfant_id: UUID, autorisations: Autorisations
@@ -355,4 +359,3 @@ class ServiceFamilles:
     def revoquer_mandat(self, contexte: Contexte, famille_id: UUID) -> None:
         le = self.aujourd_hui()
         self._sur_famille(contexte, famille_id, lambda f: f.revoquer_mandat(le))
-

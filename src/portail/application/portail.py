@@ -84,7 +84,7 @@ class Portail(Application[UUID]):
 
     def charger(self, cls: type[A], aggregat_id: UUID) -> A:
         try:
-            aggregat = self.repository.get(aggregat_id)
+            aggregat: Aggregate = self.repository.get(aggregat_id)
         except AggregateNotFoundError:
             raise Introuvable(f"{cls.__name__} introuvable.") from None
         if not isinstance(aggregat, cls):

@@ -89,14 +89,8 @@ def construire_responsable(
         if not getattr(saisie, requis):
             v.ajouter(f"{prefixe}.{requis}", "ce champ est obligatoire")
     tel = optionnel_telephone(v, f"{prefixe}.telephone", saisie.telephone)
-    courriel = (
-        v.valeur(f"{prefixe}.email", lambda: email(saisie.email or ""))
-        if saisie.email
-        else None
-    )
-    adresse = (
-        v.valeur(f"{prefixe}.adresse", saisie.adresse.construire) if saisie.adresse else None
-    )
+    courriel = v.valeur(f"{prefixe}.email", lambda: email(saisie.email or "")) if saisie.email else None
+    adresse = v.valeur(f"{prefixe}.adresse", saisie.adresse.construire) if saisie.adresse else None
     naissance = saisie.date_naissance
     if naissance is not None and aujourd_hui is not None:
         naissance = v.valeur(

@@ -106,9 +106,7 @@ class Compte(Aggregate):
     def changer_mot_de_passe(self, mot_de_passe_hash: str, maintenant: datetime) -> None:
         """A new password ends every session opened before it."""
         self._verifier_actif()
-        self._mot_de_passe_modifie(
-            mot_de_passe_hash=mot_de_passe_hash, sessions_valides_apres=maintenant
-        )
+        self._mot_de_passe_modifie(mot_de_passe_hash=mot_de_passe_hash, sessions_valides_apres=maintenant)
 
     @event(MotDePasseModifie)
     def _mot_de_passe_modifie(self, mot_de_passe_hash: str, sessions_valides_apres: datetime) -> None:

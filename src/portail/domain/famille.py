@@ -206,9 +206,7 @@ class Famille(Aggregate):
         return self.mandat
 
     @event(MandatSepaSigne)
-    def _mandat_signe(
-        self, rum: str, titulaire: str, iban: Iban, bic: str | None, signe_le: date
-    ) -> None:
+    def _mandat_signe(self, rum: str, titulaire: str, iban: Iban, bic: str | None, signe_le: date) -> None:
         self.mandats.append(MandatSepa(rum, titulaire, iban, bic, signe_le))
 
     def revoquer_mandat(self, le: date) -> None:
@@ -239,7 +237,5 @@ class Famille(Aggregate):
         self.autre_responsable = None
         self.situation_familiale = None
         self.mandats = [
-            MandatSepa(m.rum, None, None, m.bic, m.signe_le, m.revoque_le or effacee_le)
-            for m in self.mandats
+            MandatSepa(m.rum, None, None, m.bic, m.signe_le, m.revoque_le or effacee_le) for m in self.mandats
         ]
-

@@ -46,7 +46,7 @@ class IndexEmail(Aggregate):
         return uuid5(NAMESPACE_URL, f"/portail/index-email/{empreinte}")
 
     @event(Reserve)
-    def __init__(self, id: UUID, compte_id: UUID) -> None:  # noqa: A002 - the library's name
+    def __init__(self, id: UUID, compte_id: UUID) -> None:
         self.compte_id: UUID | None = compte_id
 
     def liberer(self) -> None:

@@ -86,4 +86,3 @@ class Autorisations:
     sortie_seul: bool = False
     transport: bool = False
     soins_urgence: bool = False
-

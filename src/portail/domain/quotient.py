@@ -34,9 +34,7 @@ def quotient_au(historique: list[QuotientFamilial], jour: date) -> QuotientFamil
     return max(en_vigueur, key=lambda q: q.valable_du) if en_vigueur else None
 
 
-def avec_quotient(
-    historique: list[QuotientFamilial], nouveau: QuotientFamilial
-) -> list[QuotientFamilial]:
+def avec_quotient(historique: list[QuotientFamilial], nouveau: QuotientFamilial) -> list[QuotientFamilial]:
     """The history with `nouveau` in force from its date; a value for the same date is replaced."""
     garde = [q for q in historique if q.valable_du != nouveau.valable_du]
     return sorted([*garde, nouveau], key=lambda q: q.valable_du)

@@ -68,7 +68,9 @@ class Role(Enum):
 
 
 _NOM = re.compile(r"^[^\W_]+(?:[ '’.\-]+[^\W_]+)*\.?$")
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 _SEPARATEURS_TELEPHONE = re.compile(r"[ .\-()]")
 _CODE_POSTAL = re.compile(r"^(?:0[1-9]|[1-8]\d|9[0-8])\d{3}$")
 
@@ -175,9 +177,7 @@ class Adresse:
     ligne2: str | None = None
 
     @classmethod
-    def creer(
-        cls, ligne1: str, code_postal_: str, commune: str, ligne2: str | None = None
-    ) -> Adresse:
+    def creer(cls, ligne1: str, code_postal_: str, commune: str, ligne2: str | None = None) -> Adresse:
         v = Validateur()
         l1 = v.valeur("ligne1", lambda: texte(ligne1, longueur_max=200))
         l2 = v.valeur("ligne2", lambda: texte(ligne2, longueur_max=200)) if ligne2 else None

@@ -65,7 +65,9 @@ class Trousseau(ABC):
         if enveloppe is None:
             if self._est_efface(sujet_id):
                 raise SujetEfface(str(sujet_id))
-            enveloppe = self._creer(sujet_id, famille_id, self._envelopper(sujet_id, AESGCM.generate_key(256)))
+            enveloppe = self._creer(
+                sujet_id, famille_id, self._envelopper(sujet_id, AESGCM.generate_key(256))
+            )
         cle = self._deballer(sujet_id, enveloppe)
         self._mettre_en_cache(sujet_id, cle)
         return cle
@@ -136,7 +138,7 @@ class TrousseauMemoire(Trousseau):
         return self._cles.setdefault(sujet_id, (famille_id, enveloppe))[1]
 
     def _supprimer(self, famille_id: UUID) -> list[UUID]:
-        sujets = [s for s, (f, _) in self._cles.items() if s == famille_id or f == famille_id]
+        sujets = [s for s, (f, _) in self._cles.items() if famille_id in (s, f)]
         for sujet in sujets:
             del self._cles[sujet]
         self._effaces.update(sujets)
@@ -166,9 +168,7 @@ class TrousseauPostgres(Trousseau):
                 " cle bytea NOT NULL,"
                 " cree_le timestamptz NOT NULL DEFAULT now())"
             )
-            curs.execute(
-                f"CREATE INDEX IF NOT EXISTS {self.TABLE}_famille_idx ON {self._table} (famille_id)"
-            )
+            curs.execute(f"CREATE INDEX IF NOT EXISTS {self.TABLE}_famille_idx ON {self._table} (famille_id)")
             curs.execute(
                 f"CREATE TABLE IF NOT EXISTS {self._effaces} ("
                 " sujet_id uuid PRIMARY KEY,"
@@ -197,8 +197,7 @@ class TrousseauPostgres(Trousseau):
     def _supprimer(self, famille_id: UUID) -> list[UUID]:
         with self._ds.transaction(commit=True) as curs:
             curs.execute(
-                f"DELETE FROM {self._table} WHERE sujet_id = %s OR famille_id = %s"
-                " RETURNING sujet_id",
+                f"DELETE FROM {self._table} WHERE sujet_id = %s OR famille_id = %s RETURNING sujet_id",
                 (famille_id, famille_id),
             )
             sujets = [ligne["sujet_id"] for ligne in curs.fetchall()]

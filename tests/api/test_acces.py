@@ -78,8 +78,12 @@ def _sans_correlation(corps: dict) -> dict:
 
 def test_mauvais_mot_de_passe_et_compte_inconnu_donnent_la_meme_reponse(client) -> None:
     nouvelle_famille(client, "existe@example.fr")
-    mauvais = client.post("/api/auth/connexion", json={"email": "existe@example.fr", "mot_de_passe": "Faux-2026!"})
-    inconnu = client.post("/api/auth/connexion", json={"email": "absent@example.fr", "mot_de_passe": "Faux-2026!"})
+    mauvais = client.post(
+        "/api/auth/connexion", json={"email": "existe@example.fr", "mot_de_passe": "Faux-2026!"}
+    )
+    inconnu = client.post(
+        "/api/auth/connexion", json={"email": "absent@example.fr", "mot_de_passe": "Faux-2026!"}
+    )
     assert mauvais.status_code == inconnu.status_code == 401
     assert _sans_correlation(mauvais.json()) == _sans_correlation(inconnu.json())
 
@@ -87,16 +91,23 @@ def test_mauvais_mot_de_passe_et_compte_inconnu_donnent_la_meme_reponse(client) 
 def test_cinq_echecs_bloquent_le_compte_meme_avec_le_bon_mot_de_passe(client, horloge) -> None:
     nouvelle_famille(client, "bloque@example.fr")
     for _ in range(5):
-        r = client.post("/api/auth/connexion", json={"email": "bloque@example.fr", "mot_de_passe": "Faux-2026!"})
+        r = client.post(
+            "/api/auth/connexion", json={"email": "bloque@example.fr", "mot_de_passe": "Faux-2026!"}
+        )
         assert r.status_code == 401
-    bloque = client.post("/api/auth/connexion", json={"email": "bloque@example.fr", "mot_de_passe": MOT_DE_PASSE})
+    bloque = client.post(
+        "/api/auth/connexion", json={"email": "bloque@example.fr", "mot_de_passe": MOT_DE_PASSE}
+    )
     assert bloque.status_code == 429
     attente = int(bloque.headers["retry-after"])
     assert 0 < attente <= 15 * 60
     horloge.avancer(seconds=attente + 1)
-    assert client.post(
-        "/api/auth/connexion", json={"email": "bloque@example.fr", "mot_de_passe": MOT_DE_PASSE}
-    ).status_code == 200
+    assert (
+        client.post(
+            "/api/auth/connexion", json={"email": "bloque@example.fr", "mot_de_passe": MOT_DE_PASSE}
+        ).status_code
+        == 200
+    )
 
 
 def test_seuls_les_echecs_comptent(client) -> None:
@@ -107,7 +118,9 @@ def test_seuls_les_echecs_comptent(client) -> None:
 
 def test_cinquante_echecs_d_une_adresse_ip_bloquent(client) -> None:
     for i in range(50):
-        r = client.post("/api/auth/connexion", json={"email": f"x{i}@example.fr", "mot_de_passe": "Faux-2026!"})
+        r = client.post(
+            "/api/auth/connexion", json={"email": f"x{i}@example.fr", "mot_de_passe": "Faux-2026!"}
+        )
         assert r.status_code == 401
     nouvelle_famille_reponse = client.post("/api/inscription", json=inscription("ip@example.fr"))
     assert nouvelle_famille_reponse.status_code == 201
@@ -147,8 +160,12 @@ def test_session_par_cookie_exige_le_jeton_csrf(client) -> None:
 
 def test_sans_se_souvenir_le_cookie_est_de_session(client) -> None:
     client.post("/api/inscription", json=inscription("session@example.fr"))
-    reponse = client.post("/api/auth/connexion", json={"email": "session@example.fr", "mot_de_passe": MOT_DE_PASSE})
-    cookie_session = next(c for c in reponse.headers.get_list("set-cookie") if c.startswith("portail_session="))
+    reponse = client.post(
+        "/api/auth/connexion", json={"email": "session@example.fr", "mot_de_passe": MOT_DE_PASSE}
+    )
+    cookie_session = next(
+        c for c in reponse.headers.get_list("set-cookie") if c.startswith("portail_session=")
+    )
     assert "Max-Age" not in cookie_session
     assert "HttpOnly" in cookie_session
 
@@ -175,18 +192,26 @@ def test_reinitialisation_du_mot_de_passe(client, settings: Settings, horloge) -
     assert "To: oubli@example.fr" in messages[0].read_text()
     jeton = _lien(settings.mail_dir)
     horloge.avancer(seconds=1)
-    assert client.post(
-        "/api/auth/reinitialisation", json={"token": jeton, "mot_de_passe": "Nouveau-Secret-9"}
-    ).status_code == 204
+    assert (
+        client.post(
+            "/api/auth/reinitialisation", json={"token": jeton, "mot_de_passe": "Nouveau-Secret-9"}
+        ).status_code
+        == 204
+    )
     # Single use, old sessions closed, new password works, old one no longer does.
-    reutilise = client.post("/api/auth/reinitialisation", json={"token": jeton, "mot_de_passe": "Encore-Autre-9"})
+    reutilise = client.post(
+        "/api/auth/reinitialisation", json={"token": jeton, "mot_de_passe": "Encore-Autre-9"}
+    )
     assert reutilise.status_code == 422
     assert ancienne.get("/api/foyer").status_code == 401
     horloge.avancer(seconds=1)
     connecter(client, "oubli@example.fr", "Nouveau-Secret-9")
-    assert client.post(
-        "/api/auth/connexion", json={"email": "oubli@example.fr", "mot_de_passe": MOT_DE_PASSE}
-    ).status_code == 401
+    assert (
+        client.post(
+            "/api/auth/connexion", json={"email": "oubli@example.fr", "mot_de_passe": MOT_DE_PASSE}
+        ).status_code
+        == 401
+    )
 
 
 def test_lien_de_reinitialisation_expire_apres_30_minutes(client, settings: Settings, horloge) -> None:
@@ -195,26 +220,35 @@ def test_lien_de_reinitialisation_expire_apres_30_minutes(client, settings: Sett
     assert settings.mail_dir is not None
     jeton = _lien(settings.mail_dir)
     horloge.avancer(minutes=31)
-    reponse = client.post("/api/auth/reinitialisation", json={"token": jeton, "mot_de_passe": "Nouveau-Secret-9"})
+    reponse = client.post(
+        "/api/auth/reinitialisation", json={"token": jeton, "mot_de_passe": "Nouveau-Secret-9"}
+    )
     assert reponse.status_code == 422
     assert "expiré" in reponse.json()["detail"]
 
 
 def test_jeton_de_reinitialisation_forge_refuse(client) -> None:
     for jeton in ("n-importe-quoi", "0" * 32 + ".abc", ""):
-        r = client.post("/api/auth/reinitialisation", json={"token": jeton, "mot_de_passe": "Nouveau-Secret-9"})
+        r = client.post(
+            "/api/auth/reinitialisation", json={"token": jeton, "mot_de_passe": "Nouveau-Secret-9"}
+        )
         assert r.status_code == 422
 
 
 def test_changement_de_mot_de_passe_ferme_les_autres_sessions(client, horloge) -> None:
     session = nouvelle_famille(client, "change@example.fr")
-    mauvais = session.put("/api/moi/mot-de-passe", json={"ancien": "Faux-2026!", "nouveau": "Nouveau-Secret-9"})
+    mauvais = session.put(
+        "/api/moi/mot-de-passe", json={"ancien": "Faux-2026!", "nouveau": "Nouveau-Secret-9"}
+    )
     assert mauvais.status_code == 422
     assert mauvais.json()["erreurs"][0]["champ"] == "ancien"
     horloge.avancer(seconds=1)
-    assert session.put(
-        "/api/moi/mot-de-passe", json={"ancien": MOT_DE_PASSE, "nouveau": "Nouveau-Secret-9"}
-    ).status_code == 204
+    assert (
+        session.put(
+            "/api/moi/mot-de-passe", json={"ancien": MOT_DE_PASSE, "nouveau": "Nouveau-Secret-9"}
+        ).status_code
+        == 204
+    )
     assert session.get("/api/foyer").status_code == 401
     horloge.avancer(seconds=1)
     connecter(client, "change@example.fr", "Nouveau-Secret-9")
@@ -254,17 +288,25 @@ def test_admin_cree_depuis_l_environnement_et_comptes_du_personnel(settings: Set
             json={"email": "p@mairie.fr", "mot_de_passe": "Agent-Mairie-2026", "roles": ["parent"]},
         )
         assert parent.status_code == 422
-        assert agent.post(
-            "/api/admin/comptes",
-            json={"email": "x@mairie.fr", "mot_de_passe": "Agent-Mairie-2026", "roles": ["agent"]},
-        ).status_code == 403
+        assert (
+            agent.post(
+                "/api/admin/comptes",
+                json={"email": "x@mairie.fr", "mot_de_passe": "Agent-Mairie-2026", "roles": ["agent"]},
+            ).status_code
+            == 403
+        )
     # A second start does not create a second administrator.
     with TestClient(app=create_app(reglages, horloge=horloge, base=base)) as client:
         connecter(client, "admin@mairie.fr", "Admin-Mairie-2026")
 
 
 def test_routes_protegees_sans_session_401_problem_json(client) -> None:
-    for methode, url in [("GET", "/api/moi"), ("GET", "/api/foyer"), ("POST", "/api/enfants"), ("GET", "/api/prelevement")]:
+    for methode, url in [
+        ("GET", "/api/moi"),
+        ("GET", "/api/foyer"),
+        ("POST", "/api/enfants"),
+        ("GET", "/api/prelevement"),
+    ]:
         r = client.request(methode, url, json={})
         assert r.status_code == 401, url
         assert r.headers["content-type"].startswith("application/problem+json")

@@ -142,10 +142,6 @@ def test_telephone_plus_33_invalide_est_refuse(saisie):
     assert messages(erreur) == ["le numéro de téléphone n'est pas valide"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="domain bug: \\d in telephone() accepts non-ASCII digits and stores them unchanged",
-)
 def test_telephone_refuse_les_chiffres_non_ascii():
     # Arabic-Indic digits after "06": accepted today and stored as "06١٢٣٤٥٦٧٨".
     with pytest.raises(ErreurValidation):
@@ -198,8 +194,6 @@ MESSAGE_NOM = "ne doit contenir que des lettres, chiffres, espaces, tirets ou ap
 @pytest.mark.parametrize(
     "saisie",
     [
-        "123",  # no letter at all
-        "1 2",
         "Jean_Paul",
         "Jean@Dupont",
         "Jean;Paul",
@@ -213,6 +207,13 @@ def test_nom_personne_sans_lettre_ou_avec_symboles_est_refuse(saisie):
     with pytest.raises(ErreurValidation) as erreur:
         nom_personne(saisie)
     assert messages(erreur) == [MESSAGE_NOM]
+
+
+@pytest.mark.parametrize("saisie", ["123", "1 2", "-"])
+def test_nom_personne_sans_aucune_lettre_est_refuse(saisie):
+    with pytest.raises(ErreurValidation) as erreur:
+        nom_personne(saisie)
+    assert messages(erreur) == ["doit contenir au moins une lettre"]
 
 
 def test_nom_personne_trop_long_est_refuse():
@@ -255,10 +256,6 @@ def test_code_postal_invalide_est_refuse(saisie):
     assert messages(erreur) == ["le code postal doit comporter 5 chiffres"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="domain bug: \\d in _CODE_POSTAL accepts non-ASCII digits and stores them unchanged",
-)
 def test_code_postal_refuse_les_chiffres_non_ascii():
     with pytest.raises(ErreurValidation):
         code_postal("7٥٠٠١")
@@ -436,3 +433,18 @@ def test_bic_invalide_est_refuse(saisie):
     with pytest.raises(ErreurValidation) as erreur:
         bic(saisie)
     assert messages(erreur) == ["le BIC n'est pas valide"]
+
+
+@pytest.mark.parametrize("adresse", [".a@x.fr", "a.@x.fr", "a..b@x.fr"])
+def test_email_refuse_les_points_mal_places(adresse):
+    with pytest.raises(ErreurValidation):
+        email(adresse)
+
+
+@pytest.mark.parametrize("saisie", ["+33 (0)6 12 34 56 78", "06\u00a012\u00a034\u00a056\u00a078"])
+def test_telephone_accepte_les_notations_usuelles(saisie):
+    assert telephone(saisie) == "0612345678"
+
+
+def test_adresse_ligne2_blanche_vaut_absente():
+    assert Adresse.creer("1 rue A", "75001", "Paris", "   ").ligne2 is None

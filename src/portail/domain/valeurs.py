@@ -71,8 +71,8 @@ _NOM = re.compile(r"^[^\W_]+(?:[ '’.\-]+[^\W_]+)*\.?$")
 _EMAIL = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
 )
-_SEPARATEURS_TELEPHONE = re.compile(r"[ .\-()]")
-_CODE_POSTAL = re.compile(r"^(?:0[1-9]|[1-8]\d|9[0-8])\d{3}$")
+_SEPARATEURS_TELEPHONE = re.compile(r"[\s.\-()\u00a0\u202f]")
+_CODE_POSTAL = re.compile(r"^(?:0[1-9]|[1-8][0-9]|9[0-8])[0-9]{3}$")
 
 
 def texte(valeur: str, *, nom_champ: str = "", longueur_max: int = 200) -> str:
@@ -91,7 +91,9 @@ def nom_personne(valeur: str) -> str:
     """A family name or first name: letters (digits tolerated, as in "Enfant 1"), spaces,
     hyphens, apostrophes and dots; at least one letter."""
     propre = texte(valeur, longueur_max=100)
-    if not _NOM.match(propre) or not any(c.isalpha() for c in propre):
+    if not any(c.isalpha() for c in propre):
+        raise ErreurValidation.sur("", "doit contenir au moins une lettre")
+    if not _NOM.match(propre) or any(c.isdigit() and not c.isascii() for c in propre):
         raise ErreurValidation.sur(
             "", "ne doit contenir que des lettres, chiffres, espaces, tirets ou apostrophes"
         )
@@ -103,7 +105,15 @@ def email(valeur: str) -> str:
     propre = valeur.strip().lower()
     if not propre:
         raise ErreurValidation.sur("", "l'adresse e-mail est obligatoire")
-    if len(propre) > 254 or not _EMAIL.match(propre) or len(propre.split("@")[0]) > 64:
+    local = propre.split("@")[0]
+    if (
+        len(propre) > 254
+        or not _EMAIL.match(propre)
+        or len(local) > 64
+        or local.startswith(".")
+        or local.endswith(".")
+        or ".." in local
+    ):
         raise ErreurValidation.sur("", "l'adresse e-mail n'est pas valide")
     return propre
 
@@ -113,17 +123,18 @@ def telephone(valeur: str) -> str:
 
     Stored without separators; French numbers in their national form.
     """
-    brut = _SEPARATEURS_TELEPHONE.sub("", valeur.strip())
+    # "+33 (0)6 …" is the usual international notation: the (0) is dropped.
+    brut = _SEPARATEURS_TELEPHONE.sub("", valeur.strip().replace("(0)", ""))
     if brut.startswith("0033"):
         brut = "+33" + brut[4:]
     if brut.startswith("+33"):
         national = "0" + brut[3:]
-        if re.fullmatch(r"0[1-9]\d{8}", national):
+        if re.fullmatch(r"0[1-9][0-9]{8}", national):
             return national
         raise ErreurValidation.sur("", "le numéro de téléphone n'est pas valide")
-    if re.fullmatch(r"0[1-9]\d{8}", brut):
+    if re.fullmatch(r"0[1-9][0-9]{8}", brut):
         return brut
-    if re.fullmatch(r"\+[1-9]\d{7,14}", brut):
+    if re.fullmatch(r"\+[1-9][0-9]{7,14}", brut):
         return brut
     raise ErreurValidation.sur("", "le numéro de téléphone n'est pas valide (ex. 06 12 34 56 78)")
 
@@ -180,7 +191,9 @@ class Adresse:
     def creer(cls, ligne1: str, code_postal_: str, commune: str, ligne2: str | None = None) -> Adresse:
         v = Validateur()
         l1 = v.valeur("ligne1", lambda: texte(ligne1, longueur_max=200))
-        l2 = v.valeur("ligne2", lambda: texte(ligne2, longueur_max=200)) if ligne2 else None
+        l2 = (
+            v.valeur("ligne2", lambda: texte(ligne2, longueur_max=200)) if ligne2 and ligne2.strip() else None
+        )
         cp = v.valeur("code_postal", lambda: code_postal(code_postal_))
         com = v.valeur("commune", lambda: texte(commune, longueur_max=100))
         v.lever_si_erreurs()

@@ -7,9 +7,9 @@ import email.policy
 import re
 from pathlib import Path
 
-from outils_http import MOT_DE_PASSE, compte_personnel, connecter, inscription, nouvelle_famille
-
 from portail.settings import Settings
+
+from outils_http import MOT_DE_PASSE, compte_personnel, connecter, inscription, nouvelle_famille
 
 
 def test_inscription_cree_compte_et_famille_puis_connexion(client) -> None:

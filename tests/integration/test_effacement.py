@@ -1,0 +1,111 @@
+"""Crypto-shredding: after erasing a family, its personal data is nowhere in the database,
+while amounts, dates and ids stay readable."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import psycopg
+from outils_http import compte_personnel, nouvelle_famille
+from psycopg import sql
+
+from portail.domain.enfant import Enfant
+from portail.domain.famille import Famille
+
+NOM = "Zyxwvutsky"
+PRENOM_ENFANT = "Quentinoux"
+EMAIL = "zyxwvutsky.famille@example.fr"
+IBAN = "FR7630006000011234567890189"
+TELEPHONE = "0687654321"
+ALLERGIE = "pollen-de-cypres-rare"
+
+
+def _occurrences(url: str, schema: str, aiguilles: list[str]) -> dict[str, list[str]]:
+    """Every table of the schema, every column, raw bytes included: where does each needle appear?"""
+    trouve: dict[str, list[str]] = {a: [] for a in aiguilles}
+    with psycopg.connect(url) as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (schema,)
+            )
+        ]
+        assert "portail_events" in tables
+        for table in tables:
+            requete = sql.SQL("SELECT * FROM {}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+            for ligne in conn.execute(requete):
+                for valeur in ligne:
+                    brut = valeur if isinstance(valeur, bytes | memoryview) else str(valeur).encode()
+                    brut = bytes(brut)
+                    for aiguille in aiguilles:
+                        if aiguille.encode() in brut or aiguille.lower().encode() in brut.lower():
+                            trouve[aiguille].append(table)
+    return trouve
+
+
+def test_effacement_rend_les_donnees_personnelles_introuvables(client, base, services) -> None:
+    parent = nouvelle_famille(client, EMAIL, nom=NOM)
+    parent.patch("/api/moi", json={"telephone": TELEPHONE})
+    enfant_id = parent.post(
+        "/api/enfants", json={"nom": NOM, "prenom": PRENOM_ENFANT, "date_naissance": "2016-02-03"}
+    ).json()["id"]
+    parent.put(f"/api/enfants/{enfant_id}/sante", json={"allergies": [ALLERGIE], "pai": True})
+    parent.put("/api/prelevement", json={"titulaire": f"Claire {NOM}", "iban": IBAN})
+    # Enough changes for a snapshot of the family (every 50 versions).
+    for i in range(52):
+        parent.patch("/api/foyer", json={"situation_familiale": "marie" if i % 2 else "pacse"})
+    regie = compte_personnel(client, "regie@mairie.fr", "regisseur")
+    regie.put(
+        f"/api/regie/familles/{parent.famille_id}/quotient-familial",
+        json={"valeur": 742, "valable_du": "2026-01-01", "source": "caf"},
+    )
+    aiguilles = [NOM, PRENOM_ENFANT, EMAIL, IBAN, TELEPHONE, ALLERGIE]
+    # Encrypted at rest already: not one needle in clear before the erasure either.
+    assert _occurrences(base.url, base.schema, aiguilles) == {a: [] for a in aiguilles}
+    assert parent.get("/api/foyer").json()["responsables"][0]["nom"] == NOM
+    with psycopg.connect(base.url) as conn:
+        nb = conn.execute(
+            sql.SQL("SELECT count(*) FROM {}.portail_snapshots").format(sql.Identifier(base.schema))
+        ).fetchone()
+        assert nb is not None
+        assert nb[0] >= 1
+
+    admin = compte_personnel(client, "admin@mairie.fr", "admin")
+    assert admin.delete(f"/api/admin/familles/{parent.famille_id}").status_code == 204
+
+    assert _occurrences(base.url, base.schema, aiguilles) == {a: [] for a in aiguilles}
+    # The family can no longer log in nor be read.
+    assert parent.get("/api/foyer").status_code == 401
+    assert (
+        client.post(
+            "/api/auth/connexion", json={"email": EMAIL, "mot_de_passe": "Motdepasse-2026"}
+        ).status_code
+        == 401
+    )
+    # What accounting needs stays: ids, dates, QF amounts, the mandate reference.
+    famille = services.portail.charger(Famille, parent.famille_id)
+    assert famille.effacee
+    assert famille.responsable is None
+    assert [(q.valeur, q.valable_du) for q in famille.quotients] == [(742, date(2026, 1, 1))]
+    assert famille.mandats[0].rum.startswith("PF-")
+    assert famille.mandats[0].iban is None
+    enfant = services.portail.charger(Enfant, famille.enfants[0])
+    assert enfant.identite is None
+    assert enfant.sante is None
+    # Every stored event still decodes; personal fields read as None.
+    historique = list(services.portail.events.get(parent.famille_id))
+    cree = historique[0]
+    assert isinstance(cree, Famille.Creee)
+    assert cree.responsable is None
+    # The address is free for a new registration.
+    assert nouvelle_famille(client, EMAIL).famille_id != parent.famille_id
+
+
+def test_effacer_n_atteint_pas_les_autres_familles(client, services) -> None:
+    a = nouvelle_famille(client, "garde@example.fr", nom="Gardee")
+    b = nouvelle_famille(client, "efface@example.fr", nom="Effacee")
+    admin = compte_personnel(client, "admin@mairie.fr", "admin")
+    assert admin.delete(f"/api/admin/familles/{b.famille_id}").status_code == 204
+    assert a.get("/api/foyer").json()["responsables"][0]["nom"] == "Gardee"
+    assert admin.delete(f"/api/admin/familles/{a.famille_id}x").status_code == 404
+    assert a.delete(f"/api/admin/familles/{a.famille_id}").status_code == 403

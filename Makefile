@@ -1,0 +1,35 @@
+# Two commands: `make run` (install, demo data, serve) and `make test` (install, lint, type-check, tests).
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: run test install lint typecheck pytest clean
+
+$(UV):
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --target .tools uv==$(UV_VERSION)
+
+.venv/.installe: $(UV) pyproject.toml uv.lock
+	$(UV) sync --locked --quiet
+	touch $@
+
+install: .venv/.installe
+
+run: install
+	.venv/bin/portail demo
+	.venv/bin/portail serve
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+typecheck: install
+	.venv/bin/mypy
+
+pytest: install
+	.venv/bin/pytest
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf .venv .tools

@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import date
 
 import psycopg
-from outils_http import compte_personnel, nouvelle_famille
 from psycopg import sql
 
 from portail.domain.enfant import Enfant
 from portail.domain.famille import Famille
+
+from outils_http import compte_personnel, nouvelle_famille
 
 NOM = "Zyxwvutsky"
 PRENOM_ENFANT = "Quentinoux"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 import structlog
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+log = structlog.get_logger("portail.http")
 
 ENTETE_CORRELATION = "x-correlation-id"
 _CORRELATION_VALIDE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -47,6 +50,7 @@ def correlation(app: ASGIApp) -> ASGIApp:
         if str(scope["type"]) != "http":
             await app(scope, receive, send)
             return
+        scope["state"]["debut"] = time.perf_counter()
         with structlog.contextvars.bound_contextvars(correlation_id=_correlation(scope)):
             await app(scope, receive, send)
 
@@ -54,13 +58,26 @@ def correlation(app: ASGIApp) -> ASGIApp:
 
 
 async def entetes_reponse(message: Message, scope: Scope) -> None:
-    """Runs on every response, errors of routing and authentication included."""
-    if message["type"] != "http.response.start":
-        return
-    entetes = MutableScopeHeaders.from_message(message)
-    entetes[ENTETE_CORRELATION] = _correlation(scope)
-    for nom, valeur in ENTETES_SECURITE.items():
-        entetes[nom] = valeur
-    if scope.get("path", "").startswith("/api"):
-        for nom, valeur in ENTETES_API.items():
+    """Runs on every response, errors of routing and authentication included: adds the headers,
+    then logs the request once its last body part leaves."""
+    etat = scope.setdefault("state", {})
+    if message["type"] == "http.response.start":
+        etat["statut"] = message["status"]
+        entetes = MutableScopeHeaders.from_message(message)
+        entetes[ENTETE_CORRELATION] = _correlation(scope)
+        for nom, valeur in ENTETES_SECURITE.items():
             entetes[nom] = valeur
+        if scope.get("path", "").startswith("/api"):
+            for nom, valeur in ENTETES_API.items():
+                entetes[nom] = valeur
+    elif message["type"] == "http.response.body" and not message.get("more_body", False):
+        debut = etat.get("debut")
+        # The path only: query strings may carry what people typed.
+        log.info(
+            "requete",
+            correlation_id=_correlation(scope),
+            methode=scope.get("method"),
+            chemin=scope.get("path"),
+            statut=etat.get("statut"),
+            duree_ms=round((time.perf_counter() - debut) * 1000, 1) if debut else None,
+        )

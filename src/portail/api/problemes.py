@@ -63,14 +63,17 @@ STATUTS_METIER = {
 
 
 def reponses_probleme(*statuts: int) -> dict[int, ResponseSpec]:
-    """OpenAPI entries so the document says which problems a route answers."""
+    """OpenAPI entries so the document says which problems a route answers.
+
+    400 (unreadable request) is always listed: it replaces the framework's own JSON entry.
+    """
     return {
         statut: ResponseSpec(
             data_container=Probleme,
             media_type=MEDIA_PROBLEME,
             description=TITRES.get(statut, ("", HTTPStatus(statut).phrase))[1],
         )
-        for statut in statuts
+        for statut in sorted({400, *statuts})
     }
 
 

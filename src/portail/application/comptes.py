@@ -21,7 +21,6 @@ from portail.domain.compte import Compte, JetonInvalide
 from portail.domain.erreurs import (
     ErreurDomaine,
     ErreurValidation,
-    RegleMetier,
     Validateur,
     valider,
 )
@@ -321,16 +320,6 @@ class ServiceComptes:
             compte.reinitialiser(_empreinte_jeton(secret), empreinte, self.portail.horloge())
             acteur = Contexte(contexte.correlation_id, compte.id, "reinitialisation")
             self.portail.enregistrer(acteur, compte)
-
-        self.portail.avec_reessais(commande)
-
-    def desactiver(self, contexte: Contexte, compte_id: UUID) -> None:
-        def commande() -> None:
-            compte = self.compte(compte_id)
-            if compte.a_role(Role.ADMIN) and contexte.compte_id == compte_id:
-                raise RegleMetier("Un administrateur ne peut pas désactiver son propre compte.")
-            compte.desactiver(self.portail.horloge())
-            self.portail.enregistrer(contexte, compte)
 
         self.portail.avec_reessais(commande)
 

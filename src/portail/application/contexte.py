@@ -29,9 +29,6 @@ class Contexte:
     def systeme(cls, nom: str, correlation_id: str = "systeme") -> Contexte:
         return cls(correlation_id=correlation_id, role="systeme", nom=nom)
 
-    def avec_motif(self, motif: str | None) -> Contexte:
-        return Contexte(self.correlation_id, self.compte_id, self.role, self.nom, motif)
-
     def audit(self, horodatage: datetime) -> dict[str, Any]:
         return {
             "acteur": {

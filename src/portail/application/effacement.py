@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
+
 from portail.application.comptes import ServiceComptes
 from portail.application.contexte import Contexte
 from portail.application.familles import ServiceFamilles
@@ -26,7 +28,7 @@ def effacer_famille(
     def commande() -> None:
         famille = portail.charger(Famille, famille_id)
         enfants = [portail.charger(Enfant, e) for e in famille.enfants]
-        a_enregistrer: list[Famille | Enfant | Compte | object] = [famille, *enfants]
+        a_enregistrer: list[Aggregate] = [famille, *enfants]
         for compte_id in famille.comptes:
             compte = portail.charger(Compte, compte_id)
             if compte.email is not None:
@@ -39,7 +41,7 @@ def effacer_famille(
         for enfant in enfants:
             enfant.effacer(jour)
         famille.effacer(jour)
-        portail.enregistrer(contexte, *a_enregistrer)  # type: ignore[arg-type]
+        portail.enregistrer(contexte, *a_enregistrer)
 
     portail.avec_reessais(commande)
     effacement = portail.trousseau.effacer_famille(famille_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -91,9 +91,6 @@ class Portail(Application[UUID]):
             raise Introuvable(f"{cls.__name__} introuvable.")
         return aggregat
 
-    def existe(self, aggregat_id: UUID) -> bool:
-        return self.repository.__contains__(aggregat_id)
-
     def supprimer_instantanes(self, sujets: tuple[UUID, ...]) -> None:
         """Snapshots copy personal fields in one block: an erased subject's must go."""
         datastore = getattr(self.factory, "datastore", None)
@@ -102,6 +99,3 @@ class Portail(Application[UUID]):
         table = f"{datastore.schema}.{self.name}_snapshots"
         with datastore.transaction(commit=True) as curs:
             curs.execute(f"DELETE FROM {table} WHERE originator_id = ANY(%s)", (list(sujets),))
-
-    def audit_des_evenements(self, aggregat_id: UUID) -> list[dict[str, Any]]:
-        return [dict(getattr(e, "audit", {}) or {}) for e in self.events.get(aggregat_id)]

@@ -92,9 +92,6 @@ class Trousseau(ABC):
                 self._cache.pop(sujet, None)
         return Effacement(tuple(sujets))
 
-    def est_efface(self, sujet_id: UUID) -> bool:
-        return self._est_efface(sujet_id)
-
     def _depuis_cache(self, sujet_id: UUID) -> bytes | None:
         with self._verrou:
             entree = self._cache.get(sujet_id)

@@ -35,17 +35,6 @@ class EchecsConnexionMemoire:
             self._echecs.setdefault(cle, []).append(horodatage)
 
 
-class RevocationsMemoire:
-    def __init__(self) -> None:
-        self._revoques: dict[str, datetime] = {}
-
-    def revoquer(self, jti: str, expire_le: datetime) -> None:
-        self._revoques[jti] = expire_le
-
-    def est_revoque(self, jti: str) -> bool:
-        return jti in self._revoques
-
-
 class _TablePostgres:
     def __init__(self, datastore: PostgresDatastore, nom: str) -> None:
         self._ds = datastore

@@ -22,19 +22,19 @@ class Session:
         return {"Authorization": f"Bearer {self.jeton}"}
 
     def get(self, url: str, **kw: Any) -> Any:
-        return self.client.get(url, headers=self.entetes, **kw)
+        return self.client.get(url, headers={**self.entetes, **kw.pop("headers", {})}, **kw)
 
     def post(self, url: str, **kw: Any) -> Any:
-        return self.client.post(url, headers=self.entetes, **kw)
+        return self.client.post(url, headers={**self.entetes, **kw.pop("headers", {})}, **kw)
 
     def put(self, url: str, **kw: Any) -> Any:
-        return self.client.put(url, headers=self.entetes, **kw)
+        return self.client.put(url, headers={**self.entetes, **kw.pop("headers", {})}, **kw)
 
     def patch(self, url: str, **kw: Any) -> Any:
-        return self.client.patch(url, headers=self.entetes, **kw)
+        return self.client.patch(url, headers={**self.entetes, **kw.pop("headers", {})}, **kw)
 
     def delete(self, url: str, **kw: Any) -> Any:
-        return self.client.delete(url, headers=self.entetes, **kw)
+        return self.client.delete(url, headers={**self.entetes, **kw.pop("headers", {})}, **kw)
 
 
 def inscription(email: str, nom: str = "Martin", prenom: str = "Claire") -> dict[str, Any]:

@@ -295,9 +295,16 @@ def test_admin_cree_depuis_l_environnement_et_comptes_du_personnel(settings: Set
             ).status_code
             == 403
         )
-    # A second start does not create a second administrator.
+    # Later starts create no other administrator, even with another address configured.
     with TestClient(app=create_app(reglages, horloge=horloge, base=base)) as client:
         connecter(client, "admin@mairie.fr", "Admin-Mairie-2026")
+    autre = replace(reglages, admin_email="autre-admin@mairie.fr")
+    with TestClient(app=create_app(autre, horloge=horloge, base=base)) as client:
+        r = client.post(
+            "/api/auth/connexion",
+            json={"email": "autre-admin@mairie.fr", "mot_de_passe": "Admin-Mairie-2026"},
+        )
+        assert r.status_code == 401
 
 
 def test_routes_protegees_sans_session_401_problem_json(client) -> None:

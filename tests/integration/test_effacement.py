@@ -44,7 +44,9 @@ def _occurrences(url: str, schema: str, aiguilles: list[str]) -> dict[str, list[
     return trouve
 
 
-def test_effacement_rend_les_donnees_personnelles_introuvables(client, base, services) -> None:
+def test_effacement_rend_les_donnees_personnelles_introuvables(client, base) -> None:
+    # The app's own services: another process would keep a read key for up to CACHE_SECONDES.
+    services = client.app.state.services
     parent = nouvelle_famille(client, EMAIL, nom=NOM)
     parent.patch("/api/moi", json={"telephone": TELEPHONE})
     enfant_id = parent.post(
@@ -59,7 +61,12 @@ def test_effacement_rend_les_donnees_personnelles_introuvables(client, base, ser
     regie.put(
         f"/api/regie/familles/{parent.famille_id}/quotient-familial",
         json={"valeur": 742, "valable_du": "2026-01-01", "source": "caf"},
+        headers={"X-Motif": f"attestation%20CAF%20de%20Mme%20{NOM}"},
     )
+    # Auditors read the reason; it is stored encrypted like the family's other personal data.
+    dernier = list(services.portail.events.get(parent.famille_id))[-1]
+    assert dernier.audit["motif"] == f"attestation CAF de Mme {NOM}"  # type: ignore[attr-defined]
+    assert dernier.audit["acteur"]["role"] == "regisseur"  # type: ignore[attr-defined]
     aiguilles = [NOM, PRENOM_ENFANT, EMAIL, IBAN, TELEPHONE, ALLERGIE]
     # Encrypted at rest already: not one needle in clear before the erasure either.
     assert _occurrences(base.url, base.schema, aiguilles) == {a: [] for a in aiguilles}
@@ -98,6 +105,10 @@ def test_effacement_rend_les_donnees_personnelles_introuvables(client, base, ser
     cree = historique[0]
     assert isinstance(cree, Famille.Creee)
     assert cree.responsable is None
+    quotient = next(e for e in historique if isinstance(e, Famille.QuotientFamilialEnregistre))
+    assert quotient.quotient.valeur == 742
+    assert quotient.audit["motif"] is None  # type: ignore[attr-defined]
+    assert quotient.audit["correlation_id"]  # type: ignore[attr-defined]
     # The address is free for a new registration.
     assert nouvelle_famille(client, EMAIL).famille_id != parent.famille_id
 

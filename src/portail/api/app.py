@@ -113,7 +113,7 @@ def create_app(
 
     limite = RateLimitConfig(
         rate_limit=("minute", reglages.requetes_par_minute_ip),
-        exclude=["^/health", "^/ready", "^/metrics", "^/schema"],
+        exclude=["^/health", "^/ready", "^/schema"],
     )
     authentification = DefineMiddleware(
         AuthentificationMiddleware, exclude=[f"^{chemin}" for chemin in CHEMINS_PUBLICS]

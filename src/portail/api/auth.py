@@ -29,7 +29,6 @@ METHODES_SURES = {"GET", "HEAD", "OPTIONS", "TRACE"}
 CHEMINS_PUBLICS = (
     "/health",
     "/ready",
-    "/metrics",
     "/schema",
     "/api/auth/connexion",
     "/api/auth/mot-de-passe-oublie",

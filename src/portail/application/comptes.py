@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
 
 from portail.application.contexte import Contexte
 from portail.application.courriel import Courrier
@@ -25,7 +26,8 @@ from portail.domain.erreurs import (
     valider,
 )
 from portail.domain.famille import Famille
-from portail.domain.index_email import EmailDejaUtilise, IndexEmail
+from portail.domain.index_email import IndexEmail
+from portail.domain.installation import ID_INSTALLATION, Installation
 from portail.domain.valeurs import Role, email
 from portail.store.securite import EchecsConnexion
 
@@ -177,14 +179,23 @@ class ServiceComptes:
         return self.portail.avec_reessais(commande)
 
     def assurer_admin(self, adresse_email: str, mot_de_passe: str) -> UUID | None:
-        """First start: create the administrator unless the address already has an account."""
-        if self.compte_par_email(email(adresse_email)) is not None:
+        """First start: create the administrator, once in the life of the installation."""
+        if self.portail.repository.__contains__(ID_INSTALLATION):
             return None
-        contexte = Contexte.systeme("demarrage")
+        v = Validateur()
+        courriel = v.valeur("PORTAIL_ADMIN_EMAIL", lambda: email(adresse_email))
+        v.valeur("PORTAIL_ADMIN_PASSWORD", lambda: verifier_politique(mot_de_passe))
+        v.lever_si_erreurs()
+        assert courriel
+        empreinte_mdp = self.hacheur.hacher(mot_de_passe)
+        compte = Compte(email=courriel, mot_de_passe_hash=empreinte_mdp, roles=(Role.ADMIN,), famille_id=None)
+        index = self._reserver_email(courriel, compte.id)
+        installation = Installation(id=ID_INSTALLATION, compte_id=compte.id)
         try:
-            return self.creer_compte_personnel(contexte, adresse_email, mot_de_passe, ["admin"])
-        except EmailDejaUtilise:
+            self.portail.enregistrer(Contexte.systeme("demarrage"), compte, index, installation)
+        except IntegrityError:
             return None  # another process created it first
+        return compte.id
 
     # Login
 

@@ -44,6 +44,10 @@ def effacer_famille(
         portail.enregistrer(contexte, *a_enregistrer)
 
     portail.avec_reessais(commande)
+    famille = portail.charger(Famille, famille_id)
+    sujets = {famille_id, *famille.enfants, *famille.comptes}
     effacement = portail.trousseau.effacer_famille(famille_id)
-    portail.supprimer_instantanes(effacement.sujets)
-    return effacement.sujets
+    # Snapshots are deleted from the family's own list, so a rerun after a crash still does it.
+    sujets.update(effacement.sujets)
+    portail.supprimer_instantanes(tuple(sujets))
+    return tuple(sujets)

@@ -21,7 +21,7 @@ class Compte(Aggregate):
     DONNEES_PERSONNELLES = True
 
     class Event(Aggregate.Event, PortailEvent):
-        pass
+        SUJET_PERSONNEL = True
 
     class Created(Event, Aggregate.Created):
         """Declared only because explicit topics are required on inherited event classes."""

@@ -29,7 +29,7 @@ class Enfant(Aggregate):
     DONNEES_PERSONNELLES = True
 
     class Event(Aggregate.Event, PortailEvent):
-        pass
+        SUJET_PERSONNEL = True
 
     class Created(Event, Aggregate.Created):
         """Declared only because explicit topics are required on inherited event classes."""

@@ -16,3 +16,5 @@ class PortailEvent:
 
     PERSONNEL: ClassVar[tuple[str, ...]] = ()
     SUJET_EST_FAMILLE: ClassVar[bool] = False
+    SUJET_PERSONNEL: ClassVar[bool] = False
+    """The aggregate concerns a person: the free-text reason of the audit is encrypted too."""

@@ -21,6 +21,7 @@ class Famille(Aggregate):
 
     class Event(Aggregate.Event, PortailEvent):
         SUJET_EST_FAMILLE = True
+        SUJET_PERSONNEL = True
 
     class Created(Event, Aggregate.Created):
         """Declared only because explicit topics are required on inherited event classes."""

@@ -21,6 +21,7 @@ from eventsourcing.utils import resolve_topic
 from portail.store.cles import Trousseau
 
 MARQUEUR = "_chiffre_"
+CHAMP_MOTIF = "audit.motif"
 
 
 def _aad(sujet_id: UUID, champ: str) -> bytes:
@@ -37,7 +38,10 @@ class MapperPersonnel(Mapper[UUID]):
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         champs = self._champs_personnels(domain_event)
-        if not champs:
+        audit = vars(domain_event).get("audit")
+        motif = audit.get("motif") if isinstance(audit, dict) else None
+        chiffrer_motif = bool(motif) and getattr(type(domain_event), "SUJET_PERSONNEL", False)
+        if not champs and not chiffrer_motif:
             return super().to_stored_event(domain_event)
         sujet_id = domain_event.originator_id
         famille_id = self._famille_du_sujet(domain_event)
@@ -47,6 +51,9 @@ class MapperPersonnel(Mapper[UUID]):
             valeur = etat.get(champ)
             if valeur is not None:
                 etat[champ] = self._chiffrer(cle, sujet_id, champ, valeur)
+        if chiffrer_motif and isinstance(audit, dict):
+            # A reason typed by a person may name someone: it goes with the subject's data.
+            etat["audit"] = {**audit, "motif": self._chiffrer(cle, sujet_id, CHAMP_MOTIF, motif)}
         # The base mapper reads the event's attributes: hand it a copy holding the envelopes.
         copie = object.__new__(type(domain_event))
         object.__setattr__(copie, "__dict__", etat)
@@ -80,17 +87,21 @@ class MapperPersonnel(Mapper[UUID]):
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         domain_event = super().to_domain_event(stored_event)
         etat = vars(domain_event)
-        enveloppes = [k for k, v in etat.items() if isinstance(v, dict) and MARQUEUR in v]
-        if enveloppes:
-            sujet_id = domain_event.originator_id
-            cle_brute = self.trousseau.cle_pour_lire(sujet_id)
-            for champ in enveloppes:
+        enveloppes = [k for k, v in etat.items() if _est_enveloppe(v)]
+        audit = etat.get("audit")
+        motif_chiffre = isinstance(audit, dict) and _est_enveloppe(audit.get("motif"))
+        if enveloppes or motif_chiffre:
+            cle_brute = self.trousseau.cle_pour_lire(domain_event.originator_id)
+            cle = AESGCM(cle_brute) if cle_brute is not None else None
+
+            def lire(champ: str, enveloppe: dict[str, str]) -> Any:
                 # An erased subject's fields read as None: its key no longer exists.
-                etat[champ] = (
-                    None
-                    if cle_brute is None
-                    else self._dechiffrer(AESGCM(cle_brute), stored_event, champ, etat[champ])
-                )
+                return None if cle is None else self._dechiffrer(cle, stored_event, champ, enveloppe)
+
+            for champ in enveloppes:
+                etat[champ] = lire(champ, etat[champ])
+            if motif_chiffre and isinstance(audit, dict):
+                etat["audit"] = {**audit, "motif": lire(CHAMP_MOTIF, audit["motif"])}
         return domain_event
 
     def _dechiffrer(
@@ -111,3 +122,7 @@ class MapperPersonnel(Mapper[UUID]):
             )
             raise MapperDeserialisationError(msg) from erreur
         return self.transcoder.decode(clair)
+
+
+def _est_enveloppe(valeur: object) -> bool:
+    return isinstance(valeur, dict) and MARQUEUR in valeur

@@ -18,6 +18,8 @@ from uuid import UUID
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from portail.domain.erreurs import RegleMetier
+
 if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresDatastore
 
@@ -26,7 +28,7 @@ CACHE_SECONDES = 30.0
 after an erasure made elsewhere (the erasing process forgets the key at once)."""
 
 
-class SujetEfface(Exception):
+class SujetEfface(RegleMetier):
     """A key was asked to write personal data of an erased subject."""
 
 
@@ -64,7 +66,9 @@ class Trousseau(ABC):
         enveloppe = self._lire(sujet_id)
         if enveloppe is None:
             if self._est_efface(sujet_id):
-                raise SujetEfface(str(sujet_id))
+                raise SujetEfface(
+                    "Ces données personnelles ont été effacées ; elles ne peuvent plus être modifiées."
+                )
             enveloppe = self._creer(
                 sujet_id, famille_id, self._envelopper(sujet_id, AESGCM.generate_key(256))
             )

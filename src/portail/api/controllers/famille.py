@@ -86,7 +86,7 @@ class ProfilController(Controller):
         "/mot-de-passe",
         status_code=HTTP_204_NO_CONTENT,
         sync_to_thread=True,
-        summary="Changer de mot de passe (les autres sessions sont fermées)",
+        summary="Changer de mot de passe (toutes les sessions sont fermées ; se reconnecter)",
         responses=ECRITURE,
     )
     def changer_mot_de_passe(

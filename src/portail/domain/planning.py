@@ -1,0 +1,182 @@
+"""Planning: one child's presences at one accueil — booked, waiting, cancelled, pointed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, time
+from enum import Enum
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from portail.domain.evenements import PortailEvent
+
+
+class Etat(Enum):
+    RESERVE = "reserve"
+    LISTE_ATTENTE = "liste_attente"
+    ANNULE = "annule"
+    PRESENT = "present"
+    ABSENT_JUSTIFIE = "absent_justifie"
+    ABSENT_NON_JUSTIFIE = "absent_non_justifie"
+    PRESENT_NON_RESERVE = "present_non_reserve"
+
+
+RESERVES = (Etat.RESERVE, Etat.PRESENT, Etat.ABSENT_JUSTIFIE, Etat.ABSENT_NON_JUSTIFIE)
+"""States that hold a confirmed place."""
+
+
+@dataclass(frozen=True)
+class Presence:
+    etat: Etat
+    majoration_cents: int | None = None
+    majoration_pourcent: int | None = None
+    facturable: bool = False
+    motif: str | None = None
+    document_id: UUID | None = None
+    arrivee: time | None = None
+    depart: time | None = None
+
+
+@dataclass(frozen=True)
+class Ligne:
+    """One day-unit of a batch."""
+
+    jour: date
+    unite: str
+    majoration_cents: int | None = None
+    majoration_pourcent: int | None = None
+    facturable: bool = False
+
+
+@dataclass(frozen=True)
+class Pointage:
+    jour: date
+    unite: str
+    etat: Etat
+    arrivee: time | None = None
+    depart: time | None = None
+
+
+class Planning(Aggregate):
+    TOPIC = "portail:Planning"
+
+    class Event(Aggregate.Event, PortailEvent):
+        pass
+
+    class Created(Event, Aggregate.Created):
+        """Declared only because explicit topics are required on inherited event classes."""
+
+        TOPIC = "portail:Planning.Created"
+
+    class Ouvert(Event, Aggregate.Created):
+        TOPIC = "portail:Planning.Ouvert"
+        enfant_id: UUID
+        accueil_id: UUID
+        famille_id: UUID
+
+    class Reserve(Event):
+        TOPIC = "portail:Planning.Reserve"
+        lignes: tuple[Ligne, ...]
+
+    class MisEnListeAttente(Event):
+        TOPIC = "portail:Planning.MisEnListeAttente"
+        lignes: tuple[Ligne, ...]
+
+    class Annule(Event):
+        TOPIC = "portail:Planning.Annule"
+        lignes: tuple[Ligne, ...]
+        motif: str | None
+
+    class PromuDeListeAttente(Event):
+        TOPIC = "portail:Planning.PromuDeListeAttente"
+        jour: date
+        unite: str
+
+    class AbsenceDeclaree(Event):
+        TOPIC = "portail:Planning.AbsenceDeclaree"
+        jour: date
+        unites: tuple[str, ...]
+        motif: str
+        document_id: UUID | None
+
+    class Pointe(Event):
+        TOPIC = "portail:Planning.Pointe"
+        pointages: tuple[Pointage, ...]
+
+    @staticmethod
+    def id_pour(enfant_id: UUID, accueil_id: UUID) -> UUID:
+        return uuid5(NAMESPACE_URL, f"/portail/planning/{enfant_id}/{accueil_id}")
+
+    @event(Ouvert)
+    def __init__(self, id: UUID, enfant_id: UUID, accueil_id: UUID, famille_id: UUID) -> None:  # noqa: A002
+        self.enfant_id = enfant_id
+        self.accueil_id = accueil_id
+        self.famille_id = famille_id
+        self.presences: dict[tuple[date, str], Presence] = {}
+
+    def etat(self, jour: date, unite: str) -> Etat | None:
+        presence = self.presences.get((jour, unite))
+        return presence.etat if presence else None
+
+    def unites_reservees(self, jour: date) -> set[str]:
+        return {u for (j, u), p in self.presences.items() if j == jour and p.etat in RESERVES}
+
+    def reserver(self, lignes: list[Ligne]) -> None:
+        if lignes:
+            self._reserve(lignes=tuple(lignes))
+
+    @event(Reserve)
+    def _reserve(self, lignes: tuple[Ligne, ...]) -> None:
+        for ligne in lignes:
+            self.presences[(ligne.jour, ligne.unite)] = Presence(
+                Etat.RESERVE, ligne.majoration_cents, ligne.majoration_pourcent
+            )
+
+    def mettre_en_attente(self, lignes: list[Ligne]) -> None:
+        if lignes:
+            self._en_attente(lignes=tuple(lignes))
+
+    @event(MisEnListeAttente)
+    def _en_attente(self, lignes: tuple[Ligne, ...]) -> None:
+        for ligne in lignes:
+            self.presences[(ligne.jour, ligne.unite)] = Presence(
+                Etat.LISTE_ATTENTE, ligne.majoration_cents, ligne.majoration_pourcent
+            )
+
+    def annuler(self, lignes: list[Ligne], motif: str | None) -> None:
+        if lignes:
+            self._annule(lignes=tuple(lignes), motif=motif)
+
+    @event(Annule)
+    def _annule(self, lignes: tuple[Ligne, ...], motif: str | None) -> None:
+        for ligne in lignes:
+            self.presences[(ligne.jour, ligne.unite)] = Presence(Etat.ANNULE, facturable=ligne.facturable, motif=motif)
+
+    def promouvoir(self, jour: date, unite: str) -> None:
+        if self.etat(jour, unite) is Etat.LISTE_ATTENTE:
+            self._promu(jour=jour, unite=unite)
+
+    @event(PromuDeListeAttente)
+    def _promu(self, jour: date, unite: str) -> None:
+        self.presences[(jour, unite)] = replace(self.presences[(jour, unite)], etat=Etat.RESERVE)
+
+    def declarer_absence(self, jour: date, unites: tuple[str, ...], motif: str, document_id: UUID | None) -> None:
+        self._absence(jour=jour, unites=unites, motif=motif, document_id=document_id)
+
+    @event(AbsenceDeclaree)
+    def _absence(self, jour: date, unites: tuple[str, ...], motif: str, document_id: UUID | None) -> None:
+        etat = Etat.ABSENT_JUSTIFIE if document_id is not None else Etat.ABSENT_NON_JUSTIFIE
+        for unite in unites:
+            actuelle = self.presences.get((jour, unite), Presence(Etat.RESERVE))
+            self.presences[(jour, unite)] = replace(actuelle, etat=etat, motif=motif, document_id=document_id)
+
+    def pointer(self, pointages: list[Pointage]) -> None:
+        if pointages:
+            self._pointe(pointages=tuple(pointages))
+
+    @event(Pointe)
+    def _pointe(self, pointages: tuple[Pointage, ...]) -> None:
+        for p in pointages:
+            actuelle = self.presences.get((p.jour, p.unite), Presence(Etat.PRESENT_NON_RESERVE))
+            self.presences[(p.jour, p.unite)] = replace(actuelle, etat=p.etat, arrivee=p.arrivee, depart=p.depart)

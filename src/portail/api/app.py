@@ -26,19 +26,27 @@ from portail.api.controllers.famille import (
     ProfilController,
     QuotientPrelevementController,
 )
+from portail.api.controllers.offre import AccueilsController, OffreController
 from portail.api.controllers.operations import health, ready
 from portail.api.controllers.personnel import AdminController, RegieController
+from portail.api.controllers.planning import PlanningController, PointageController
 from portail.api.etat import Services
 from portail.api.intergiciels import correlation, entetes_reponse
 from portail.api.problemes import GESTIONNAIRES
+from portail.application.calendriers import calendrier_officiel
 from portail.application.comptes import LimitesConnexion, ServiceComptes
 from portail.application.contexte import Horloge, horloge_systeme
 from portail.application.courriel import Courrier, CourrierDossier, CourrierSmtp
 from portail.application.familles import ServiceFamilles
 from portail.application.mots_de_passe import Hacheur
+from portail.application.offre import ServiceOffre
 from portail.application.portail import Portail
+from portail.application.reservations import ServiceReservations
+from portail.projections.executeur import Projecteur
+from portail.projections.requetes import Lectures
 from portail.settings import Settings
 from portail.store.database import BaseDeDonnees
+from portail.store.idempotence import Idempotence
 from portail.store.securite import EchecsConnexionPostgres, RevocationsPostgres
 
 log = structlog.get_logger("portail")
@@ -70,13 +78,21 @@ def construire_services(settings: Settings, base: BaseDeDonnees, horloge: Horlog
         settings.url_publique,
         secret=hmac.new(cle, b"portail:index", hashlib.sha256).digest(),
     )
+    familles = ServiceFamilles(portail)
+    offre = ServiceOffre(portail)
+    calendrier = calendrier_officiel()
     return Services(
         settings=settings,
         portail=portail,
         comptes=comptes,
-        familles=ServiceFamilles(portail),
+        familles=familles,
         jetons=Jetons(secrets_locaux.secret_sessions(settings.secret_key, settings.data_dir)),
         revocations=RevocationsPostgres(datastore),
+        offre=offre,
+        reservations=ServiceReservations(portail, familles, offre, calendrier),
+        lectures=Lectures(datastore, offre, calendrier),
+        projecteur=Projecteur(portail),
+        idempotence=Idempotence(datastore),
     )
 
 
@@ -97,6 +113,8 @@ def create_app(
         )
         services = await anyio.to_thread.run_sync(construire_services, reglages, base_ouverte, horloge)
         app.state.services = services
+        await anyio.to_thread.run_sync(services.projecteur.rattraper)
+        services.projecteur.demarrer()
         if reglages.admin_email and reglages.admin_password:
             cree = await anyio.to_thread.run_sync(
                 services.comptes.assurer_admin, reglages.admin_email, reglages.admin_password
@@ -107,6 +125,7 @@ def create_app(
         try:
             yield
         finally:
+            services.projecteur.arreter()
             services.portail.close()
             if base is None:
                 await anyio.to_thread.run_sync(base_ouverte.fermer)
@@ -129,6 +148,10 @@ def create_app(
             QuotientPrelevementController,
             RegieController,
             AdminController,
+            OffreController,
+            AccueilsController,
+            PlanningController,
+            PointageController,
         ],
         lifespan=[cycle_de_vie],
         middleware=[correlation, limite.middleware, authentification],

@@ -12,8 +12,13 @@ from portail.api.auth import Jetons, Utilisateur
 from portail.application.comptes import ServiceComptes
 from portail.application.contexte import Contexte
 from portail.application.familles import ServiceFamilles
+from portail.application.offre import ServiceOffre
 from portail.application.portail import Portail
+from portail.application.reservations import ServiceReservations
+from portail.projections.executeur import Projecteur
+from portail.projections.requetes import Lectures
 from portail.settings import Settings
+from portail.store.idempotence import Idempotence
 from portail.store.securite import Revocations
 
 ENTETE_MOTIF = "x-motif"
@@ -27,6 +32,15 @@ class Services:
     familles: ServiceFamilles
     jetons: Jetons
     revocations: Revocations
+    offre: ServiceOffre
+    reservations: ServiceReservations
+    lectures: Lectures
+    projecteur: Projecteur
+    idempotence: Idempotence
+
+    def apres_ecriture(self) -> None:
+        """Read-your-writes: the caller's next read already shows what this thread just saved."""
+        self.projecteur.attendre(self.portail.derniere_position())
 
 
 def services(request: Request[Any, Any, Any]) -> Services:

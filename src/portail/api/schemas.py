@@ -334,3 +334,260 @@ class Preparation(msgspec.Struct):
     statut: str
     base_de_donnees: bool
     retard_projections: int
+
+
+# Offer (staff)
+
+CodeUnite = Annotated[str, msgspec.Meta(min_length=1, max_length=30)]
+Heure = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")]
+JourSemaine = Annotated[int, msgspec.Meta(ge=1, le=7)]
+
+
+class CommuneIn(Entree):
+    nom: Texte
+    code_postal: Annotated[str, msgspec.Meta(max_length=10)]
+
+
+class RegieIn(Entree):
+    nom: Texte
+    prefixe_factures: Annotated[str, msgspec.Meta(max_length=10)]
+    ics: Annotated[str, msgspec.Meta(max_length=35)]
+    iban: Annotated[str, msgspec.Meta(max_length=50)]
+    bic: Annotated[str, msgspec.Meta(max_length=11)] | None = None
+
+
+class ParametresIn(Entree):
+    commune: CommuneIn
+    regie: RegieIn | None = None
+    seuil_facturation_cents: Annotated[int, msgspec.Meta(ge=0, le=10_000_000)] = 0
+
+
+class ParametresOut(msgspec.Struct):
+    commune: CommuneIn
+    regie: RegieIn | None
+    seuil_facturation_cents: int
+
+
+class RetardIn(Entree):
+    majoration_cents: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] | None = None
+    majoration_pourcent: Annotated[int, msgspec.Meta(ge=0, le=1000)] | None = None
+
+
+class RegleIn(Entree):
+    ancrage: Literal["jour", "jour_semaine_precedent", "semaine_precedente", "semaine_s2", "mois_precedent"]
+    heure_limite: Heure
+    decalage_jours: Annotated[int, msgspec.Meta(ge=0, le=366)] = 0
+    jours_ouvres: bool = False
+    jour_semaine: JourSemaine | None = None
+    jours_semaine: Annotated[list[JourSemaine], msgspec.Meta(max_length=7)] | None = None
+    jour_mois: Annotated[int, msgspec.Meta(ge=1, le=31)] | None = None
+    jours_exclus: Annotated[list[JourSemaine], msgspec.Meta(max_length=7)] | None = None
+    retard: RetardIn | None = None
+
+
+class PeriodeIn(Entree):
+    libelle: Texte
+    debut: date
+    fin: date
+
+
+class UniteIn(Entree):
+    code: CodeUnite
+    libelle: Texte
+    debut: Heure | None = None
+    fin: Heure | None = None
+    capacite: Annotated[int, msgspec.Meta(ge=0, le=100_000)] | None = None
+    incompatibles: Annotated[list[CodeUnite], msgspec.Meta(max_length=20)] | None = None
+    requiert: Annotated[list[CodeUnite], msgspec.Meta(max_length=20)] | None = None
+
+
+class EligibiliteIn(Entree):
+    niveaux: Annotated[list[Niveau], msgspec.Meta(max_length=2)] | None = None
+    age_min_mois: Annotated[int, msgspec.Meta(ge=0, le=300)] | None = None
+    age_max_mois: Annotated[int, msgspec.Meta(ge=0, le=300)] | None = None
+    residents_seulement: bool = False
+
+
+class AccueilIn(Entree):
+    etablissement: Texte
+    mode_accueil: Texte
+    periode: PeriodeIn
+    jours: Annotated[list[JourSemaine], msgspec.Meta(min_length=1, max_length=7)]
+    unites: Annotated[list[UniteIn], msgspec.Meta(min_length=1, max_length=20)]
+    regle_reservation: RegleIn
+    regle_annulation: RegleIn
+    zone_scolaire: Literal["A", "B", "C"] | None = None
+    hors_vacances_scolaires: bool = False
+    vacances_seulement: bool = False
+    liste_attente: Literal["automatique", "aucune"] = "automatique"
+    facturation: Literal["reservations", "presences"] = "reservations"
+    ouverture_inscriptions: datetime | None = None
+    ouverture_exterieurs: datetime | None = None
+    eligibilite: EligibiliteIn | None = None
+
+
+class FermetureIn(Entree):
+    date: date
+    motif: Annotated[str, msgspec.Meta(max_length=200)] = ""
+
+
+class UniteOut(msgspec.Struct):
+    code: str
+    libelle: str
+    debut: str | None
+    fin: str | None
+
+
+class PeriodeOut(msgspec.Struct):
+    libelle: str
+    debut: date
+    fin: date
+
+
+class AccueilOut(msgspec.Struct):
+    id: UUID
+    etablissement: str
+    mode_accueil: str
+    periode: PeriodeOut
+    unites: list[UniteOut]
+
+
+# Booking (parents)
+
+
+class PresenceIn(Entree):
+    date: date
+    unite: CodeUnite
+
+
+class ReservationIn(Entree):
+    accueil_id: UUID
+    presences: Annotated[list[PresenceIn], msgspec.Meta(min_length=1, max_length=400)]
+
+
+class RecopieIn(Entree):
+    accueil_id: UUID
+    semaine_du: date
+    jusqu_au: date
+
+
+class AnnulationIn(Entree):
+    accueil_id: UUID
+    presences: Annotated[list[PresenceIn], msgspec.Meta(min_length=1, max_length=400)]
+    motif: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+
+
+class ResultatOut(msgspec.Struct, omit_defaults=True):
+    date: date
+    unite: str
+    statut: Literal["reserve", "liste_attente", "refuse", "annule"]
+    motif: str | None = None
+    majoration_cents: int | None = None
+    majoration_pourcent: int | None = None
+    facturable: bool | None = None
+
+
+class ResultatsOut(msgspec.Struct):
+    resultats: list[ResultatOut]
+
+
+class AbsenceIn(Entree):
+    accueil_id: UUID
+    date: date
+    unites: Annotated[list[CodeUnite], msgspec.Meta(min_length=1, max_length=20)]
+    motif: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    document_id: UUID | None = None
+
+
+class AbsenceOut(msgspec.Struct):
+    enfant_id: UUID
+    accueil_id: UUID
+    date: date
+    unites: list[str]
+    etat: Literal["absent_justifie", "absent_non_justifie"]
+
+
+EtatCalendrier = Literal[
+    "libre",
+    "reserve",
+    "liste_attente",
+    "annule",
+    "present",
+    "absent_justifie",
+    "absent_non_justifie",
+    "present_non_reserve",
+    "ferme",
+    "complet",
+    "verrouille",
+]
+
+
+class UniteJourOut(msgspec.Struct, omit_defaults=True):
+    accueil_id: UUID
+    code: str
+    etat: EtatCalendrier
+    modifiable_jusqu_au: datetime | None = None
+    motif: str | None = None
+
+
+class JourOut(msgspec.Struct):
+    date: date
+    unites: list[UniteJourOut]
+
+
+class PlanningOut(msgspec.Struct):
+    enfant_id: UUID
+    mois: str
+    jours: list[JourOut]
+
+
+# Pointage and occupancy (staff)
+
+
+class UnitePointageOut(msgspec.Struct):
+    code: str
+    etat: str
+    arrivee: str | None
+    depart: str | None
+
+
+class EnfantPointageOut(msgspec.Struct):
+    enfant_id: UUID
+    nom: str | None
+    prenom: str | None
+    unites: list[UnitePointageOut]
+    allergies: list[str]
+    pai: bool
+
+
+class PointageOut(msgspec.Struct):
+    accueil_id: UUID
+    date: date
+    enfants: list[EnfantPointageOut]
+
+
+class LignePointageIn(Entree):
+    enfant_id: UUID
+    unite: CodeUnite
+    statut: Literal["present", "absent", "present_non_reserve"]
+    arrivee: Heure | None = None
+    depart: Heure | None = None
+
+
+class PointageIn(Entree):
+    accueil_id: UUID
+    date: date
+    pointages: Annotated[list[LignePointageIn], msgspec.Meta(min_length=1, max_length=1000)]
+
+
+class OccupationOut(msgspec.Struct):
+    date: date
+    unite: str
+    capacite: int | None
+    reserves: int
+    liste_attente: int
+
+
+class OccupationsOut(msgspec.Struct):
+    accueil_id: UUID
+    occupation: list[OccupationOut]

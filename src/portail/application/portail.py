@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -12,10 +13,12 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Recording
 
 from portail.application.contexte import Contexte, Horloge, horloge_systeme
+from portail.domain.capacite import Capacite
 from portail.domain.compte import Compte
 from portail.domain.enfant import Enfant
 from portail.domain.erreurs import Introuvable
 from portail.domain.famille import Famille
+from portail.domain.planning import Planning
 from portail.store import transcodings
 from portail.store.chiffrement import MapperPersonnel
 from portail.store.cles import Trousseau, TrousseauMemoire, TrousseauPostgres
@@ -32,7 +35,7 @@ class ConflitPersistant(Exception):
 
 class Portail(Application[UUID]):
     name = "portail"
-    snapshotting_intervals = {Famille: 50, Enfant: 50, Compte: 50}  # noqa: RUF012 - library API
+    snapshotting_intervals = {Famille: 50, Enfant: 50, Compte: 50, Planning: 50, Capacite: 100}  # noqa: RUF012
 
     def __init__(
         self,
@@ -43,6 +46,7 @@ class Portail(Application[UUID]):
     ) -> None:
         self._cle_maitre = cle_maitre
         self.horloge = horloge
+        self._dernieres = threading.local()
         self.trousseau: Trousseau
         super().__init__(env=env)
         if isinstance(self.trousseau, TrousseauPostgres):
@@ -69,7 +73,14 @@ class Portail(Application[UUID]):
             if aggregat is not None:
                 for evenement in aggregat.pending_events:
                     object.__setattr__(evenement, "audit", audit)
-        return self.save(*aggregats)
+        enregistrements = self.save(*aggregats)
+        if enregistrements:
+            self._dernieres.position = enregistrements[-1].notification.id
+        return enregistrements
+
+    def derniere_position(self) -> int:
+        """The log position of the last save made by this thread (0 if none)."""
+        return int(getattr(self._dernieres, "position", 0))
 
     def avec_reessais(self, commande: Callable[[], R]) -> R:
         """Run a load-decide-save command again when another writer saved first."""

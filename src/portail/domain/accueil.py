@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import Enum
-from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
@@ -140,7 +139,9 @@ class Accueil(Aggregate):
             return self.fermetures[jour]
         return None
 
-    def motif_non_eligible(self, niveau: Niveau | None, naissance: date | None, resident: bool, jour: date) -> str | None:
+    def motif_non_eligible(
+        self, niveau: Niveau | None, naissance: date | None, resident: bool, jour: date
+    ) -> str | None:
         e = self.configuration.eligibilite
         if e.niveaux and niveau not in e.niveaux:
             attendus = " ou ".join(n.value for n in e.niveaux)

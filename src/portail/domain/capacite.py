@@ -67,7 +67,7 @@ class Capacite(Aggregate):
         return uuid5(NAMESPACE_URL, f"/portail/capacite/{accueil_id}/{jour.isoformat()}")
 
     @event(Ouverte)
-    def __init__(self, id: UUID, accueil_id: UUID, jour: date) -> None:  # noqa: A002
+    def __init__(self, id: UUID, accueil_id: UUID, jour: date) -> None:
         self.accueil_id = accueil_id
         self.jour = jour
         self.places: dict[str, list[UUID]] = {}

@@ -28,7 +28,9 @@ class Commune:
         """Same postal code and same commune name (accents, case and hyphens aside)."""
         if adresse is None:
             return False
-        return adresse.code_postal == self.code_postal and _normaliser(adresse.commune) == _normaliser(self.nom)
+        return adresse.code_postal == self.code_postal and _normaliser(adresse.commune) == _normaliser(
+            self.nom
+        )
 
 
 @dataclass(frozen=True)
@@ -64,13 +66,17 @@ class Parametres(Aggregate):
         seuil_facturation_cents: int
 
     @event(Definis)
-    def __init__(self, id: UUID, commune: Commune, regie: Regie | None, seuil_facturation_cents: int) -> None:  # noqa: A002
+    def __init__(self, id: UUID, commune: Commune, regie: Regie | None, seuil_facturation_cents: int) -> None:
         self.commune = commune
         self.regie = regie
         self.seuil_facturation_cents = seuil_facturation_cents
 
     def modifier(self, commune: Commune, regie: Regie | None, seuil_facturation_cents: int) -> None:
-        if (commune, regie, seuil_facturation_cents) != (self.commune, self.regie, self.seuil_facturation_cents):
+        if (commune, regie, seuil_facturation_cents) != (
+            self.commune,
+            self.regie,
+            self.seuil_facturation_cents,
+        ):
             self._modifies(commune=commune, regie=regie, seuil_facturation_cents=seuil_facturation_cents)
 
     @event(Modifies)

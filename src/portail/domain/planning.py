@@ -22,6 +22,10 @@ class Etat(Enum):
     PRESENT_NON_RESERVE = "present_non_reserve"
 
 
+def cle(jour: date, unite: str) -> str:
+    return f"{jour.isoformat()}/{unite}"
+
+
 RESERVES = (Etat.RESERVE, Etat.PRESENT, Etat.ABSENT_JUSTIFIE, Etat.ABSENT_NON_JUSTIFIE)
 """States that hold a confirmed place."""
 
@@ -109,18 +113,30 @@ class Planning(Aggregate):
         return uuid5(NAMESPACE_URL, f"/portail/planning/{enfant_id}/{accueil_id}")
 
     @event(Ouvert)
-    def __init__(self, id: UUID, enfant_id: UUID, accueil_id: UUID, famille_id: UUID) -> None:  # noqa: A002
+    def __init__(self, id: UUID, enfant_id: UUID, accueil_id: UUID, famille_id: UUID) -> None:
         self.enfant_id = enfant_id
         self.accueil_id = accueil_id
         self.famille_id = famille_id
-        self.presences: dict[tuple[date, str], Presence] = {}
+        # Keyed "YYYY-MM-DD/UNITE" so that snapshots stay plain JSON.
+        self.presences: dict[str, Presence] = {}
+
+    def presence(self, jour: date, unite: str) -> Presence | None:
+        return self.presences.get(cle(jour, unite))
 
     def etat(self, jour: date, unite: str) -> Etat | None:
-        presence = self.presences.get((jour, unite))
+        presence = self.presence(jour, unite)
         return presence.etat if presence else None
 
     def unites_reservees(self, jour: date) -> set[str]:
-        return {u for (j, u), p in self.presences.items() if j == jour and p.etat in RESERVES}
+        prefixe = f"{jour.isoformat()}/"
+        return {
+            k[len(prefixe) :]
+            for k, p in self.presences.items()
+            if k.startswith(prefixe) and p.etat in RESERVES
+        }
+
+    def jours_presences(self) -> list[tuple[date, str, Presence]]:
+        return [(date.fromisoformat(k[:10]), k[11:], p) for k, p in sorted(self.presences.items())]
 
     def reserver(self, lignes: list[Ligne]) -> None:
         if lignes:
@@ -129,7 +145,7 @@ class Planning(Aggregate):
     @event(Reserve)
     def _reserve(self, lignes: tuple[Ligne, ...]) -> None:
         for ligne in lignes:
-            self.presences[(ligne.jour, ligne.unite)] = Presence(
+            self.presences[cle(ligne.jour, ligne.unite)] = Presence(
                 Etat.RESERVE, ligne.majoration_cents, ligne.majoration_pourcent
             )
 
@@ -140,7 +156,7 @@ class Planning(Aggregate):
     @event(MisEnListeAttente)
     def _en_attente(self, lignes: tuple[Ligne, ...]) -> None:
         for ligne in lignes:
-            self.presences[(ligne.jour, ligne.unite)] = Presence(
+            self.presences[cle(ligne.jour, ligne.unite)] = Presence(
                 Etat.LISTE_ATTENTE, ligne.majoration_cents, ligne.majoration_pourcent
             )
 
@@ -151,7 +167,9 @@ class Planning(Aggregate):
     @event(Annule)
     def _annule(self, lignes: tuple[Ligne, ...], motif: str | None) -> None:
         for ligne in lignes:
-            self.presences[(ligne.jour, ligne.unite)] = Presence(Etat.ANNULE, facturable=ligne.facturable, motif=motif)
+            self.presences[cle(ligne.jour, ligne.unite)] = Presence(
+                Etat.ANNULE, facturable=ligne.facturable, motif=motif
+            )
 
     def promouvoir(self, jour: date, unite: str) -> None:
         if self.etat(jour, unite) is Etat.LISTE_ATTENTE:
@@ -159,17 +177,21 @@ class Planning(Aggregate):
 
     @event(PromuDeListeAttente)
     def _promu(self, jour: date, unite: str) -> None:
-        self.presences[(jour, unite)] = replace(self.presences[(jour, unite)], etat=Etat.RESERVE)
+        self.presences[cle(jour, unite)] = replace(self.presences[cle(jour, unite)], etat=Etat.RESERVE)
 
-    def declarer_absence(self, jour: date, unites: tuple[str, ...], motif: str, document_id: UUID | None) -> None:
+    def declarer_absence(
+        self, jour: date, unites: tuple[str, ...], motif: str, document_id: UUID | None
+    ) -> None:
         self._absence(jour=jour, unites=unites, motif=motif, document_id=document_id)
 
     @event(AbsenceDeclaree)
     def _absence(self, jour: date, unites: tuple[str, ...], motif: str, document_id: UUID | None) -> None:
         etat = Etat.ABSENT_JUSTIFIE if document_id is not None else Etat.ABSENT_NON_JUSTIFIE
         for unite in unites:
-            actuelle = self.presences.get((jour, unite), Presence(Etat.RESERVE))
-            self.presences[(jour, unite)] = replace(actuelle, etat=etat, motif=motif, document_id=document_id)
+            actuelle = self.presences.get(cle(jour, unite), Presence(Etat.RESERVE))
+            self.presences[cle(jour, unite)] = replace(
+                actuelle, etat=etat, motif=motif, document_id=document_id
+            )
 
     def pointer(self, pointages: list[Pointage]) -> None:
         if pointages:
@@ -178,5 +200,7 @@ class Planning(Aggregate):
     @event(Pointe)
     def _pointe(self, pointages: tuple[Pointage, ...]) -> None:
         for p in pointages:
-            actuelle = self.presences.get((p.jour, p.unite), Presence(Etat.PRESENT_NON_RESERVE))
-            self.presences[(p.jour, p.unite)] = replace(actuelle, etat=p.etat, arrivee=p.arrivee, depart=p.depart)
+            actuelle = self.presences.get(cle(p.jour, p.unite), Presence(Etat.PRESENT_NON_RESERVE))
+            self.presences[cle(p.jour, p.unite)] = replace(
+                actuelle, etat=p.etat, arrivee=p.arrivee, depart=p.depart
+            )

@@ -9,7 +9,8 @@ from typing import Any
 
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
-from portail.domain import personnes, quotient, sepa, valeurs
+from portail.domain import accueil, capacite, commune, personnes, planning, quotient, sepa, valeurs
+from portail.domain.regles import delais
 
 
 class DateAsISO(Transcoding):
@@ -75,6 +76,11 @@ ENUMS: tuple[type[Enum], ...] = (
     valeurs.SourceQuotient,
     valeurs.Role,
     personnes.RegimeAlimentaire,
+    accueil.ModeListeAttente,
+    accueil.ModeFacturation,
+    delais.Ancrage,
+    planning.Etat,
+    capacite.Attribution,
 )
 
 VALUE_OBJECTS: tuple[type[Any], ...] = (
@@ -89,6 +95,17 @@ VALUE_OBJECTS: tuple[type[Any], ...] = (
     personnes.Autorisations,
     quotient.QuotientFamilial,
     sepa.MandatSepa,
+    accueil.Periode,
+    accueil.Unite,
+    accueil.Eligibilite,
+    accueil.ConfigurationAccueil,
+    delais.RegleDelai,
+    delais.Retard,
+    commune.Commune,
+    commune.Regie,
+    planning.Presence,
+    planning.Ligne,
+    planning.Pointage,
 )
 
 

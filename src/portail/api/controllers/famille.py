@@ -177,6 +177,7 @@ class EnfantsController(Controller):
 
     def _lire(self, request: Request[Utilisateur, Any, Any], enfant_id: UUID) -> s.EnfantOut:
         sv = services(request)
+        sv.apres_ecriture()
         return presentation.enfant(
             sv.familles.enfant(famille_de(request.user), enfant_id), sv.familles.aujourd_hui()
         )

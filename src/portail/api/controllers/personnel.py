@@ -55,3 +55,5 @@ class AdminController(Controller):
     def effacer(self, request: Request[Any, Any, Any], famille_id: FromPath[UUID]) -> None:
         sv = services(request)
         effacer_famille(contexte(request), sv.familles, sv.comptes, famille_id)
+        # The read models drop the family's personal rows before the erasure is confirmed.
+        sv.apres_ecriture()

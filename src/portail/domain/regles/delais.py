@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import Enum
 
 from portail.domain.erreurs import ErreurValidation, Validateur
@@ -69,9 +69,16 @@ class RegleDelai:
             raise ErreurValidation.sur("ancrage", "ancrage inconnu") from None
         if not 0 <= decalage_jours <= 366:
             v.ajouter("decalage_jours", "doit être compris entre 0 et 366")
-        if any(not 1 <= j <= 7 for j in (*jours_semaine, *jours_exclus)):
+        if any(not 1 <= j <= 7 for j in jours_semaine):
             v.ajouter("jour_semaine", "les jours de la semaine vont de 1 (lundi) à 7 (dimanche)")
-        if a in (Ancrage.JOUR_SEMAINE_PRECEDENT, Ancrage.SEMAINE_PRECEDENTE, Ancrage.SEMAINE_S2) and not jours_semaine:
+        if any(not 1 <= j <= 7 for j in jours_exclus):
+            v.ajouter("jours_exclus", "les jours de la semaine vont de 1 (lundi) à 7 (dimanche)")
+        elif jours_ouvres and {1, 2, 3, 4, 5} <= set(jours_exclus):
+            v.ajouter("jours_exclus", "il doit rester au moins un jour ouvré dans la semaine")
+        if (
+            a in (Ancrage.JOUR_SEMAINE_PRECEDENT, Ancrage.SEMAINE_PRECEDENTE, Ancrage.SEMAINE_S2)
+            and not jours_semaine
+        ):
             v.ajouter("jour_semaine", "obligatoire pour cet ancrage")
         if a in (Ancrage.SEMAINE_PRECEDENTE, Ancrage.SEMAINE_S2) and len(jours_semaine) > 1:
             v.ajouter("jour_semaine", "un seul jour pour cet ancrage")
@@ -83,12 +90,23 @@ class RegleDelai:
             elif (retard.majoration_cents or 0) < 0 or (retard.majoration_pourcent or 0) < 0:
                 v.ajouter("retard", "la majoration ne peut pas être négative")
         v.lever_si_erreurs()
-        return cls(a, heure_limite, decalage_jours, jours_ouvres, tuple(sorted(set(jours_semaine))), jour_mois, tuple(sorted(set(jours_exclus))), retard)
+        return cls(
+            a,
+            heure_limite,
+            decalage_jours,
+            jours_ouvres,
+            tuple(sorted(set(jours_semaine))),
+            jour_mois,
+            tuple(sorted(set(jours_exclus))),
+            retard,
+        )
 
     def jour_limite(self, jour: date, calendrier: Calendrier) -> date:
         if self.ancrage is Ancrage.JOUR:
             if self.jours_ouvres:
-                return reculer_jours_ouvres(jour, self.decalage_jours, calendrier, frozenset(self.jours_exclus))
+                return reculer_jours_ouvres(
+                    jour, self.decalage_jours, calendrier, frozenset(self.jours_exclus)
+                )
             return jour - timedelta(days=self.decalage_jours)
         if self.ancrage is Ancrage.JOUR_SEMAINE_PRECEDENT:
             courant = jour - timedelta(days=1)
@@ -103,7 +121,9 @@ class RegleDelai:
         premier = jour.replace(day=1)
         mois_precedent = premier - timedelta(days=1)
         dernier_jour = calendar.monthrange(mois_precedent.year, mois_precedent.month)[1]
-        return mois_precedent.replace(day=min(self.jour_mois, dernier_jour)) - timedelta(days=self.decalage_jours)
+        return mois_precedent.replace(day=min(self.jour_mois, dernier_jour)) - timedelta(
+            days=self.decalage_jours
+        )
 
     def limite(self, jour: date, calendrier: Calendrier) -> datetime:
         """The last instant, in Paris time, at which a request for `jour` is on time."""
@@ -132,8 +152,10 @@ def evaluer(
     """On time until the deadline; after it, refused, or accepted with the surcharge until the
     unit starts when the rule allows late requests."""
     limite = regle.limite(jour, calendrier)
-    if maintenant <= limite:
+    # Compared as instants: two times in the same zone would otherwise compare as wall clocks.
+    instant = maintenant.astimezone(UTC)
+    if instant <= limite.astimezone(UTC):
         return Decision(True, limite)
-    if regle.retard is not None and maintenant < a_paris(jour, debut_unite):
+    if regle.retard is not None and instant < a_paris(jour, debut_unite).astimezone(UTC):
         return Decision(False, limite, regle.retard)
     return Decision(False, limite)

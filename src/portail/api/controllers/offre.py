@@ -1,0 +1,200 @@
+"""The offer: commune settings and accueils (staff), and the accueils a child may book (parents)."""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, get, post, put
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from portail.api import schemas as s
+from portail.api.auth import Utilisateur, exige_famille, exige_role, famille_de
+from portail.api.etat import contexte, services
+from portail.api.problemes import reponses_probleme
+from portail.application.offre import SaisieAccueil, SaisieRegle, SaisieUnite
+from portail.domain.accueil import Accueil
+from portail.domain.commune import Parametres
+from portail.domain.valeurs import Role
+
+
+def heure(valeur: str | None) -> time | None:
+    return time.fromisoformat(valeur) if valeur else None
+
+
+def _regle(r: s.RegleIn) -> SaisieRegle:
+    return SaisieRegle(
+        ancrage=r.ancrage,
+        heure_limite=time.fromisoformat(r.heure_limite),
+        decalage_jours=r.decalage_jours,
+        jours_ouvres=r.jours_ouvres,
+        jour_semaine=r.jour_semaine,
+        jours_semaine=tuple(r.jours_semaine or ()),
+        jour_mois=r.jour_mois,
+        jours_exclus=tuple(r.jours_exclus or ()),
+        majoration_cents=r.retard.majoration_cents if r.retard else None,
+        majoration_pourcent=r.retard.majoration_pourcent if r.retard else None,
+        retard=r.retard is not None,
+    )
+
+
+def accueil_out(a: Accueil) -> s.AccueilOut:
+    c = a.config
+    return s.AccueilOut(
+        id=a.id,
+        etablissement=c.etablissement,
+        mode_accueil=c.mode_accueil,
+        periode=s.PeriodeOut(c.periode.libelle, c.periode.debut, c.periode.fin),
+        unites=[
+            s.UniteOut(
+                u.code,
+                u.libelle,
+                u.debut.strftime("%H:%M") if u.debut else None,
+                u.fin.strftime("%H:%M") if u.fin else None,
+            )
+            for u in c.unites
+        ],
+    )
+
+
+def _parametres_out(p: Parametres) -> s.ParametresOut:
+    r = p.regie
+    return s.ParametresOut(
+        commune=s.CommuneIn(p.commune.nom, p.commune.code_postal),
+        regie=s.RegieIn(r.nom, r.prefixe_factures, r.ics, r.iban, r.bic) if r else None,
+        seuil_facturation_cents=p.seuil_facturation_cents,
+    )
+
+
+class OffreController(Controller):
+    path = "/api/admin"
+    tags = ["Offre"]  # noqa: RUF012
+    guards = [exige_role(Role.ADMIN)]  # noqa: RUF012
+
+    @put(
+        "/parametres",
+        sync_to_thread=True,
+        summary="Commune, régie et seuil de facturation",
+        responses=reponses_probleme(401, 403, 409, 422),
+    )
+    def definir_parametres(
+        self, request: Request[Any, Any, Any], data: JSONBody[s.ParametresIn]
+    ) -> s.ParametresOut:
+        regie = None
+        if data.regie is not None:
+            r = data.regie
+            regie = {
+                "nom": r.nom,
+                "prefixe_factures": r.prefixe_factures,
+                "ics": r.ics,
+                "iban": r.iban,
+                "bic": r.bic,
+            }
+        sv = services(request)
+        parametres = sv.offre.definir_parametres(
+            contexte(request), data.commune.nom, data.commune.code_postal, regie, data.seuil_facturation_cents
+        )
+        return _parametres_out(parametres)
+
+    @get(
+        "/parametres",
+        sync_to_thread=True,
+        summary="Paramètres de la commune",
+        responses=reponses_probleme(401, 403, 404),
+    )
+    def lire_parametres(self, request: Request[Any, Any, Any]) -> s.ParametresOut:
+        parametres = services(request).offre.parametres()
+        if parametres is None:
+            raise NotFoundException("Les paramètres de la commune ne sont pas encore définis.")
+        return _parametres_out(parametres)
+
+    @post(
+        "/accueils",
+        status_code=201,
+        sync_to_thread=True,
+        summary="Créer un accueil",
+        responses=reponses_probleme(401, 403, 422),
+    )
+    def creer_accueil(self, request: Request[Any, Any, Any], data: JSONBody[s.AccueilIn]) -> s.IdOut:
+        e = data.eligibilite or s.EligibiliteIn()
+        saisie = SaisieAccueil(
+            etablissement=data.etablissement,
+            mode_accueil=data.mode_accueil,
+            periode_libelle=data.periode.libelle,
+            periode_debut=data.periode.debut,
+            periode_fin=data.periode.fin,
+            jours=tuple(data.jours),
+            unites=tuple(
+                SaisieUnite(
+                    u.code,
+                    u.libelle,
+                    heure(u.debut),
+                    heure(u.fin),
+                    u.capacite,
+                    tuple(u.incompatibles or ()),
+                    tuple(u.requiert or ()),
+                )
+                for u in data.unites
+            ),
+            regle_reservation=_regle(data.regle_reservation),
+            regle_annulation=_regle(data.regle_annulation),
+            zone_scolaire=data.zone_scolaire,
+            hors_vacances_scolaires=data.hors_vacances_scolaires,
+            vacances_seulement=data.vacances_seulement,
+            liste_attente=data.liste_attente,
+            facturation=data.facturation,
+            ouverture_inscriptions=data.ouverture_inscriptions,
+            ouverture_exterieurs=data.ouverture_exterieurs,
+            niveaux=tuple(e.niveaux or ()),
+            age_min_mois=e.age_min_mois,
+            age_max_mois=e.age_max_mois,
+            residents_seulement=e.residents_seulement,
+        )
+        sv = services(request)
+        accueil_id = sv.offre.creer_accueil(contexte(request), saisie)
+        sv.apres_ecriture()
+        return s.IdOut(id=accueil_id)
+
+    @post(
+        "/accueils/{accueil_id:uuid}/fermetures",
+        status_code=201,
+        sync_to_thread=True,
+        summary="Fermer un accueil un jour (grève, sortie…)",
+        responses=reponses_probleme(401, 403, 404, 422),
+    )
+    def fermer(
+        self, request: Request[Any, Any, Any], accueil_id: FromPath[UUID], data: JSONBody[s.FermetureIn]
+    ) -> s.IdOut:
+        services(request).offre.fermer(contexte(request), accueil_id, data.date, data.motif)
+        return s.IdOut(id=accueil_id)
+
+
+class AccueilsController(Controller):
+    path = "/api/accueils"
+    tags = ["Offre"]  # noqa: RUF012
+    guards = [exige_famille]  # noqa: RUF012
+
+    @get(
+        "/",
+        sync_to_thread=True,
+        summary="Les accueils qu'un enfant peut réserver",
+        responses=reponses_probleme(401, 403, 404),
+    )
+    def lister(
+        self, request: Request[Utilisateur, Any, Any], enfant_id: FromQuery[UUID | None] = None
+    ) -> list[s.AccueilOut]:
+        sv = services(request)
+        aujourd_hui = sv.familles.aujourd_hui()
+        if enfant_id is None:
+            accueils = sv.lectures.accueils_ouverts(
+                aujourd_hui, aujourd_hui.replace(year=aujourd_hui.year + 2)
+            )
+        else:
+            famille_id = famille_de(request.user)
+            enfant = sv.familles.enfant(famille_id, enfant_id)
+            naissance = enfant.identite.date_naissance if enfant.identite else None
+            resident = sv.reservations.resident(famille_id)
+            accueils = sv.lectures.accueils_pour(enfant.scolarite.niveau, naissance, resident, aujourd_hui)
+        return [accueil_out(a) for a in accueils]

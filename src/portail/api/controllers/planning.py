@@ -1,0 +1,311 @@
+"""Booking routes (parents) and pointage and occupancy (staff)."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+
+from portail.api import schemas as s
+from portail.api.auth import Utilisateur, exige_famille, exige_role, famille_de
+from portail.api.controllers.offre import heure
+from portail.api.etat import contexte, services
+from portail.api.problemes import reponses_probleme
+from portail.application.reservations import Resultat
+from portail.domain.erreurs import ErreurValidation
+from portail.domain.valeurs import Role
+from portail.store.idempotence import Reponse
+
+ECRITURE = reponses_probleme(401, 403, 404, 409, 422)
+CleIdempotence = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        required=False,
+        max_length=200,
+        description="Même clé et même corps : même réponse, rien de réservé deux fois.",
+    ),
+]
+
+
+def _resultats(resultats: list[Resultat]) -> s.ResultatsOut:
+    return s.ResultatsOut(
+        [
+            s.ResultatOut(
+                date=r.date,
+                unite=r.unite,
+                statut=r.statut,  # type: ignore[arg-type]
+                motif=r.motif,
+                majoration_cents=r.majoration_cents,
+                majoration_pourcent=r.majoration_pourcent,
+                facturable=r.facturable,
+            )
+            for r in resultats
+        ]
+    )
+
+
+def _fin(premier: date) -> date:
+    return premier.replace(day=calendar.monthrange(premier.year, premier.month)[1])
+
+
+def _mois(valeur: str) -> date:
+    try:
+        annee, mois = valeur.split("-")
+        return date(int(annee), int(mois), 1)
+    except ValueError:
+        raise ErreurValidation.sur("mois", "mois attendu au format AAAA-MM") from None
+
+
+class PlanningController(Controller):
+    path = "/api/enfants/{enfant_id:uuid}"
+    tags = ["Mon planning"]  # noqa: RUF012
+    guards = [exige_famille]  # noqa: RUF012
+
+    @get(
+        "/planning",
+        sync_to_thread=True,
+        summary="Calendrier du mois d'un enfant",
+        responses=reponses_probleme(401, 403, 404, 422),
+    )
+    def planning(
+        self,
+        request: Request[Utilisateur, Any, Any],
+        enfant_id: FromPath[UUID],
+        mois: Annotated[str, QueryParameter(name="mois", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+    ) -> s.PlanningOut:
+        sv = services(request)
+        famille_id = famille_de(request.user)
+        enfant = sv.familles.enfant(famille_id, enfant_id)
+        premier = _mois(mois)
+        naissance = enfant.identite.date_naissance if enfant.identite else None
+        resident = sv.reservations.resident(famille_id)
+        accueils = [
+            a
+            for a in sv.lectures.accueils_ouverts(premier, _fin(premier))
+            if a.motif_non_eligible(
+                enfant.scolarite.niveau, naissance, resident, max(premier, a.config.periode.debut)
+            )
+            is None
+            or sv.reservations.planning_existant(enfant.id, a.id) is not None
+        ]
+        jours = sv.lectures.planning_mois(enfant.id, premier, accueils, sv.portail.horloge())
+        return s.PlanningOut(
+            enfant_id=enfant.id,
+            mois=mois,
+            jours=[
+                s.JourOut(
+                    date=jour,
+                    unites=[
+                        s.UniteJourOut(c.accueil_id, c.code, c.etat, c.modifiable_jusqu_au, c.motif)  # type: ignore[arg-type]
+                        for c in cases
+                    ],
+                )
+                for jour, cases in jours.items()
+            ],
+        )
+
+    @post(
+        "/reservations",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Réserver des jours et unités",
+        responses=ECRITURE,
+    )
+    def reserver(
+        self,
+        request: Request[Utilisateur, Any, Any],
+        enfant_id: FromPath[UUID],
+        data: JSONBody[s.ReservationIn],
+        idempotency_key: CleIdempotence = None,
+    ) -> s.ResultatsOut:
+        sv = services(request)
+        famille_id = famille_de(request.user)
+        demandes = [(p.date, p.unite) for p in data.presences]
+
+        def executer() -> bytes:
+            resultats = sv.reservations.reserver(
+                contexte(request), famille_id, enfant_id, data.accueil_id, demandes
+            )
+            return msgspec.json.encode(_resultats(resultats))
+
+        if idempotency_key:
+            empreinte = msgspec.json.encode({"enfant_id": str(enfant_id), "corps": data})
+            reponse = sv.idempotence.executer(
+                request.user.compte_id, idempotency_key, empreinte, lambda: Reponse(200, executer())
+            )
+            corps = reponse.corps
+        else:
+            corps = executer()
+        sv.apres_ecriture()
+        return msgspec.json.decode(corps, type=s.ResultatsOut)
+
+    @post(
+        "/reservations/recopier",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Recopier une semaine",
+        responses=ECRITURE,
+    )
+    def recopier(
+        self, request: Request[Utilisateur, Any, Any], enfant_id: FromPath[UUID], data: JSONBody[s.RecopieIn]
+    ) -> s.ResultatsOut:
+        sv = services(request)
+        resultats = sv.reservations.recopier(
+            contexte(request),
+            famille_de(request.user),
+            enfant_id,
+            data.accueil_id,
+            data.semaine_du,
+            data.jusqu_au,
+        )
+        sv.apres_ecriture()
+        return _resultats(resultats)
+
+    @post(
+        "/annulations",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Annuler des réservations",
+        responses=ECRITURE,
+    )
+    def annuler(
+        self,
+        request: Request[Utilisateur, Any, Any],
+        enfant_id: FromPath[UUID],
+        data: JSONBody[s.AnnulationIn],
+    ) -> s.ResultatsOut:
+        sv = services(request)
+        resultats = sv.reservations.annuler(
+            contexte(request),
+            famille_de(request.user),
+            enfant_id,
+            data.accueil_id,
+            [(p.date, p.unite) for p in data.presences],
+            data.motif,
+        )
+        sv.apres_ecriture()
+        return _resultats(resultats)
+
+    @post(
+        "/absences", status_code=201, sync_to_thread=True, summary="Signaler une absence", responses=ECRITURE
+    )
+    def absence(
+        self, request: Request[Utilisateur, Any, Any], enfant_id: FromPath[UUID], data: JSONBody[s.AbsenceIn]
+    ) -> s.AbsenceOut:
+        sv = services(request)
+        sv.reservations.declarer_absence(
+            contexte(request),
+            famille_de(request.user),
+            enfant_id,
+            data.accueil_id,
+            data.date,
+            list(data.unites),
+            data.motif,
+            data.document_id,
+        )
+        sv.apres_ecriture()
+        justifiee = data.document_id is not None
+        return s.AbsenceOut(
+            enfant_id,
+            data.accueil_id,
+            data.date,
+            list(dict.fromkeys(data.unites)),
+            "absent_justifie" if justifiee else "absent_non_justifie",
+        )
+
+
+class PointageController(Controller):
+    path = "/api/agent"
+    tags = ["Pointage"]  # noqa: RUF012
+    guards = [exige_role(Role.AGENT, Role.ADMIN)]  # noqa: RUF012
+
+    @get(
+        "/pointage",
+        sync_to_thread=True,
+        summary="Enfants attendus, avec allergies et PAI",
+        responses=reponses_probleme(401, 403, 404),
+    )
+    def liste(
+        self,
+        request: Request[Any, Any, Any],
+        accueil_id: FromQuery[UUID],
+        date_: Annotated[date, QueryParameter(name="date")],
+    ) -> s.PointageOut:
+        return _pointage(request, accueil_id, date_)
+
+    @post(
+        "/pointage",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Pointer les présences",
+        responses=reponses_probleme(401, 403, 404, 409, 422),
+    )
+    def pointer(self, request: Request[Any, Any, Any], data: JSONBody[s.PointageIn]) -> s.PointageOut:
+        sv = services(request)
+        sv.reservations.pointer(
+            contexte(request),
+            data.accueil_id,
+            data.date,
+            [(p.enfant_id, p.unite, p.statut, heure(p.arrivee), heure(p.depart)) for p in data.pointages],
+        )
+        sv.apres_ecriture()
+        return _pointage(request, data.accueil_id, data.date)
+
+    @get(
+        "/occupation",
+        sync_to_thread=True,
+        summary="Occupation d'un accueil par jour et unité",
+        responses=reponses_probleme(401, 403, 404, 422),
+    )
+    def occupation(
+        self,
+        request: Request[Any, Any, Any],
+        accueil_id: FromQuery[UUID],
+        du: FromQuery[date],
+        au: FromQuery[date],
+    ) -> s.OccupationsOut:
+        if au < du or (au - du).days > 366:
+            raise ErreurValidation.sur("au", "période d'au plus un an, après « du »")
+        sv = services(request)
+        accueil = sv.offre.accueil(accueil_id)
+        return s.OccupationsOut(
+            accueil_id=accueil.id,
+            occupation=[
+                s.OccupationOut(o.jour, o.unite, o.capacite, o.reserves, o.attente)
+                for o in sv.lectures.occupation(accueil, du, au)
+            ],
+        )
+
+
+def _pointage(request: Request[Any, Any, Any], accueil_id: UUID, jour: date) -> s.PointageOut:
+    sv = services(request)
+    accueil = sv.offre.accueil(accueil_id)
+    return s.PointageOut(
+        accueil_id=accueil.id,
+        date=jour,
+        enfants=[
+            s.EnfantPointageOut(
+                enfant_id=e["enfant_id"],
+                nom=e["nom"],
+                prenom=e["prenom"],
+                allergies=e["allergies"],
+                pai=e["pai"],
+                unites=[
+                    s.UnitePointageOut(
+                        u["code"],
+                        u["etat"],
+                        u["arrivee"].strftime("%H:%M") if u["arrivee"] else None,
+                        u["depart"].strftime("%H:%M") if u["depart"] else None,
+                    )
+                    for u in e["unites"]
+                ],
+            )
+            for e in sv.lectures.pointage(accueil, jour)
+        ],
+    )

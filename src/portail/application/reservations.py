@@ -1,0 +1,419 @@
+"""Parents' bookings, cancellations and absences, and the agents' pointage.
+
+Each command loads the child's planning and the capacity of every day it touches, decides item by
+item, and saves them all in one transaction: either every accepted item is recorded or none is.
+A concurrent writer makes the save fail on a version; the command then runs again on fresh state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from portail.application.contexte import Contexte
+from portail.application.familles import PARIS, ServiceFamilles
+from portail.application.offre import ServiceOffre
+from portail.application.portail import Portail
+from portail.domain.accueil import Accueil, ModeListeAttente, Unite
+from portail.domain.capacite import Attribution, Capacite
+from portail.domain.enfant import Enfant
+from portail.domain.erreurs import ErreurChamp, ErreurValidation, Validateur
+from portail.domain.famille import Famille
+from portail.domain.planning import RESERVES, Etat, Ligne, Planning, Pointage
+from portail.domain.regles.calendrier import Calendrier
+from portail.domain.regles.delais import Decision, evaluer
+
+RESERVE = "reserve"
+LISTE_ATTENTE = "liste_attente"
+REFUSE = "refuse"
+ANNULE = "annule"
+
+
+@dataclass(frozen=True)
+class Resultat:
+    date: date
+    unite: str
+    statut: str
+    motif: str | None = None
+    majoration_cents: int | None = None
+    majoration_pourcent: int | None = None
+    facturable: bool | None = None
+
+
+def _date_heure(instant: datetime) -> str:
+    return instant.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M")
+
+
+class ServiceReservations:
+    def __init__(
+        self, portail: Portail, familles: ServiceFamilles, offre: ServiceOffre, calendrier: Calendrier
+    ) -> None:
+        self.portail = portail
+        self.familles = familles
+        self.offre = offre
+        self.calendrier = calendrier
+
+    # Loading
+
+    def _planning(self, enfant: Enfant, accueil_id: UUID) -> Planning:
+        planning_id = Planning.id_pour(enfant.id, accueil_id)
+        try:
+            planning: Planning = self.portail.repository.get(planning_id)
+        except AggregateNotFoundError:
+            return Planning(
+                id=planning_id, enfant_id=enfant.id, accueil_id=accueil_id, famille_id=enfant.famille_id
+            )
+        return planning
+
+    def planning_existant(self, enfant_id: UUID, accueil_id: UUID) -> Planning | None:
+        try:
+            planning: Planning = self.portail.repository.get(Planning.id_pour(enfant_id, accueil_id))
+        except AggregateNotFoundError:
+            return None
+        return planning
+
+    def _capacite(self, capacites: dict[date, Capacite], accueil_id: UUID, jour: date) -> Capacite:
+        if jour not in capacites:
+            capacite_id = Capacite.id_pour(accueil_id, jour)
+            try:
+                capacites[jour] = self.portail.repository.get(capacite_id)
+            except AggregateNotFoundError:
+                capacites[jour] = Capacite(id=capacite_id, accueil_id=accueil_id, jour=jour)
+        return capacites[jour]
+
+    def _unites(self, accueil: Accueil, demandes: list[tuple[date, str]], champ: str) -> list[Unite]:
+        v = Validateur()
+        unites: list[Unite] = []
+        for i, (_, code) in enumerate(demandes):
+            unite = accueil.unite(code)
+            if unite is None:
+                codes = ", ".join(u.code for u in accueil.config.unites)
+                v.ajouter(f"{champ}[{i}].unite", f"unité inconnue ; unités de cet accueil : {codes}")
+            else:
+                unites.append(unite)
+        v.lever_si_erreurs()
+        return unites
+
+    def resident(self, famille_id: UUID) -> bool:
+        parametres = self.offre.parametres()
+        if parametres is None:
+            return True
+        return parametres.commune.est_residente(self.portail.charger(Famille, famille_id).adresse)
+
+    # Booking
+
+    def reserver(
+        self,
+        contexte: Contexte,
+        famille_id: UUID,
+        enfant_id: UUID,
+        accueil_id: UUID,
+        demandes: list[tuple[date, str]],
+    ) -> list[Resultat]:
+        accueil = self.offre.accueil_demande(accueil_id)
+        unites = self._unites(accueil, demandes, "presences")
+        enfant = self.familles.enfant(famille_id, enfant_id)
+        uniques = list(dict.fromkeys(zip((j for j, _ in demandes), unites, strict=True)))
+
+        def commande() -> list[Resultat]:
+            maintenant = self.portail.horloge()
+            resident = self.resident(famille_id)
+            planning = self._planning(enfant, accueil.id)
+            capacites: dict[date, Capacite] = {}
+            decisions: dict[tuple[date, str], Resultat] = {}
+            acceptes: dict[date, set[str]] = {}
+            reserves: list[Ligne] = []
+            attentes: list[Ligne] = []
+            # Units that need another are decided last, once the others of the batch are known.
+            ordre = sorted(uniques, key=lambda du: bool(du[1].requiert))
+            for jour, unite in ordre:
+                resultat = self._decider(
+                    accueil, enfant, planning, jour, unite, maintenant, resident, acceptes, capacites
+                )
+                decisions[(jour, unite.code)] = resultat
+                ligne = Ligne(jour, unite.code, resultat.majoration_cents, resultat.majoration_pourcent)
+                if resultat.statut == RESERVE and planning.etat(jour, unite.code) not in RESERVES:
+                    reserves.append(ligne)
+                elif (
+                    resultat.statut == LISTE_ATTENTE
+                    and planning.etat(jour, unite.code) is not Etat.LISTE_ATTENTE
+                ):
+                    attentes.append(ligne)
+            planning.reserver(reserves)
+            planning.mettre_en_attente(attentes)
+            self.portail.enregistrer(contexte, planning, *capacites.values())
+            return [decisions[(jour, unite.code)] for jour, unite in uniques]
+
+        return self.portail.avec_reessais(commande)
+
+    def _decider(
+        self,
+        accueil: Accueil,
+        enfant: Enfant,
+        planning: Planning,
+        jour: date,
+        unite: Unite,
+        maintenant: datetime,
+        resident: bool,
+        acceptes: dict[date, set[str]],
+        capacites: dict[date, Capacite],
+    ) -> Resultat:
+        code = unite.code
+        etat = planning.etat(jour, code)
+        if etat in RESERVES:
+            acceptes.setdefault(jour, set()).add(code)
+            return Resultat(jour, code, RESERVE)
+        if etat is Etat.LISTE_ATTENTE:
+            return Resultat(jour, code, LISTE_ATTENTE)
+        if motif := accueil.motif_fermeture(jour, self.calendrier):
+            return Resultat(jour, code, REFUSE, f"fermé : {motif}")
+        identite = enfant.identite
+        niveau = enfant.scolarite.niveau
+        if motif := accueil.motif_non_eligible(
+            niveau, identite.date_naissance if identite else None, resident, jour
+        ):
+            return Resultat(jour, code, REFUSE, f"non éligible : {motif}")
+        ouverture = accueil.ouverture_pour(resident)
+        if ouverture is not None and maintenant < ouverture:
+            return Resultat(jour, code, REFUSE, f"inscriptions ouvertes à partir du {_date_heure(ouverture)}")
+        decision = evaluer(
+            accueil.config.regle_reservation, jour, unite.heure_debut, maintenant, self.calendrier
+        )
+        if decision.refusee:
+            return Resultat(jour, code, REFUSE, f"délai dépassé : limite le {_date_heure(decision.limite)}")
+        deja = planning.unites_reservees(jour) | acceptes.get(jour, set())
+        incompatibles = [
+            autre.code
+            for autre in accueil.config.unites
+            if autre.code in deja and (autre.code in unite.incompatibles or code in autre.incompatibles)
+        ]
+        if incompatibles:
+            return Resultat(jour, code, REFUSE, f"incompatible avec {', '.join(incompatibles)}")
+        manquantes = [r for r in unite.requiert if r not in deja]
+        if manquantes:
+            return Resultat(jour, code, REFUSE, f"nécessite aussi {', '.join(manquantes)}")
+        capacite = self._capacite(capacites, accueil.id, jour)
+        attribution = capacite.demander(
+            enfant.id, code, unite.capacite, accueil.config.liste_attente is not ModeListeAttente.AUCUNE
+        )
+        majoration = _majoration(decision)
+        if attribution is Attribution.PLACE:
+            acceptes.setdefault(jour, set()).add(code)
+            return Resultat(jour, code, RESERVE, None, *majoration)
+        if attribution is Attribution.ATTENTE:
+            return Resultat(
+                jour, code, LISTE_ATTENTE, "complet : inscrit sur la liste d'attente", *majoration
+            )
+        return Resultat(jour, code, REFUSE, "complet sans liste d'attente")
+
+    def recopier(
+        self,
+        contexte: Contexte,
+        famille_id: UUID,
+        enfant_id: UUID,
+        accueil_id: UUID,
+        semaine_du: date,
+        jusqu_au: date,
+    ) -> list[Resultat]:
+        """Book, on every later week up to `jusqu_au`, the units reserved in the week from `semaine_du`."""
+        if jusqu_au < semaine_du:
+            raise ErreurValidation.sur("jusqu_au", "doit suivre semaine_du")
+        if (jusqu_au - semaine_du).days > 400:
+            raise ErreurValidation.sur("jusqu_au", "au plus un an de recopie")
+        accueil = self.offre.accueil_demande(accueil_id)
+        enfant = self.familles.enfant(famille_id, enfant_id)
+        planning = self.planning_existant(enfant.id, accueil.id)
+        modele: list[tuple[int, str]] = []
+        if planning is not None:
+            for decalage in range(7):
+                jour = semaine_du + timedelta(days=decalage)
+                modele.extend((decalage, code) for code in sorted(planning.unites_reservees(jour)))
+        demandes: list[tuple[date, str]] = []
+        debut = semaine_du + timedelta(weeks=1)
+        while debut <= jusqu_au:
+            demandes.extend(
+                (debut + timedelta(days=d), code)
+                for d, code in modele
+                if debut + timedelta(days=d) <= jusqu_au
+            )
+            debut += timedelta(weeks=1)
+        if not demandes:
+            return []
+        return self.reserver(contexte, famille_id, enfant_id, accueil_id, demandes)
+
+    # Cancelling
+
+    def annuler(
+        self,
+        contexte: Contexte,
+        famille_id: UUID,
+        enfant_id: UUID,
+        accueil_id: UUID,
+        demandes: list[tuple[date, str]],
+        motif: str | None,
+    ) -> list[Resultat]:
+        accueil = self.offre.accueil_demande(accueil_id)
+        unites = self._unites(accueil, demandes, "presences")
+        enfant = self.familles.enfant(famille_id, enfant_id)
+        uniques = list(dict.fromkeys(zip((j for j, _ in demandes), unites, strict=True)))
+
+        def commande() -> list[Resultat]:
+            maintenant = self.portail.horloge()
+            planning = self._planning(enfant, accueil.id)
+            capacites: dict[date, Capacite] = {}
+            annulees: list[Ligne] = []
+            resultats: list[Resultat] = []
+            liberes: list[tuple[date, Unite]] = []
+            for jour, unite in uniques:
+                etat = planning.etat(jour, unite.code)
+                if etat is Etat.ANNULE:
+                    presence = planning.presence(jour, unite.code)
+                    resultats.append(
+                        Resultat(jour, unite.code, ANNULE, facturable=bool(presence and presence.facturable))
+                    )
+                    continue
+                if etat not in (Etat.RESERVE, Etat.LISTE_ATTENTE):
+                    resultats.append(
+                        Resultat(jour, unite.code, REFUSE, "aucune réservation à annuler", facturable=False)
+                    )
+                    continue
+                facturable = False
+                if etat is Etat.RESERVE:
+                    decision = evaluer(
+                        accueil.config.regle_annulation, jour, unite.heure_debut, maintenant, self.calendrier
+                    )
+                    if decision.refusee:
+                        limite = _date_heure(decision.limite)
+                        resultats.append(
+                            Resultat(
+                                jour,
+                                unite.code,
+                                REFUSE,
+                                f"délai d'annulation dépassé : limite le {limite}",
+                                facturable=False,
+                            )
+                        )
+                        continue
+                    # A late cancellation the rule tolerates frees the place but stays billed.
+                    facturable = not decision.a_temps
+                self._capacite(capacites, accueil.id, jour).liberer(enfant.id, unite.code)
+                liberes.append((jour, unite))
+                annulees.append(Ligne(jour, unite.code, facturable=facturable))
+                resultats.append(Resultat(jour, unite.code, ANNULE, facturable=facturable))
+            planning.annuler(annulees, motif)
+            promus = self._promouvoir(accueil, capacites, liberes)
+            self.portail.enregistrer(contexte, planning, *capacites.values(), *promus)
+            return resultats
+
+        return self.portail.avec_reessais(commande)
+
+    def _promouvoir(
+        self, accueil: Accueil, capacites: dict[date, Capacite], liberes: list[tuple[date, Unite]]
+    ) -> list[Planning]:
+        """Freed places go to the waiting list, in arrival order, when the accueil promotes itself."""
+        if accueil.config.liste_attente is not ModeListeAttente.AUTOMATIQUE:
+            return []
+        plannings: dict[UUID, Planning] = {}
+        for jour, unite in liberes:
+            for enfant_id in capacites[jour].promouvoir(unite.code, unite.capacite):
+                if enfant_id not in plannings:
+                    plannings[enfant_id] = self.portail.charger(
+                        Planning, Planning.id_pour(enfant_id, accueil.id)
+                    )
+                plannings[enfant_id].promouvoir(jour, unite.code)
+        return list(plannings.values())
+
+    # Absences and pointage
+
+    def declarer_absence(
+        self,
+        contexte: Contexte,
+        famille_id: UUID,
+        enfant_id: UUID,
+        accueil_id: UUID,
+        jour: date,
+        codes: list[str],
+        motif: str,
+        document_id: UUID | None,
+    ) -> None:
+        accueil = self.offre.accueil_demande(accueil_id)
+        unites = self._unites(accueil, [(jour, c) for c in codes], "unites")
+        enfant = self.familles.enfant(famille_id, enfant_id)
+        if not motif.strip():
+            raise ErreurValidation.sur("motif", "indiquer le motif de l'absence")
+
+        def commande() -> None:
+            planning = self._planning(enfant, accueil.id)
+            non_reservees = [u.code for u in unites if planning.etat(jour, u.code) not in RESERVES]
+            if non_reservees:
+                raise ErreurValidation(
+                    [
+                        ErreurChamp(
+                            "unites", f"aucune réservation le {jour:%d/%m/%Y} pour {', '.join(non_reservees)}"
+                        )
+                    ]
+                )
+            planning.declarer_absence(jour, tuple(u.code for u in unites), motif.strip()[:500], document_id)
+            self.portail.enregistrer(contexte, planning)
+
+        self.portail.avec_reessais(commande)
+
+    def pointer(
+        self,
+        contexte: Contexte,
+        accueil_id: UUID,
+        jour: date,
+        pointages: list[tuple[UUID, str, str, time | None, time | None]],
+    ) -> None:
+        """Record who came: present, absent, or present without a booking; never a future day."""
+        if jour > self.familles.aujourd_hui():
+            raise ErreurValidation.sur("date", "on ne pointe pas un jour à venir")
+        accueil = self.offre.accueil_demande(accueil_id)
+        v = Validateur()
+        for i, (_, code, statut, arrivee, depart) in enumerate(pointages):
+            if accueil.unite(code) is None:
+                v.ajouter(f"pointages[{i}].unite", "unité inconnue")
+            if statut not in {"present", "absent", "present_non_reserve"}:
+                v.ajouter(f"pointages[{i}].statut", "present, absent ou present_non_reserve")
+            if arrivee and depart and depart < arrivee:
+                v.ajouter(f"pointages[{i}].depart", "le départ précède l'arrivée")
+        v.lever_si_erreurs()
+        enfants: dict[UUID, Enfant] = {}
+        for i, (enfant_id, *_rest) in enumerate(pointages):
+            try:
+                enfants[enfant_id] = self.portail.charger(Enfant, enfant_id)
+            except Exception:
+                raise ErreurValidation.sur(f"pointages[{i}].enfant_id", "enfant inconnu") from None
+
+        def commande() -> None:
+            plannings: dict[UUID, Planning] = {}
+            par_enfant: dict[UUID, list[Pointage]] = {}
+            for enfant_id, code, statut, arrivee, depart in pointages:
+                planning = plannings.get(enfant_id) or self._planning(enfants[enfant_id], accueil.id)
+                plannings[enfant_id] = planning
+                etat_actuel = planning.etat(jour, code)
+                if statut == "absent":
+                    etat = (
+                        Etat.ABSENT_JUSTIFIE
+                        if etat_actuel is Etat.ABSENT_JUSTIFIE
+                        else Etat.ABSENT_NON_JUSTIFIE
+                    )
+                elif statut == "present" and etat_actuel in RESERVES:
+                    etat = Etat.PRESENT
+                else:
+                    etat = Etat.PRESENT_NON_RESERVE
+                par_enfant.setdefault(enfant_id, []).append(Pointage(jour, code, etat, arrivee, depart))
+            for enfant_id, lignes in par_enfant.items():
+                plannings[enfant_id].pointer(lignes)
+            self.portail.enregistrer(contexte, *plannings.values())
+
+        self.portail.avec_reessais(commande)
+
+
+def _majoration(decision: Decision) -> tuple[int | None, int | None]:
+    if decision.majoration is None:
+        return None, None
+    return decision.majoration.majoration_cents, decision.majoration.majoration_pourcent

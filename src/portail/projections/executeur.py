@@ -1,0 +1,131 @@
+"""The projection runner: follows the event log and applies pages of events to the read models,
+moving its tracking position in the same transaction (exactly once, in log order)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from eventsourcing.persistence import MapperDeserialisationError
+
+from portail.projections import vues
+
+if TYPE_CHECKING:
+    from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+
+    from portail.application.portail import Portail
+
+log = structlog.get_logger("portail.projections")
+
+NOM = "principal"
+TOPICS_SUIVIS = frozenset(vues.TOPICS)
+
+
+class Projecteur:
+    def __init__(self, portail: Portail, taille_page: int = 1000) -> None:
+        self.portail = portail
+        self.taille_page = taille_page
+        datastore: PostgresDatastore = portail.factory.datastore  # type: ignore[attr-defined]
+        self._ds = datastore
+        self.schema = datastore.schema
+        with self._ds.transaction(commit=True) as curs:
+            for instruction in vues.ddl(self.schema):
+                curs.execute(instruction)
+            curs.execute(
+                f"INSERT INTO {self.schema}.proj_tracking (nom, position) VALUES (%s, 0) ON CONFLICT DO NOTHING",
+                (NOM,),
+            )
+            curs.execute(f"SELECT position FROM {self.schema}.proj_tracking WHERE nom = %s", (NOM,))
+            ligne = curs.fetchone()
+        assert ligne is not None
+        self._position: int = ligne["position"]
+        self._condition = threading.Condition()
+        self._reveil = threading.Event()
+        self._arret = threading.Event()
+        self._verrou_application = threading.Lock()
+        self._fil: threading.Thread | None = None
+
+    @property
+    def position(self) -> int:
+        return self._position
+
+    def _recorder(self) -> PostgresApplicationRecorder:
+        return self.portail.recorder  # type: ignore[return-value]
+
+    def rattraper(self, progression: Callable[[int], None] | None = None) -> int:
+        """Apply every event after the tracking position; return how many were read."""
+        lus = 0
+        with self._verrou_application:
+            while True:
+                page = self._recorder().select_notifications(
+                    start=self._position, limit=self.taille_page, inclusive_of_start=False
+                )
+                if not page:
+                    return lus
+                with self._ds.transaction(commit=True) as curs:
+                    for notification in page:
+                        if notification.topic in TOPICS_SUIVIS:
+                            self._appliquer(curs, notification)
+                    curs.execute(
+                        f"UPDATE {self.schema}.proj_tracking SET position = %s WHERE nom = %s",
+                        (page[-1].id, NOM),
+                    )
+                lus += len(page)
+                with self._condition:
+                    self._position = page[-1].id
+                    self._condition.notify_all()
+                if progression is not None:
+                    progression(len(page))
+
+    def _appliquer(self, curs: Any, notification: Any) -> None:
+        try:
+            evenement = self.portail.mapper.to_domain_event(notification)
+        except MapperDeserialisationError:
+            # An altered record must not stop every read model; the audit chain reports it.
+            log.error("evenement_illisible", position=notification.id, topic=notification.topic)
+            return
+        vues.GESTIONNAIRES[type(evenement)](curs, self.schema, evenement)
+
+    def reconstruire(self, progression: Callable[[int], None] | None = None) -> int:
+        """Empty the read models and replay the whole log into them."""
+        with self._verrou_application:
+            with self._ds.transaction(commit=True) as curs:
+                for table in vues.TABLES:
+                    curs.execute(f"TRUNCATE {self.schema}.{table}")
+                curs.execute(f"UPDATE {self.schema}.proj_tracking SET position = 0 WHERE nom = %s", (NOM,))
+            with self._condition:
+                self._position = 0
+        return self.rattraper(progression)
+
+    # Running in the background
+
+    def demarrer(self) -> None:
+        self._arret.clear()
+        self._fil = threading.Thread(target=self._boucle, name="projections", daemon=True)
+        self._fil.start()
+
+    def arreter(self) -> None:
+        self._arret.set()
+        self._reveil.set()
+        if self._fil is not None:
+            self._fil.join(timeout=5)
+            self._fil = None
+
+    def _boucle(self) -> None:
+        while not self._arret.is_set():
+            try:
+                self.rattraper()
+            except Exception:
+                log.exception("projections_erreur")
+            self._reveil.wait(timeout=0.2)
+            self._reveil.clear()
+
+    def attendre(self, position: int, delai: float = 2.0) -> bool:
+        """Read-your-writes: wait (bounded) until the read models include `position`."""
+        if self._position >= position:
+            return True
+        self._reveil.set()
+        with self._condition:
+            return self._condition.wait_for(lambda: self._position >= position, timeout=delai)

@@ -1,0 +1,182 @@
+"""Reads served from the read models (never by replaying aggregates, accueils aside: a handful of
+small configuration streams)."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from portail.domain.accueil import Accueil
+from portail.domain.planning import Etat
+from portail.domain.regles.calendrier import Calendrier
+from portail.domain.regles.delais import evaluer
+
+if TYPE_CHECKING:
+    from eventsourcing.postgres import PostgresDatastore
+
+    from portail.application.offre import ServiceOffre
+
+MODIFIABLES = {"reserve", "liste_attente"}
+
+
+@dataclass(frozen=True)
+class CaseCalendrier:
+    accueil_id: UUID
+    code: str
+    etat: str
+    modifiable_jusqu_au: datetime | None
+    motif: str | None = None
+
+
+@dataclass(frozen=True)
+class LigneOccupation:
+    jour: date
+    unite: str
+    capacite: int | None
+    reserves: int
+    attente: int
+
+
+class Lectures:
+    def __init__(self, datastore: PostgresDatastore, offre: ServiceOffre, calendrier: Calendrier) -> None:
+        self._ds = datastore
+        self._s = datastore.schema
+        self.offre = offre
+        self.calendrier = calendrier
+
+    def _lignes(self, requete: str, parametres: tuple[Any, ...]) -> list[Any]:
+        with self._ds.transaction(commit=False) as curs:
+            curs.execute(requete, parametres)
+            return list(curs.fetchall())
+
+    def accueils_ouverts(self, du: date, au: date) -> list[Accueil]:
+        lignes = self._lignes(
+            f"SELECT accueil_id FROM {self._s}.proj_accueils WHERE debut <= %s AND fin >= %s ORDER BY etablissement, debut",
+            (au, du),
+        )
+        return [self.offre.accueil(ligne["accueil_id"]) for ligne in lignes]
+
+    def accueils_pour(
+        self, niveau: Any, naissance: date | None, resident: bool, aujourd_hui: date
+    ) -> list[Accueil]:
+        """Offers this child may book: période not over, eligible on its first bookable day."""
+        candidats = self.accueils_ouverts(aujourd_hui, date.max)
+        return [
+            a
+            for a in candidats
+            if a.motif_non_eligible(niveau, naissance, resident, max(aujourd_hui, a.config.periode.debut))
+            is None
+        ]
+
+    def planning_mois(
+        self,
+        enfant_id: UUID,
+        mois: date,
+        accueils: list[Accueil],
+        maintenant: datetime,
+    ) -> dict[date, list[CaseCalendrier]]:
+        debut = mois.replace(day=1)
+        fin = mois.replace(day=calendar.monthrange(mois.year, mois.month)[1])
+        etats = {
+            (ligne["accueil_id"], ligne["jour"], ligne["unite"]): ligne["etat"]
+            for ligne in self._lignes(
+                f"SELECT accueil_id, jour, unite, etat FROM {self._s}.proj_calendrier"
+                " WHERE enfant_id = %s AND jour BETWEEN %s AND %s",
+                (enfant_id, debut, fin),
+            )
+        }
+        ids = [a.id for a in accueils]
+        occupation = {
+            (ligne["accueil_id"], ligne["jour"], ligne["unite"]): ligne["reserves"]
+            for ligne in self._lignes(
+                f"SELECT accueil_id, jour, unite, reserves FROM {self._s}.proj_occupation"
+                " WHERE accueil_id = ANY(%s) AND jour BETWEEN %s AND %s",
+                (ids, debut, fin),
+            )
+        }
+        jours: dict[date, list[CaseCalendrier]] = {}
+        jour = debut
+        while jour <= fin:
+            cases: list[CaseCalendrier] = []
+            for accueil in accueils:
+                fermeture = accueil.motif_fermeture(jour, self.calendrier)
+                for unite in accueil.config.unites:
+                    cle = (accueil.id, jour, unite.code)
+                    etat = etats.get(cle)
+                    if etat is None and fermeture is not None:
+                        if not accueil.config.periode.contient(jour):
+                            continue
+                        cases.append(CaseCalendrier(accueil.id, unite.code, "ferme", None, fermeture))
+                        continue
+                    regle = (
+                        accueil.config.regle_annulation
+                        if etat in MODIFIABLES
+                        else accueil.config.regle_reservation
+                    )
+                    decision = evaluer(regle, jour, unite.debut or time(0), maintenant, self.calendrier)
+                    limite = decision.limite if etat in (None, *MODIFIABLES) else None
+                    if etat is None:
+                        plein = unite.capacite is not None and occupation.get(cle, 0) >= unite.capacite
+                        if decision.refusee:
+                            etat = "verrouille"
+                        elif plein:
+                            etat = "complet"
+                        else:
+                            etat = "libre"
+                    cases.append(CaseCalendrier(accueil.id, unite.code, etat, limite))
+            jours[jour] = cases
+            jour += timedelta(days=1)
+        return jours
+
+    def pointage(self, accueil: Accueil, jour: date) -> list[dict[str, Any]]:
+        """Children expected (or already pointed) that day, with what the agents must know."""
+        lignes = self._lignes(
+            f"SELECT c.enfant_id, c.unite, c.etat, c.arrivee, c.depart, e.nom, e.prenom, e.allergies, e.pai"
+            f" FROM {self._s}.proj_calendrier c LEFT JOIN {self._s}.proj_enfants e ON e.enfant_id = c.enfant_id"
+            " WHERE c.accueil_id = %s AND c.jour = %s AND c.etat <> %s AND c.etat <> %s"
+            " ORDER BY e.nom NULLS LAST, e.prenom NULLS LAST, c.enfant_id, c.unite",
+            (accueil.id, jour, Etat.ANNULE.value, Etat.LISTE_ATTENTE.value),
+        )
+        enfants: dict[UUID, dict[str, Any]] = {}
+        for ligne in lignes:
+            fiche = enfants.setdefault(
+                ligne["enfant_id"],
+                {
+                    "enfant_id": ligne["enfant_id"],
+                    "nom": ligne["nom"],
+                    "prenom": ligne["prenom"],
+                    "allergies": list(ligne["allergies"] or []),
+                    "pai": bool(ligne["pai"]),
+                    "unites": [],
+                },
+            )
+            fiche["unites"].append(
+                {
+                    "code": ligne["unite"],
+                    "etat": ligne["etat"],
+                    "arrivee": ligne["arrivee"],
+                    "depart": ligne["depart"],
+                }
+            )
+        return list(enfants.values())
+
+    def occupation(self, accueil: Accueil, du: date, au: date) -> list[LigneOccupation]:
+        lignes = self._lignes(
+            f"SELECT jour, unite, reserves, attente FROM {self._s}.proj_occupation"
+            " WHERE accueil_id = %s AND jour BETWEEN %s AND %s ORDER BY jour, unite",
+            (accueil.id, du, au),
+        )
+        capacites = {u.code: u.capacite for u in accueil.config.unites}
+        return [
+            LigneOccupation(
+                ligne["jour"],
+                ligne["unite"],
+                capacites.get(ligne["unite"]),
+                ligne["reserves"],
+                ligne["attente"],
+            )
+            for ligne in lignes
+        ]

@@ -1,0 +1,261 @@
+"""The read models and how each event changes them.
+
+Every handler is a plain SQL change: the runner applies a page of events and
+moves the tracking position in one transaction, so each event is applied exactly once.
+Personal data lives only in `proj_enfants`, whose row goes when the child is erased.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from psycopg import Cursor
+
+from portail.domain.accueil import Accueil
+from portail.domain.capacite import Capacite
+from portail.domain.enfant import Enfant
+from portail.domain.planning import Planning
+
+TABLES = (
+    "proj_calendrier",
+    "proj_plannings",
+    "proj_occupation",
+    "proj_capacites",
+    "proj_enfants",
+    "proj_accueils",
+)
+
+
+def ddl(schema: str) -> list[str]:
+    s = schema
+    return [
+        f"CREATE TABLE IF NOT EXISTS {s}.proj_tracking (nom text PRIMARY KEY, position bigint NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS {s}.proj_plannings ("
+        " planning_id uuid PRIMARY KEY, enfant_id uuid NOT NULL, accueil_id uuid NOT NULL, famille_id uuid NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS {s}.proj_calendrier ("
+        " enfant_id uuid NOT NULL, accueil_id uuid NOT NULL, jour date NOT NULL, unite text NOT NULL,"
+        " famille_id uuid NOT NULL, etat text NOT NULL, majoration_cents integer, majoration_pourcent integer,"
+        " facturable boolean NOT NULL DEFAULT false, arrivee time, depart time,"
+        " PRIMARY KEY (enfant_id, accueil_id, jour, unite))",
+        f"CREATE INDEX IF NOT EXISTS proj_calendrier_jour ON {s}.proj_calendrier (accueil_id, jour)",
+        f"CREATE TABLE IF NOT EXISTS {s}.proj_capacites ("
+        " capacite_id uuid PRIMARY KEY, accueil_id uuid NOT NULL, jour date NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS {s}.proj_occupation ("
+        " accueil_id uuid NOT NULL, jour date NOT NULL, unite text NOT NULL,"
+        " reserves integer NOT NULL DEFAULT 0, attente integer NOT NULL DEFAULT 0,"
+        " PRIMARY KEY (accueil_id, jour, unite))",
+        f"CREATE TABLE IF NOT EXISTS {s}.proj_enfants ("
+        " enfant_id uuid PRIMARY KEY, famille_id uuid NOT NULL, nom text, prenom text, date_naissance date,"
+        " niveau text, allergies text[] NOT NULL DEFAULT '{{}}', pai boolean NOT NULL DEFAULT false, regime text)",
+        f"CREATE TABLE IF NOT EXISTS {s}.proj_accueils ("
+        " accueil_id uuid PRIMARY KEY, etablissement text NOT NULL, mode_accueil text NOT NULL,"
+        " periode_libelle text NOT NULL, debut date NOT NULL, fin date NOT NULL)",
+    ]
+
+
+Gestionnaire = Callable[[Cursor[Any], str, Any], None]
+
+
+def _planning(curs: Cursor[Any], s: str, e: Any) -> tuple[Any, Any, Any]:
+    curs.execute(
+        f"SELECT enfant_id, accueil_id, famille_id FROM {s}.proj_plannings WHERE planning_id = %s",
+        (e.originator_id,),
+    )
+    ligne = curs.fetchone()
+    assert ligne is not None, f"planning {e.originator_id} absent de proj_plannings"
+    return ligne["enfant_id"], ligne["accueil_id"], ligne["famille_id"]
+
+
+def _ecrire(
+    curs: Cursor[Any],
+    s: str,
+    ids: tuple[Any, Any, Any],
+    jour: Any,
+    unite: str,
+    etat: str,
+    *,
+    majorations: tuple[int | None, int | None] | None = None,
+    facturable: bool = False,
+    arrivee: Any = None,
+    depart: Any = None,
+) -> None:
+    """Upsert one day-unit; `majorations=None` keeps the surcharges recorded at booking."""
+    enfant_id, accueil_id, famille_id = ids
+    garder = majorations is None
+    cents, pourcent = majorations or (None, None)
+    curs.execute(
+        f"INSERT INTO {s}.proj_calendrier AS c (enfant_id, accueil_id, jour, unite, famille_id, etat,"
+        " majoration_cents, majoration_pourcent, facturable, arrivee, depart)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (enfant_id, accueil_id, jour, unite) DO UPDATE SET etat = EXCLUDED.etat,"
+        " majoration_cents = CASE WHEN %s THEN c.majoration_cents ELSE EXCLUDED.majoration_cents END,"
+        " majoration_pourcent = CASE WHEN %s THEN c.majoration_pourcent ELSE EXCLUDED.majoration_pourcent END,"
+        " facturable = EXCLUDED.facturable,"
+        " arrivee = COALESCE(EXCLUDED.arrivee, c.arrivee), depart = COALESCE(EXCLUDED.depart, c.depart)",
+        (
+            enfant_id,
+            accueil_id,
+            jour,
+            unite,
+            famille_id,
+            etat,
+            cents,
+            pourcent,
+            facturable,
+            arrivee,
+            depart,
+            garder,
+            garder,
+        ),
+    )
+
+
+def planning_ouvert(curs: Cursor[Any], s: str, e: Planning.Ouvert) -> None:
+    curs.execute(
+        f"INSERT INTO {s}.proj_plannings (planning_id, enfant_id, accueil_id, famille_id) VALUES (%s, %s, %s, %s)"
+        " ON CONFLICT DO NOTHING",
+        (e.originator_id, e.enfant_id, e.accueil_id, e.famille_id),
+    )
+
+
+def planning_reserve(curs: Cursor[Any], s: str, e: Planning.Reserve | Planning.MisEnListeAttente) -> None:
+    etat = "reserve" if isinstance(e, Planning.Reserve) else "liste_attente"
+    ids = _planning(curs, s, e)
+    for ligne in e.lignes:
+        majorations = (ligne.majoration_cents, ligne.majoration_pourcent)
+        _ecrire(curs, s, ids, ligne.jour, ligne.unite, etat, majorations=majorations)
+
+
+def planning_annule(curs: Cursor[Any], s: str, e: Planning.Annule) -> None:
+    ids = _planning(curs, s, e)
+    for ligne in e.lignes:
+        _ecrire(
+            curs,
+            s,
+            ids,
+            ligne.jour,
+            ligne.unite,
+            "annule",
+            majorations=(None, None),
+            facturable=ligne.facturable,
+        )
+
+
+def planning_promu(curs: Cursor[Any], s: str, e: Planning.PromuDeListeAttente) -> None:
+    _ecrire(curs, s, _planning(curs, s, e), e.jour, e.unite, "reserve")
+
+
+def planning_absence(curs: Cursor[Any], s: str, e: Planning.AbsenceDeclaree) -> None:
+    etat = "absent_justifie" if e.document_id is not None else "absent_non_justifie"
+    ids = _planning(curs, s, e)
+    for unite in e.unites:
+        _ecrire(curs, s, ids, e.jour, unite, etat)
+
+
+def planning_pointe(curs: Cursor[Any], s: str, e: Planning.Pointe) -> None:
+    ids = _planning(curs, s, e)
+    for p in e.pointages:
+        _ecrire(curs, s, ids, p.jour, p.unite, p.etat.value, arrivee=p.arrivee, depart=p.depart)
+
+
+def capacite_ouverte(curs: Cursor[Any], s: str, e: Capacite.Ouverte) -> None:
+    curs.execute(
+        f"INSERT INTO {s}.proj_capacites (capacite_id, accueil_id, jour) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+        (e.originator_id, e.accueil_id, e.jour),
+    )
+
+
+def _compter(curs: Cursor[Any], s: str, e: Any, reserves: int, attente: int) -> None:
+    curs.execute(
+        f"SELECT accueil_id, jour FROM {s}.proj_capacites WHERE capacite_id = %s", (e.originator_id,)
+    )
+    ligne = curs.fetchone()
+    assert ligne is not None
+    curs.execute(
+        f"INSERT INTO {s}.proj_occupation (accueil_id, jour, unite, reserves, attente) VALUES (%s, %s, %s, %s, %s)"
+        f" ON CONFLICT (accueil_id, jour, unite) DO UPDATE SET reserves = {s}.proj_occupation.reserves + EXCLUDED.reserves,"
+        f" attente = {s}.proj_occupation.attente + EXCLUDED.attente",
+        (ligne["accueil_id"], ligne["jour"], e.unite, reserves, attente),
+    )
+
+
+def enfant_ecrit(curs: Cursor[Any], s: str, e: Any) -> None:
+    if isinstance(e, Enfant.Inscrit):
+        ident = e.identite
+        scol = e.scolarite
+        curs.execute(
+            f"INSERT INTO {s}.proj_enfants (enfant_id, famille_id, nom, prenom, date_naissance, niveau)"
+            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (enfant_id) DO NOTHING",
+            (
+                e.originator_id,
+                e.famille_id,
+                ident.nom if ident else None,
+                ident.prenom if ident else None,
+                ident.date_naissance if ident else None,
+                scol.niveau.value if scol and scol.niveau else None,
+            ),
+        )
+    elif isinstance(e, Enfant.IdentiteModifiee):
+        ident = e.identite
+        curs.execute(
+            f"UPDATE {s}.proj_enfants SET nom = %s, prenom = %s, date_naissance = %s WHERE enfant_id = %s",
+            (
+                ident.nom if ident else None,
+                ident.prenom if ident else None,
+                ident.date_naissance if ident else None,
+                e.originator_id,
+            ),
+        )
+    elif isinstance(e, Enfant.ScolariteModifiee):
+        niveau = e.scolarite.niveau.value if e.scolarite.niveau else None
+        curs.execute(
+            f"UPDATE {s}.proj_enfants SET niveau = %s WHERE enfant_id = %s", (niveau, e.originator_id)
+        )
+    elif isinstance(e, Enfant.SanteModifiee):
+        sante = e.sante
+        curs.execute(
+            f"UPDATE {s}.proj_enfants SET allergies = %s, pai = %s, regime = %s WHERE enfant_id = %s",
+            (
+                list(sante.allergies) if sante else [],
+                bool(sante and sante.pai),
+                sante.regime_alimentaire.value if sante else None,
+                e.originator_id,
+            ),
+        )
+    elif isinstance(e, Enfant.Efface):
+        curs.execute(f"DELETE FROM {s}.proj_enfants WHERE enfant_id = %s", (e.originator_id,))
+
+
+def accueil_cree(curs: Cursor[Any], s: str, e: Accueil.Cree) -> None:
+    c = e.configuration
+    curs.execute(
+        f"INSERT INTO {s}.proj_accueils (accueil_id, etablissement, mode_accueil, periode_libelle, debut, fin)"
+        " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+        (e.originator_id, c.etablissement, c.mode_accueil, c.periode.libelle, c.periode.debut, c.periode.fin),
+    )
+
+
+GESTIONNAIRES: dict[type, Gestionnaire] = {
+    Planning.Ouvert: planning_ouvert,
+    Planning.Reserve: planning_reserve,
+    Planning.MisEnListeAttente: planning_reserve,
+    Planning.Annule: planning_annule,
+    Planning.PromuDeListeAttente: planning_promu,
+    Planning.AbsenceDeclaree: planning_absence,
+    Planning.Pointe: planning_pointe,
+    Capacite.Ouverte: capacite_ouverte,
+    Capacite.PlaceAttribuee: lambda c, s, e: _compter(c, s, e, 1, 0),
+    Capacite.MisEnAttente: lambda c, s, e: _compter(c, s, e, 0, 1),
+    Capacite.PlaceLiberee: lambda c, s, e: _compter(c, s, e, -1, 0),
+    Capacite.SortiDeLAttente: lambda c, s, e: _compter(c, s, e, 0, -1),
+    Capacite.Promu: lambda c, s, e: _compter(c, s, e, 1, -1),
+    Enfant.Inscrit: enfant_ecrit,
+    Enfant.IdentiteModifiee: enfant_ecrit,
+    Enfant.ScolariteModifiee: enfant_ecrit,
+    Enfant.SanteModifiee: enfant_ecrit,
+    Enfant.Efface: enfant_ecrit,
+    Accueil.Cree: accueil_cree,
+}
+
+TOPICS = tuple(getattr(cls, "TOPIC") for cls in GESTIONNAIRES)  # noqa: B009

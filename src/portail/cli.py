@@ -33,5 +33,35 @@ def demo() -> None:
         click.echo(ligne)
 
 
+@main.group(help="Les vues (projections) construites depuis le journal des événements.")
+def projections() -> None:
+    pass
+
+
+@projections.command(help="Vider les vues et les reconstruire depuis tout le journal.")
+def rebuild() -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn  # noqa: PLC0415
+
+    from portail.api.app import construire_services  # noqa: PLC0415
+    from portail.application.contexte import horloge_systeme  # noqa: PLC0415
+    from portail.store.database import BaseDeDonnees  # noqa: PLC0415
+
+    settings = Settings.depuis_environnement()
+    base = BaseDeDonnees.ouvrir(settings)
+    services = construire_services(settings, base, horloge_systeme)
+    try:
+        total = services.portail.recorder.max_notification_id() or 0
+        with Progress(
+            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()
+        ) as barre:
+            tache = barre.add_task("Reconstruction des vues", total=total)
+            lus = services.projecteur.reconstruire(lambda n: barre.advance(tache, n))
+            barre.update(tache, completed=total)
+        click.echo(f"{lus} événements relus ; vues à jour à la position {services.projecteur.position}.")
+    finally:
+        services.portail.close()
+        base.fermer()
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,183 @@
+"""Properties of booking on real PostgreSQL with real threads: capacity is never exceeded, nobody
+waits while a place is free, plannings and capacities agree, and the read models equal a fold of
+the events (incrementally and after a rebuild)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import UTC, date, datetime, time
+
+import psycopg
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from psycopg import sql
+
+from portail.application.contexte import Contexte
+from portail.application.offre import SaisieAccueil, SaisieRegle, SaisieUnite
+from portail.application.saisies import SaisieAdresse, SaisieResponsable
+from portail.domain.capacite import Capacite
+from portail.domain.planning import Etat, Planning
+
+JOURS = [date(2021, 10, 4), date(2021, 10, 5), date(2021, 10, 7)]
+CTX = Contexte("proprietes", role="parent")
+MOMENT = datetime(2021, 9, 20, 8, 0, tzinfo=UTC)
+
+
+def _accueil(services, capacite: int) -> object:
+    regle = SaisieRegle(ancrage="jour", heure_limite=time(18, 0), decalage_jours=1)
+    saisie = SaisieAccueil(
+        etablissement="PERISCOLAIRE",
+        mode_accueil="Garderie",
+        periode_libelle="2021-2022",
+        periode_debut=date(2021, 9, 2),
+        periode_fin=date(2022, 7, 6),
+        jours=(1, 2, 4, 5),
+        unites=(SaisieUnite("SOIR", "Soir", time(16, 30), time(18, 30), capacite),),
+        regle_reservation=regle,
+        regle_annulation=regle,
+    )
+    return services.offre.creer_accueil(Contexte.systeme("test"), saisie)
+
+
+def _familles(services, n: int) -> list[tuple[object, object]]:
+    enfants = []
+    for i in range(n):
+        _, famille_id = services.comptes.inscrire(
+            CTX,
+            f"p{i}-{uuid.uuid4().hex}@example.fr",
+            "Motdepasse-2026",
+            SaisieResponsable(civilite="Mme", nom="Martin", prenom="Claire", telephone="0612345678"),
+            SaisieAdresse("1 rue A", "44000", "Nantes"),
+        )
+        enfant_id = services.familles.ajouter_enfant(
+            CTX, famille_id, "Martin", f"Enfant {i}", date(2014, 1, 1)
+        )
+        enfants.append((famille_id, enfant_id))
+    return enfants
+
+
+def _verifier(services, accueil_id, enfants, capacite: int) -> None:
+    portail = services.portail
+    for jour in JOURS:
+        cap_id = Capacite.id_pour(accueil_id, jour)
+        if cap_id not in portail.repository:
+            continue
+        cap = portail.repository.get(cap_id)
+        places = cap.places.get("SOIR", [])
+        attente = cap.attente.get("SOIR", [])
+        assert len(places) <= capacite
+        assert len(set(places)) == len(places)
+        # Nobody waits while a place is free.
+        assert not attente or len(places) == capacite
+        for _, enfant_id in enfants:
+            planning_id = Planning.id_pour(enfant_id, accueil_id)
+            etat = (
+                portail.repository.get(planning_id).etat(jour, "SOIR")
+                if planning_id in portail.repository
+                else None
+            )
+            assert (etat is Etat.RESERVE) == (enfant_id in places), (jour, etat)
+            assert (etat is Etat.LISTE_ATTENTE) == (enfant_id in attente), (jour, etat)
+
+
+def _vues(base) -> dict[str, list[tuple]]:
+    with psycopg.connect(base.url) as conn:
+        resultat = {}
+        for table, ordre in (
+            ("proj_calendrier", "enfant_id, jour, unite"),
+            ("proj_occupation", "jour, unite"),
+        ):
+            requete = sql.SQL("SELECT * FROM {}.{} ORDER BY " + ordre).format(
+                sql.Identifier(base.schema), sql.Identifier(table)
+            )
+            resultat[table] = [tuple(r) for r in conn.execute(requete)]
+        return resultat
+
+
+def _verifier_vues(services, base, accueil_id, enfants) -> None:
+    services.projecteur.rattraper()
+    vues = _vues(base)
+    portail = services.portail
+    attendu_occupation = []
+    for jour in JOURS:
+        cap_id = Capacite.id_pour(accueil_id, jour)
+        if cap_id in portail.repository:
+            cap = portail.repository.get(cap_id)
+            attendu_occupation.append((len(cap.places.get("SOIR", [])), len(cap.attente.get("SOIR", []))))
+    occupation = [(r[3], r[4]) for r in vues["proj_occupation"] if r[0] == accueil_id]
+    assert occupation == attendu_occupation
+    # The calendar holds, per child and day, the state of the planning aggregate.
+    calendrier = {(r[0], r[2], r[3]): r[5] for r in vues["proj_calendrier"] if r[1] == accueil_id}
+    for _, enfant_id in enfants:
+        planning_id = Planning.id_pour(enfant_id, accueil_id)
+        if planning_id in portail.repository:
+            for jour, unite, presence in portail.repository.get(planning_id).jours_presences():
+                assert calendrier[(enfant_id, jour, unite)] == presence.etat.value
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    capacite=st.integers(min_value=1, max_value=3),
+    operations=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=4), st.booleans(), st.sampled_from(JOURS)),
+        min_size=4,
+        max_size=24,
+    ),
+)
+def test_aucun_entrelacement_ne_depasse_la_capacite(services, base, horloge, capacite, operations) -> None:
+    horloge.maintenant = MOMENT
+    accueil_id = _accueil(services, capacite)
+    enfants = _familles(services, 5)
+    fils = 4
+    depart = threading.Barrier(fils)
+    erreurs: list[BaseException] = []
+
+    def travailler(numero: int) -> None:
+        depart.wait()
+        try:
+            for indice, reserver, jour in operations[numero::fils]:
+                famille_id, enfant_id = enfants[indice]
+                if reserver:
+                    services.reservations.reserver(CTX, famille_id, enfant_id, accueil_id, [(jour, "SOIR")])
+                else:
+                    services.reservations.annuler(
+                        CTX, famille_id, enfant_id, accueil_id, [(jour, "SOIR")], None
+                    )
+        except BaseException as erreur:
+            erreurs.append(erreur)
+
+    threads = [threading.Thread(target=travailler, args=(i,)) for i in range(fils)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not erreurs, erreurs
+    _verifier(services, accueil_id, enfants, capacite)
+    _verifier_vues(services, base, accueil_id, enfants)
+
+
+def test_reconstruction_egale_le_suivi_incremental(services, base, horloge) -> None:
+    horloge.maintenant = MOMENT
+    accueil_id = _accueil(services, 2)
+    enfants = _familles(services, 4)
+    for i, (famille_id, enfant_id) in enumerate(enfants):
+        services.reservations.reserver(CTX, famille_id, enfant_id, accueil_id, [(j, "SOIR") for j in JOURS])
+        if i % 2:
+            services.reservations.annuler(
+                CTX, famille_id, enfant_id, accueil_id, [(JOURS[0], "SOIR")], "malade"
+            )
+    horloge.maintenant = datetime(2021, 10, 4, 17, 0, tzinfo=UTC)
+    services.reservations.pointer(
+        Contexte.systeme("test"),
+        accueil_id,
+        JOURS[0],
+        [(enfants[0][1], "SOIR", "present", time(16, 40), None)],
+    )
+    services.projecteur.rattraper()
+    incremental = _vues(base)
+    assert incremental["proj_calendrier"]
+    relus = services.projecteur.reconstruire()
+    assert relus > 0
+    assert _vues(base) == incremental
+    _verifier_vues(services, base, accueil_id, enfants)

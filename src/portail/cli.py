@@ -40,11 +40,11 @@ def projections() -> None:
 
 @projections.command(help="Vider les vues et les reconstruire depuis tout le journal.")
 def rebuild() -> None:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn  # noqa: PLC0415
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from portail.api.app import construire_services  # noqa: PLC0415
-    from portail.application.contexte import horloge_systeme  # noqa: PLC0415
-    from portail.store.database import BaseDeDonnees  # noqa: PLC0415
+    from portail.api.app import construire_services
+    from portail.application.contexte import horloge_systeme
+    from portail.store.database import BaseDeDonnees
 
     settings = Settings.depuis_environnement()
     base = BaseDeDonnees.ouvrir(settings)
@@ -52,7 +52,10 @@ def rebuild() -> None:
     try:
         total = services.portail.recorder.max_notification_id() or 0
         with Progress(
-            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
         ) as barre:
             tache = barre.add_task("Reconstruction des vues", total=total)
             lus = services.projecteur.reconstruire(lambda n: barre.advance(tache, n))

@@ -181,3 +181,20 @@ def test_reconstruction_egale_le_suivi_incremental(services, base, horloge) -> N
     assert relus > 0
     assert _vues(base) == incremental
     _verifier_vues(services, base, accueil_id, enfants)
+
+
+def test_deux_executeurs_sur_la_meme_base_n_appliquent_rien_deux_fois(services, base, horloge) -> None:
+    from portail.projections.executeur import Projecteur
+
+    horloge.maintenant = MOMENT
+    accueil_id = _accueil(services, 3)
+    enfants = _familles(services, 4)
+    for famille_id, enfant_id in enfants:
+        services.reservations.reserver(CTX, famille_id, enfant_id, accueil_id, [(j, "SOIR") for j in JOURS])
+    autres = [Projecteur(services.portail, taille_page=7) for _ in range(2)]
+    fils = [threading.Thread(target=p.rattraper) for p in (*autres, services.projecteur)]
+    for f in fils:
+        f.start()
+    for f in fils:
+        f.join()
+    _verifier_vues(services, base, accueil_id, enfants)

@@ -23,6 +23,10 @@ NOM = "principal"
 TOPICS_SUIVIS = frozenset(vues.TOPICS)
 
 
+class _PositionDepassee(Exception):
+    """Another runner moved the tracking position first."""
+
+
 class Projecteur:
     def __init__(self, portail: Portail, taille_page: int = 1000) -> None:
         self.portail = portail
@@ -64,20 +68,37 @@ class Projecteur:
                 )
                 if not page:
                     return lus
-                with self._ds.transaction(commit=True) as curs:
-                    for notification in page:
-                        if notification.topic in TOPICS_SUIVIS:
-                            self._appliquer(curs, notification)
-                    curs.execute(
-                        f"UPDATE {self.schema}.proj_tracking SET position = %s WHERE nom = %s",
-                        (page[-1].id, NOM),
-                    )
+                try:
+                    with self._ds.transaction(commit=True) as curs:
+                        # Moving the position only from where this runner stands guards against a
+                        # second runner on the same database: the loser rolls back and rereads it.
+                        curs.execute(
+                            f"UPDATE {self.schema}.proj_tracking SET position = %s WHERE nom = %s AND position = %s",
+                            (page[-1].id, NOM, self._position),
+                        )
+                        if curs.rowcount != 1:
+                            raise _PositionDepassee
+                        for notification in page:
+                            if notification.topic in TOPICS_SUIVIS:
+                                self._appliquer(curs, notification)
+                except _PositionDepassee:
+                    self._relire_position()
+                    continue
                 lus += len(page)
                 with self._condition:
                     self._position = page[-1].id
                     self._condition.notify_all()
                 if progression is not None:
                     progression(len(page))
+
+    def _relire_position(self) -> None:
+        with self._ds.transaction(commit=False) as curs:
+            curs.execute(f"SELECT position FROM {self.schema}.proj_tracking WHERE nom = %s", (NOM,))
+            ligne = curs.fetchone()
+        assert ligne is not None
+        with self._condition:
+            self._position = ligne["position"]
+            self._condition.notify_all()
 
     def _appliquer(self, curs: Any, notification: Any) -> None:
         try:

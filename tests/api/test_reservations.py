@@ -409,3 +409,48 @@ def test_administration_de_l_offre(client, horloge) -> None:
         ).status_code
         == 422
     )
+
+
+def test_offre_a_accepter_avant_expiration_puis_passe_au_suivant(client, horloge) -> None:
+    _avant_la_rentree(horloge)
+    admin = compte_personnel(client, "admin@mairie.fr", "admin")
+    accueil = creer_accueil(
+        admin,
+        liste_attente="offre",
+        duree_offre_heures=24,
+        unites=[{"code": "SOIR", "libelle": "Soir", "debut": "16:30", "capacite": 1}],
+    )
+    familles = [nouvelle_famille(client, f"o{i}@example.fr") for i in range(3)]
+    enfants = [ajouter_enfant(f, prenom=f"Enfant {i}") for i, f in enumerate(familles)]
+    for f, e in zip(familles, enfants, strict=True):
+        reserver(f, e, accueil, ("2021-10-05", "SOIR"))
+    familles[0].post(
+        f"/api/enfants/{enfants[0]}/annulations",
+        json={"accueil_id": accueil, "presences": [{"date": "2021-10-05", "unite": "SOIR"}]},
+    )
+    # The place is offered to the first in line, held for 24 hours; nobody else sees it.
+    offres = familles[1].get("/api/offres").json()
+    assert [(o["enfant_id"], o["date"], o["unite"]) for o in offres] == [(enfants[1], "2021-10-05", "SOIR")]
+    assert offres[0]["expire_le"].startswith("2021-09-21T")
+    assert familles[2].get("/api/offres").json() == []
+    assert familles[2].post(f"/api/offres/{offres[0]['id']}/acceptation").status_code == 404
+    assert etat(familles[1], enfants[1], "2021-10", "2021-10-05", "SOIR") == "liste_attente"
+    # 25 hours later the offer has expired: accepting fails and the next child gets the offer.
+    horloge.maintenant = datetime(2021, 9, 21, 9, 0, tzinfo=UTC)
+    familles = [connecter(client, f"o{i}@example.fr") for i in range(3)]
+    expiree = familles[1].post(f"/api/offres/{offres[0]['id']}/acceptation")
+    assert expiree.status_code == 422
+    assert "expiré" in expiree.json()["detail"]
+    assert etat(familles[1], enfants[1], "2021-10", "2021-10-05", "SOIR") == "annule"
+    suivante = familles[2].get("/api/offres").json()
+    assert [o["enfant_id"] for o in suivante] == [enfants[2]]
+    acceptee = familles[2].post(f"/api/offres/{suivante[0]['id']}/acceptation")
+    assert acceptee.json() == {"date": "2021-10-05", "unite": "SOIR", "statut": "reserve"}
+    assert etat(familles[2], enfants[2], "2021-10", "2021-10-05", "SOIR") == "reserve"
+    agent = compte_personnel(client, "agent@mairie.fr", "agent")
+    occupation = agent.get(
+        "/api/agent/occupation", params={"accueil_id": accueil, "du": "2021-10-05", "au": "2021-10-05"}
+    ).json()["occupation"]
+    assert occupation == [
+        {"date": "2021-10-05", "unite": "SOIR", "capacite": 1, "reserves": 1, "liste_attente": 0}
+    ]

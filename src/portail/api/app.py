@@ -29,7 +29,7 @@ from portail.api.controllers.famille import (
 from portail.api.controllers.offre import AccueilsController, OffreController
 from portail.api.controllers.operations import health, ready
 from portail.api.controllers.personnel import AdminController, RegieController
-from portail.api.controllers.planning import PlanningController, PointageController
+from portail.api.controllers.planning import OffresController, PlanningController, PointageController
 from portail.api.etat import Services
 from portail.api.intergiciels import correlation, entetes_reponse
 from portail.api.problemes import GESTIONNAIRES
@@ -152,6 +152,7 @@ def create_app(
             AccueilsController,
             PlanningController,
             PointageController,
+            OffresController,
         ],
         lifespan=[cycle_de_vie],
         middleware=[correlation, limite.middleware, authentification],

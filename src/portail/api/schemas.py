@@ -419,7 +419,8 @@ class AccueilIn(Entree):
     zone_scolaire: Literal["A", "B", "C"] | None = None
     hors_vacances_scolaires: bool = False
     vacances_seulement: bool = False
-    liste_attente: Literal["automatique", "aucune"] = "automatique"
+    liste_attente: Literal["automatique", "offre", "aucune"] = "automatique"
+    duree_offre_heures: Annotated[int, msgspec.Meta(ge=1, le=336)] = 48
     facturation: Literal["reservations", "presences"] = "reservations"
     ouverture_inscriptions: datetime | None = None
     ouverture_exterieurs: datetime | None = None
@@ -591,3 +592,12 @@ class OccupationOut(msgspec.Struct):
 class OccupationsOut(msgspec.Struct):
     accueil_id: UUID
     occupation: list[OccupationOut]
+
+
+class OffreOut(msgspec.Struct):
+    id: UUID
+    enfant_id: UUID
+    accueil_id: UUID
+    date: date
+    unite: str
+    expire_le: datetime

@@ -18,7 +18,7 @@ from portail.application.familles import PARIS, ServiceFamilles
 from portail.application.offre import ServiceOffre
 from portail.application.portail import Portail
 from portail.domain.accueil import Accueil, ModeListeAttente, Unite
-from portail.domain.capacite import Attribution, Capacite
+from portail.domain.capacite import Attribution, Capacite, OffreIndisponible
 from portail.domain.enfant import Enfant
 from portail.domain.erreurs import ErreurChamp, ErreurValidation, Validateur
 from portail.domain.famille import Famille
@@ -144,7 +144,8 @@ class ServiceReservations:
                     attentes.append(ligne)
             planning.reserver(reserves)
             planning.mettre_en_attente(attentes)
-            self.portail.enregistrer(contexte, planning, *capacites.values())
+            autres = self._liberer_places(accueil, capacites, maintenant, {enfant.id: planning})
+            self.portail.enregistrer(contexte, planning, *capacites.values(), *autres)
             return [decisions[(jour, unite.code)] for jour, unite in uniques]
 
         return self.portail.avec_reessais(commande)
@@ -266,7 +267,6 @@ class ServiceReservations:
             capacites: dict[date, Capacite] = {}
             annulees: list[Ligne] = []
             resultats: list[Resultat] = []
-            liberes: list[tuple[date, Unite]] = []
             for jour, unite in uniques:
                 etat = planning.etat(jour, unite.code)
                 if etat is Etat.ANNULE:
@@ -300,31 +300,94 @@ class ServiceReservations:
                     # A late cancellation the rule tolerates frees the place but stays billed.
                     facturable = not decision.a_temps
                 self._capacite(capacites, accueil.id, jour).liberer(enfant.id, unite.code)
-                liberes.append((jour, unite))
                 annulees.append(Ligne(jour, unite.code, facturable=facturable))
                 resultats.append(Resultat(jour, unite.code, ANNULE, facturable=facturable))
             planning.annuler(annulees, motif)
-            promus = self._promouvoir(accueil, capacites, liberes)
-            self.portail.enregistrer(contexte, planning, *capacites.values(), *promus)
+            autres = self._liberer_places(accueil, capacites, maintenant, {enfant.id: planning})
+            self.portail.enregistrer(contexte, planning, *capacites.values(), *autres)
             return resultats
 
         return self.portail.avec_reessais(commande)
 
-    def _promouvoir(
-        self, accueil: Accueil, capacites: dict[date, Capacite], liberes: list[tuple[date, Unite]]
+    def _liberer_places(
+        self,
+        accueil: Accueil,
+        capacites: dict[date, Capacite],
+        maintenant: datetime,
+        deja: dict[UUID, Planning],
     ) -> list[Planning]:
-        """Freed places go to the waiting list, in arrival order, when the accueil promotes itself."""
-        if accueil.config.liste_attente is not ModeListeAttente.AUTOMATIQUE:
-            return []
+        """Freed places go to the waiting list in arrival order: given at once, or offered for a
+        while where the accueil asks for it (expired offers pass to the next child)."""
         plannings: dict[UUID, Planning] = {}
-        for jour, unite in liberes:
-            for enfant_id in capacites[jour].promouvoir(unite.code, unite.capacite):
-                if enfant_id not in plannings:
-                    plannings[enfant_id] = self.portail.charger(
-                        Planning, Planning.id_pour(enfant_id, accueil.id)
-                    )
-                plannings[enfant_id].promouvoir(jour, unite.code)
+
+        def planning_de(enfant_id: UUID) -> Planning:
+            if enfant_id in deja:
+                return deja[enfant_id]
+            if enfant_id not in plannings:
+                plannings[enfant_id] = self.portail.charger(Planning, Planning.id_pour(enfant_id, accueil.id))
+            return plannings[enfant_id]
+
+        mode = accueil.config.liste_attente
+        for jour, capacite in capacites.items():
+            if mode is ModeListeAttente.AUTOMATIQUE:
+                for unite in accueil.config.unites:
+                    for enfant_id in capacite.promouvoir(unite.code, unite.capacite):
+                        planning_de(enfant_id).promouvoir(jour, unite.code)
+            elif mode is ModeListeAttente.OFFRE:
+                for code, offre in capacite.expirer(maintenant):
+                    planning_de(offre.enfant_id).perdre_offre(offre.offre_id, jour, code, expiree=True)
+                expire_le = maintenant + timedelta(hours=accueil.config.duree_offre_heures)
+                for unite in accueil.config.unites:
+                    for offre in capacite.proposer(unite.code, unite.capacite, expire_le):
+                        planning_de(offre.enfant_id).recevoir_offre(
+                            offre.offre_id, jour, unite.code, expire_le
+                        )
         return list(plannings.values())
+
+    # Offers
+
+    def repondre_offre(
+        self,
+        contexte: Contexte,
+        famille_id: UUID,
+        offre_id: UUID,
+        accepter: bool,
+        lieu: tuple[UUID, UUID, date, str],
+    ) -> Resultat:
+        """Accept (the place becomes reserved) or refuse (it goes to the next child) an offer."""
+        enfant_id, accueil_id, jour, code = lieu
+        enfant = self.familles.enfant(famille_id, enfant_id)
+        accueil = self.offre.accueil(accueil_id)
+
+        def commande() -> Resultat | OffreIndisponible:
+            maintenant = self.portail.horloge()
+            planning = self._planning(enfant, accueil.id)
+            capacites: dict[date, Capacite] = {}
+            capacite = self._capacite(capacites, accueil.id, jour)
+            offre = next((o for o in capacite.offres.get(code, []) if o.offre_id == offre_id), None)
+            refus: OffreIndisponible | None = None
+            if offre is None:
+                refus = OffreIndisponible("Cette offre n'est plus disponible.")
+            elif maintenant >= offre.expire_le:
+                refus = OffreIndisponible(
+                    "Cette offre a expiré ; la place a été proposée à l'enfant suivant."
+                )
+            elif accepter:
+                capacite.accepter(offre_id, code, maintenant)
+                planning.accepter_offre(offre_id, jour, code)
+            else:
+                capacite.refuser(offre_id, code)
+                planning.perdre_offre(offre_id, jour, code, expiree=False)
+            autres = self._liberer_places(accueil, capacites, maintenant, {enfant.id: planning})
+            self.portail.enregistrer(contexte, planning, capacite, *autres)
+            if refus is not None:
+                return refus
+            return Resultat(jour, code, RESERVE if accepter else ANNULE)
+
+        resultat = self.portail.avec_reessais(commande)
+        if isinstance(resultat, OffreIndisponible):
+            raise resultat
+        return resultat
 
     # Absences and pointage
 

@@ -6,13 +6,28 @@ aggregate is what keeps confirmed places at or under capacity whatever the concu
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from enum import Enum
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from portail.domain.erreurs import RegleMetier
 from portail.domain.evenements import PortailEvent
+
+
+@dataclass(frozen=True)
+class Offre:
+    """A freed place held for the first child waiting, until `expire_le`."""
+
+    offre_id: UUID
+    enfant_id: UUID
+    expire_le: datetime
+
+
+class OffreIndisponible(RegleMetier):
+    titre = "Offre indisponible"
 
 
 class Attribution(Enum):
@@ -62,6 +77,24 @@ class Capacite(Aggregate):
         enfant_id: UUID
         unite: str
 
+    class OffreFaite(Event):
+        TOPIC = "portail:Capacite.OffreFaite"
+        offre: Offre
+        unite: str
+
+    class OffreAcceptee(Event):
+        TOPIC = "portail:Capacite.OffreAcceptee"
+        offre_id: UUID
+        unite: str
+
+    class OffreRetiree(Event):
+        """Refused by the parent or expired: the place goes to the next child."""
+
+        TOPIC = "portail:Capacite.OffreRetiree"
+        offre_id: UUID
+        unite: str
+        expiree: bool
+
     @staticmethod
     def id_pour(accueil_id: UUID, jour: date) -> UUID:
         return uuid5(NAMESPACE_URL, f"/portail/capacite/{accueil_id}/{jour.isoformat()}")
@@ -72,9 +105,15 @@ class Capacite(Aggregate):
         self.jour = jour
         self.places: dict[str, list[UUID]] = {}
         self.attente: dict[str, list[UUID]] = {}
+        self.offres: dict[str, list[Offre]] = {}
+        self.nombre_offres = 0
 
     def occupees(self, unite: str) -> int:
-        return len(self.places.get(unite, []))
+        """Confirmed places and places held by an offer."""
+        return len(self.places.get(unite, [])) + len(self.offres.get(unite, []))
+
+    def offre_de(self, enfant_id: UUID, unite: str) -> Offre | None:
+        return next((o for o in self.offres.get(unite, []) if o.enfant_id == enfant_id), None)
 
     def a_une_place(self, enfant_id: UUID, unite: str) -> bool:
         return enfant_id in self.places.get(unite, [])
@@ -86,11 +125,11 @@ class Capacite(Aggregate):
         """A place if one is free, else the end of the waiting list (when the accueil keeps one)."""
         if self.a_une_place(enfant_id, unite):
             return Attribution.PLACE
-        if self.en_attente(enfant_id, unite):
+        if self.en_attente(enfant_id, unite) or self.offre_de(enfant_id, unite):
             return Attribution.ATTENTE
         libre = capacite is None or self.occupees(unite) < capacite
         # A waiting list has priority over a newcomer while it is not empty.
-        if libre and not self.attente.get(unite):
+        if libre and not self.attente.get(unite) and not self.offres.get(unite):
             self._attribuee(enfant_id=enfant_id, unite=unite)
             return Attribution.PLACE
         if liste_attente:
@@ -111,6 +150,8 @@ class Capacite(Aggregate):
             self._liberee(enfant_id=enfant_id, unite=unite)
         elif self.en_attente(enfant_id, unite):
             self._sorti(enfant_id=enfant_id, unite=unite)
+        elif offre := self.offre_de(enfant_id, unite):
+            self._offre_retiree(offre_id=offre.offre_id, unite=unite, expiree=False)
 
     @event(PlaceLiberee)
     def _liberee(self, enfant_id: UUID, unite: str) -> None:
@@ -133,3 +174,56 @@ class Capacite(Aggregate):
     def _promu(self, enfant_id: UUID, unite: str) -> None:
         self.attente[unite].remove(enfant_id)
         self.places.setdefault(unite, []).append(enfant_id)
+
+    # Offers: where the accueil asks for it, a freed place is offered rather than given.
+
+    def proposer(self, unite: str, capacite: int | None, expire_le: datetime) -> list[Offre]:
+        """Offer the free places to the children first in line, each until `expire_le`."""
+        faites: list[Offre] = []
+        while self.attente.get(unite) and (capacite is None or self.occupees(unite) < capacite):
+            premier = self.attente[unite][0]
+            offre = Offre(
+                uuid5(NAMESPACE_URL, f"/portail/offre/{self.id}/{self.nombre_offres + 1}"), premier, expire_le
+            )
+            self._offre_faite(offre=offre, unite=unite)
+            faites.append(offre)
+        return faites
+
+    @event(OffreFaite)
+    def _offre_faite(self, offre: Offre, unite: str) -> None:
+        self.attente[unite].remove(offre.enfant_id)
+        self.offres.setdefault(unite, []).append(offre)
+        self.nombre_offres += 1
+
+    def accepter(self, offre_id: UUID, unite: str, maintenant: datetime) -> Offre:
+        offre = next((o for o in self.offres.get(unite, []) if o.offre_id == offre_id), None)
+        if offre is None:
+            raise OffreIndisponible("Cette offre n'est plus disponible.")
+        if maintenant >= offre.expire_le:
+            raise OffreIndisponible("Cette offre a expiré ; la place a été proposée à l'enfant suivant.")
+        self._offre_acceptee(offre_id=offre_id, unite=unite)
+        return offre
+
+    @event(OffreAcceptee)
+    def _offre_acceptee(self, offre_id: UUID, unite: str) -> None:
+        offre = next(o for o in self.offres[unite] if o.offre_id == offre_id)
+        self.offres[unite].remove(offre)
+        self.places.setdefault(unite, []).append(offre.enfant_id)
+
+    def refuser(self, offre_id: UUID, unite: str) -> Offre:
+        offre = next((o for o in self.offres.get(unite, []) if o.offre_id == offre_id), None)
+        if offre is None:
+            raise OffreIndisponible("Cette offre n'est plus disponible.")
+        self._offre_retiree(offre_id=offre_id, unite=unite, expiree=False)
+        return offre
+
+    def expirer(self, maintenant: datetime) -> list[tuple[str, Offre]]:
+        """Withdraw every offer whose time is up; the caller offers the places again."""
+        expirees = [(u, o) for u, offres in self.offres.items() for o in offres if maintenant >= o.expire_le]
+        for unite, offre in expirees:
+            self._offre_retiree(offre_id=offre.offre_id, unite=unite, expiree=True)
+        return expirees
+
+    @event(OffreRetiree)
+    def _offre_retiree(self, offre_id: UUID, unite: str, expiree: bool) -> None:
+        self.offres[unite] = [o for o in self.offres[unite] if o.offre_id != offre_id]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, time
+from datetime import date, datetime, time
 from enum import Enum
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -40,6 +40,8 @@ class Presence:
     document_id: UUID | None = None
     arrivee: time | None = None
     depart: time | None = None
+    offre_id: UUID | None = None
+    offre_expire_le: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,28 @@ class Planning(Aggregate):
         TOPIC = "portail:Planning.PromuDeListeAttente"
         jour: date
         unite: str
+
+    class OffreRecue(Event):
+        TOPIC = "portail:Planning.OffreRecue"
+        offre_id: UUID
+        jour: date
+        unite: str
+        expire_le: datetime
+
+    class OffreAcceptee(Event):
+        TOPIC = "portail:Planning.OffreAcceptee"
+        offre_id: UUID
+        jour: date
+        unite: str
+
+    class OffrePerdue(Event):
+        """Refused by the parent or expired: the child leaves the waiting list."""
+
+        TOPIC = "portail:Planning.OffrePerdue"
+        offre_id: UUID
+        jour: date
+        unite: str
+        expiree: bool
 
     class AbsenceDeclaree(Event):
         TOPIC = "portail:Planning.AbsenceDeclaree"
@@ -178,6 +202,34 @@ class Planning(Aggregate):
     @event(PromuDeListeAttente)
     def _promu(self, jour: date, unite: str) -> None:
         self.presences[cle(jour, unite)] = replace(self.presences[cle(jour, unite)], etat=Etat.RESERVE)
+
+    def recevoir_offre(self, offre_id: UUID, jour: date, unite: str, expire_le: datetime) -> None:
+        self._offre_recue(offre_id=offre_id, jour=jour, unite=unite, expire_le=expire_le)
+
+    @event(OffreRecue)
+    def _offre_recue(self, offre_id: UUID, jour: date, unite: str, expire_le: datetime) -> None:
+        actuelle = self.presences.get(cle(jour, unite), Presence(Etat.LISTE_ATTENTE))
+        self.presences[cle(jour, unite)] = replace(
+            actuelle, etat=Etat.LISTE_ATTENTE, offre_id=offre_id, offre_expire_le=expire_le
+        )
+
+    def accepter_offre(self, offre_id: UUID, jour: date, unite: str) -> None:
+        self._offre_acceptee(offre_id=offre_id, jour=jour, unite=unite)
+
+    @event(OffreAcceptee)
+    def _offre_acceptee(self, offre_id: UUID, jour: date, unite: str) -> None:
+        actuelle = self.presences[cle(jour, unite)]
+        self.presences[cle(jour, unite)] = replace(
+            actuelle, etat=Etat.RESERVE, offre_id=None, offre_expire_le=None
+        )
+
+    def perdre_offre(self, offre_id: UUID, jour: date, unite: str, expiree: bool) -> None:
+        self._offre_perdue(offre_id=offre_id, jour=jour, unite=unite, expiree=expiree)
+
+    @event(OffrePerdue)
+    def _offre_perdue(self, offre_id: UUID, jour: date, unite: str, expiree: bool) -> None:
+        motif = "offre expirée" if expiree else "offre refusée"
+        self.presences[cle(jour, unite)] = Presence(Etat.ANNULE, motif=motif)
 
     def declarer_absence(
         self, jour: date, unites: tuple[str, ...], motif: str, document_id: UUID | None

@@ -180,3 +180,18 @@ class Lectures:
             )
             for ligne in lignes
         ]
+
+    def offres_ouvertes(self, famille_id: UUID, maintenant: datetime) -> list[Any]:
+        return self._lignes(
+            f"SELECT offre_id, enfant_id, accueil_id, jour, unite, expire_le FROM {self._s}.proj_offres"
+            " WHERE famille_id = %s AND statut = 'proposee' AND expire_le > %s ORDER BY expire_le",
+            (famille_id, maintenant),
+        )
+
+    def offre_par_id(self, offre_id: UUID) -> Any | None:
+        lignes = self._lignes(
+            f"SELECT offre_id, enfant_id, famille_id, accueil_id, jour, unite FROM {self._s}.proj_offres"
+            " WHERE offre_id = %s",
+            (offre_id,),
+        )
+        return lignes[0] if lignes else None

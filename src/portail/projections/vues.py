@@ -24,6 +24,7 @@ TABLES = (
     "proj_capacites",
     "proj_enfants",
     "proj_accueils",
+    "proj_offres",
 )
 
 
@@ -48,6 +49,10 @@ def ddl(schema: str) -> list[str]:
         f"CREATE TABLE IF NOT EXISTS {s}.proj_enfants ("
         " enfant_id uuid PRIMARY KEY, famille_id uuid NOT NULL, nom text, prenom text, date_naissance date,"
         " niveau text, allergies text[] NOT NULL DEFAULT '{{}}', pai boolean NOT NULL DEFAULT false, regime text)",
+        f"CREATE TABLE IF NOT EXISTS {s}.proj_offres ("
+        " offre_id uuid PRIMARY KEY, enfant_id uuid NOT NULL, famille_id uuid NOT NULL, accueil_id uuid NOT NULL,"
+        " jour date NOT NULL, unite text NOT NULL, expire_le timestamptz NOT NULL, statut text NOT NULL)",
+        f"CREATE INDEX IF NOT EXISTS proj_offres_famille ON {s}.proj_offres (famille_id, statut)",
         f"CREATE TABLE IF NOT EXISTS {s}.proj_accueils ("
         " accueil_id uuid PRIMARY KEY, etablissement text NOT NULL, mode_accueil text NOT NULL,"
         " periode_libelle text NOT NULL, debut date NOT NULL, fin date NOT NULL)",
@@ -159,6 +164,26 @@ def planning_pointe(curs: Cursor[Any], s: str, e: Planning.Pointe) -> None:
         _ecrire(curs, s, ids, p.jour, p.unite, p.etat.value, arrivee=p.arrivee, depart=p.depart)
 
 
+def offre_recue(curs: Cursor[Any], s: str, e: Planning.OffreRecue) -> None:
+    enfant_id, accueil_id, famille_id = _planning(curs, s, e)
+    curs.execute(
+        f"INSERT INTO {s}.proj_offres (offre_id, enfant_id, famille_id, accueil_id, jour, unite, expire_le, statut)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, 'proposee') ON CONFLICT DO NOTHING",
+        (e.offre_id, enfant_id, famille_id, accueil_id, e.jour, e.unite, e.expire_le),
+    )
+
+
+def offre_acceptee(curs: Cursor[Any], s: str, e: Planning.OffreAcceptee) -> None:
+    curs.execute(f"UPDATE {s}.proj_offres SET statut = 'acceptee' WHERE offre_id = %s", (e.offre_id,))
+    _ecrire(curs, s, _planning(curs, s, e), e.jour, e.unite, "reserve")
+
+
+def offre_perdue(curs: Cursor[Any], s: str, e: Planning.OffrePerdue) -> None:
+    statut = "expiree" if e.expiree else "refusee"
+    curs.execute(f"UPDATE {s}.proj_offres SET statut = %s WHERE offre_id = %s", (statut, e.offre_id))
+    _ecrire(curs, s, _planning(curs, s, e), e.jour, e.unite, "annule", majorations=(None, None))
+
+
 def capacite_ouverte(curs: Cursor[Any], s: str, e: Capacite.Ouverte) -> None:
     curs.execute(
         f"INSERT INTO {s}.proj_capacites (capacite_id, accueil_id, jour) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
@@ -250,6 +275,11 @@ GESTIONNAIRES: dict[type, Gestionnaire] = {
     Capacite.PlaceLiberee: lambda c, s, e: _compter(c, s, e, -1, 0),
     Capacite.SortiDeLAttente: lambda c, s, e: _compter(c, s, e, 0, -1),
     Capacite.Promu: lambda c, s, e: _compter(c, s, e, 1, -1),
+    Capacite.OffreFaite: lambda c, s, e: _compter(c, s, e, 1, -1),
+    Capacite.OffreRetiree: lambda c, s, e: _compter(c, s, e, -1, 0),
+    Planning.OffreRecue: offre_recue,
+    Planning.OffreAcceptee: offre_acceptee,
+    Planning.OffrePerdue: offre_perdue,
     Enfant.Inscrit: enfant_ecrit,
     Enfant.IdentiteModifiee: enfant_ecrit,
     Enfant.ScolariteModifiee: enfant_ecrit,

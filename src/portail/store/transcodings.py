@@ -106,6 +106,7 @@ VALUE_OBJECTS: tuple[type[Any], ...] = (
     planning.Presence,
     planning.Ligne,
     planning.Pointage,
+    capacite.Offre,
 )
 
 

@@ -151,6 +151,7 @@ class OffreController(Controller):
             age_min_mois=e.age_min_mois,
             age_max_mois=e.age_max_mois,
             residents_seulement=e.residents_seulement,
+            duree_offre_heures=data.duree_offre_heures,
         )
         sv = services(request)
         accueil_id = sv.offre.creer_accueil(contexte(request), saisie)

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from portail.api import schemas as s
@@ -309,3 +310,59 @@ def _pointage(request: Request[Any, Any, Any], accueil_id: UUID, jour: date) -> 
             for e in sv.lectures.pointage(accueil, jour)
         ],
     )
+
+
+class OffresController(Controller):
+    path = "/api/offres"
+    tags = ["Mon planning"]  # noqa: RUF012
+    guards = [exige_famille]  # noqa: RUF012
+
+    @get(
+        "/",
+        sync_to_thread=True,
+        summary="Places proposées depuis la liste d'attente",
+        responses=reponses_probleme(401, 403),
+    )
+    def lister(self, request: Request[Utilisateur, Any, Any]) -> list[s.OffreOut]:
+        sv = services(request)
+        lignes = sv.lectures.offres_ouvertes(famille_de(request.user), sv.portail.horloge())
+        return [
+            s.OffreOut(o["offre_id"], o["enfant_id"], o["accueil_id"], o["jour"], o["unite"], o["expire_le"])
+            for o in lignes
+        ]
+
+    def _repondre(
+        self, request: Request[Utilisateur, Any, Any], offre_id: UUID, accepter: bool
+    ) -> s.ResultatOut:
+        sv = services(request)
+        famille_id = famille_de(request.user)
+        ligne = sv.lectures.offre_par_id(offre_id)
+        if ligne is None or ligne["famille_id"] != famille_id:
+            raise NotFoundException("Offre introuvable.")
+        lieu = (ligne["enfant_id"], ligne["accueil_id"], ligne["jour"], ligne["unite"])
+        try:
+            resultat = sv.reservations.repondre_offre(contexte(request), famille_id, offre_id, accepter, lieu)
+        finally:
+            # Even a refused answer may have recorded an expiry: the next read must show it.
+            sv.apres_ecriture()
+        return _resultats([resultat]).resultats[0]
+
+    @post(
+        "/{offre_id:uuid}/acceptation",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Accepter une place proposée",
+        responses=ECRITURE,
+    )
+    def accepter(self, request: Request[Utilisateur, Any, Any], offre_id: FromPath[UUID]) -> s.ResultatOut:
+        return self._repondre(request, offre_id, accepter=True)
+
+    @post(
+        "/{offre_id:uuid}/refus",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Refuser une place proposée",
+        responses=ECRITURE,
+    )
+    def refuser(self, request: Request[Utilisateur, Any, Any], offre_id: FromPath[UUID]) -> s.ResultatOut:
+        return self._repondre(request, offre_id, accepter=False)

@@ -28,6 +28,20 @@ ROUTES = {
     ("put", "/api/prelevement"),
     ("delete", "/api/prelevement"),
     ("put", "/api/regie/familles/{famille_id}/quotient-familial"),
+    ("put", "/api/admin/parametres"),
+    ("post", "/api/admin/accueils"),
+    ("post", "/api/admin/accueils/{accueil_id}/fermetures"),
+    ("get", "/api/accueils"),
+    ("get", "/api/enfants/{enfant_id}/planning"),
+    ("post", "/api/enfants/{enfant_id}/reservations"),
+    ("post", "/api/enfants/{enfant_id}/reservations/recopier"),
+    ("post", "/api/enfants/{enfant_id}/annulations"),
+    ("post", "/api/enfants/{enfant_id}/absences"),
+    ("get", "/api/offres"),
+    ("post", "/api/offres/{offre_id}/acceptation"),
+    ("post", "/api/offres/{offre_id}/refus"),
+    ("get", "/api/agent/pointage"),
+    ("post", "/api/agent/pointage"),
     ("get", "/health"),
     ("get", "/ready"),
 }
@@ -56,3 +70,9 @@ def test_chemin_inconnu_et_methode_interdite_en_problem_json(client) -> None:
     interdit = client.delete("/api/inscription")
     assert interdit.status_code == 405
     assert interdit.headers["content-type"].startswith("application/problem+json")
+
+
+def test_la_cle_d_idempotence_est_documentee(client) -> None:
+    document = client.get("/schema/openapi.json").json()
+    parametres = document["paths"]["/api/enfants/{enfant_id}/reservations"]["post"]["parameters"]
+    assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in parametres)

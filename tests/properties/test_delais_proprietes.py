@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portail.domain.regles.calendrier import Calendrier, lundi
+from portail.domain.regles.calendrier import PARIS, Calendrier, lundi
 from portail.domain.regles.delais import Ancrage, RegleDelai, Retard, a_paris, evaluer
 
 JOURS = st.dates(min_value=date(2000, 1, 1), max_value=date(2040, 12, 31))
@@ -225,3 +225,40 @@ def test_evaluer_pour_un_instant_quelconque(data, regle, jour, debut, maintenant
     if decision.a_temps:
         assert decision.majoration is None
         assert not decision.refusee
+
+
+@given(
+    jour=st.dates(min_value=date(2024, 1, 1), max_value=date(2030, 12, 31)).filter(
+        lambda d: d.month in (3, 4, 10, 11)
+    ),
+    heure=st.times().map(lambda t: t.replace(second=0, microsecond=0)).filter(lambda t: not 2 <= t.hour < 3),
+    ancrage=st.sampled_from(["jour", "semaine_precedente", "jour_semaine_precedent", "mois_precedent"]),
+    decalage=st.integers(min_value=0, max_value=10),
+)
+def test_limite_a_l_heure_murale_de_paris_des_deux_cotes_des_changements_d_heure(
+    jour, heure, ancrage, decalage
+):
+    regle = RegleDelai.creer(
+        ancrage,
+        heure,
+        decalage_jours=decalage if ancrage == "jour" else 0,
+        jours_semaine=(4,) if ancrage in ("semaine_precedente", "jour_semaine_precedent") else (),
+        jour_mois=15 if ancrage == "mois_precedent" else None,
+    )
+    limite = regle.limite(jour, Calendrier())
+    locale = limite.astimezone(PARIS)
+    # Whatever side of a change the deadline and the presence fall on, the deadline is the
+    # announced wall-clock time in Paris, with that day's offset (+1 h in winter, +2 h in summer).
+    assert (locale.hour, locale.minute) == (heure.hour, heure.minute)
+    ete = datetime(locale.year, 3, 31, tzinfo=UTC) - timedelta(
+        days=(datetime(locale.year, 3, 31).weekday() + 1) % 7
+    )
+    hiver = datetime(locale.year, 10, 31, tzinfo=UTC) - timedelta(
+        days=(datetime(locale.year, 10, 31).weekday() + 1) % 7
+    )
+    attendu = 2 if ete.date() < locale.date() < hiver.date() else 1
+    if locale.date() not in (ete.date(), hiver.date()):
+        assert locale.utcoffset() == timedelta(hours=attendu)
+    instant = limite.astimezone(UTC)
+    assert evaluer(regle, jour, time(23, 59), instant, Calendrier()).a_temps
+    assert not evaluer(regle, jour, time(0, 0), instant + timedelta(seconds=1), Calendrier()).a_temps

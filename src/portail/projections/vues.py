@@ -48,7 +48,7 @@ def ddl(schema: str) -> list[str]:
         " PRIMARY KEY (accueil_id, jour, unite))",
         f"CREATE TABLE IF NOT EXISTS {s}.proj_enfants ("
         " enfant_id uuid PRIMARY KEY, famille_id uuid NOT NULL, nom text, prenom text, date_naissance date,"
-        " niveau text, allergies text[] NOT NULL DEFAULT '{{}}', pai boolean NOT NULL DEFAULT false, regime text)",
+        " niveau text, allergies text[] NOT NULL DEFAULT '{}', pai boolean NOT NULL DEFAULT false, regime text)",
         f"CREATE TABLE IF NOT EXISTS {s}.proj_offres ("
         " offre_id uuid PRIMARY KEY, enfant_id uuid NOT NULL, famille_id uuid NOT NULL, accueil_id uuid NOT NULL,"
         " jour date NOT NULL, unite text NOT NULL, expire_le timestamptz NOT NULL, statut text NOT NULL)",

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, time
 
 from portail.api.app import construire_services
 from portail.application.contexte import Contexte, horloge_systeme
+from portail.application.offre import SaisieAccueil, SaisieRegle, SaisieUnite
 from portail.application.saisies import SaisieAdresse, SaisieResponsable, SaisieSante
 from portail.domain.index_email import EmailDejaUtilise
 from portail.settings import Settings
@@ -55,6 +56,50 @@ def remplir(settings: Settings) -> Iterator[str]:
         )
         familles.signer_mandat(ctx, famille_id, "Camille Peje", "FR7630006000011234567890189", None)
         yield f"famille Peje (2 enfants) : {PARENT[0]} / {PARENT[1]}"
+        services.offre.definir_parametres(ctx, "Nantes", "44000", None, 0)
+        veille = SaisieRegle(ancrage="jour", heure_limite=time(18, 0), decalage_jours=1)
+        mardi = SaisieRegle(ancrage="semaine_precedente", heure_limite=time(23, 59), jour_semaine=2)
+        periscolaire = services.offre.creer_accueil(
+            ctx,
+            SaisieAccueil(
+                etablissement="PERISCOLAIRE",
+                mode_accueil="Garderie et Restauration",
+                periode_libelle="Année scolaire 2026-2027",
+                periode_debut=date(2026, 9, 1),
+                periode_fin=date(2027, 7, 3),
+                jours=(1, 2, 4, 5),
+                zone_scolaire="B",
+                hors_vacances_scolaires=True,
+                unites=(
+                    SaisieUnite("MATIN", "Accueil du matin", time(7, 15), time(8, 20), 40),
+                    SaisieUnite("MIDI", "Restauration", time(11, 45), time(13, 30), 180),
+                    SaisieUnite("SOIR", "Accueil du soir", time(16, 30), time(18, 30), 40),
+                ),
+                regle_reservation=veille,
+                regle_annulation=veille,
+            ),
+        )
+        services.offre.creer_accueil(
+            ctx,
+            SaisieAccueil(
+                etablissement="ACCUEIL DE LOISIRS",
+                mode_accueil="Mercredis",
+                periode_libelle="Mercredis 2026-2027",
+                periode_debut=date(2026, 9, 2),
+                periode_fin=date(2027, 6, 30),
+                jours=(3,),
+                zone_scolaire="B",
+                hors_vacances_scolaires=True,
+                unites=(
+                    SaisieUnite("JOURNEE", "Journée avec repas", time(8, 30), time(17, 30), 24, ("MATINEE",)),
+                    SaisieUnite("MATINEE", "Matinée", time(8, 30), time(12, 0), 24),
+                ),
+                regle_reservation=mardi,
+                regle_annulation=mardi,
+                liste_attente="offre",
+            ),
+        )
+        yield f"accueils : PERISCOLAIRE (garderie et restauration), mercredis ; paramètres : Nantes 44000 ({periscolaire})"
     finally:
         services.portail.close()
         base.fermer()

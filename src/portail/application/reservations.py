@@ -20,7 +20,7 @@ from portail.application.portail import Portail
 from portail.domain.accueil import Accueil, ModeListeAttente, Unite
 from portail.domain.capacite import Attribution, Capacite, OffreIndisponible
 from portail.domain.enfant import Enfant
-from portail.domain.erreurs import ErreurChamp, ErreurValidation, Validateur
+from portail.domain.erreurs import ErreurChamp, ErreurValidation, Introuvable, Validateur
 from portail.domain.famille import Famille
 from portail.domain.planning import RESERVES, Etat, Ligne, Planning, Pointage
 from portail.domain.regles.calendrier import Calendrier
@@ -448,7 +448,7 @@ class ServiceReservations:
         for i, (enfant_id, *_rest) in enumerate(pointages):
             try:
                 enfants[enfant_id] = self.portail.charger(Enfant, enfant_id)
-            except Exception:
+            except Introuvable:
                 raise ErreurValidation.sur(f"pointages[{i}].enfant_id", "enfant inconnu") from None
 
         def commande() -> None:

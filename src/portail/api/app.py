@@ -26,7 +26,7 @@ from portail.api.controllers.famille import (
     ProfilController,
     QuotientPrelevementController,
 )
-from portail.api.controllers.offre import AccueilsController, OffreController
+from portail.api.controllers.offre import AccueilsController, OffreController, TarifsController
 from portail.api.controllers.operations import health, ready
 from portail.api.controllers.personnel import AdminController, RegieController
 from portail.api.controllers.planning import OffresController, PlanningController, PointageController
@@ -153,6 +153,7 @@ def create_app(
             PlanningController,
             PointageController,
             OffresController,
+            TarifsController,
         ],
         lifespan=[cycle_de_vie],
         middleware=[correlation, limite.middleware, authentification],

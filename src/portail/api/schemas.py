@@ -601,3 +601,48 @@ class OffreOut(msgspec.Struct):
     date: date
     unite: str
     expire_le: datetime
+
+
+# Tariffs
+
+Pourcent = Annotated[str, msgspec.Meta(pattern=r"^\d{1,3}(\.\d{1,4})?$")]
+Cents = Annotated[int, msgspec.Meta(ge=0, le=100_000_000)]
+
+
+class TrancheIn(Entree):
+    qf_min: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)]
+    qf_max: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] | None
+    prix_cents: Cents
+    pai_cents: Cents | None = None
+
+
+class FratrieIn(Entree):
+    rang: Annotated[int, msgspec.Meta(ge=2, le=20)]
+    reduction_pourcent: Pourcent
+
+
+class GrilleIn(Entree):
+    unite: CodeUnite
+    residence: Literal["resident", "exterieur", "tous"]
+    mode: Literal["tranches_qf", "taux_effort", "demi_heure", "forfait"]
+    tranches: Annotated[list[TrancheIn], msgspec.Meta(max_length=50)] | None = None
+    taux_pourcent: Pourcent | None = None
+    min_cents: Cents | None = None
+    max_cents: Cents | None = None
+    prix_cents: Cents | None = None
+    pai_cents: Cents | None = None
+    fratrie: Annotated[list[FratrieIn], msgspec.Meta(max_length=10)] | None = None
+    non_reserve_cents: Cents | None = None
+    absence_non_justifiee_pourcent: Pourcent | None = None
+    absence_non_justifiee_cents: Cents | None = None
+
+
+class TarifsIn(Entree):
+    valable_du: date
+    grilles: Annotated[list[GrilleIn], msgspec.Meta(min_length=1, max_length=50)]
+
+
+class TarifsOut(msgspec.Struct):
+    accueil_id: UUID
+    valable_du: date
+    grilles: int

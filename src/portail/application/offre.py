@@ -23,6 +23,7 @@ from portail.domain.accueil import (
 from portail.domain.commune import ID_PARAMETRES, Commune, Parametres, Regie
 from portail.domain.erreurs import ErreurValidation, Introuvable, Validateur
 from portail.domain.regles.delais import RegleDelai, Retard
+from portail.domain.tarifs import Grille, valider_tarification
 from portail.domain.valeurs import Iban, Niveau, bic, code_postal, texte
 
 
@@ -252,3 +253,16 @@ class ServiceOffre:
             self.portail.enregistrer(contexte, accueil)
 
         self.portail.avec_reessais(commande)
+
+
+def definir_tarifs(
+    portail: Portail, contexte: Contexte, accueil_id: UUID, valable_du: date, grilles: list[Grille]
+) -> None:
+    tarification = valider_tarification(valable_du, grilles)
+
+    def commande() -> None:
+        accueil = portail.charger(Accueil, accueil_id)
+        accueil.definir_tarifs(tarification)
+        portail.enregistrer(contexte, accueil)
+
+    portail.avec_reessais(commande)

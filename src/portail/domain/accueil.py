@@ -8,9 +8,11 @@ from enum import Enum
 
 from eventsourcing.domain import Aggregate, event
 
+from portail.domain.erreurs import ErreurValidation
 from portail.domain.evenements import PortailEvent
 from portail.domain.regles.calendrier import Calendrier
 from portail.domain.regles.delais import RegleDelai
+from portail.domain.tarifs import Tarification, tarification_au
 from portail.domain.valeurs import Niveau, age_en_mois
 
 
@@ -93,6 +95,10 @@ class Accueil(Aggregate):
         TOPIC = "portail:Accueil.Cree"
         configuration: ConfigurationAccueil
 
+    class TarifsDefinis(Event):
+        TOPIC = "portail:Accueil.TarifsDefinis"
+        tarification: Tarification
+
     class FermetureAjoutee(Event):
         TOPIC = "portail:Accueil.FermetureAjoutee"
         jour: date
@@ -102,6 +108,7 @@ class Accueil(Aggregate):
     def __init__(self, configuration: ConfigurationAccueil) -> None:
         self.configuration = configuration
         self.fermetures: dict[date, str] = {}
+        self.tarifs: list[Tarification] = []
 
     @property
     def config(self) -> ConfigurationAccueil:
@@ -117,6 +124,25 @@ class Accueil(Aggregate):
     @event(FermetureAjoutee)
     def _fermeture(self, jour: date, motif: str) -> None:
         self.fermetures[jour] = motif
+
+    def definir_tarifs(self, tarification: Tarification) -> None:
+        """A new version applies from its date; a version of the same date is replaced."""
+        codes = {u.code for u in self.configuration.unites}
+        inconnues = sorted({g.unite for g in tarification.grilles} - codes)
+        if inconnues:
+            raise ErreurValidation.sur("grilles", f"unité inconnue : {', '.join(inconnues)}")
+        if tarification not in self.tarifs:
+            self._tarifs(tarification=tarification)
+
+    @event(TarifsDefinis)
+    def _tarifs(self, tarification: Tarification) -> None:
+        self.tarifs = sorted(
+            [t for t in self.tarifs if t.valable_du != tarification.valable_du] + [tarification],
+            key=lambda t: t.valable_du,
+        )
+
+    def tarification_au(self, jour: date) -> Tarification | None:
+        return tarification_au(self.tarifs, jour)
 
     # Rules
 

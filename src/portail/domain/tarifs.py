@@ -4,6 +4,7 @@ rounded half up per line."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -112,11 +113,13 @@ class Grille:
         tranches = sorted(self.tranches, key=lambda t: t.qf_min)
         if tranches[0].qf_min != 0:
             v.ajouter("tranches", f"les tranches doivent commencer à 0 € (première : {tranches[0].qf_min} €)")
-        for precedente, suivante in zip(tranches, tranches[1:], strict=False):
+        for precedente, suivante in itertools.pairwise(tranches):
             if precedente.qf_max is None or precedente.qf_max > suivante.qf_min:
                 v.ajouter("tranches", f"chevauchement entre {precedente.libelle} et {suivante.libelle}")
             elif precedente.qf_max < suivante.qf_min:
-                v.ajouter("tranches", f"trou de {precedente.qf_max} € à {suivante.qf_min} € entre deux tranches")
+                v.ajouter(
+                    "tranches", f"trou de {precedente.qf_max} € à {suivante.qf_min} € entre deux tranches"
+                )
         if tranches[-1].qf_max is not None:
             v.ajouter("tranches", "la dernière tranche doit être ouverte (qf_max nul)")
         for t in tranches:
@@ -194,7 +197,7 @@ def prix_unitaire(grille: Grille, qf: int | None, rang: int, pai: bool) -> Prix:
 
 
 def demi_heures_entamees(minutes: int) -> int:
-    """"Toute demi-heure entamée est due": 1 to 30 minutes is one, 31 to 60 two…"""
+    """ "Toute demi-heure entamée est due": 1 to 30 minutes is one, 31 to 60 two…"""
     return max(0, -(-minutes // 30))
 
 
@@ -208,7 +211,9 @@ class Tarification:
     def grille(self, unite: str, resident: bool) -> Grille | None:
         voulue = Residence.RESIDENT if resident else Residence.EXTERIEUR
         exacte = next((g for g in self.grilles if g.unite == unite and g.residence is voulue), None)
-        return exacte or next((g for g in self.grilles if g.unite == unite and g.residence is Residence.TOUS), None)
+        return exacte or next(
+            (g for g in self.grilles if g.unite == unite and g.residence is Residence.TOUS), None
+        )
 
 
 def valider_tarification(valable_du: date, grilles: list[Grille]) -> Tarification:

@@ -9,7 +9,7 @@ from typing import Any
 
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
-from portail.domain import accueil, capacite, commune, personnes, planning, quotient, sepa, valeurs
+from portail.domain import accueil, capacite, commune, personnes, planning, quotient, sepa, tarifs, valeurs
 from portail.domain.regles import delais
 
 
@@ -81,6 +81,8 @@ ENUMS: tuple[type[Enum], ...] = (
     delais.Ancrage,
     planning.Etat,
     capacite.Attribution,
+    tarifs.ModeTarif,
+    tarifs.Residence,
 )
 
 VALUE_OBJECTS: tuple[type[Any], ...] = (
@@ -107,6 +109,10 @@ VALUE_OBJECTS: tuple[type[Any], ...] = (
     planning.Ligne,
     planning.Pointage,
     capacite.Offre,
+    tarifs.Tranche,
+    tarifs.ReductionFratrie,
+    tarifs.Grille,
+    tarifs.Tarification,
 )
 
 

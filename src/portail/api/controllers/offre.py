@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import time
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -14,9 +15,10 @@ from portail.api import schemas as s
 from portail.api.auth import Utilisateur, exige_famille, exige_role, famille_de
 from portail.api.etat import contexte, services
 from portail.api.problemes import reponses_probleme
-from portail.application.offre import SaisieAccueil, SaisieRegle, SaisieUnite
+from portail.application.offre import SaisieAccueil, SaisieRegle, SaisieUnite, definir_tarifs
 from portail.domain.accueil import Accueil
 from portail.domain.commune import Parametres
+from portail.domain.tarifs import Grille, ModeTarif, ReductionFratrie, Residence, Tranche
 from portail.domain.valeurs import Role
 
 
@@ -170,6 +172,50 @@ class OffreController(Controller):
     ) -> s.IdOut:
         services(request).offre.fermer(contexte(request), accueil_id, data.date, data.motif)
         return s.IdOut(id=accueil_id)
+
+
+class TarifsController(Controller):
+    path = "/api/admin/accueils/{accueil_id:uuid}/tarifs"
+    tags = ["Offre"]  # noqa: RUF012
+    guards = [exige_role(Role.ADMIN, Role.REGISSEUR)]  # noqa: RUF012
+
+    @put(
+        "/",
+        sync_to_thread=True,
+        summary="Grilles tarifaires en vigueur à partir d'une date",
+        responses=reponses_probleme(401, 403, 404, 409, 422),
+    )
+    def definir(
+        self, request: Request[Any, Any, Any], accueil_id: FromPath[UUID], data: JSONBody[s.TarifsIn]
+    ) -> s.TarifsOut:
+        grilles = [
+            Grille(
+                unite=g.unite,
+                residence=Residence(g.residence),
+                mode=ModeTarif(g.mode),
+                tranches=tuple(
+                    Tranche(t.qf_min, t.qf_max, t.prix_cents, t.pai_cents) for t in g.tranches or ()
+                ),
+                taux_pourcent=Decimal(g.taux_pourcent) if g.taux_pourcent else None,
+                min_cents=g.min_cents,
+                max_cents=g.max_cents,
+                prix_cents=g.prix_cents,
+                pai_cents=g.pai_cents,
+                fratrie=tuple(
+                    ReductionFratrie(f.rang, Decimal(f.reduction_pourcent)) for f in g.fratrie or ()
+                ),
+                non_reserve_cents=g.non_reserve_cents,
+                absence_non_justifiee_pourcent=(
+                    Decimal(g.absence_non_justifiee_pourcent) if g.absence_non_justifiee_pourcent else None
+                ),
+                absence_non_justifiee_cents=g.absence_non_justifiee_cents,
+            )
+            for g in data.grilles
+        ]
+        sv = services(request)
+        sv.offre.accueil(accueil_id)
+        definir_tarifs(sv.portail, contexte(request), accueil_id, data.valable_du, grilles)
+        return s.TarifsOut(accueil_id, data.valable_du, len(grilles))
 
 
 class AccueilsController(Controller):

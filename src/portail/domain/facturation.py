@@ -1,0 +1,295 @@
+"""Billing as a pure function: the month's presences, tariffs and quotients in, explained invoice
+lines out. Same facts, same lines, byte for byte."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, replace
+from datetime import date, datetime, time
+from decimal import Decimal
+from uuid import UUID
+
+from portail.domain.accueil import Accueil, ModeFacturation
+from portail.domain.planning import Etat, Presence
+from portail.domain.quotient import QuotientFamilial, quotient_au
+from portail.domain.tarifs import (
+    Grille,
+    ModeTarif,
+    Prix,
+    demi_heures_entamees,
+    euros,
+    pourcentage,
+    prix_unitaire,
+)
+
+PRESTATION = "prestation"
+MAJORATION = "majoration"
+
+
+@dataclass(frozen=True)
+class FamilleFacturee:
+    famille_id: UUID
+    resident: bool
+    quotients: tuple[QuotientFamilial, ...]
+
+
+@dataclass(frozen=True)
+class EnfantFacture:
+    enfant_id: UUID
+    famille_id: UUID
+    naissance: date | None
+    pai: bool
+
+
+@dataclass(frozen=True)
+class PresencesDuMois:
+    enfant_id: UUID
+    accueil_id: UUID
+    presences: tuple[tuple[date, str, Presence], ...]
+
+
+@dataclass(frozen=True)
+class LigneFacture:
+    famille_id: UUID
+    enfant_id: UUID
+    accueil_id: UUID
+    accueil: str
+    jour: date
+    unite: str
+    nature: str
+    quantite: int
+    prix_unitaire_cents: int
+    montant_cents: int
+    explication: str
+
+    @property
+    def cle(self) -> tuple[str, str, str, str, str]:
+        return (str(self.enfant_id), str(self.accueil_id), self.jour.isoformat(), self.unite, self.nature)
+
+
+@dataclass(frozen=True)
+class Anomalie:
+    enfant_id: UUID
+    accueil_id: UUID
+    jour: date
+    unite: str
+    motif: str
+
+
+@dataclass(frozen=True)
+class Calcul:
+    lignes: tuple[LigneFacture, ...]
+    anomalies: tuple[Anomalie, ...]
+
+    @property
+    def montant_cents(self) -> int:
+        return sum(ligne.montant_cents for ligne in self.lignes)
+
+    def par_famille(self) -> dict[UUID, list[LigneFacture]]:
+        familles: dict[UUID, list[LigneFacture]] = {}
+        for ligne in self.lignes:
+            familles.setdefault(ligne.famille_id, []).append(ligne)
+        return familles
+
+    @property
+    def empreinte(self) -> str:
+        """A digest of the lines and anomalies: identical inputs always give the same one."""
+        contenu = {
+            "lignes": [_canonique(ligne) for ligne in self.lignes],
+            "anomalies": [_canonique(a) for a in self.anomalies],
+        }
+        brut = json.dumps(contenu, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(brut.encode()).hexdigest()
+
+
+def _canonique(objet: LigneFacture | Anomalie) -> dict[str, object]:
+    return {
+        k: (v.isoformat() if isinstance(v, date) else str(v) if isinstance(v, UUID) else v)
+        for k, v in asdict(objet).items()
+    }
+
+
+def _date(jour: date) -> str:
+    return jour.strftime("%d/%m/%Y")
+
+
+def _minutes(debut: time | None, fin: time | None) -> int:
+    if debut is None or fin is None:
+        return 0
+    return max(0, (datetime.combine(date.min, fin) - datetime.combine(date.min, debut)).seconds // 60)
+
+
+def _facturable(etat: Etat, presence: Presence, mode: ModeFacturation) -> tuple[bool, str | None]:
+    """Whether a day-unit is billed, and the anomaly when it cannot be decided."""
+    if etat in (Etat.PRESENT, Etat.PRESENT_NON_RESERVE, Etat.ABSENT_JUSTIFIE, Etat.ABSENT_NON_JUSTIFIE):
+        return True, None
+    if etat is Etat.ANNULE:
+        return presence.facturable, None
+    if etat is Etat.RESERVE:
+        if mode is ModeFacturation.PRESENCES:
+            return False, "réservé mais non pointé"
+        return True, None
+    return False, None
+
+
+def calculer(
+    annee: int,
+    mois: int,
+    familles: dict[UUID, FamilleFacturee],
+    enfants: dict[UUID, EnfantFacture],
+    accueils: dict[UUID, Accueil],
+    plannings: list[PresencesDuMois],
+) -> Calcul:
+    """Every billable day-unit of the month, priced by the grid and the QF in force that day."""
+    retenus: list[tuple[PresencesDuMois, date, str, Presence]] = []
+    anomalies: list[Anomalie] = []
+    for planning in plannings:
+        accueil = accueils.get(planning.accueil_id)
+        if accueil is None or planning.enfant_id not in enfants:
+            continue
+        for jour, unite, presence in planning.presences:
+            if (jour.year, jour.month) != (annee, mois):
+                continue
+            facture, anomalie = _facturable(presence.etat, presence, accueil.config.facturation)
+            if anomalie:
+                anomalies.append(Anomalie(planning.enfant_id, planning.accueil_id, jour, unite, anomalie))
+            if facture:
+                retenus.append((planning, jour, unite, presence))
+    rangs = _rangs({p.enfant_id for p, *_ in retenus}, enfants)
+    lignes: list[LigneFacture] = []
+    for planning, jour, code, presence in retenus:
+        enfant = enfants[planning.enfant_id]
+        famille = familles.get(enfant.famille_id)
+        accueil = accueils[planning.accueil_id]
+        lignes_jour, anomalie = _lignes(
+            accueil, enfant, famille, rangs[enfant.enfant_id], jour, code, presence
+        )
+        lignes.extend(lignes_jour)
+        if anomalie:
+            anomalies.append(Anomalie(enfant.enfant_id, accueil.id, jour, code, anomalie))
+    lignes.sort(
+        key=lambda ligne: (
+            str(ligne.famille_id),
+            str(ligne.enfant_id),
+            ligne.jour,
+            ligne.accueil,
+            ligne.unite,
+            ligne.nature,
+        )
+    )
+    anomalies.sort(key=lambda a: (str(a.enfant_id), a.jour, str(a.accueil_id), a.unite))
+    return Calcul(tuple(lignes), tuple(anomalies))
+
+
+def _rangs(enfant_ids: set[UUID], enfants: dict[UUID, EnfantFacture]) -> dict[UUID, int]:
+    """Rank among the family's children billed this month, eldest first."""
+    par_famille: dict[UUID, list[EnfantFacture]] = {}
+    for enfant_id in enfant_ids:
+        par_famille.setdefault(enfants[enfant_id].famille_id, []).append(enfants[enfant_id])
+    rangs: dict[UUID, int] = {}
+    for fratrie in par_famille.values():
+        fratrie.sort(key=lambda e: (e.naissance or date.max, str(e.enfant_id)))
+        for rang, enfant in enumerate(fratrie, start=1):
+            rangs[enfant.enfant_id] = rang
+    return rangs
+
+
+def _lignes(
+    accueil: Accueil,
+    enfant: EnfantFacture,
+    famille: FamilleFacturee | None,
+    rang: int,
+    jour: date,
+    code: str,
+    presence: Presence,
+) -> tuple[list[LigneFacture], str | None]:
+    tarification = accueil.tarification_au(jour)
+    resident = famille.resident if famille else False
+    grille = tarification.grille(code, resident) if tarification else None
+    if tarification is None or grille is None:
+        return [], f"aucun tarif pour {code} le {_date(jour)}"
+    unite = accueil.unite(code)
+    qf = quotient_au(list(famille.quotients), jour) if famille else None
+    prix = prix_unitaire(grille, qf.valeur if qf else None, rang, enfant.pai)
+    contexte = [
+        f"grille du {_date(tarification.valable_du)}",
+        "résident" if resident else "extérieur",
+        f"QF {qf.valeur} € ({qf.source.value}, depuis le {_date(qf.valable_du)})" if qf else "QF non fourni",
+    ]
+    quantite = 1
+    if grille.mode is ModeTarif.DEMI_HEURE and unite is not None:
+        if presence.arrivee and presence.depart:
+            minutes = _minutes(presence.arrivee, presence.depart)
+            duree = f"{presence.arrivee:%H:%M}–{presence.depart:%H:%M}, toute demi-heure entamée est due"
+        else:
+            minutes = _minutes(unite.debut, unite.fin)
+            duree = "durée de l'unité"
+        quantite = demi_heures_entamees(minutes)
+        contexte.append(f"{quantite} demi-heure(s) ({duree})")
+    regle, prix_applique = _regle(presence, grille, prix)
+    nature_libelle = "; ".join([regle, prix.explication, *contexte])
+    base = LigneFacture(
+        famille_id=enfant.famille_id,
+        enfant_id=enfant.enfant_id,
+        accueil_id=accueil.id,
+        accueil=f"{accueil.config.etablissement} – {accueil.config.mode_accueil}",
+        jour=jour,
+        unite=code,
+        nature=PRESTATION,
+        quantite=quantite,
+        prix_unitaire_cents=prix_applique,
+        montant_cents=quantite * prix_applique,
+        explication=f"{_date(jour)} {unite.libelle if unite else code} : {nature_libelle}",
+    )
+    lignes = [base]
+    majoration = _majoration(presence, prix_applique)
+    if majoration:
+        montant, texte = majoration
+        lignes.append(
+            replace(
+                base,
+                nature=MAJORATION,
+                quantite=1,
+                prix_unitaire_cents=montant,
+                montant_cents=montant,
+                explication=f"{_date(jour)} {code} : majoration pour réservation hors délai ({texte})",
+            )
+        )
+    return lignes, None
+
+
+def _regle(presence: Presence, grille: Grille, prix: Prix) -> tuple[str, int]:
+    etat = presence.etat
+    if etat is Etat.ABSENT_JUSTIFIE:
+        return "absence justifiée, non facturée", 0
+    if etat is Etat.ABSENT_NON_JUSTIFIE:
+        if grille.absence_non_justifiee_cents is not None:
+            return (
+                f"absence non justifiée : {euros(grille.absence_non_justifiee_cents)}",
+                grille.absence_non_justifiee_cents,
+            )
+        if grille.absence_non_justifiee_pourcent is not None:
+            montant = pourcentage(prix.cents, grille.absence_non_justifiee_pourcent)
+            return f"absence non justifiée : {grille.absence_non_justifiee_pourcent} % du tarif", montant
+        return "absence non justifiée, facturée", prix.cents
+    if etat is Etat.PRESENT_NON_RESERVE:
+        if grille.non_reserve_cents is not None:
+            return f"présence non réservée : {euros(grille.non_reserve_cents)}", grille.non_reserve_cents
+        return "présence non réservée", prix.cents
+    if etat is Etat.ANNULE:
+        return "annulation hors délai, facturée", prix.cents
+    if etat is Etat.PRESENT:
+        return "présent", prix.cents
+    return "réservé", prix.cents
+
+
+def _majoration(presence: Presence, prix_cents: int) -> tuple[int, str] | None:
+    if presence.etat in (Etat.ABSENT_JUSTIFIE, Etat.ANNULE):
+        return None
+    if presence.majoration_cents:
+        return presence.majoration_cents, euros(presence.majoration_cents)
+    if presence.majoration_pourcent:
+        montant = pourcentage(prix_cents, Decimal(presence.majoration_pourcent))
+        return montant, f"{presence.majoration_pourcent} % de {euros(prix_cents)}"
+    return None

@@ -1,0 +1,178 @@
+"""The billing engine on a hand-made month: each rule gives the line a régisseur would write."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, time
+from decimal import Decimal
+
+from portail.domain.accueil import Accueil, ConfigurationAccueil, ModeFacturation, Periode, Unite
+from portail.domain.facturation import EnfantFacture, FamilleFacturee, PresencesDuMois, calculer
+from portail.domain.planning import Etat, Presence
+from portail.domain.quotient import QuotientFamilial
+from portail.domain.regles.delais import RegleDelai
+from portail.domain.tarifs import Grille, ModeTarif, ReductionFratrie, Residence, Tarification, Tranche
+from portail.domain.valeurs import SourceQuotient
+
+REGLE = RegleDelai.creer("jour", time(18), decalage_jours=1)
+FAMILLE = uuid.uuid4()
+AINE, CADET, BENJAMIN = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+
+
+def _accueil(facturation: ModeFacturation = ModeFacturation.RESERVATIONS) -> Accueil:
+    accueil = Accueil(
+        configuration=ConfigurationAccueil(
+            etablissement="PERISCOLAIRE",
+            mode_accueil="Garderie et Restauration",
+            periode=Periode("2025-2026", date(2025, 9, 1), date(2026, 7, 4)),
+            jours=(1, 2, 4, 5),
+            unites=(
+                Unite("MIDI", "Restauration", time(11, 45), time(13, 30)),
+                Unite("SOIR", "Soir", time(16, 30), time(18, 30)),
+            ),
+            regle_reservation=REGLE,
+            regle_annulation=REGLE,
+            facturation=facturation,
+        )
+    )
+    accueil.definir_tarifs(
+        Tarification(
+            date(2025, 9, 1),
+            (
+                Grille.creer(
+                    unite="MIDI",
+                    residence=Residence.TOUS,
+                    mode=ModeTarif.TRANCHES_QF,
+                    tranches=(Tranche(0, 600, 100), Tranche(600, 1000, 305), Tranche(1000, None, 315)),
+                    fratrie=(ReductionFratrie(3, Decimal(50)),),
+                    min_cents=100,
+                    non_reserve_cents=1000,
+                    absence_non_justifiee_pourcent=Decimal(50),
+                ),
+                Grille.creer(
+                    unite="SOIR",
+                    residence=Residence.TOUS,
+                    mode=ModeTarif.DEMI_HEURE,
+                    tranches=(Tranche(0, 651, 30), Tranche(651, 1151, 48), Tranche(1151, None, 63)),
+                ),
+            ),
+        )
+    )
+    return accueil
+
+
+def _calcul(accueil, presences, quotients=(QuotientFamilial(742, date(2025, 9, 1), SourceQuotient.CAF),)):
+    familles = {FAMILLE: FamilleFacturee(FAMILLE, True, tuple(quotients))}
+    enfants = {
+        AINE: EnfantFacture(AINE, FAMILLE, date(2014, 1, 1), False),
+        CADET: EnfantFacture(CADET, FAMILLE, date(2016, 1, 1), False),
+        BENJAMIN: EnfantFacture(BENJAMIN, FAMILLE, date(2018, 1, 1), False),
+    }
+    return calculer(2025, 11, familles, enfants, {accueil.id: accueil}, presences)
+
+
+def test_chaque_regle_donne_sa_ligne() -> None:
+    accueil = _accueil()
+    presences = [
+        PresencesDuMois(
+            AINE,
+            accueil.id,
+            (
+                (date(2025, 11, 3), "MIDI", Presence(Etat.RESERVE)),
+                (date(2025, 11, 4), "MIDI", Presence(Etat.PRESENT)),
+                (date(2025, 11, 6), "MIDI", Presence(Etat.ABSENT_JUSTIFIE)),
+                (date(2025, 11, 7), "MIDI", Presence(Etat.ABSENT_NON_JUSTIFIE)),
+                (date(2025, 11, 10), "MIDI", Presence(Etat.PRESENT_NON_RESERVE)),
+                (date(2025, 11, 13), "MIDI", Presence(Etat.ANNULE, facturable=True)),
+                (date(2025, 11, 14), "MIDI", Presence(Etat.ANNULE, facturable=False)),
+                (date(2025, 11, 17), "MIDI", Presence(Etat.LISTE_ATTENTE)),
+                (date(2025, 11, 18), "MIDI", Presence(Etat.RESERVE, majoration_cents=250)),
+                (
+                    date(2025, 11, 20),
+                    "SOIR",
+                    Presence(Etat.PRESENT, arrivee=time(16, 30), depart=time(18, 5)),
+                ),
+                (date(2025, 12, 1), "MIDI", Presence(Etat.RESERVE)),
+            ),
+        ),
+    ]
+    calcul = _calcul(accueil, presences)
+    lignes = {(ligne.jour.day, ligne.nature): ligne for ligne in calcul.lignes}
+    assert {k: v.montant_cents for k, v in lignes.items()} == {
+        (3, "prestation"): 305,
+        (4, "prestation"): 305,
+        (6, "prestation"): 0,
+        (7, "prestation"): 153,  # 50 % of 3,05 € rounded half up
+        (10, "prestation"): 1000,
+        (13, "prestation"): 305,
+        (18, "prestation"): 305,
+        (18, "majoration"): 250,
+        (20, "prestation"): 4 * 48,  # 16:30–18:05: four half-hours begun at 0,48 €
+    }
+    assert lignes[(20, "prestation")].quantite == 4
+    assert lignes[(3, "prestation")].explication == (
+        "03/11/2025 Restauration : réservé; QF de 600 € à moins de 1000 €; grille du 01/09/2025; résident; "
+        "QF 742 € (caf, depuis le 01/09/2025)"
+    )
+    assert "absence justifiée" in lignes[(6, "prestation")].explication
+    assert calcul.montant_cents == sum(v.montant_cents for v in lignes.values())
+
+
+def test_rang_dans_la_fratrie_et_qf_inconnu() -> None:
+    accueil = _accueil()
+    jour = date(2025, 11, 3)
+    presences = [
+        PresencesDuMois(e, accueil.id, ((jour, "MIDI", Presence(Etat.RESERVE)),))
+        for e in (BENJAMIN, AINE, CADET)
+    ]
+    par_enfant = {ligne.enfant_id: ligne.montant_cents for ligne in _calcul(accueil, presences).lignes}
+    assert par_enfant == {AINE: 305, CADET: 305, BENJAMIN: 153}
+    sans_qf = {
+        ligne.enfant_id: ligne.montant_cents for ligne in _calcul(accueil, presences, quotients=()).lignes
+    }
+    assert sans_qf == {AINE: 315, CADET: 315, BENJAMIN: 158}
+
+
+def test_qf_en_vigueur_le_jour_de_la_presence() -> None:
+    accueil = _accueil()
+    quotients = (
+        QuotientFamilial(742, date(2025, 9, 1), SourceQuotient.CAF),
+        QuotientFamilial(1200, date(2025, 11, 15), SourceQuotient.ATTESTATION),
+    )
+    presences = [
+        PresencesDuMois(
+            AINE,
+            accueil.id,
+            (
+                (date(2025, 11, 14), "MIDI", Presence(Etat.RESERVE)),
+                (date(2025, 11, 17), "MIDI", Presence(Etat.RESERVE)),
+            ),
+        )
+    ]
+    assert [ligne.montant_cents for ligne in _calcul(accueil, presences, quotients).lignes] == [305, 315]
+
+
+def test_facturation_aux_presences_signale_les_unites_non_pointees() -> None:
+    accueil = _accueil(ModeFacturation.PRESENCES)
+    presences = [
+        PresencesDuMois(
+            AINE,
+            accueil.id,
+            (
+                (date(2025, 11, 3), "MIDI", Presence(Etat.RESERVE)),
+                (date(2025, 11, 4), "MIDI", Presence(Etat.PRESENT)),
+            ),
+        )
+    ]
+    calcul = _calcul(accueil, presences)
+    assert [ligne.jour.day for ligne in calcul.lignes] == [4]
+    assert [(a.jour.day, a.motif) for a in calcul.anomalies] == [(3, "réservé mais non pointé")]
+
+
+def test_meme_entree_meme_empreinte() -> None:
+    accueil = _accueil()
+    presences = [PresencesDuMois(AINE, accueil.id, ((date(2025, 11, 3), "MIDI", Presence(Etat.RESERVE)),))]
+    premier = _calcul(accueil, presences)
+    assert premier.empreinte == _calcul(accueil, list(presences)).empreinte
+    autre = [PresencesDuMois(AINE, accueil.id, ((date(2025, 11, 3), "MIDI", Presence(Etat.PRESENT)),))]
+    assert premier.empreinte != _calcul(accueil, autre).empreinte

@@ -20,6 +20,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from portail import journal, secrets_locaux
 from portail.api.auth import CHEMINS_PUBLICS, AuthentificationMiddleware, Jetons
 from portail.api.controllers.acces import AccesController
+from portail.api.controllers.factures import CampagnesController, FacturesController
 from portail.api.controllers.famille import (
     EnfantsController,
     FoyerController,
@@ -37,6 +38,7 @@ from portail.application.calendriers import calendrier_officiel
 from portail.application.comptes import LimitesConnexion, ServiceComptes
 from portail.application.contexte import Horloge, horloge_systeme
 from portail.application.courriel import Courrier, CourrierDossier, CourrierSmtp
+from portail.application.facturation import ServiceFacturation
 from portail.application.familles import ServiceFamilles
 from portail.application.mots_de_passe import Hacheur
 from portail.application.offre import ServiceOffre
@@ -93,6 +95,7 @@ def construire_services(settings: Settings, base: BaseDeDonnees, horloge: Horlog
         lectures=Lectures(datastore, offre, calendrier),
         projecteur=Projecteur(portail),
         idempotence=Idempotence(datastore),
+        facturation=ServiceFacturation(portail),
     )
 
 
@@ -154,6 +157,8 @@ def create_app(
             PointageController,
             OffresController,
             TarifsController,
+            CampagnesController,
+            FacturesController,
         ],
         lifespan=[cycle_de_vie],
         middleware=[correlation, limite.middleware, authentification],

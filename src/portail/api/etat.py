@@ -11,6 +11,7 @@ from litestar import Request
 from portail.api.auth import Jetons, Utilisateur
 from portail.application.comptes import ServiceComptes
 from portail.application.contexte import Contexte
+from portail.application.facturation import ServiceFacturation
 from portail.application.familles import ServiceFamilles
 from portail.application.offre import ServiceOffre
 from portail.application.portail import Portail
@@ -37,6 +38,7 @@ class Services:
     lectures: Lectures
     projecteur: Projecteur
     idempotence: Idempotence
+    facturation: ServiceFacturation
 
     def apres_ecriture(self) -> None:
         """Read-your-writes: the caller's next read already shows what this thread just saved."""

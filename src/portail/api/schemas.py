@@ -646,3 +646,104 @@ class TarifsOut(msgspec.Struct):
     accueil_id: UUID
     valable_du: date
     grilles: int
+
+
+# Billing
+
+Position = Annotated[int, msgspec.Meta(ge=0)]
+
+
+class CampagneIn(Entree):
+    periode: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+    jusqu_a: Position | datetime | None = None
+
+
+class CorrectionIn(Entree):
+    jusqu_a: Position | datetime | None = None
+
+
+class RejeuIn(Entree):
+    periode: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+    jusqu_a: Position | datetime
+
+
+class TotauxOut(msgspec.Struct):
+    familles: int
+    lignes: int
+    montant_cents: int
+
+
+class AnomalieOut(msgspec.Struct):
+    enfant_id: UUID
+    accueil_id: UUID
+    date: date
+    unite: str
+    motif: str
+
+
+class LigneOut(msgspec.Struct):
+    famille_id: UUID
+    enfant_id: UUID
+    accueil: str
+    date: date
+    unite: str
+    quantite: int
+    prix_unitaire_cents: int
+    montant_cents: int
+    explication: str
+
+
+class CampagneOut(msgspec.Struct):
+    id: UUID
+    periode: str
+    statut: Literal["brouillon", "emise"]
+    position: int
+    campagne_origine: UUID | None
+    totaux: TotauxOut
+    anomalies: list[AnomalieOut]
+    empreinte: str
+    emise_le: date | None
+    factures: int
+
+
+class LignesOut(msgspec.Struct):
+    lignes: list[LigneOut]
+
+
+class EmissionOut(msgspec.Struct):
+    factures: int
+    premier_numero: str | None
+    dernier_numero: str | None
+    reportees: int
+
+
+class RejeuOut(msgspec.Struct):
+    periode: str
+    position: int
+    totaux: TotauxOut
+    lignes: list[LigneOut]
+    anomalies: list[AnomalieOut]
+    empreinte: str
+
+
+class FactureResumeOut(msgspec.Struct):
+    id: UUID
+    numero: str
+    periode: str
+    emise_le: date
+    echeance: date
+    montant_cents: int
+    reste_a_payer_cents: int
+    statut: str
+
+
+class FactureOut(msgspec.Struct):
+    id: UUID
+    numero: str
+    periode: str
+    emise_le: date
+    echeance: date
+    montant_cents: int
+    reste_a_payer_cents: int
+    statut: str
+    lignes: list[LigneOut]

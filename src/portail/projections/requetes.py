@@ -195,3 +195,18 @@ class Lectures:
             (offre_id,),
         )
         return lignes[0] if lignes else None
+
+    def factures(self, famille_id: UUID) -> list[Any]:
+        return self._lignes(
+            f"SELECT facture_id, numero, periode, emise_le, echeance, montant_cents, reste_a_payer_cents, statut"
+            f" FROM {self._s}.proj_factures WHERE famille_id = %s ORDER BY emise_le DESC, numero DESC",
+            (famille_id,),
+        )
+
+    def facture_resume(self, facture_id: UUID) -> Any | None:
+        lignes = self._lignes(
+            f"SELECT facture_id, famille_id, numero, periode, emise_le, echeance, montant_cents,"
+            f" reste_a_payer_cents, statut FROM {self._s}.proj_factures WHERE facture_id = %s",
+            (facture_id,),
+        )
+        return lignes[0] if lignes else None

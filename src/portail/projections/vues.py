@@ -13,6 +13,7 @@ from typing import Any
 from psycopg import Cursor
 
 from portail.domain.accueil import Accueil
+from portail.domain.campagne import Facture
 from portail.domain.capacite import Capacite
 from portail.domain.enfant import Enfant
 from portail.domain.planning import Planning
@@ -25,6 +26,7 @@ TABLES = (
     "proj_enfants",
     "proj_accueils",
     "proj_offres",
+    "proj_factures",
 )
 
 
@@ -53,6 +55,11 @@ def ddl(schema: str) -> list[str]:
         " offre_id uuid PRIMARY KEY, enfant_id uuid NOT NULL, famille_id uuid NOT NULL, accueil_id uuid NOT NULL,"
         " jour date NOT NULL, unite text NOT NULL, expire_le timestamptz NOT NULL, statut text NOT NULL)",
         f"CREATE INDEX IF NOT EXISTS proj_offres_famille ON {s}.proj_offres (famille_id, statut)",
+        f"CREATE TABLE IF NOT EXISTS {s}.proj_factures ("
+        " facture_id uuid PRIMARY KEY, famille_id uuid NOT NULL, numero text NOT NULL, periode text NOT NULL,"
+        " emise_le date NOT NULL, echeance date NOT NULL, montant_cents bigint NOT NULL,"
+        " reste_a_payer_cents bigint NOT NULL, statut text NOT NULL)",
+        f"CREATE INDEX IF NOT EXISTS proj_factures_famille ON {s}.proj_factures (famille_id, emise_le)",
         f"CREATE TABLE IF NOT EXISTS {s}.proj_accueils ("
         " accueil_id uuid PRIMARY KEY, etablissement text NOT NULL, mode_accueil text NOT NULL,"
         " periode_libelle text NOT NULL, debut date NOT NULL, fin date NOT NULL)",
@@ -184,6 +191,26 @@ def offre_perdue(curs: Cursor[Any], s: str, e: Planning.OffrePerdue) -> None:
     _ecrire(curs, s, _planning(curs, s, e), e.jour, e.unite, "annule", majorations=(None, None))
 
 
+def facture_emise(curs: Cursor[Any], s: str, e: Facture.Emise) -> None:
+    statut = "avoir" if e.montant_cents < 0 else ("payee" if e.montant_cents == 0 else "a_payer")
+    curs.execute(
+        f"INSERT INTO {s}.proj_factures (facture_id, famille_id, numero, periode, emise_le, echeance,"
+        " montant_cents, reste_a_payer_cents, statut) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT DO NOTHING",
+        (
+            e.originator_id,
+            e.famille_id,
+            e.numero,
+            e.periode,
+            e.emise_le,
+            e.echeance,
+            e.montant_cents,
+            max(e.montant_cents, 0),
+            statut,
+        ),
+    )
+
+
 def capacite_ouverte(curs: Cursor[Any], s: str, e: Capacite.Ouverte) -> None:
     curs.execute(
         f"INSERT INTO {s}.proj_capacites (capacite_id, accueil_id, jour) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
@@ -286,6 +313,7 @@ GESTIONNAIRES: dict[type, Gestionnaire] = {
     Enfant.SanteModifiee: enfant_ecrit,
     Enfant.Efface: enfant_ecrit,
     Accueil.Cree: accueil_cree,
+    Facture.Emise: facture_emise,
 }
 
 TOPICS = tuple(getattr(cls, "TOPIC") for cls in GESTIONNAIRES)  # noqa: B009

@@ -9,7 +9,19 @@ from typing import Any
 
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
-from portail.domain import accueil, capacite, commune, personnes, planning, quotient, sepa, tarifs, valeurs
+from portail.domain import (
+    accueil,
+    campagne,
+    capacite,
+    commune,
+    facturation,
+    personnes,
+    planning,
+    quotient,
+    sepa,
+    tarifs,
+    valeurs,
+)
 from portail.domain.regles import delais
 
 
@@ -113,6 +125,9 @@ VALUE_OBJECTS: tuple[type[Any], ...] = (
     tarifs.ReductionFratrie,
     tarifs.Grille,
     tarifs.Tarification,
+    facturation.LigneFacture,
+    campagne.Totaux,
+    campagne.FactureEmise,
 )
 
 

@@ -1,0 +1,207 @@
+"""Billing routes: the régie's campaigns and replays, the parents' invoices."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from portail.api import schemas as s
+from portail.api.auth import Utilisateur, exige_famille, exige_role, famille_de
+from portail.api.etat import contexte, services
+from portail.api.problemes import reponses_probleme
+from portail.application.facturation import Periode
+from portail.domain.campagne import Campagne
+from portail.domain.facturation import Calcul, LigneFacture
+from portail.domain.valeurs import Role
+
+
+def ligne_out(ligne: LigneFacture) -> s.LigneOut:
+    return s.LigneOut(
+        famille_id=ligne.famille_id,
+        enfant_id=ligne.enfant_id,
+        accueil=ligne.accueil,
+        date=ligne.jour,
+        unite=ligne.unite,
+        quantite=ligne.quantite,
+        prix_unitaire_cents=ligne.prix_unitaire_cents,
+        montant_cents=ligne.montant_cents,
+        explication=ligne.explication,
+    )
+
+
+def _anomalies(calcul: Calcul) -> list[s.AnomalieOut]:
+    return [s.AnomalieOut(a.enfant_id, a.accueil_id, a.jour, a.unite, a.motif) for a in calcul.anomalies]
+
+
+def campagne_out(campagne: Campagne, calcul: Calcul) -> s.CampagneOut:
+    t = campagne.totaux
+    return s.CampagneOut(
+        id=campagne.id,
+        periode=campagne.periode,
+        statut="emise" if campagne.emise_le else "brouillon",
+        position=campagne.position,
+        campagne_origine=campagne.campagne_origine,
+        totaux=s.TotauxOut(t.familles, t.lignes, t.montant_cents),
+        anomalies=_anomalies(calcul),
+        empreinte=campagne.empreinte,
+        emise_le=campagne.emise_le,
+        factures=len(campagne.factures),
+    )
+
+
+class CampagnesController(Controller):
+    path = "/api/regie"
+    tags = ["Régie"]  # noqa: RUF012
+    guards = [exige_role(Role.REGISSEUR, Role.ADMIN)]  # noqa: RUF012
+
+    @post(
+        "/campagnes",
+        status_code=201,
+        sync_to_thread=True,
+        summary="Préparer la campagne d'un mois",
+        responses=reponses_probleme(401, 403, 422),
+    )
+    def preparer(self, request: Request[Any, Any, Any], data: JSONBody[s.CampagneIn]) -> s.CampagneOut:
+        campagne, calcul = services(request).facturation.preparer(
+            contexte(request), data.periode, data.jusqu_a
+        )
+        return campagne_out(campagne, calcul)
+
+    @get(
+        "/campagnes/{campagne_id:uuid}",
+        sync_to_thread=True,
+        summary="Une campagne",
+        responses=reponses_probleme(401, 403, 404, 422),
+    )
+    def lire(self, request: Request[Any, Any, Any], campagne_id: FromPath[UUID]) -> s.CampagneOut:
+        facturation = services(request).facturation
+        campagne = facturation.campagne(campagne_id)
+        return campagne_out(campagne, facturation.lignes(campagne))
+
+    @get(
+        "/campagnes/{campagne_id:uuid}/lignes",
+        sync_to_thread=True,
+        summary="Les lignes expliquées d'une campagne",
+        responses=reponses_probleme(401, 403, 404, 422),
+    )
+    def lignes(
+        self,
+        request: Request[Any, Any, Any],
+        campagne_id: FromPath[UUID],
+        famille_id: FromQuery[UUID | None] = None,
+    ) -> s.LignesOut:
+        facturation = services(request).facturation
+        calcul = facturation.lignes(facturation.campagne(campagne_id))
+        return s.LignesOut(
+            [
+                ligne_out(ligne)
+                for ligne in calcul.lignes
+                if famille_id is None or ligne.famille_id == famille_id
+            ]
+        )
+
+    @post(
+        "/campagnes/{campagne_id:uuid}/emission",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Émettre les factures",
+        responses=reponses_probleme(401, 403, 404, 409, 422),
+    )
+    def emettre(self, request: Request[Any, Any, Any], campagne_id: FromPath[UUID]) -> s.EmissionOut:
+        sv = services(request)
+        campagne = sv.facturation.emettre(contexte(request), campagne_id)
+        sv.apres_ecriture()
+        numeros = [f.numero for f in campagne.factures]
+        return s.EmissionOut(
+            len(numeros),
+            numeros[0] if numeros else None,
+            numeros[-1] if numeros else None,
+            len(campagne.reportees),
+        )
+
+    @post(
+        "/campagnes/{campagne_id:uuid}/correction",
+        status_code=201,
+        sync_to_thread=True,
+        summary="Campagne corrective (différences seulement)",
+        responses=reponses_probleme(401, 403, 404, 422),
+    )
+    def corriger(
+        self, request: Request[Any, Any, Any], campagne_id: FromPath[UUID], data: JSONBody[s.CorrectionIn]
+    ) -> s.CampagneOut:
+        campagne, calcul = services(request).facturation.corriger(
+            contexte(request), campagne_id, data.jusqu_a
+        )
+        return campagne_out(campagne, calcul)
+
+    @post(
+        "/rejeu",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Recalculer une période telle qu'elle était à une position ou une date",
+        responses=reponses_probleme(401, 403, 422),
+    )
+    def rejeu(self, request: Request[Any, Any, Any], data: JSONBody[s.RejeuIn]) -> s.RejeuOut:
+        facturation = services(request).facturation
+        periode = Periode.lire(data.periode)
+        position = facturation.position(data.jusqu_a)
+        calcul = facturation.calculer(periode, position)
+        return s.RejeuOut(
+            periode=str(periode),
+            position=position,
+            totaux=s.TotauxOut(len(calcul.par_famille()), len(calcul.lignes), calcul.montant_cents),
+            lignes=[ligne_out(ligne) for ligne in calcul.lignes],
+            anomalies=_anomalies(calcul),
+            empreinte=calcul.empreinte,
+        )
+
+
+class FacturesController(Controller):
+    path = "/api/factures"
+    tags = ["Mes factures"]  # noqa: RUF012
+    guards = [exige_famille]  # noqa: RUF012
+
+    @get("/", sync_to_thread=True, summary="Mes factures", responses=reponses_probleme(401, 403))
+    def lister(self, request: Request[Utilisateur, Any, Any]) -> list[s.FactureResumeOut]:
+        lignes = services(request).lectures.factures(famille_de(request.user))
+        return [
+            s.FactureResumeOut(
+                f["facture_id"],
+                f["numero"],
+                f["periode"],
+                f["emise_le"],
+                f["echeance"],
+                f["montant_cents"],
+                f["reste_a_payer_cents"],
+                f["statut"],
+            )
+            for f in lignes
+        ]
+
+    @get(
+        "/{facture_id:uuid}",
+        sync_to_thread=True,
+        summary="Une facture et ses lignes expliquées",
+        responses=reponses_probleme(401, 403, 404),
+    )
+    def lire(self, request: Request[Utilisateur, Any, Any], facture_id: FromPath[UUID]) -> s.FactureOut:
+        sv = services(request)
+        resume = sv.lectures.facture_resume(facture_id)
+        if resume is None or resume["famille_id"] != famille_de(request.user):
+            raise NotFoundException("Facture introuvable.")
+        facture = sv.facturation.facture(facture_id)
+        return s.FactureOut(
+            id=facture.id,
+            numero=facture.numero,
+            periode=facture.periode,
+            emise_le=facture.emise_le,
+            echeance=facture.echeance,
+            montant_cents=facture.montant_cents,
+            reste_a_payer_cents=resume["reste_a_payer_cents"],
+            statut=resume["statut"],
+            lignes=[ligne_out(ligne) for ligne in facture.lignes],
+        )

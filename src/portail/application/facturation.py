@@ -1,0 +1,376 @@
+"""Billing periods: campaigns computed from the log up to a recorded position, issued with
+gap-free numbers, replayed as of any position, corrected by differences only."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+
+from portail.application.contexte import Contexte
+from portail.application.familles import PARIS
+from portail.application.portail import Portail
+from portail.domain.accueil import Accueil
+from portail.domain.campagne import Campagne, Facture, FactureEmise, Numerotation, Totaux
+from portail.domain.commune import ID_PARAMETRES, Parametres
+from portail.domain.enfant import Enfant
+from portail.domain.erreurs import ErreurValidation, Introuvable, RegleMetier
+from portail.domain.facturation import (
+    Calcul,
+    EnfantFacture,
+    FamilleFacturee,
+    LigneFacture,
+    PresencesDuMois,
+    calculer,
+)
+from portail.domain.famille import Famille
+from portail.domain.planning import Planning
+
+PREFIXES_FAITS = (
+    "portail:Famille.",
+    "portail:Enfant.",
+    "portail:Accueil.",
+    "portail:Planning.",
+    "portail:Parametres.",
+)
+ECHEANCE_JOURS = 30
+
+
+@dataclass(frozen=True)
+class Periode:
+    annee: int
+    mois: int
+
+    @classmethod
+    def lire(cls, texte: str) -> Periode:
+        try:
+            annee, mois = (int(x) for x in texte.split("-"))
+            if not (2000 <= annee <= 2100 and 1 <= mois <= 12) or len(texte) != 7:
+                raise ValueError
+        except ValueError:
+            raise ErreurValidation.sur("periode", "période attendue au format AAAA-MM") from None
+        return cls(annee, mois)
+
+    def __str__(self) -> str:
+        return f"{self.annee:04d}-{self.mois:02d}"
+
+
+class ServiceFacturation:
+    def __init__(self, portail: Portail) -> None:
+        self.portail = portail
+        self._faits: OrderedDict[int, dict[UUID, Aggregate]] = OrderedDict()
+        self._verrou = threading.Lock()
+
+    # Positions
+
+    def position(self, jusqu_a: int | datetime | None) -> int:
+        """A log position given as itself, as a date-time (the last event recorded by then), or now."""
+        fin = self.portail.recorder.max_notification_id() or 0
+        if jusqu_a is None:
+            return fin
+        if isinstance(jusqu_a, int):
+            if not 0 <= jusqu_a <= fin:
+                raise ErreurValidation.sur("jusqu_a", f"position entre 0 et {fin}")
+            return jusqu_a
+        instant = jusqu_a if jusqu_a.tzinfo else jusqu_a.replace(tzinfo=PARIS)
+        # Positions follow commit order, so event times grow with them: a binary search for the
+        # last event recorded at or before `instant` (ids may have gaps).
+        bas, haut = 0, fin
+        while bas < haut:
+            milieu = (bas + haut + 1) // 2
+            page = self.portail.recorder.select_notifications(start=milieu, limit=1)
+            if page and page[0].id <= haut and self._horodatage(page[0]) <= instant:
+                bas = page[0].id
+            else:
+                haut = milieu - 1
+        return bas
+
+    def _horodatage(self, notification: Any) -> datetime:
+        """When the application recorded the event (its audit time, on the application clock)."""
+        evenement = self.portail.mapper.to_domain_event(notification)
+        audit = getattr(evenement, "audit", None)
+        if isinstance(audit, dict) and audit.get("horodatage"):
+            return datetime.fromisoformat(audit["horodatage"])
+        horodatage: datetime = evenement.timestamp  # type: ignore[attr-defined]
+        return horodatage
+
+    # Facts as of a position
+
+    def faits(self, position: int) -> dict[UUID, Aggregate]:
+        """The aggregates billing reads, as they stood at `position` (folded from the log)."""
+        with self._verrou:
+            if position in self._faits:
+                self._faits.move_to_end(position)
+                return self._faits[position]
+        etat: dict[UUID, Aggregate] = {}
+        debut = 0
+        while debut < position:
+            page = self.portail.recorder.select_notifications(
+                start=debut, limit=1000, stop=position, inclusive_of_start=False
+            )
+            if not page:
+                break
+            for notification in page:
+                if notification.topic.startswith(PREFIXES_FAITS):
+                    evenement = self.portail.mapper.to_domain_event(notification)
+                    etat[evenement.originator_id] = evenement.mutate(etat.get(evenement.originator_id))  # type: ignore[attr-defined]
+            debut = page[-1].id
+        with self._verrou:
+            self._faits[position] = etat
+            while len(self._faits) > 2:
+                self._faits.popitem(last=False)
+        return etat
+
+    def calculer(self, periode: Periode, position: int) -> Calcul:
+        etat = self.faits(position)
+        parametres = etat.get(ID_PARAMETRES)
+        familles: dict[UUID, FamilleFacturee] = {}
+        enfants: dict[UUID, EnfantFacture] = {}
+        accueils: dict[UUID, Accueil] = {}
+        plannings: list[PresencesDuMois] = []
+        for aggregat in etat.values():
+            if isinstance(aggregat, Famille):
+                resident = (
+                    parametres.commune.est_residente(aggregat.adresse)
+                    if isinstance(parametres, Parametres)
+                    else True
+                )
+                familles[aggregat.id] = FamilleFacturee(aggregat.id, resident, tuple(aggregat.quotients))
+            elif isinstance(aggregat, Enfant):
+                naissance = aggregat.identite.date_naissance if aggregat.identite else None
+                enfants[aggregat.id] = EnfantFacture(
+                    aggregat.id, aggregat.famille_id, naissance, bool(aggregat.sante and aggregat.sante.pai)
+                )
+            elif isinstance(aggregat, Accueil):
+                accueils[aggregat.id] = aggregat
+            elif isinstance(aggregat, Planning):
+                presences = tuple(
+                    (jour, unite, presence)
+                    for jour, unite, presence in aggregat.jours_presences()
+                    if (jour.year, jour.month) == (periode.annee, periode.mois)
+                )
+                if presences:
+                    plannings.append(PresencesDuMois(aggregat.enfant_id, aggregat.accueil_id, presences))
+        return calculer(periode.annee, periode.mois, familles, enfants, accueils, plannings)
+
+    # Campaigns
+
+    def campagne(self, campagne_id: UUID) -> Campagne:
+        try:
+            return self.portail.charger(Campagne, campagne_id)
+        except Introuvable:
+            raise Introuvable("Campagne introuvable.") from None
+
+    def preparer(
+        self, contexte: Contexte, periode_texte: str, jusqu_a: int | datetime | None
+    ) -> tuple[Campagne, Calcul]:
+        periode = Periode.lire(periode_texte)
+        position = self.position(jusqu_a)
+        calcul = self.calculer(periode, position)
+        totaux = Totaux(len(calcul.par_famille()), len(calcul.lignes), calcul.montant_cents)
+        campagne = Campagne(
+            periode=str(periode),
+            position=position,
+            campagne_origine=None,
+            totaux=totaux,
+            anomalies=len(calcul.anomalies),
+            empreinte=calcul.empreinte,
+        )
+        self.portail.enregistrer(contexte, campagne)
+        return campagne, calcul
+
+    def lignes(self, campagne: Campagne) -> Calcul:
+        """A campaign's lines, recomputed from its position (a corrective one: its differences)."""
+        periode = Periode.lire(campagne.periode)
+        if campagne.campagne_origine is None:
+            calcul = self.calculer(periode, campagne.position)
+        else:
+            calcul = self._differences(campagne.campagne_origine, periode, campagne.position)
+        if calcul.empreinte != campagne.empreinte:
+            raise RegleMetier("Les lignes recalculées ne correspondent plus à l'empreinte de la campagne.")
+        return calcul
+
+    def corriger(
+        self, contexte: Contexte, campagne_id: UUID, jusqu_a: int | datetime | None
+    ) -> tuple[Campagne, Calcul]:
+        origine = self.campagne(campagne_id)
+        while origine.campagne_origine is not None:
+            origine = self.campagne(origine.campagne_origine)
+        if origine.emise_le is None:
+            raise RegleMetier(
+                "Seule une campagne émise se corrige ; ce brouillon peut simplement être refait."
+            )
+        periode = Periode.lire(origine.periode)
+        position = self.position(jusqu_a)
+        calcul = self._differences(origine.id, periode, position)
+        totaux = Totaux(len(calcul.par_famille()), len(calcul.lignes), calcul.montant_cents)
+        corrective = Campagne(
+            periode=str(periode),
+            position=position,
+            campagne_origine=origine.id,
+            totaux=totaux,
+            anomalies=len(calcul.anomalies),
+            empreinte=calcul.empreinte,
+        )
+        self.portail.enregistrer(contexte, corrective)
+        return corrective, calcul
+
+    def _factures_emises(self, origine_id: UUID, avant: int) -> list[Facture]:
+        """Invoices issued for this period so far: the original campaign and the corrective ones
+        issued before `avant` (a log position)."""
+        factures: list[Facture] = []
+        for campagne in self._chaine(origine_id):
+            if campagne.emise_le is not None and campagne.position < avant:
+                factures.extend(self.portail.charger(Facture, f.facture_id) for f in campagne.factures)
+        return factures
+
+    def _chaine(self, origine_id: UUID) -> list[Campagne]:
+        origine = self.campagne(origine_id)
+        return [origine, *(self.campagne(c) for c in self._correctives(origine_id))]
+
+    def _correctives(self, origine_id: UUID) -> list[UUID]:
+        ids: list[UUID] = []
+        for aggregat in self.faits_campagnes().values():
+            if aggregat.campagne_origine == origine_id:
+                ids.append(aggregat.id)
+        return sorted(ids, key=lambda c: self.campagne(c).position)
+
+    def faits_campagnes(self) -> dict[UUID, Campagne]:
+        fin = self.portail.recorder.max_notification_id() or 0
+        campagnes: dict[UUID, Campagne] = {}
+        debut = 0
+        while debut < fin:
+            page = self.portail.recorder.select_notifications(
+                start=debut, limit=1000, stop=fin, inclusive_of_start=False, topics=(Campagne.Preparee.TOPIC,)
+            )
+            if not page:
+                break
+            for notification in page:
+                campagne_id = UUID(str(notification.originator_id))
+                campagnes[campagne_id] = self.campagne(campagne_id)
+            debut = page[-1].id
+        return campagnes
+
+    def _differences(self, origine_id: UUID, periode: Periode, position: int) -> Calcul:
+        """Only what changed since issue: a line cancelling what was billed, then the new line."""
+        facturees: dict[tuple[str, str, str, str, str], list[LigneFacture]] = {}
+        for facture in self._factures_emises(origine_id, position):
+            for ligne in facture.lignes:
+                facturees.setdefault(ligne.cle, []).append(ligne)
+        nouveau = self.calculer(periode, position)
+        actuelles = {ligne.cle: ligne for ligne in nouveau.lignes}
+        differences: list[LigneFacture] = []
+        for cle in sorted(set(facturees) | set(actuelles)):
+            lignes = facturees.get(cle, [])
+            net_quantite = sum(ligne.quantite for ligne in lignes)
+            net_montant = sum(ligne.montant_cents for ligne in lignes)
+            actuelle = actuelles.get(cle)
+            if actuelle is not None and (actuelle.quantite, actuelle.montant_cents) == (
+                net_quantite,
+                net_montant,
+            ):
+                continue
+            if actuelle is None and net_montant == 0 and net_quantite == 0:
+                continue
+            if lignes and (net_quantite or net_montant):
+                derniere = lignes[-1]
+                differences.append(
+                    LigneFacture(
+                        famille_id=derniere.famille_id,
+                        enfant_id=derniere.enfant_id,
+                        accueil_id=derniere.accueil_id,
+                        accueil=derniere.accueil,
+                        jour=derniere.jour,
+                        unite=derniere.unite,
+                        nature=derniere.nature,
+                        quantite=-net_quantite,
+                        prix_unitaire_cents=derniere.prix_unitaire_cents,
+                        montant_cents=-net_montant,
+                        explication=f"annulation de la ligne facturée : {derniere.explication}",
+                    )
+                )
+            if actuelle is not None:
+                differences.append(actuelle)
+        return Calcul(tuple(differences), nouveau.anomalies)
+
+    def emettre(self, contexte: Contexte, campagne_id: UUID, seuil_cents: int | None = None) -> Campagne:
+        """Issue one invoice per family (a credit note when the difference is negative), numbered
+        without gap in the same transaction; a family under the threshold is carried over."""
+        campagne = self.campagne(campagne_id)
+        if campagne.emise_le is not None:
+            raise RegleMetier("Cette campagne a déjà été émise.")
+        calcul = self.lignes(campagne)
+        parametres = self._parametres()
+        seuil = (
+            seuil_cents
+            if seuil_cents is not None
+            else (parametres.seuil_facturation_cents if parametres else 0)
+        )
+        prefixe = parametres.regie.prefixe_factures if parametres and parametres.regie else "F"
+
+        def commande() -> Campagne:
+            actuelle = self.campagne(campagne_id)
+            if actuelle.emise_le is not None:
+                raise RegleMetier("Cette campagne a déjà été émise.")
+            aujourd_hui = self.portail.horloge().astimezone(PARIS).date()
+            numerotation = self._numerotation(prefixe, aujourd_hui.year)
+            a_facturer: list[tuple[UUID, list[LigneFacture]]] = []
+            reportees: list[UUID] = []
+            for famille_id, lignes in sorted(calcul.par_famille().items(), key=lambda fl: str(fl[0])):
+                total = sum(ligne.montant_cents for ligne in lignes)
+                corrective = actuelle.campagne_origine is not None
+                if (not corrective and total < seuil) or (
+                    total == 0 and not any(ligne.montant_cents for ligne in lignes)
+                ):
+                    reportees.append(famille_id)
+                else:
+                    a_facturer.append((famille_id, lignes))
+            numeros = numerotation.attribuer(len(a_facturer))
+            factures: list[Facture] = []
+            emises: list[FactureEmise] = []
+            for numero, (famille_id, lignes) in zip(numeros, a_facturer, strict=True):
+                montant = sum(ligne.montant_cents for ligne in lignes)
+                facture = Facture(
+                    numero=numero,
+                    famille_id=famille_id,
+                    campagne_id=actuelle.id,
+                    periode=actuelle.periode,
+                    lignes=tuple(lignes),
+                    montant_cents=montant,
+                    emise_le=aujourd_hui,
+                    echeance=aujourd_hui + timedelta(days=ECHEANCE_JOURS),
+                )
+                factures.append(facture)
+                emises.append(FactureEmise(famille_id, facture.id, numero, montant))
+            actuelle.emettre(aujourd_hui, emises, reportees)
+            self.portail.enregistrer(contexte, actuelle, numerotation, *factures)
+            return actuelle
+
+        return self.portail.avec_reessais(commande)
+
+    def _parametres(self) -> Parametres | None:
+        try:
+            parametres: Parametres = self.portail.repository.get(ID_PARAMETRES)
+        except AggregateNotFoundError:
+            return None
+        return parametres
+
+    def _numerotation(self, prefixe: str, annee: int) -> Numerotation:
+        numerotation_id = Numerotation.id_pour(prefixe, annee)
+        try:
+            numerotation: Numerotation = self.portail.repository.get(numerotation_id)
+        except AggregateNotFoundError:
+            return Numerotation(id=numerotation_id, prefixe=prefixe, annee=annee)
+        return numerotation
+
+    def facture(self, facture_id: UUID) -> Facture:
+        try:
+            return self.portail.charger(Facture, facture_id)
+        except Introuvable:
+            raise Introuvable("Facture introuvable.") from None

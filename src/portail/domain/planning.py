@@ -66,9 +66,10 @@ class Pointage:
 
 class Planning(Aggregate):
     TOPIC = "portail:Planning"
+    DONNEES_PERSONNELLES = True
 
     class Event(Aggregate.Event, PortailEvent):
-        pass
+        SUJET_PERSONNEL = True
 
     class Created(Event, Aggregate.Created):
         """Declared only because explicit topics are required on inherited event classes."""
@@ -91,6 +92,7 @@ class Planning(Aggregate):
 
     class Annule(Event):
         TOPIC = "portail:Planning.Annule"
+        PERSONNEL = ("motif",)
         lignes: tuple[Ligne, ...]
         motif: str | None
 
@@ -123,6 +125,7 @@ class Planning(Aggregate):
 
     class AbsenceDeclaree(Event):
         TOPIC = "portail:Planning.AbsenceDeclaree"
+        PERSONNEL = ("motif",)
         jour: date
         unites: tuple[str, ...]
         motif: str

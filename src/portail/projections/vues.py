@@ -152,6 +152,12 @@ def planning_annule(curs: Cursor[Any], s: str, e: Planning.Annule) -> None:
             majorations=(None, None),
             facturable=ligne.facturable,
         )
+        # Cancelling while a place was on offer withdraws the offer.
+        curs.execute(
+            f"UPDATE {s}.proj_offres SET statut = 'retiree' WHERE enfant_id = %s AND accueil_id = %s"
+            " AND jour = %s AND unite = %s AND statut = 'proposee'",
+            (ids[0], ids[1], ligne.jour, ligne.unite),
+        )
 
 
 def planning_promu(curs: Cursor[Any], s: str, e: Planning.PromuDeListeAttente) -> None:

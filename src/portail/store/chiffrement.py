@@ -42,6 +42,11 @@ class MapperPersonnel(Mapper[UUID]):
         motif = audit.get("motif") if isinstance(audit, dict) else None
         chiffrer_motif = bool(motif) and getattr(type(domain_event), "SUJET_PERSONNEL", False)
         if not champs and not chiffrer_motif:
+            famille_id = vars(domain_event).get("famille_id")
+            if getattr(type(domain_event), "SUJET_PERSONNEL", False) and isinstance(famille_id, UUID):
+                # Created with its family link now, so that erasing the family reaches this subject
+                # even if its first personal field comes later.
+                self.trousseau.cle_pour_ecrire(domain_event.originator_id, famille_id)
             return super().to_stored_event(domain_event)
         sujet_id = domain_event.originator_id
         famille_id = self._famille_du_sujet(domain_event)

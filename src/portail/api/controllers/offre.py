@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -235,9 +235,7 @@ class AccueilsController(Controller):
         sv = services(request)
         aujourd_hui = sv.familles.aujourd_hui()
         if enfant_id is None:
-            accueils = sv.lectures.accueils_ouverts(
-                aujourd_hui, aujourd_hui.replace(year=aujourd_hui.year + 2)
-            )
+            accueils = sv.lectures.accueils_ouverts(aujourd_hui, aujourd_hui + timedelta(days=730))
         else:
             famille_id = famille_de(request.user)
             enfant = sv.familles.enfant(famille_id, enfant_id)

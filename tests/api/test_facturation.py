@@ -1,0 +1,189 @@
+"""Billing through HTTP: tariffs, a monthly campaign, issue, parents' invoices, replay and
+corrective campaigns."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+from outils_http import compte_personnel, connecter, nouvelle_famille
+from outils_reservation import ajouter_enfant, creer_accueil, reserver
+
+GRILLES = {
+    "valable_du": "2025-09-01",
+    "grilles": [
+        {
+            "unite": "MIDI",
+            "residence": "tous",
+            "mode": "tranches_qf",
+            "tranches": [
+                {"qf_min": 0, "qf_max": 600, "prix_cents": 100},
+                {"qf_min": 600, "qf_max": 1000, "prix_cents": 305},
+                {"qf_min": 1000, "qf_max": 1500, "prix_cents": 310},
+                {"qf_min": 1500, "qf_max": None, "prix_cents": 315},
+            ],
+            "fratrie": [{"rang": 3, "reduction_pourcent": "50"}],
+            "min_cents": 100,
+        },
+        {"unite": "MATIN", "residence": "tous", "mode": "forfait", "prix_cents": 120},
+        {
+            "unite": "SOIR",
+            "residence": "tous",
+            "mode": "taux_effort",
+            "taux_pourcent": "0.36",
+            "min_cents": 260,
+            "max_cents": 450,
+        },
+    ],
+}
+PERIODE = {"libelle": "2025-2026", "debut": "2025-09-01", "fin": "2026-07-04"}
+
+
+def _commune(client, horloge):
+    horloge.maintenant = datetime(2025, 10, 20, 8, 0, tzinfo=UTC)
+    admin = compte_personnel(client, "admin@mairie.fr", "admin")
+    regie = compte_personnel(client, "regie@mairie.fr", "regisseur")
+    admin.put(
+        "/api/admin/parametres",
+        json={"commune": {"nom": "Nantes", "code_postal": "44000"}, "seuil_facturation_cents": 0},
+    )
+    accueil = creer_accueil(admin, periode=PERIODE, zone_scolaire=None, hors_vacances_scolaires=False)
+    reponse = regie.put(f"/api/admin/accueils/{accueil}/tarifs", json=GRILLES)
+    assert reponse.status_code == 200, reponse.text
+    return admin, regie, accueil
+
+
+def test_grille_avec_un_trou_refusee(client, horloge) -> None:
+    admin, regie, accueil = _commune(client, horloge)
+    trou = {
+        "valable_du": "2026-01-01",
+        "grilles": [
+            {
+                "unite": "MIDI",
+                "residence": "exterieur",
+                "mode": "demi_heure",
+                "tranches": [
+                    {"qf_min": 0, "qf_max": 800, "prix_cents": 195},
+                    {"qf_min": 860, "qf_max": 1500, "prix_cents": 200},
+                    {"qf_min": 1500, "qf_max": None, "prix_cents": 205},
+                ],
+            }
+        ],
+    }
+    reponse = regie.put(f"/api/admin/accueils/{accueil}/tarifs", json=trou)
+    assert reponse.status_code == 422
+    assert reponse.json()["erreurs"][0]["champ"] == "grilles[0].tranches"
+    inconnue = {
+        "valable_du": "2026-01-01",
+        "grilles": [{"unite": "GOUTER", "residence": "tous", "mode": "forfait", "prix_cents": 50}],
+    }
+    assert regie.put(f"/api/admin/accueils/{accueil}/tarifs", json=inconnue).status_code == 422
+
+
+def test_campagne_emission_factures_parents_rejeu_et_correction(client, horloge) -> None:
+    admin, regie, accueil = _commune(client, horloge)
+    parent = nouvelle_famille(client, "famille@example.fr")
+    regie.put(
+        f"/api/regie/familles/{parent.famille_id}/quotient-familial",
+        json={"valeur": 742, "valable_du": "2025-09-01", "source": "caf"},
+    )
+    enfants = [
+        ajouter_enfant(parent, prenom=p, naissance=n)
+        for p, n in (("Aîné", "2014-01-01"), ("Cadet", "2016-01-01"), ("Benjamin", "2018-01-01"))
+    ]
+    for enfant in enfants:
+        reserver(
+            parent, enfant, accueil, ("2025-11-03", "MIDI"), ("2025-11-04", "MIDI"), ("2025-11-04", "SOIR")
+        )
+    reserver(parent, enfants[0], accueil, ("2025-11-06", "MATIN"))
+
+    campagne = regie.post("/api/regie/campagnes", json={"periode": "2025-11"})
+    assert campagne.status_code == 201, campagne.text
+    c = campagne.json()
+    # MIDI: 2 × (3,05 + 3,05 + 1,53 for the third child); SOIR: 0,36 % × 742 = 2,67 € each; MATIN 1,20.
+    attendu = 2 * (305 + 305 + 153) + 3 * 267 + 120
+    assert c["totaux"] == {"familles": 1, "lignes": 10, "montant_cents": attendu}
+    assert c["statut"] == "brouillon"
+    lignes = regie.get(
+        f"/api/regie/campagnes/{c['id']}/lignes", params={"famille_id": parent.famille_id}
+    ).json()["lignes"]
+    assert sum(ligne["montant_cents"] for ligne in lignes) == attendu
+    soir = next(ligne for ligne in lignes if ligne["unite"] == "SOIR")
+    assert "taux d'effort 0.36 % × QF 742 €" in soir["explication"]
+    assert "QF 742 € (caf, depuis le 01/09/2025)" in soir["explication"]
+
+    # Replay at the campaign's position gives the same digest, whatever happened since.
+    horloge.maintenant = datetime(2025, 12, 2, 9, 0, tzinfo=UTC)
+    regie = connecter(client, "regie@mairie.fr", "Motdepasse-2026")
+    emission = regie.post(f"/api/regie/campagnes/{c['id']}/emission").json()
+    assert emission == {
+        "factures": 1,
+        "premier_numero": "F2025-000001",
+        "dernier_numero": "F2025-000001",
+        "reportees": 0,
+    }
+    assert regie.post(f"/api/regie/campagnes/{c['id']}/emission").status_code == 422
+    rejeu = regie.post("/api/regie/rejeu", json={"periode": "2025-11", "jusqu_a": c["position"]}).json()
+    assert rejeu["empreinte"] == c["empreinte"]
+    assert rejeu["totaux"]["montant_cents"] == attendu
+
+    parent = connecter(client, "famille@example.fr")
+    factures = parent.get("/api/factures").json()
+    assert [
+        (f["numero"], f["periode"], f["montant_cents"], f["reste_a_payer_cents"], f["statut"])
+        for f in factures
+    ] == [("F2025-000001", "2025-11", attendu, attendu, "a_payer")]
+    detail = parent.get(f"/api/factures/{factures[0]['id']}").json()
+    assert len(detail["lignes"]) == 10
+    assert detail["echeance"] == "2026-01-01"
+    autre = nouvelle_famille(client, "autre@example.fr")
+    assert autre.get(f"/api/factures/{factures[0]['id']}").status_code == 404
+
+    # A backdated QF never rewrites the issued invoice: a corrective campaign carries the difference.
+    regie.put(
+        f"/api/regie/familles/{parent.famille_id}/quotient-familial",
+        json={"valeur": 1200, "valable_du": "2025-11-01", "source": "attestation"},
+    )
+    correction = regie.post(f"/api/regie/campagnes/{c['id']}/correction", json={})
+    assert correction.status_code == 201, correction.text
+    corr = correction.json()
+    assert corr["campagne_origine"] == c["id"]
+    frais = regie.post("/api/regie/rejeu", json={"periode": "2025-11", "jusqu_a": corr["position"]}).json()
+    assert attendu + corr["totaux"]["montant_cents"] == frais["totaux"]["montant_cents"]
+    lignes_corr = regie.get(f"/api/regie/campagnes/{corr['id']}/lignes").json()["lignes"]
+    annulations = [ligne for ligne in lignes_corr if ligne["montant_cents"] < 0]
+    assert annulations
+    assert all(ligne["explication"].startswith("annulation de la ligne facturée") for ligne in annulations)
+    assert (
+        regie.post(f"/api/regie/campagnes/{corr['id']}/emission").json()["premier_numero"] == "F2025-000002"
+    )
+    assert parent.get(f"/api/factures/{factures[0]['id']}").json()["montant_cents"] == attendu
+    # Nothing left to correct once the difference is issued.
+    encore = regie.post(f"/api/regie/campagnes/{c['id']}/correction", json={}).json()
+    assert encore["totaux"]["montant_cents"] == 0
+
+
+def test_numeros_sans_trou_en_emission_concurrente(client, horloge) -> None:
+    admin, regie, accueil = _commune(client, horloge)
+    parents = [nouvelle_famille(client, f"f{i}@example.fr") for i in range(3)]
+    for parent in parents:
+        reserver(parent, ajouter_enfant(parent), accueil, ("2025-11-03", "MATIN"), ("2025-12-01", "MATIN"))
+    horloge.maintenant = datetime(2025, 12, 20, 9, 0, tzinfo=UTC)
+    regie = connecter(client, "regie@mairie.fr", "Motdepasse-2026")
+    campagnes = [
+        regie.post("/api/regie/campagnes", json={"periode": p}).json()["id"] for p in ("2025-11", "2025-12")
+    ]
+    resultats: list[dict] = []
+
+    def emettre(campagne_id: str) -> None:
+        resultats.append(regie.post(f"/api/regie/campagnes/{campagne_id}/emission").json())
+
+    fils = [threading.Thread(target=emettre, args=(c,)) for c in campagnes]
+    for f in fils:
+        f.start()
+    for f in fils:
+        f.join()
+    numeros = sorted(
+        n for r in resultats for n in range(int(r["premier_numero"][-6:]), int(r["dernier_numero"][-6:]) + 1)
+    )
+    assert numeros == list(range(1, 7))

@@ -54,7 +54,7 @@ def _commune(client, horloge):
 
 
 def test_grille_avec_un_trou_refusee(client, horloge) -> None:
-    admin, regie, accueil = _commune(client, horloge)
+    _admin, regie, accueil = _commune(client, horloge)
     trou = {
         "valable_du": "2026-01-01",
         "grilles": [
@@ -81,7 +81,7 @@ def test_grille_avec_un_trou_refusee(client, horloge) -> None:
 
 
 def test_campagne_emission_factures_parents_rejeu_et_correction(client, horloge) -> None:
-    admin, regie, accueil = _commune(client, horloge)
+    _admin, regie, accueil = _commune(client, horloge)
     parent = nouvelle_famille(client, "famille@example.fr")
     regie.put(
         f"/api/regie/familles/{parent.famille_id}/quotient-familial",
@@ -164,7 +164,7 @@ def test_campagne_emission_factures_parents_rejeu_et_correction(client, horloge)
 
 
 def test_numeros_sans_trou_en_emission_concurrente(client, horloge) -> None:
-    admin, regie, accueil = _commune(client, horloge)
+    _admin, regie, accueil = _commune(client, horloge)
     parents = [nouvelle_famille(client, f"f{i}@example.fr") for i in range(3)]
     for parent in parents:
         reserver(parent, ajouter_enfant(parent), accueil, ("2025-11-03", "MATIN"), ("2025-12-01", "MATIN"))

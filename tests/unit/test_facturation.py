@@ -61,7 +61,10 @@ def _accueil(facturation: ModeFacturation = ModeFacturation.RESERVATIONS) -> Acc
     return accueil
 
 
-def _calcul(accueil, presences, quotients=(QuotientFamilial(742, date(2025, 9, 1), SourceQuotient.CAF),)):
+QF_742 = (QuotientFamilial(742, date(2025, 9, 1), SourceQuotient.CAF),)
+
+
+def _calcul(accueil, presences, quotients=QF_742):
     familles = {FAMILLE: FamilleFacturee(FAMILLE, True, tuple(quotients))}
     enfants = {
         AINE: EnfantFacture(AINE, FAMILLE, date(2014, 1, 1), False),

@@ -187,3 +187,89 @@ def test_numeros_sans_trou_en_emission_concurrente(client, horloge) -> None:
         n for r in resultats for n in range(int(r["premier_numero"][-6:]), int(r["dernier_numero"][-6:]) + 1)
     )
     assert numeros == list(range(1, 7))
+
+
+def test_reglements_solde_avoir_et_prelevement_rejete(client, horloge) -> None:
+    _admin, regie, accueil = _commune(client, horloge)
+    parent = nouvelle_famille(client, "paie@example.fr")
+    enfant = ajouter_enfant(parent)
+    reserver(
+        parent, enfant, accueil, ("2025-11-03", "MATIN"), ("2025-11-04", "MATIN"), ("2025-11-06", "MATIN")
+    )
+    horloge.maintenant = datetime(2025, 12, 2, 9, 0, tzinfo=UTC)
+    regie = connecter(client, "regie@mairie.fr", "Motdepasse-2026")
+    parent = connecter(client, "paie@example.fr")
+    campagne = regie.post("/api/regie/campagnes", json={"periode": "2025-11"}).json()
+    regie.post(f"/api/regie/campagnes/{campagne['id']}/emission")
+    assert parent.get("/api/solde").json() == {
+        "solde_cents": 360,
+        "factures_ouvertes": 1,
+        "avoirs_disponibles_cents": 0,
+    }
+    paiement = regie.post(
+        "/api/regie/reglements",
+        json={
+            "famille_id": parent.famille_id,
+            "montant_cents": 200,
+            "mode": "cheque",
+            "reference": "CHQ 0042",
+        },
+    )
+    assert paiement.status_code == 201
+    assert paiement.json()["solde_cents"] == 160
+    facture = parent.get("/api/factures").json()[0]
+    assert (facture["reste_a_payer_cents"], facture["statut"]) == (160, "partiellement_payee")
+    prelevement = regie.post(
+        "/api/regie/reglements",
+        json={"famille_id": parent.famille_id, "montant_cents": 200, "mode": "prelevement"},
+    ).json()
+    assert parent.get("/api/solde").json() == {
+        "solde_cents": -40,
+        "factures_ouvertes": 0,
+        "avoirs_disponibles_cents": 40,
+    }
+    assert parent.get("/api/factures").json()[0]["statut"] == "payee"
+    rejet = regie.post(
+        f"/api/regie/reglements/{prelevement['id']}/rejet",
+        json={"famille_id": parent.famille_id, "motif": "AM04 provision insuffisante"},
+    )
+    assert rejet.status_code == 200
+    assert rejet.json()["solde_cents"] == 160
+    facture = parent.get("/api/factures").json()[0]
+    assert (facture["reste_a_payer_cents"], facture["statut"]) == (160, "partiellement_payee")
+    # A cancelled day found after issue: the corrective campaign issues a credit note, set at once
+    # against what is still owed.
+    horloge.maintenant = datetime(2025, 12, 3, 9, 0, tzinfo=UTC)
+    regie = connecter(client, "regie@mairie.fr", "Motdepasse-2026")
+    parent = connecter(client, "paie@example.fr")
+    agent = compte_personnel(client, "agent@mairie.fr", "agent")
+    agent.post(
+        "/api/agent/pointage",
+        json={
+            "accueil_id": accueil,
+            "date": "2025-11-06",
+            "pointages": [{"enfant_id": enfant, "unite": "MATIN", "statut": "absent"}],
+        },
+    )
+    parent.post(
+        f"/api/enfants/{enfant}/absences",
+        json={
+            "accueil_id": accueil,
+            "date": "2025-11-06",
+            "unites": ["MATIN"],
+            "motif": "Malade",
+            "document_id": "5f0c6a7e-0000-4000-8000-000000000002",
+        },
+    )
+    correction = regie.post(f"/api/regie/campagnes/{campagne['id']}/correction", json={}).json()
+    assert correction["totaux"]["montant_cents"] == -120
+    regie.post(f"/api/regie/campagnes/{correction['id']}/emission")
+    factures = {f["numero"]: f for f in parent.get("/api/factures").json()}
+    assert factures["F2025-000002"]["statut"] == "avoir"
+    assert factures["F2025-000002"]["montant_cents"] == -120
+    assert factures["F2025-000001"]["reste_a_payer_cents"] == 40
+    assert parent.get("/api/solde").json() == {
+        "solde_cents": 40,
+        "factures_ouvertes": 1,
+        "avoirs_disponibles_cents": 0,
+    }

@@ -20,7 +20,12 @@ from litestar.openapi.spec import Components, SecurityScheme
 from portail import journal, secrets_locaux
 from portail.api.auth import CHEMINS_PUBLICS, AuthentificationMiddleware, Jetons
 from portail.api.controllers.acces import AccesController
-from portail.api.controllers.factures import CampagnesController, FacturesController
+from portail.api.controllers.factures import (
+    CampagnesController,
+    FacturesController,
+    ReglementsController,
+    SoldeController,
+)
 from portail.api.controllers.famille import (
     EnfantsController,
     FoyerController,
@@ -159,6 +164,8 @@ def create_app(
             TarifsController,
             CampagnesController,
             FacturesController,
+            ReglementsController,
+            SoldeController,
         ],
         lifespan=[cycle_de_vie],
         middleware=[correlation, limite.middleware, authentification],

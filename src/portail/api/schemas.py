@@ -747,3 +747,27 @@ class FactureOut(msgspec.Struct):
     reste_a_payer_cents: int
     statut: str
     lignes: list[LigneOut]
+
+
+class ReglementIn(Entree):
+    famille_id: UUID
+    montant_cents: Annotated[int, msgspec.Meta(ge=1, le=100_000_000)]
+    mode: Literal["carte", "prelevement", "cheque", "especes", "cesu"]
+    reference: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+
+
+class ReglementOut(msgspec.Struct):
+    id: UUID
+    famille_id: UUID
+    solde_cents: int
+
+
+class RejetIn(Entree):
+    famille_id: UUID
+    motif: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class SoldeOut(msgspec.Struct):
+    solde_cents: int
+    factures_ouvertes: int
+    avoirs_disponibles_cents: int

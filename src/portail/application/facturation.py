@@ -8,7 +8,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
@@ -19,6 +19,7 @@ from portail.application.portail import Portail
 from portail.domain.accueil import Accueil
 from portail.domain.campagne import Campagne, Facture, FactureEmise, Numerotation, Totaux
 from portail.domain.commune import ID_PARAMETRES, Parametres
+from portail.domain.encours import Encours, ModeReglement
 from portail.domain.enfant import Enfant
 from portail.domain.erreurs import ErreurValidation, Introuvable, RegleMetier
 from portail.domain.facturation import (
@@ -349,7 +350,11 @@ class ServiceFacturation:
                 factures.append(facture)
                 emises.append(FactureEmise(famille_id, facture.id, numero, montant))
             actuelle.emettre(aujourd_hui, emises, reportees)
-            self.portail.enregistrer(contexte, actuelle, numerotation, *factures)
+            encours = [self._encours(f.famille_id) for f in factures]
+            for facture, compte in zip(factures, encours, strict=True):
+                compte.facture_emise(facture.id, facture.numero, facture.montant_cents, facture.echeance)
+            # Invoices first: the read models see an invoice before what pays it.
+            self.portail.enregistrer(contexte, actuelle, numerotation, *factures, *encours)
             return actuelle
 
         return self.portail.avec_reessais(commande)
@@ -368,6 +373,55 @@ class ServiceFacturation:
         except AggregateNotFoundError:
             return Numerotation(id=numerotation_id, prefixe=prefixe, annee=annee)
         return numerotation
+
+    def _encours(self, famille_id: UUID) -> Encours:
+        encours_id = Encours.id_pour(famille_id)
+        try:
+            encours: Encours = self.portail.repository.get(encours_id)
+        except AggregateNotFoundError:
+            return Encours(id=encours_id, famille_id=famille_id)
+        return encours
+
+    def encours(self, famille_id: UUID) -> Encours:
+        return self._encours(famille_id)
+
+    def regler(
+        self,
+        contexte: Contexte,
+        famille_id: UUID,
+        montant_cents: int,
+        mode: str,
+        reference: str | None,
+        reglement_id: UUID | None = None,
+    ) -> tuple[UUID, Encours]:
+        """Record a payment; it pays the oldest open invoices first, the rest stays as credit."""
+        try:
+            mode_v = ModeReglement(mode)
+        except ValueError:
+            raise ErreurValidation.sur("mode", "carte, prelevement, cheque, especes ou cesu") from None
+        self.portail.charger(Famille, famille_id)
+        identifiant = reglement_id or uuid4()
+
+        def commande() -> Encours:
+            encours = self._encours(famille_id)
+            encours.recevoir(
+                identifiant, montant_cents, mode_v, reference, self.portail.horloge().astimezone(PARIS).date()
+            )
+            self.portail.enregistrer(contexte, encours)
+            return encours
+
+        return identifiant, self.portail.avec_reessais(commande)
+
+    def rejeter_prelevement(
+        self, contexte: Contexte, famille_id: UUID, reglement_id: UUID, motif: str
+    ) -> Encours:
+        def commande() -> Encours:
+            encours = self._encours(famille_id)
+            encours.rejeter_prelevement(reglement_id, motif)
+            self.portail.enregistrer(contexte, encours)
+            return encours
+
+        return self.portail.avec_reessais(commande)
 
     def facture(self, facture_id: UUID) -> Facture:
         try:

@@ -15,6 +15,7 @@ from psycopg import Cursor
 from portail.domain.accueil import Accueil
 from portail.domain.campagne import Facture
 from portail.domain.capacite import Capacite
+from portail.domain.encours import Encours
 from portail.domain.enfant import Enfant
 from portail.domain.planning import Planning
 
@@ -217,6 +218,18 @@ def facture_emise(curs: Cursor[Any], s: str, e: Facture.Emise) -> None:
     )
 
 
+def encours_affecte(curs: Cursor[Any], s: str, e: Encours.Affecte | Encours.PrelevementRejete) -> None:
+    signe = -1 if isinstance(e, Encours.Affecte) else 1
+    for a in e.affectations:
+        curs.execute(
+            f"UPDATE {s}.proj_factures SET reste_a_payer_cents = reste_a_payer_cents + %s,"
+            " statut = CASE WHEN reste_a_payer_cents + %s = 0 THEN 'payee'"
+            " WHEN reste_a_payer_cents + %s < montant_cents THEN 'partiellement_payee' ELSE 'a_payer' END"
+            " WHERE facture_id = %s",
+            (signe * a.montant_cents, signe * a.montant_cents, signe * a.montant_cents, a.facture_id),
+        )
+
+
 def capacite_ouverte(curs: Cursor[Any], s: str, e: Capacite.Ouverte) -> None:
     curs.execute(
         f"INSERT INTO {s}.proj_capacites (capacite_id, accueil_id, jour) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
@@ -320,6 +333,8 @@ GESTIONNAIRES: dict[type, Gestionnaire] = {
     Enfant.Efface: enfant_ecrit,
     Accueil.Cree: accueil_cree,
     Facture.Emise: facture_emise,
+    Encours.Affecte: encours_affecte,
+    Encours.PrelevementRejete: encours_affecte,
 }
 
 TOPICS = tuple(getattr(cls, "TOPIC") for cls in GESTIONNAIRES)  # noqa: B009

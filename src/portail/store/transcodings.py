@@ -14,6 +14,7 @@ from portail.domain import (
     campagne,
     capacite,
     commune,
+    encours,
     facturation,
     personnes,
     planning,
@@ -95,6 +96,7 @@ ENUMS: tuple[type[Enum], ...] = (
     capacite.Attribution,
     tarifs.ModeTarif,
     tarifs.Residence,
+    encours.ModeReglement,
 )
 
 VALUE_OBJECTS: tuple[type[Any], ...] = (
@@ -128,6 +130,8 @@ VALUE_OBJECTS: tuple[type[Any], ...] = (
     facturation.LigneFacture,
     campagne.Totaux,
     campagne.FactureEmise,
+    encours.FactureOuverte,
+    encours.Affectation,
 )
 
 

@@ -160,6 +160,55 @@ class CampagnesController(Controller):
         )
 
 
+class ReglementsController(Controller):
+    path = "/api/regie/reglements"
+    tags = ["Régie"]  # noqa: RUF012
+    guards = [exige_role(Role.REGISSEUR, Role.ADMIN)]  # noqa: RUF012
+
+    @post(
+        "/",
+        status_code=201,
+        sync_to_thread=True,
+        summary="Enregistrer un règlement",
+        responses=reponses_probleme(401, 403, 404, 409, 422),
+    )
+    def regler(self, request: Request[Any, Any, Any], data: JSONBody[s.ReglementIn]) -> s.ReglementOut:
+        sv = services(request)
+        reglement_id, encours = sv.facturation.regler(
+            contexte(request), data.famille_id, data.montant_cents, data.mode, data.reference
+        )
+        sv.apres_ecriture()
+        return s.ReglementOut(reglement_id, data.famille_id, encours.solde_cents)
+
+    @post(
+        "/{reglement_id:uuid}/rejet",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Prélèvement rejeté : les factures se rouvrent",
+        responses=reponses_probleme(401, 403, 404, 409, 422),
+    )
+    def rejeter(
+        self, request: Request[Any, Any, Any], reglement_id: FromPath[UUID], data: JSONBody[s.RejetIn]
+    ) -> s.ReglementOut:
+        sv = services(request)
+        encours = sv.facturation.rejeter_prelevement(
+            contexte(request), data.famille_id, reglement_id, data.motif
+        )
+        sv.apres_ecriture()
+        return s.ReglementOut(reglement_id, data.famille_id, encours.solde_cents)
+
+
+class SoldeController(Controller):
+    path = "/api/solde"
+    tags = ["Mes factures"]  # noqa: RUF012
+    guards = [exige_famille]  # noqa: RUF012
+
+    @get("/", sync_to_thread=True, summary="Mon solde", responses=reponses_probleme(401, 403))
+    def lire(self, request: Request[Utilisateur, Any, Any]) -> s.SoldeOut:
+        encours = services(request).facturation.encours(famille_de(request.user))
+        return s.SoldeOut(encours.solde_cents, len(encours.ouvertes()), encours.credit_cents)
+
+
 class FacturesController(Controller):
     path = "/api/factures"
     tags = ["Mes factures"]  # noqa: RUF012

@@ -273,3 +273,55 @@ def test_reglements_solde_avoir_et_prelevement_rejete(client, horloge) -> None:
         "factures_ouvertes": 1,
         "avoirs_disponibles_cents": 0,
     }
+
+
+def test_fichier_de_prelevement_sepa_valide_contre_le_xsd(client, horloge) -> None:
+    import pathlib
+    import xml.etree.ElementTree as ET
+
+    import sepaxml
+    import xmlschema
+
+    admin, regie, accueil = _commune(client, horloge)
+    admin.put(
+        "/api/admin/parametres",
+        json={
+            "commune": {"nom": "Nantes", "code_postal": "44000"},
+            "regie": {
+                "nom": "Régie périscolaire de Nantes",
+                "prefixe_factures": "PERI",
+                "ics": "FR12ZZZ123456",
+                "iban": "FR1420041010050500013M02606",
+            },
+        },
+    )
+    avec_mandat = nouvelle_famille(client, "sepa@example.fr", nom="Lefèvre")
+    avec_mandat.put(
+        "/api/prelevement", json={"titulaire": "Élise Lefèvre", "iban": "FR7630006000011234567890189"}
+    )
+    sans_mandat = nouvelle_famille(client, "cheque@example.fr")
+    for parent in (avec_mandat, sans_mandat):
+        reserver(parent, ajouter_enfant(parent), accueil, ("2025-11-03", "MATIN"), ("2025-11-04", "MATIN"))
+    horloge.maintenant = datetime(2025, 12, 2, 9, 0, tzinfo=UTC)
+    regie = connecter(client, "regie@mairie.fr", "Motdepasse-2026")
+    campagne = regie.post("/api/regie/campagnes", json={"periode": "2025-11"}).json()
+    assert regie.get(f"/api/regie/campagnes/{campagne['id']}/prelevements.xml").status_code == 422
+    emission = regie.post(f"/api/regie/campagnes/{campagne['id']}/emission").json()
+    assert emission["premier_numero"] == "PERI2025-000001"
+    reponse = regie.get(f"/api/regie/campagnes/{campagne['id']}/prelevements.xml")
+    assert reponse.status_code == 200
+    assert reponse.headers["content-type"].startswith("application/xml")
+    assert reponse.headers["x-nombre-prelevements"] == "1"
+    schema = xmlschema.XMLSchema(
+        str(pathlib.Path(sepaxml.__file__).parent / "schemas" / "pain.008.001.02.xsd")
+    )
+    schema.validate(reponse.text)
+    ns = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.008.001.02"}
+    racine = ET.fromstring(reponse.content)
+    assert racine.find(".//p:GrpHdr/p:CtrlSum", ns).text == "2.40"
+    assert racine.find(".//p:DrctDbtTx/p:MndtRltdInf/p:MndtId", ns).text.startswith("PF-")
+    assert racine.find(".//p:Dbtr/p:Nm", ns).text == "Elise Lefevre"
+    assert racine.find(".//p:CdtrSchmeId/p:Id/p:PrvtId/p:Othr/p:Id", ns).text == "FR12ZZZ123456"
+    assert racine.find(".//p:ReqdColltnDt", ns).text == "2026-01-01"
+    # The file is for staff only.
+    assert avec_mandat.get(f"/api/regie/campagnes/{campagne['id']}/prelevements.xml").status_code == 403

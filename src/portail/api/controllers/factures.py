@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody
 
@@ -14,6 +14,7 @@ from portail.api.auth import Utilisateur, exige_famille, exige_role, famille_de
 from portail.api.etat import contexte, services
 from portail.api.problemes import reponses_probleme
 from portail.application.facturation import Periode
+from portail.application.sepa import prelevements as fichier_prelevements
 from portail.domain.campagne import Campagne
 from portail.domain.facturation import Calcul, LigneFacture
 from portail.domain.valeurs import Role
@@ -137,6 +138,24 @@ class CampagnesController(Controller):
             contexte(request), campagne_id, data.jusqu_a
         )
         return campagne_out(campagne, calcul)
+
+    @get(
+        "/campagnes/{campagne_id:uuid}/prelevements.xml",
+        sync_to_thread=True,
+        summary="Fichier de prélèvement SEPA (pain.008) de la campagne",
+        media_type="application/xml",
+        responses=reponses_probleme(401, 403, 404, 422),
+    )
+    def prelevements(self, request: Request[Any, Any, Any], campagne_id: FromPath[UUID]) -> Response[bytes]:
+        xml, nombre = fichier_prelevements(services(request).facturation, campagne_id)
+        return Response(
+            xml,
+            media_type="application/xml",
+            headers={
+                "Content-Disposition": f'attachment; filename="prelevements-{campagne_id}.xml"',
+                "X-Nombre-Prelevements": str(nombre),
+            },
+        )
 
     @post(
         "/rejeu",

@@ -324,4 +324,5 @@ def test_fichier_de_prelevement_sepa_valide_contre_le_xsd(client, horloge) -> No
     assert racine.find(".//p:CdtrSchmeId/p:Id/p:PrvtId/p:Othr/p:Id", ns).text == "FR12ZZZ123456"
     assert racine.find(".//p:ReqdColltnDt", ns).text == "2026-01-01"
     # The file is for staff only.
+    avec_mandat = connecter(client, "sepa@example.fr")
     assert avec_mandat.get(f"/api/regie/campagnes/{campagne['id']}/prelevements.xml").status_code == 403

@@ -3,8 +3,11 @@ corrective campaigns."""
 
 from __future__ import annotations
 
+import io
 import threading
 from datetime import UTC, datetime
+
+import pypdf
 
 from outils_http import compte_personnel, connecter, nouvelle_famille
 from outils_reservation import ajouter_enfant, creer_accueil, reserver
@@ -138,6 +141,19 @@ def test_campagne_emission_factures_parents_rejeu_et_correction(client, horloge)
     assert detail["echeance"] == "2026-01-01"
     autre = nouvelle_famille(client, "autre@example.fr")
     assert autre.get(f"/api/factures/{factures[0]['id']}").status_code == 404
+    assert autre.get(f"/api/factures/{factures[0]['id']}/pdf").status_code == 404
+    pdf = parent.get(f"/api/factures/{factures[0]['id']}/pdf")
+    assert pdf.status_code == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    texte = "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
+    texte = texte.replace("\xa0", " ").replace("\u202f", " ")
+    assert "Facture n° F2025-000001" in texte
+    assert "Mme Claire Martin" in texte
+    assert "3,05 €" in texte
+    assert "taux d'effort 0.36 % × QF 742 €" in texte
+    assert f"Total : {attendu // 100},{attendu % 100:02d} €".replace(",", ",") in texte.replace(
+        "\u202f", " "
+    ).replace("\xa0", " ")
 
     # A backdated QF never rewrites the issued invoice: a corrective campaign carries the difference.
     regie.put(

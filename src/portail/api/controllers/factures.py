@@ -14,6 +14,7 @@ from portail.api.auth import Utilisateur, exige_famille, exige_role, famille_de
 from portail.api.etat import contexte, services
 from portail.api.problemes import reponses_probleme
 from portail.application.facturation import Periode
+from portail.application.pdf import facture_pdf
 from portail.application.sepa import prelevements as fichier_prelevements
 from portail.domain.campagne import Campagne
 from portail.domain.facturation import Calcul, LigneFacture
@@ -272,4 +273,35 @@ class FacturesController(Controller):
             reste_a_payer_cents=resume["reste_a_payer_cents"],
             statut=resume["statut"],
             lignes=[ligne_out(ligne) for ligne in facture.lignes],
+        )
+
+    @get(
+        "/{facture_id:uuid}/pdf",
+        sync_to_thread=True,
+        summary="Une facture en PDF",
+        media_type="application/pdf",
+        responses=reponses_probleme(401, 403, 404),
+    )
+    def pdf(self, request: Request[Utilisateur, Any, Any], facture_id: FromPath[UUID]) -> Response[bytes]:
+        sv = services(request)
+        famille_id = famille_de(request.user)
+        resume = sv.lectures.facture_resume(facture_id)
+        if resume is None or resume["famille_id"] != famille_id:
+            raise NotFoundException("Facture introuvable.")
+        facture = sv.facturation.facture(facture_id)
+        famille = sv.familles.famille(famille_id)
+        destinataire: list[str] = []
+        if famille.responsable is not None:
+            r = famille.responsable
+            destinataire.append(f"{r.civilite.value} {r.prenom} {r.nom}")
+        if famille.adresse is not None:
+            a = famille.adresse
+            destinataire.extend([a.ligne1, *([a.ligne2] if a.ligne2 else []), f"{a.code_postal} {a.commune}"])
+        parametres = sv.offre.parametres()
+        regie = parametres.regie.nom if parametres and parametres.regie else "Régie"
+        contenu = facture_pdf(facture, regie, destinataire, resume["reste_a_payer_cents"])
+        return Response(
+            contenu,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="{facture.numero}.pdf"'},
         )

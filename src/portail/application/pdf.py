@@ -1,0 +1,72 @@
+"""Invoice PDF (fpdf2, DejaVu Sans so that "€" and accents print): the lines and their explanation."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from babel.numbers import format_currency
+from fpdf import FPDF
+
+from portail.domain.campagne import Facture
+
+POLICE = "DejaVu"
+
+
+def euros(cents: int) -> str:
+    return str(format_currency(cents / 100, "EUR", locale="fr_FR"))
+
+
+def _document() -> FPDF:
+    pdf = FPDF(format="A4")
+    dossier = resources.files("portail.ressources")
+    with (
+        resources.as_file(dossier / "DejaVuSans.ttf") as normal,
+        resources.as_file(dossier / "DejaVuSans-Bold.ttf") as gras,
+    ):
+        pdf.add_font(POLICE, "", str(normal))
+        pdf.add_font(POLICE, "B", str(gras))
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_page()
+    return pdf
+
+
+def facture_pdf(facture: Facture, regie: str, destinataire: list[str], reste_cents: int) -> bytes:
+    pdf = _document()
+    pdf.set_font(POLICE, "B", 15)
+    titre = "Avoir" if facture.avoir else "Facture"
+    pdf.cell(0, 9, f"{titre} n° {facture.numero}", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(POLICE, "", 10)
+    pdf.cell(0, 6, regie, new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(
+        0,
+        6,
+        f"Période : {facture.periode} — émise le {facture.emise_le:%d/%m/%Y} — échéance le {facture.echeance:%d/%m/%Y}",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.ln(3)
+    for adresse in destinataire:
+        pdf.cell(0, 5, adresse, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(5)
+    pdf.set_font(POLICE, "B", 9)
+    largeurs = (24, 70, 16, 30, 30)
+    for titre_colonne, largeur in zip(
+        ("Date", "Prestation", "Qté", "Prix unitaire", "Montant"), largeurs, strict=True
+    ):
+        pdf.cell(largeur, 7, titre_colonne, border="B")
+    pdf.ln()
+    for ligne in facture.lignes:
+        pdf.set_font(POLICE, "", 9)
+        pdf.cell(largeurs[0], 6, f"{ligne.jour:%d/%m/%Y}")
+        pdf.cell(largeurs[1], 6, f"{ligne.accueil[:34]} {ligne.unite}")
+        pdf.cell(largeurs[2], 6, str(ligne.quantite), align="R")
+        pdf.cell(largeurs[3], 6, euros(ligne.prix_unitaire_cents), align="R")
+        pdf.cell(largeurs[4], 6, euros(ligne.montant_cents), align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(POLICE, "", 7)
+        pdf.multi_cell(0, 4, ligne.explication, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    pdf.set_font(POLICE, "B", 11)
+    pdf.cell(0, 7, f"Total : {euros(facture.montant_cents)}", align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(POLICE, "", 10)
+    pdf.cell(0, 6, f"Reste à payer : {euros(reste_cents)}", align="R", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())

@@ -342,3 +342,41 @@ def test_fichier_de_prelevement_sepa_valide_contre_le_xsd(client, horloge) -> No
     # The file is for staff only.
     avec_mandat = connecter(client, "sepa@example.fr")
     assert avec_mandat.get(f"/api/regie/campagnes/{campagne['id']}/prelevements.xml").status_code == 403
+
+
+def test_mois_sous_le_seuil_reporte_sur_la_facture_suivante(client, horloge) -> None:
+    admin, regie, accueil = _commune(client, horloge)
+    admin.put(
+        "/api/admin/parametres",
+        json={"commune": {"nom": "Nantes", "code_postal": "44000"}, "seuil_facturation_cents": 500},
+    )
+    parent = nouvelle_famille(client, "seuil@example.fr")
+    enfant = ajouter_enfant(parent)
+    reserver(
+        parent, enfant, accueil, ("2025-11-03", "MATIN"), ("2025-11-04", "MATIN"), ("2025-11-06", "MATIN")
+    )
+    reserver(parent, enfant, accueil, ("2025-12-01", "MATIN"), ("2025-12-02", "MATIN"))
+    horloge.maintenant = datetime(2025, 12, 2, 9, 0, tzinfo=UTC)
+    regie = connecter(client, "regie@mairie.fr", "Motdepasse-2026")
+    novembre = regie.post("/api/regie/campagnes", json={"periode": "2025-11"}).json()
+    assert regie.post(f"/api/regie/campagnes/{novembre['id']}/emission").json() == {
+        "factures": 0,
+        "premier_numero": None,
+        "dernier_numero": None,
+        "reportees": 1,
+    }
+    assert regie.post("/api/regie/campagnes", json={"periode": "2025-11"}).status_code == 422
+    horloge.maintenant = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    regie = connecter(client, "regie@mairie.fr", "Motdepasse-2026")
+    decembre = regie.post("/api/regie/campagnes", json={"periode": "2025-12"}).json()
+    assert decembre["totaux"]["montant_cents"] == 240
+    emission = regie.post(f"/api/regie/campagnes/{decembre['id']}/emission").json()
+    assert emission["factures"] == 1
+    parent = connecter(client, "seuil@example.fr")
+    facture = parent.get("/api/factures").json()[0]
+    assert facture["montant_cents"] == 600  # December's 2,40 € and November's 3,60 € carried over
+    jours = sorted(ligne["date"] for ligne in parent.get(f"/api/factures/{facture['id']}").json()["lignes"])
+    assert jours == ["2025-11-03", "2025-11-04", "2025-11-06", "2025-12-01", "2025-12-02"]
+    # Once carried, November is issued: a correction finds nothing to change.
+    correction = regie.post(f"/api/regie/campagnes/{novembre['id']}/correction", json={}).json()
+    assert correction["totaux"]["montant_cents"] == 0

@@ -17,7 +17,7 @@ from portail.application.contexte import Contexte
 from portail.application.familles import PARIS
 from portail.application.portail import Portail
 from portail.domain.accueil import Accueil
-from portail.domain.campagne import Campagne, Facture, FactureEmise, Numerotation, Totaux
+from portail.domain.campagne import Campagne, Facture, FactureEmise, Numerotation, Report, Totaux
 from portail.domain.commune import ID_PARAMETRES, Parametres
 from portail.domain.encours import Encours, ModeReglement
 from portail.domain.enfant import Enfant
@@ -172,6 +172,15 @@ class ServiceFacturation:
         self, contexte: Contexte, periode_texte: str, jusqu_a: int | datetime | None
     ) -> tuple[Campagne, Calcul]:
         periode = Periode.lire(periode_texte)
+        for existante in self.faits_campagnes().values():
+            if (
+                existante.periode == str(periode)
+                and existante.campagne_origine is None
+                and existante.emise_le
+            ):
+                raise RegleMetier(
+                    f"La période {periode} est déjà facturée ; une campagne corrective porte les changements."
+                )
         position = self.position(jusqu_a)
         calcul = self.calculer(periode, position)
         totaux = Totaux(len(calcul.par_famille()), len(calcul.lignes), calcul.montant_cents)
@@ -222,25 +231,15 @@ class ServiceFacturation:
         self.portail.enregistrer(contexte, corrective)
         return corrective, calcul
 
-    def _factures_emises(self, origine_id: UUID, avant: int) -> list[Facture]:
-        """Invoices issued for this period so far: the original campaign and the corrective ones
-        issued before `avant` (a log position)."""
+    def _factures_de_la_periode(self, periode: Periode, avant: int) -> list[Facture]:
+        """Invoices issued before `avant` (a log position) that may bill days of `periode`: the
+        period's own campaigns, and later ones that carried it."""
         factures: list[Facture] = []
-        for campagne in self._chaine(origine_id):
-            if campagne.emise_le is not None and campagne.position < avant:
-                factures.extend(self.portail.charger(Facture, f.facture_id) for f in campagne.factures)
+        for campagne in self.faits_campagnes().values():
+            if campagne.emise_le is None or campagne.position >= avant or campagne.periode < str(periode):
+                continue
+            factures.extend(self.portail.charger(Facture, f.facture_id) for f in campagne.factures)
         return factures
-
-    def _chaine(self, origine_id: UUID) -> list[Campagne]:
-        origine = self.campagne(origine_id)
-        return [origine, *(self.campagne(c) for c in self._correctives(origine_id))]
-
-    def _correctives(self, origine_id: UUID) -> list[UUID]:
-        ids: list[UUID] = []
-        for aggregat in self.faits_campagnes().values():
-            if aggregat.campagne_origine == origine_id:
-                ids.append(aggregat.id)
-        return sorted(ids, key=lambda c: self.campagne(c).position)
 
     def faits_campagnes(self) -> dict[UUID, Campagne]:
         fin = self.portail.recorder.max_notification_id() or 0
@@ -261,11 +260,14 @@ class ServiceFacturation:
     def _differences(self, origine_id: UUID, periode: Periode, position: int) -> Calcul:
         """Only what changed since issue: a line cancelling what was billed, then the new line."""
         facturees: dict[tuple[str, str, str, str, str], list[LigneFacture]] = {}
-        for facture in self._factures_emises(origine_id, position):
+        for facture in self._factures_de_la_periode(periode, position):
             for ligne in facture.lignes:
-                facturees.setdefault(ligne.cle, []).append(ligne)
+                if (ligne.jour.year, ligne.jour.month) == (periode.annee, periode.mois):
+                    facturees.setdefault(ligne.cle, []).append(ligne)
+        # A month still waiting to be carried is billed, fresh, when it is: nothing to correct.
+        en_report = {f for f, periodes in self._reports_ouverts().items() if str(periode) in periodes}
         nouveau = self.calculer(periode, position)
-        actuelles = {ligne.cle: ligne for ligne in nouveau.lignes}
+        actuelles = {ligne.cle: ligne for ligne in nouveau.lignes if ligne.famille_id not in en_report}
         differences: list[LigneFacture] = []
         for cle in sorted(set(facturees) | set(actuelles)):
             lignes = facturees.get(cle, [])
@@ -321,17 +323,30 @@ class ServiceFacturation:
                 raise RegleMetier("Cette campagne a déjà été émise.")
             aujourd_hui = self.portail.horloge().astimezone(PARIS).date()
             numerotation = self._numerotation(prefixe, aujourd_hui.year)
+            corrective = actuelle.campagne_origine is not None
+            par_famille = calcul.par_famille()
+            # Months left under the threshold come along on the family's next invoice, priced
+            # on the facts known now.
+            reports: dict[UUID, list[str]] = (
+                {} if corrective else self._reports_ouverts(exclure=actuelle.periode)
+            )
+            for famille_id, periodes in reports.items():
+                for periode in periodes:
+                    lignes_report = self.calculer(Periode.lire(periode), actuelle.position).lignes
+                    par_famille.setdefault(famille_id, []).extend(
+                        ligne for ligne in lignes_report if ligne.famille_id == famille_id
+                    )
             a_facturer: list[tuple[UUID, list[LigneFacture]]] = []
             reportees: list[UUID] = []
-            for famille_id, lignes in sorted(calcul.par_famille().items(), key=lambda fl: str(fl[0])):
+            reports_inclus: list[Report] = []
+            for famille_id, lignes in sorted(par_famille.items(), key=lambda fl: str(fl[0])):
                 total = sum(ligne.montant_cents for ligne in lignes)
-                corrective = actuelle.campagne_origine is not None
-                if (not corrective and total < seuil) or (
-                    total == 0 and not any(ligne.montant_cents for ligne in lignes)
-                ):
-                    reportees.append(famille_id)
+                if (not corrective and total < seuil) or not any(ligne.montant_cents for ligne in lignes):
+                    if any(ligne.jour.strftime("%Y-%m") == actuelle.periode for ligne in lignes):
+                        reportees.append(famille_id)
                 else:
                     a_facturer.append((famille_id, lignes))
+                    reports_inclus.extend(Report(p, famille_id) for p in reports.get(famille_id, []))
             numeros = numerotation.attribuer(len(a_facturer))
             factures: list[Facture] = []
             emises: list[FactureEmise] = []
@@ -349,7 +364,7 @@ class ServiceFacturation:
                 )
                 factures.append(facture)
                 emises.append(FactureEmise(famille_id, facture.id, numero, montant))
-            actuelle.emettre(aujourd_hui, emises, reportees)
+            actuelle.emettre(aujourd_hui, emises, reportees, reports_inclus)
             encours = [self._encours(f.famille_id) for f in factures]
             for facture, compte in zip(factures, encours, strict=True):
                 compte.facture_emise(facture.id, facture.numero, facture.montant_cents, facture.echeance)
@@ -358,6 +373,21 @@ class ServiceFacturation:
             return actuelle
 
         return self.portail.avec_reessais(commande)
+
+    def _reports_ouverts(self, exclure: str | None = None) -> dict[UUID, list[str]]:
+        """Families' months left uninvoiced under the threshold and not yet carried."""
+        ouverts: set[tuple[str, UUID]] = set()
+        inclus: set[tuple[str, UUID]] = set()
+        for campagne in self.faits_campagnes().values():
+            if campagne.emise_le is None or campagne.campagne_origine is not None:
+                continue
+            ouverts.update((campagne.periode, f) for f in campagne.reportees)
+            inclus.update((r.periode, r.famille_id) for r in campagne.reports_inclus)
+        resultat: dict[UUID, list[str]] = {}
+        for periode, famille_id in sorted(ouverts - inclus, key=lambda pf: (pf[0], str(pf[1]))):
+            if periode != exclure:
+                resultat.setdefault(famille_id, []).append(periode)
+        return resultat
 
     def _parametres(self) -> Parametres | None:
         try:

@@ -22,6 +22,14 @@ class Totaux:
 
 
 @dataclass(frozen=True)
+class Report:
+    """A family's month left uninvoiced under the threshold, and later carried onto an invoice."""
+
+    periode: str
+    famille_id: UUID
+
+
+@dataclass(frozen=True)
 class FactureEmise:
     famille_id: UUID
     facture_id: UUID
@@ -51,9 +59,15 @@ class Campagne(Aggregate):
 
     class Emise(Event):
         TOPIC = "portail:Campagne.Emise"
+        class_version = 2
         emise_le: date
         factures: tuple[FactureEmise, ...]
         reportees: tuple[UUID, ...]
+        reports_inclus: tuple[Report, ...]
+
+        @staticmethod
+        def upcast_v1_v2(etat: dict[str, object]) -> None:
+            etat["reports_inclus"] = ()
 
     @event(Preparee)
     def __init__(
@@ -74,21 +88,36 @@ class Campagne(Aggregate):
         self.emise_le: date | None = None
         self.factures: tuple[FactureEmise, ...] = ()
         self.reportees: tuple[UUID, ...] = ()
+        self.reports_inclus: tuple[Report, ...] = ()
 
     @property
     def statut(self) -> str:
         return "emise" if self.emise_le else "brouillon"
 
-    def emettre(self, le: date, factures: list[FactureEmise], reportees: list[UUID]) -> None:
+    def emettre(
+        self, le: date, factures: list[FactureEmise], reportees: list[UUID], reports_inclus: list[Report]
+    ) -> None:
         if self.emise_le is not None:
             raise RegleMetier("Cette campagne a déjà été émise.")
-        self._emise(emise_le=le, factures=tuple(factures), reportees=tuple(reportees))
+        self._emise(
+            emise_le=le,
+            factures=tuple(factures),
+            reportees=tuple(reportees),
+            reports_inclus=tuple(reports_inclus),
+        )
 
     @event(Emise)
-    def _emise(self, emise_le: date, factures: tuple[FactureEmise, ...], reportees: tuple[UUID, ...]) -> None:
+    def _emise(
+        self,
+        emise_le: date,
+        factures: tuple[FactureEmise, ...],
+        reportees: tuple[UUID, ...],
+        reports_inclus: tuple[Report, ...],
+    ) -> None:
         self.emise_le = emise_le
         self.factures = tuple(factures)
         self.reportees = tuple(reportees)
+        self.reports_inclus = tuple(reports_inclus)
 
 
 class Numerotation(Aggregate):

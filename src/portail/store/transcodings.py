@@ -130,6 +130,7 @@ VALUE_OBJECTS: tuple[type[Any], ...] = (
     facturation.LigneFacture,
     campagne.Totaux,
     campagne.FactureEmise,
+    campagne.Report,
     encours.FactureOuverte,
     encours.Affectation,
 )

@@ -380,3 +380,38 @@ def test_mois_sous_le_seuil_reporte_sur_la_facture_suivante(client, horloge) -> 
     # Once carried, November is issued: a correction finds nothing to change.
     correction = regie.post(f"/api/regie/campagnes/{novembre['id']}/correction", json={}).json()
     assert correction["totaux"]["montant_cents"] == 0
+
+
+def test_paiement_par_carte_avec_le_prestataire_de_test(client, horloge) -> None:
+    _admin, regie, accueil = _commune(client, horloge)
+    parent = nouvelle_famille(client, "carte@example.fr")
+    reserver(parent, ajouter_enfant(parent), accueil, ("2025-11-03", "MATIN"))
+    horloge.maintenant = datetime(2025, 12, 2, 9, 0, tzinfo=UTC)
+    regie = connecter(client, "regie@mairie.fr", "Motdepasse-2026")
+    parent = connecter(client, "carte@example.fr")
+    campagne = regie.post("/api/regie/campagnes", json={"periode": "2025-11"}).json()
+    regie.post(f"/api/regie/campagnes/{campagne['id']}/emission")
+    facture = parent.get("/api/factures").json()[0]
+    session = parent.post(f"/api/factures/{facture['id']}/paiement").json()
+    assert session["montant_cents"] == 120
+    refusee = client.post(
+        f"/api/paiements/test/{session['session_id']}/carte", json={"numero": "4000 0000 0000 0002"}
+    )
+    assert refusee.json() == {"paye": False}
+    assert client.post("/api/paiements/notification", json={"session_id": session["session_id"]}).json() == {
+        "paye": False
+    }
+    assert parent.get("/api/solde").json()["solde_cents"] == 120
+    client.post(f"/api/paiements/test/{session['session_id']}/carte", json={"numero": "4970 1010 1010 1010"})
+    for _ in range(2):  # a provider may notify twice
+        assert client.post(
+            "/api/paiements/notification", json={"session_id": session["session_id"]}
+        ).json() == {"paye": True}
+    assert parent.get("/api/solde").json() == {
+        "solde_cents": 0,
+        "factures_ouvertes": 0,
+        "avoirs_disponibles_cents": 0,
+    }
+    assert parent.get("/api/factures").json()[0]["statut"] == "payee"
+    assert parent.post(f"/api/factures/{facture['id']}/paiement").status_code == 422
+    assert client.post("/api/paiements/notification", json={"session_id": "inconnue"}).status_code == 404

@@ -23,6 +23,7 @@ from portail.api.controllers.acces import AccesController
 from portail.api.controllers.factures import (
     CampagnesController,
     FacturesController,
+    PaiementsController,
     ReglementsController,
     SoldeController,
 )
@@ -47,6 +48,7 @@ from portail.application.facturation import ServiceFacturation
 from portail.application.familles import ServiceFamilles
 from portail.application.mots_de_passe import Hacheur
 from portail.application.offre import ServiceOffre
+from portail.application.paiement_carte import PrestataireTest
 from portail.application.portail import Portail
 from portail.application.reservations import ServiceReservations
 from portail.projections.executeur import Projecteur
@@ -101,6 +103,7 @@ def construire_services(settings: Settings, base: BaseDeDonnees, horloge: Horlog
         projecteur=Projecteur(portail),
         idempotence=Idempotence(datastore),
         facturation=ServiceFacturation(portail),
+        prestataire_carte=PrestataireTest(settings.url_publique),
     )
 
 
@@ -166,6 +169,7 @@ def create_app(
             FacturesController,
             ReglementsController,
             SoldeController,
+            PaiementsController,
         ],
         lifespan=[cycle_de_vie],
         middleware=[correlation, limite.middleware, authentification],

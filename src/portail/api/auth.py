@@ -34,6 +34,7 @@ CHEMINS_PUBLICS = (
     "/api/auth/mot-de-passe-oublie",
     "/api/auth/reinitialisation",
     "/api/inscription",
+    "/api/paiements/",
 )
 
 

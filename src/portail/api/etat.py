@@ -14,6 +14,7 @@ from portail.application.contexte import Contexte
 from portail.application.facturation import ServiceFacturation
 from portail.application.familles import ServiceFamilles
 from portail.application.offre import ServiceOffre
+from portail.application.paiement_carte import PrestataireTest
 from portail.application.portail import Portail
 from portail.application.reservations import ServiceReservations
 from portail.projections.executeur import Projecteur
@@ -39,6 +40,7 @@ class Services:
     projecteur: Projecteur
     idempotence: Idempotence
     facturation: ServiceFacturation
+    prestataire_carte: PrestataireTest
 
     def apres_ecriture(self) -> None:
         """Read-your-writes: the caller's next read already shows what this thread just saved."""

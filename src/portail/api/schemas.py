@@ -771,3 +771,21 @@ class SoldeOut(msgspec.Struct):
     solde_cents: int
     factures_ouvertes: int
     avoirs_disponibles_cents: int
+
+
+class PaiementOut(msgspec.Struct):
+    session_id: str
+    url: str
+    montant_cents: int
+
+
+class NotificationIn(Entree):
+    session_id: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+
+
+class CarteTestIn(Entree):
+    numero: Annotated[str, msgspec.Meta(max_length=30)]
+
+
+class NotificationOut(msgspec.Struct):
+    paye: bool

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
@@ -11,12 +11,15 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from portail.api import schemas as s
 from portail.api.auth import Utilisateur, exige_famille, exige_role, famille_de
-from portail.api.etat import contexte, services
+from portail.api.etat import contexte, correlation, services
 from portail.api.problemes import reponses_probleme
+from portail.application.contexte import Contexte
 from portail.application.facturation import Periode
+from portail.application.paiement_carte import reference_facture
 from portail.application.pdf import facture_pdf
 from portail.application.sepa import prelevements as fichier_prelevements
 from portail.domain.campagne import Campagne
+from portail.domain.erreurs import ErreurValidation
 from portail.domain.facturation import Calcul, LigneFacture
 from portail.domain.valeurs import Role
 
@@ -275,6 +278,27 @@ class FacturesController(Controller):
             lignes=[ligne_out(ligne) for ligne in facture.lignes],
         )
 
+    @post(
+        "/{facture_id:uuid}/paiement",
+        status_code=201,
+        sync_to_thread=True,
+        summary="Payer une facture par carte (session chez le prestataire)",
+        responses=reponses_probleme(401, 403, 404, 422),
+    )
+    def payer(self, request: Request[Utilisateur, Any, Any], facture_id: FromPath[UUID]) -> s.PaiementOut:
+        sv = services(request)
+        resume = sv.lectures.facture_resume(facture_id)
+        if resume is None or resume["famille_id"] != famille_de(request.user):
+            raise NotFoundException("Facture introuvable.")
+        if resume["reste_a_payer_cents"] <= 0:
+            raise ErreurValidation.sur("facture_id", "cette facture n'a plus rien à payer")
+        session = sv.prestataire_carte.creer(
+            reference_facture(facture_id),
+            resume["reste_a_payer_cents"],
+            f"{sv.settings.url_publique}/factures/{facture_id}",
+        )
+        return s.PaiementOut(session.session_id, session.url, session.montant_cents)
+
     @get(
         "/{facture_id:uuid}/pdf",
         sync_to_thread=True,
@@ -304,4 +328,61 @@ class FacturesController(Controller):
             contenu,
             media_type="application/pdf",
             headers={"Content-Disposition": f'inline; filename="{facture.numero}.pdf"'},
+        )
+
+
+class PaiementsController(Controller):
+    """The provider's side: its notification, and the test provider's card form."""
+
+    path = "/api/paiements"
+    tags = ["Mes factures"]  # noqa: RUF012
+
+    @post(
+        "/notification",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Notification du prestataire de paiement",
+        exclude_from_auth=True,
+        responses=reponses_probleme(404, 422),
+    )
+    def notification(
+        self, request: Request[Any, Any, Any], data: JSONBody[s.NotificationIn]
+    ) -> s.NotificationOut:
+        sv = services(request)
+        issue = sv.prestataire_carte.issue(data.session_id)
+        if issue is None:
+            raise NotFoundException("Session de paiement inconnue.")
+        if not issue.paye:
+            return s.NotificationOut(paye=False)
+        facture_id = UUID(issue.reference.removeprefix("facture:"))
+        resume = sv.lectures.facture_resume(facture_id)
+        if resume is None:
+            raise NotFoundException("Facture introuvable.")
+        # One session, one payment: the id is derived from the session, so a repeated
+        # notification records nothing more.
+        reglement_id = uuid5(NAMESPACE_URL, f"/portail/paiement-carte/{issue.session_id}")
+        sv.facturation.regler(
+            Contexte(correlation(request), role="prestataire", nom="paiement-carte"),
+            resume["famille_id"],
+            issue.montant_cents,
+            "carte",
+            issue.session_id,
+            reglement_id,
+        )
+        sv.apres_ecriture()
+        return s.NotificationOut(paye=True)
+
+    @post(
+        "/test/{session_id:str}/carte",
+        status_code=200,
+        sync_to_thread=True,
+        summary="Prestataire de test : saisie de la carte",
+        exclude_from_auth=True,
+        responses=reponses_probleme(422),
+    )
+    def carte_test(
+        self, request: Request[Any, Any, Any], session_id: FromPath[str], data: JSONBody[s.CarteTestIn]
+    ) -> s.NotificationOut:
+        return s.NotificationOut(
+            paye=services(request).prestataire_carte.saisir_carte(session_id, data.numero)
         )

@@ -415,3 +415,61 @@ def test_paiement_par_carte_avec_le_prestataire_de_test(client, horloge) -> None
     assert parent.get("/api/factures").json()[0]["statut"] == "payee"
     assert parent.post(f"/api/factures/{facture['id']}/paiement").status_code == 422
     assert client.post("/api/paiements/notification", json={"session_id": "inconnue"}).status_code == 404
+
+
+def test_attestation_de_frais_de_garde_enfants_de_moins_de_six_ans_hors_repas(client, horloge) -> None:
+    horloge.maintenant = datetime(2025, 10, 20, 8, 0, tzinfo=UTC)
+    admin = compte_personnel(client, "admin@mairie.fr", "admin")
+    regie = compte_personnel(client, "regie@mairie.fr", "regisseur")
+    accueil = creer_accueil(
+        admin,
+        periode=PERIODE,
+        zone_scolaire=None,
+        hors_vacances_scolaires=False,
+        unites=[
+            {"code": "MATIN", "libelle": "Matin", "debut": "07:15", "fin": "08:20"},
+            {"code": "MIDI", "libelle": "Repas", "debut": "11:45", "fin": "13:30", "repas": True},
+        ],
+    )
+    regie.put(
+        f"/api/admin/accueils/{accueil}/tarifs",
+        json={
+            "valable_du": "2025-09-01",
+            "grilles": [
+                {"unite": "MATIN", "residence": "tous", "mode": "forfait", "prix_cents": 120},
+                {"unite": "MIDI", "residence": "tous", "mode": "forfait", "prix_cents": 305},
+            ],
+        },
+    )
+    parent = nouvelle_famille(client, "garde@example.fr", nom="Garde")
+    petit = ajouter_enfant(parent, prenom="Petit", naissance="2020-05-01", classe="MS")
+    grand = ajouter_enfant(parent, prenom="Grand", naissance="2016-05-01", classe="CE2")
+    for enfant in (petit, grand):
+        reserver(
+            parent, enfant, accueil, ("2025-11-03", "MATIN"), ("2025-11-03", "MIDI"), ("2025-11-04", "MATIN")
+        )
+    horloge.maintenant = datetime(2025, 12, 2, 9, 0, tzinfo=UTC)
+    regie = connecter(client, "regie@mairie.fr", "Motdepasse-2026")
+    parent = connecter(client, "garde@example.fr")
+    campagne = regie.post("/api/regie/campagnes", json={"periode": "2025-11"}).json()
+    regie.post(f"/api/regie/campagnes/{campagne['id']}/emission")
+    # Nothing paid yet: nothing to certify.
+    assert parent.get("/api/attestations/frais-de-garde", params={"annee": 2025}).json()["total_cents"] == 0
+    regie.post(
+        "/api/regie/reglements",
+        json={"famille_id": parent.famille_id, "montant_cents": 2 * (120 + 305 + 120), "mode": "cheque"},
+    )
+    attestation = parent.get("/api/attestations/frais-de-garde", params={"annee": 2025}).json()
+    assert attestation["total_cents"] == 240  # the under-six child's two mornings; the meal is not care
+    assert [(e["prenom"], e["montant_cents"]) for e in attestation["enfants"]] == [("Petit", 240)]
+    pdf = parent.get("/api/attestations/frais-de-garde/pdf", params={"annee": 2025})
+    texte = (
+        pypdf.PdfReader(io.BytesIO(pdf.content))
+        .pages[0]
+        .extract_text()
+        .replace("\xa0", " ")
+        .replace("\u202f", " ")
+    )
+    assert "Attestation de frais de garde 2025" in texte
+    assert "Petit Peje, né(e) le 01/05/2020" in texte
+    assert "2,40 €" in texte

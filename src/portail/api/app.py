@@ -21,6 +21,7 @@ from portail import journal, secrets_locaux
 from portail.api.auth import CHEMINS_PUBLICS, AuthentificationMiddleware, Jetons
 from portail.api.controllers.acces import AccesController
 from portail.api.controllers.factures import (
+    AttestationsController,
     CampagnesController,
     FacturesController,
     PaiementsController,
@@ -170,6 +171,7 @@ def create_app(
             ReglementsController,
             SoldeController,
             PaiementsController,
+            AttestationsController,
         ],
         lifespan=[cycle_de_vie],
         middleware=[correlation, limite.middleware, authentification],

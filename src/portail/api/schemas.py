@@ -399,6 +399,7 @@ class UniteIn(Entree):
     capacite: Annotated[int, msgspec.Meta(ge=0, le=100_000)] | None = None
     incompatibles: Annotated[list[CodeUnite], msgspec.Meta(max_length=20)] | None = None
     requiert: Annotated[list[CodeUnite], msgspec.Meta(max_length=20)] | None = None
+    repas: bool = False
 
 
 class EligibiliteIn(Entree):
@@ -789,3 +790,17 @@ class CarteTestIn(Entree):
 
 class NotificationOut(msgspec.Struct):
     paye: bool
+
+
+class AttestationEnfantOut(msgspec.Struct):
+    enfant_id: UUID
+    prenom: str | None
+    nom: str | None
+    date_naissance: date
+    montant_cents: int
+
+
+class AttestationOut(msgspec.Struct):
+    annee: int
+    enfants: list[AttestationEnfantOut]
+    total_cents: int

@@ -65,6 +65,7 @@ class SaisieUnite:
     capacite: int | None = None
     incompatibles: tuple[str, ...] = ()
     requiert: tuple[str, ...] = ()
+    repas: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,14 @@ def construire_configuration(s: SaisieAccueil) -> ConfigurationAccueil:
                 v.ajouter(f"unites[{i}]", f"unité liée inconnue : {autre}")
         unites.append(
             Unite(
-                u.code, lib or u.code, u.debut, u.fin, u.capacite, tuple(u.incompatibles), tuple(u.requiert)
+                u.code,
+                lib or u.code,
+                u.debut,
+                u.fin,
+                u.capacite,
+                tuple(u.incompatibles),
+                tuple(u.requiert),
+                u.repas,
             )
         )
     regle_resa = v.valeur("regle_reservation", s.regle_reservation.construire)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from importlib import resources
 
 from babel.numbers import format_currency
@@ -69,4 +70,34 @@ def facture_pdf(facture: Facture, regie: str, destinataire: list[str], reste_cen
     pdf.cell(0, 7, f"Total : {euros(facture.montant_cents)}", align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(POLICE, "", 10)
     pdf.cell(0, 6, f"Reste à payer : {euros(reste_cents)}", align="R", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def attestation_pdf(
+    annee: int, regie: str, destinataire: list[str], lignes: list[tuple[str, date, int]]
+) -> bytes:
+    """One line per child under six on 1 January: name, birth date, amount paid for care."""
+    pdf = _document()
+    pdf.set_font(POLICE, "B", 14)
+    pdf.cell(0, 9, f"Attestation de frais de garde {annee}", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(POLICE, "", 10)
+    pdf.cell(0, 6, regie, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    for adresse in destinataire:
+        pdf.cell(0, 5, adresse, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(5)
+    pdf.multi_cell(
+        0,
+        5,
+        f"Sommes réglées en {annee} pour la garde des enfants de moins de six ans au 1er janvier "
+        f"{annee}, hors frais de repas (article 200 quater B du code général des impôts).",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.ln(3)
+    for nom, naissance, montant in lignes:
+        pdf.cell(110, 7, f"{nom}, né(e) le {naissance:%d/%m/%Y}")
+        pdf.cell(0, 7, euros(montant), align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(POLICE, "B", 11)
+    pdf.cell(0, 8, f"Total : {euros(sum(m for _, _, m in lignes))}", align="R", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

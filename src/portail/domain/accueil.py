@@ -46,6 +46,8 @@ class Unite:
     capacite: int | None = None
     incompatibles: tuple[str, ...] = ()
     requiert: tuple[str, ...] = ()
+    repas: bool = False
+    """A meal: not a childcare expense for the tax certificate."""
 
     @property
     def heure_debut(self) -> time:

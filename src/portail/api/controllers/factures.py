@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from portail.api import schemas as s
 from portail.api.auth import Utilisateur, exige_famille, exige_role, famille_de
 from portail.api.etat import contexte, correlation, services
 from portail.api.problemes import reponses_probleme
+from portail.application.attestation import attestation
 from portail.application.contexte import Contexte
 from portail.application.facturation import Periode
 from portail.application.paiement_carte import reference_facture
-from portail.application.pdf import facture_pdf
+from portail.application.pdf import attestation_pdf, facture_pdf
 from portail.application.sepa import prelevements as fichier_prelevements
 from portail.domain.campagne import Campagne
 from portail.domain.erreurs import ErreurValidation
 from portail.domain.facturation import Calcul, LigneFacture
+from portail.domain.famille import Famille
 from portail.domain.valeurs import Role
 
 
@@ -313,14 +315,7 @@ class FacturesController(Controller):
         if resume is None or resume["famille_id"] != famille_id:
             raise NotFoundException("Facture introuvable.")
         facture = sv.facturation.facture(facture_id)
-        famille = sv.familles.famille(famille_id)
-        destinataire: list[str] = []
-        if famille.responsable is not None:
-            r = famille.responsable
-            destinataire.append(f"{r.civilite.value} {r.prenom} {r.nom}")
-        if famille.adresse is not None:
-            a = famille.adresse
-            destinataire.extend([a.ligne1, *([a.ligne2] if a.ligne2 else []), f"{a.code_postal} {a.commune}"])
+        destinataire = _destinataire(sv.familles.famille(famille_id))
         parametres = sv.offre.parametres()
         regie = parametres.regie.nom if parametres and parametres.regie else "Régie"
         contenu = facture_pdf(facture, regie, destinataire, resume["reste_a_payer_cents"])
@@ -386,3 +381,68 @@ class PaiementsController(Controller):
         return s.NotificationOut(
             paye=services(request).prestataire_carte.saisir_carte(session_id, data.numero)
         )
+
+
+class AttestationsController(Controller):
+    path = "/api/attestations/frais-de-garde"
+    tags = ["Mes factures"]  # noqa: RUF012
+    guards = [exige_famille]  # noqa: RUF012
+
+    @get(
+        "/",
+        sync_to_thread=True,
+        summary="Frais de garde réglés dans l'année (enfants de moins de 6 ans)",
+        responses=reponses_probleme(401, 403, 404, 422),
+    )
+    def lire(
+        self, request: Request[Utilisateur, Any, Any], annee: Annotated[int, QueryParameter(ge=2000, le=2100)]
+    ) -> s.AttestationOut:
+        lignes = attestation(services(request).facturation, famille_de(request.user), annee)
+        return s.AttestationOut(
+            annee,
+            [
+                s.AttestationEnfantOut(x.enfant_id, x.prenom, x.nom, x.naissance, x.montant_cents)
+                for x in lignes
+            ],
+            sum(x.montant_cents for x in lignes),
+        )
+
+    @get(
+        "/pdf",
+        sync_to_thread=True,
+        summary="L'attestation en PDF",
+        media_type="application/pdf",
+        responses=reponses_probleme(401, 403, 404, 422),
+    )
+    def pdf(
+        self, request: Request[Utilisateur, Any, Any], annee: Annotated[int, QueryParameter(ge=2000, le=2100)]
+    ) -> Response[bytes]:
+        sv = services(request)
+        famille_id = famille_de(request.user)
+        lignes = attestation(sv.facturation, famille_id, annee)
+        famille = sv.familles.famille(famille_id)
+        destinataire = _destinataire(famille)
+        parametres = sv.offre.parametres()
+        regie = parametres.regie.nom if parametres and parametres.regie else "Régie"
+        contenu = attestation_pdf(
+            annee,
+            regie,
+            destinataire,
+            [(f"{x.prenom} {x.nom}", x.naissance, x.montant_cents) for x in lignes],
+        )
+        return Response(
+            contenu,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="attestation-frais-de-garde-{annee}.pdf"'},
+        )
+
+
+def _destinataire(famille: Famille) -> list[str]:
+    destinataire: list[str] = []
+    if famille.responsable is not None:
+        r = famille.responsable
+        destinataire.append(f"{r.civilite.value} {r.prenom} {r.nom}")
+    if famille.adresse is not None:
+        a = famille.adresse
+        destinataire.extend([a.ligne1, *([a.ligne2] if a.ligne2 else []), f"{a.code_postal} {a.commune}"])
+    return destinataire

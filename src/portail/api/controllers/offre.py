@@ -137,6 +137,7 @@ class OffreController(Controller):
                     u.capacite,
                     tuple(u.incompatibles or ()),
                     tuple(u.requiert or ()),
+                    u.repas,
                 )
                 for u in data.unites
             ),

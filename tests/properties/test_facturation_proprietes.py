@@ -131,6 +131,9 @@ def _appliquer(services, horloge, accueil_id, enfants, annee, operations, apres_
 def test_identites_de_facturation(services, horloge, avant, apres) -> None:
     annee = next(ANNEES)
     accueil_id, enfants = _commune(services, horloge, annee)
+    services.reservations.reserver(
+        CTX, enfants[0][0], enfants[0][1], accueil_id, [(_premier_lundi(annee), "MIDI")]
+    )
     _appliquer(services, horloge, accueil_id, enfants, annee, avant, apres_le_mois=False)
     horloge.maintenant = datetime(annee, 12, 2, 9, 0, tzinfo=UTC)
     facturation = services.facturation
@@ -138,6 +141,17 @@ def test_identites_de_facturation(services, horloge, avant, apres) -> None:
     campagne, calcul = facturation.preparer(CTX, periode, None)
     facturation.emettre(CTX, campagne.id)
     _appliquer(services, horloge, accueil_id, enfants, annee, apres, apres_le_mois=True)
+
+    # The running drafts equal what a campaign would compute now, a backdated QF coming last.
+    services.projecteur.rattraper()
+    services.familles.enregistrer_quotient(CTX, enfants[0][0], 100, date(annee, 11, 1), "msa")
+    services.projecteur.rattraper()
+    maintenant = facturation.calculer(Periode.lire(periode), services.portail.recorder.max_notification_id())
+    brouillons = {b["famille_id"]: b["montant_cents"] for b in services.lectures.brouillons(periode)}
+    attendus = {
+        f: sum(ligne.montant_cents for ligne in lignes) for f, lignes in maintenant.par_famille().items()
+    }
+    assert {f: m for f, m in brouillons.items() if f in {x for x, _ in enfants}} == attendus
 
     # Replay as of the campaign's position gives exactly what the campaign computed.
     assert facturation.calculer(Periode.lire(periode), campagne.position).empreinte == campagne.empreinte

@@ -87,6 +87,7 @@ def _vues(base) -> dict[str, list[tuple]]:
         for table, ordre in (
             ("proj_calendrier", "enfant_id, jour, unite"),
             ("proj_occupation", "jour, unite"),
+            ("proj_brouillons", "famille_id, mois"),
         ):
             requete = sql.SQL("SELECT * FROM {}.{} ORDER BY " + ordre).format(
                 sql.Identifier(base.schema), sql.Identifier(table)

@@ -804,3 +804,16 @@ class AttestationOut(msgspec.Struct):
     annee: int
     enfants: list[AttestationEnfantOut]
     total_cents: int
+
+
+class BrouillonOut(msgspec.Struct):
+    famille_id: UUID
+    lignes: int
+    montant_cents: int
+    anomalies: int
+
+
+class BrouillonsOut(msgspec.Struct):
+    mois: str
+    familles: list[BrouillonOut]
+    total_cents: int

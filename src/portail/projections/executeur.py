@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from eventsourcing.persistence import MapperDeserialisationError
 
-from portail.projections import vues
+from portail.projections import brouillons, vues
 
 if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
@@ -35,7 +35,7 @@ class Projecteur:
         self._ds = datastore
         self.schema = datastore.schema
         with self._ds.transaction(commit=True) as curs:
-            for instruction in vues.ddl(self.schema):
+            for instruction in [*vues.ddl(self.schema), *brouillons.ddl(self.schema)]:
                 curs.execute(instruction)
             curs.execute(
                 f"INSERT INTO {self.schema}.proj_tracking (nom, position) VALUES (%s, 0) ON CONFLICT DO NOTHING",
@@ -50,6 +50,27 @@ class Projecteur:
         self._arret = threading.Event()
         self._verrou_application = threading.Lock()
         self._fil: threading.Thread | None = None
+        self.brouillons = brouillons.Brouillons(self.schema)
+        self._reprendre_faits()
+
+    def _reprendre_faits(self) -> None:
+        """The drafts' in-memory facts, folded again from the log up to the tracking position."""
+        self.brouillons.vider()
+        debut = 0
+        while debut < self._position:
+            page = self._recorder().select_notifications(
+                start=debut, limit=self.taille_page, stop=self._position, inclusive_of_start=False
+            )
+            if not page:
+                break
+            for notification in page:
+                if notification.topic.startswith(brouillons.PREFIXES):
+                    evenement = self._decoder(notification)
+                    if evenement is not None:
+                        self.brouillons.suivre(evenement)
+            debut = page[-1].id
+        self.brouillons.a_recalculer = set()
+        self.brouillons.tout = False
 
     @property
     def position(self) -> int:
@@ -79,11 +100,16 @@ class Projecteur:
                         if curs.rowcount != 1:
                             raise _PositionDepassee
                         for notification in page:
-                            if notification.topic in TOPICS_SUIVIS:
-                                self._appliquer(curs, notification)
+                            self._appliquer(curs, notification)
+                        self.brouillons.ecrire(curs)
                 except _PositionDepassee:
                     self._relire_position()
+                    self._reprendre_faits()
                     continue
+                except Exception:
+                    # The facts folded from a page that did not commit would be ahead of the log.
+                    self._reprendre_faits()
+                    raise
                 lus += len(page)
                 with self._condition:
                     self._position = page[-1].id
@@ -100,24 +126,37 @@ class Projecteur:
             self._position = ligne["position"]
             self._condition.notify_all()
 
-    def _appliquer(self, curs: Any, notification: Any) -> None:
+    def _decoder(self, notification: Any) -> Any | None:
         try:
-            evenement = self.portail.mapper.to_domain_event(notification)
+            return self.portail.mapper.to_domain_event(notification)
         except MapperDeserialisationError:
             # An altered record must not stop every read model; the audit chain reports it.
             log.error("evenement_illisible", position=notification.id, topic=notification.topic)
+            return None
+
+    def _appliquer(self, curs: Any, notification: Any) -> None:
+        suivi = notification.topic in TOPICS_SUIVIS
+        facture = notification.topic.startswith(brouillons.PREFIXES)
+        if not suivi and not facture:
             return
-        vues.GESTIONNAIRES[type(evenement)](curs, self.schema, evenement)
+        evenement = self._decoder(notification)
+        if evenement is None:
+            return
+        if suivi:
+            vues.GESTIONNAIRES[type(evenement)](curs, self.schema, evenement)
+        if facture:
+            self.brouillons.suivre(evenement)
 
     def reconstruire(self, progression: Callable[[int], None] | None = None) -> int:
         """Empty the read models and replay the whole log into them."""
         with self._verrou_application:
             with self._ds.transaction(commit=True) as curs:
-                for table in vues.TABLES:
+                for table in (*vues.TABLES, "proj_brouillons"):
                     curs.execute(f"TRUNCATE {self.schema}.{table}")
                 curs.execute(f"UPDATE {self.schema}.proj_tracking SET position = 0 WHERE nom = %s", (NOM,))
             with self._condition:
                 self._position = 0
+            self.brouillons.vider()
         return self.rattraper(progression)
 
     # Running in the background

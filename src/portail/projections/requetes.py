@@ -210,3 +210,16 @@ class Lectures:
             (facture_id,),
         )
         return lignes[0] if lignes else None
+
+    def brouillons(self, mois: str, famille_id: UUID | None = None) -> list[Any]:
+        if famille_id is None:
+            return self._lignes(
+                f"SELECT famille_id, lignes, montant_cents, anomalies FROM {self._s}.proj_brouillons"
+                " WHERE mois = %s ORDER BY famille_id",
+                (mois,),
+            )
+        return self._lignes(
+            f"SELECT famille_id, lignes, montant_cents, anomalies FROM {self._s}.proj_brouillons"
+            " WHERE mois = %s AND famille_id = %s",
+            (mois, famille_id),
+        )

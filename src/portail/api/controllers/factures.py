@@ -163,6 +163,23 @@ class CampagnesController(Controller):
             },
         )
 
+    @get(
+        "/brouillons",
+        sync_to_thread=True,
+        summary="Ce que facturerait une campagne lancée maintenant",
+        responses=reponses_probleme(401, 403, 422),
+    )
+    def brouillons(
+        self,
+        request: Request[Any, Any, Any],
+        mois: Annotated[str, QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+    ) -> s.BrouillonsOut:
+        lignes = services(request).lectures.brouillons(mois)
+        familles = [
+            s.BrouillonOut(b["famille_id"], b["lignes"], b["montant_cents"], b["anomalies"]) for b in lignes
+        ]
+        return s.BrouillonsOut(mois, familles, sum(f.montant_cents for f in familles))
+
     @post(
         "/rejeu",
         status_code=200,
@@ -279,6 +296,24 @@ class FacturesController(Controller):
             statut=resume["statut"],
             lignes=[ligne_out(ligne) for ligne in facture.lignes],
         )
+
+    @get(
+        "/a-venir",
+        sync_to_thread=True,
+        summary="Le montant du mois en cours, avant facturation",
+        responses=reponses_probleme(401, 403, 422),
+    )
+    def a_venir(
+        self,
+        request: Request[Utilisateur, Any, Any],
+        mois: Annotated[str, QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+    ) -> s.BrouillonsOut:
+        famille_id = famille_de(request.user)
+        lignes = services(request).lectures.brouillons(mois, famille_id)
+        familles = [
+            s.BrouillonOut(b["famille_id"], b["lignes"], b["montant_cents"], b["anomalies"]) for b in lignes
+        ]
+        return s.BrouillonsOut(mois, familles, sum(f.montant_cents for f in familles))
 
     @post(
         "/{facture_id:uuid}/paiement",

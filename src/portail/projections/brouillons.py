@@ -1,0 +1,149 @@
+"""Invoice drafts: per family and month, what a campaign would bill if it ran now.
+
+Kept by the projection runner from the same pages of events (same transaction, same tracking
+position): the billing facts are folded in memory as events arrive, and only the family-months an
+event touches are priced again. A tariff or commune change reprices every draft.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+from psycopg import Cursor
+
+from portail.domain.accueil import Accueil
+from portail.domain.commune import ID_PARAMETRES, Parametres
+from portail.domain.enfant import Enfant
+from portail.domain.facturation import EnfantFacture, FamilleFacturee, PresencesDuMois, calculer
+from portail.domain.famille import Famille
+from portail.domain.planning import Planning
+
+PREFIXES = (
+    "portail:Famille.",
+    "portail:Enfant.",
+    "portail:Accueil.",
+    "portail:Planning.",
+    "portail:Parametres.",
+)
+TOUS_LES_MOIS = "*"
+
+
+def ddl(schema: str) -> list[str]:
+    return [
+        f"CREATE TABLE IF NOT EXISTS {schema}.proj_brouillons ("
+        " famille_id uuid NOT NULL, mois text NOT NULL, lignes integer NOT NULL, montant_cents bigint NOT NULL,"
+        " anomalies integer NOT NULL, PRIMARY KEY (famille_id, mois))"
+    ]
+
+
+def _mois(jour: date) -> str:
+    return f"{jour.year:04d}-{jour.month:02d}"
+
+
+class Brouillons:
+    def __init__(self, schema: str) -> None:
+        self.schema = schema
+        self.vider()
+
+    def vider(self) -> None:
+        self.faits: dict[UUID, Aggregate] = {}
+        self.enfants_de: dict[UUID, set[UUID]] = {}
+        self.plannings_de: dict[UUID, set[UUID]] = {}
+        self.a_recalculer: set[tuple[UUID, str]] = set()
+        self.tout = False
+
+    def suivre(self, evenement: Any) -> None:
+        """Fold a billing fact and note which family-months it changes."""
+        sujet = evenement.originator_id
+        aggregat = evenement.mutate(self.faits.get(sujet))
+        self.faits[sujet] = aggregat
+        if isinstance(aggregat, Planning):
+            self.plannings_de.setdefault(aggregat.enfant_id, set()).add(aggregat.id)
+            mois = {_mois(jour) for jour in _jours(evenement)} or {TOUS_LES_MOIS}
+            self.a_recalculer.update((aggregat.famille_id, m) for m in mois)
+        elif isinstance(aggregat, Enfant):
+            self.enfants_de.setdefault(aggregat.famille_id, set()).add(aggregat.id)
+            self.a_recalculer.add((aggregat.famille_id, TOUS_LES_MOIS))
+        elif isinstance(aggregat, Famille):
+            self.a_recalculer.add((aggregat.id, TOUS_LES_MOIS))
+        elif isinstance(aggregat, Accueil | Parametres):
+            self.tout = True
+
+    def ecrire(self, curs: Cursor[Any]) -> None:
+        if self.tout:
+            cibles = {(f, TOUS_LES_MOIS) for f in self.enfants_de}
+            self.tout = False
+        else:
+            cibles = self.a_recalculer
+        self.a_recalculer = set()
+        for famille_id, mois in sorted(cibles, key=lambda fm: (str(fm[0]), fm[1])):
+            for m in self._mois_de(famille_id) if mois == TOUS_LES_MOIS else [mois]:
+                self._ecrire(curs, famille_id, m)
+
+    def _mois_de(self, famille_id: UUID) -> set[str]:
+        mois: set[str] = set()
+        for planning in self._plannings(famille_id):
+            mois.update(_mois(jour) for jour, _, _ in planning.jours_presences())
+        return mois
+
+    def _plannings(self, famille_id: UUID) -> list[Planning]:
+        plannings = []
+        for enfant_id in self.enfants_de.get(famille_id, ()):
+            for planning_id in self.plannings_de.get(enfant_id, ()):
+                planning = self.faits.get(planning_id)
+                if isinstance(planning, Planning):
+                    plannings.append(planning)
+        return plannings
+
+    def _ecrire(self, curs: Cursor[Any], famille_id: UUID, mois: str) -> None:
+        annee, numero = (int(x) for x in mois.split("-"))
+        famille = self.faits.get(famille_id)
+        parametres = self.faits.get(ID_PARAMETRES)
+        familles: dict[UUID, FamilleFacturee] = {}
+        if isinstance(famille, Famille):
+            resident = (
+                parametres.commune.est_residente(famille.adresse)
+                if isinstance(parametres, Parametres)
+                else True
+            )
+            familles[famille_id] = FamilleFacturee(famille_id, resident, tuple(famille.quotients))
+        enfants: dict[UUID, EnfantFacture] = {}
+        for enfant_id in self.enfants_de.get(famille_id, ()):
+            enfant = self.faits.get(enfant_id)
+            if isinstance(enfant, Enfant):
+                naissance = enfant.identite.date_naissance if enfant.identite else None
+                enfants[enfant_id] = EnfantFacture(
+                    enfant_id, famille_id, naissance, bool(enfant.sante and enfant.sante.pai)
+                )
+        accueils = {a.id: a for a in self.faits.values() if isinstance(a, Accueil)}
+        plannings = [
+            PresencesDuMois(
+                p.enfant_id, p.accueil_id, tuple(x for x in p.jours_presences() if _mois(x[0]) == mois)
+            )
+            for p in self._plannings(famille_id)
+        ]
+        calcul = calculer(annee, numero, familles, enfants, accueils, plannings)
+        if not calcul.lignes and not calcul.anomalies:
+            curs.execute(
+                f"DELETE FROM {self.schema}.proj_brouillons WHERE famille_id = %s AND mois = %s",
+                (famille_id, mois),
+            )
+            return
+        curs.execute(
+            f"INSERT INTO {self.schema}.proj_brouillons (famille_id, mois, lignes, montant_cents, anomalies)"
+            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (famille_id, mois) DO UPDATE SET lignes = EXCLUDED.lignes,"
+            " montant_cents = EXCLUDED.montant_cents, anomalies = EXCLUDED.anomalies",
+            (famille_id, mois, len(calcul.lignes), calcul.montant_cents, len(calcul.anomalies)),
+        )
+
+
+def _jours(evenement: Any) -> list[date]:
+    if isinstance(evenement, Planning.Reserve | Planning.MisEnListeAttente | Planning.Annule):
+        return [ligne.jour for ligne in evenement.lignes]
+    if isinstance(evenement, Planning.Pointe):
+        return [p.jour for p in evenement.pointages]
+    jour = getattr(evenement, "jour", None)
+    return [jour] if isinstance(jour, date) else []

@@ -25,7 +25,7 @@ GRILLES = {
                 {"qf_min": 1000, "qf_max": 1500, "prix_cents": 310},
                 {"qf_min": 1500, "qf_max": None, "prix_cents": 315},
             ],
-            "fratrie": [{"rang": 3, "reduction_pourcent": "50"}],
+            "fratrie": [{"rang": 3, "reduction_pourcent": 50}],
             "min_cents": 100,
         },
         {"unite": "MATIN", "residence": "tous", "mode": "forfait", "prix_cents": 120},

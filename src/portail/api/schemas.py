@@ -606,7 +606,11 @@ class OffreOut(msgspec.Struct):
 
 # Tariffs
 
-Pourcent = Annotated[str, msgspec.Meta(pattern=r"^\d{1,3}(\.\d{1,4})?$")]
+Pourcent = (
+    Annotated[str, msgspec.Meta(pattern=r"^\d{1,3}(\.\d{1,4})?$")]
+    | Annotated[int, msgspec.Meta(ge=0, le=100)]
+)
+"""A percentage as a decimal string ("0.36") or a whole number (50)."""
 Cents = Annotated[int, msgspec.Meta(ge=0, le=100_000_000)]
 
 

@@ -197,17 +197,19 @@ class TarifsController(Controller):
                 tranches=tuple(
                     Tranche(t.qf_min, t.qf_max, t.prix_cents, t.pai_cents) for t in g.tranches or ()
                 ),
-                taux_pourcent=Decimal(g.taux_pourcent) if g.taux_pourcent else None,
+                taux_pourcent=Decimal(str(g.taux_pourcent)) if g.taux_pourcent is not None else None,
                 min_cents=g.min_cents,
                 max_cents=g.max_cents,
                 prix_cents=g.prix_cents,
                 pai_cents=g.pai_cents,
                 fratrie=tuple(
-                    ReductionFratrie(f.rang, Decimal(f.reduction_pourcent)) for f in g.fratrie or ()
+                    ReductionFratrie(f.rang, Decimal(str(f.reduction_pourcent))) for f in g.fratrie or ()
                 ),
                 non_reserve_cents=g.non_reserve_cents,
                 absence_non_justifiee_pourcent=(
-                    Decimal(g.absence_non_justifiee_pourcent) if g.absence_non_justifiee_pourcent else None
+                    Decimal(str(g.absence_non_justifiee_pourcent))
+                    if g.absence_non_justifiee_pourcent is not None
+                    else None
                 ),
                 absence_non_justifiee_cents=g.absence_non_justifiee_cents,
             )

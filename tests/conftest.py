@@ -80,6 +80,7 @@ def settings(tmp_path: Path) -> Settings:
         argon2_iterations=1,
         pool_size=4,
         pool_max_overflow=8,
+        paiement_carte="test",
     )
 
 

@@ -48,6 +48,8 @@ class Settings:
     pool_size: int = 10
     pool_max_overflow: int = 20
     cors_origines: tuple[str, ...] = field(default_factory=tuple)
+    paiement_carte: str = "aucun"
+    """`test` turns on the test card provider (demos, tests); `aucun` leaves card payment off."""
 
     @property
     def pgdata(self) -> Path:
@@ -92,4 +94,5 @@ class Settings:
             pool_size=_int(lire("POOL_SIZE"), defaut.pool_size),
             pool_max_overflow=_int(lire("POOL_MAX_OVERFLOW"), defaut.pool_max_overflow),
             cors_origines=tuple(o for o in (lire("CORS_ORIGINES") or "").split(",") if o),
+            paiement_carte=lire("PAIEMENT_CARTE") or defaut.paiement_carte,
         )

@@ -124,3 +124,29 @@ def test_effacer_n_atteint_pas_les_autres_familles(client, services) -> None:
     assert a.get("/api/foyer").json()["responsables"][0]["nom"] == "Gardee"
     assert admin.delete(f"/api/admin/familles/{a.famille_id}x").status_code == 404
     assert a.delete(f"/api/admin/familles/{a.famille_id}").status_code == 403
+
+
+def test_promouvoir_un_enfant_efface_ne_casse_rien(client, horloge) -> None:
+    from datetime import UTC, datetime
+
+    from outils_reservation import ajouter_enfant, creer_accueil, etat, reserver
+
+    horloge.maintenant = datetime(2021, 9, 20, 8, 0, tzinfo=UTC)
+    admin = compte_personnel(client, "admin@mairie.fr", "admin")
+    accueil = creer_accueil(
+        admin, unites=[{"code": "SOIR", "libelle": "Soir", "debut": "16:30", "capacite": 1}]
+    )
+    restante = nouvelle_famille(client, "reste@example.fr")
+    partie = nouvelle_famille(client, "partie@example.fr", nom="Partie")
+    e_reste, e_partie = ajouter_enfant(restante), ajouter_enfant(partie)
+    reserver(restante, e_reste, accueil, ("2021-10-05", "SOIR"))
+    reserver(partie, e_partie, accueil, ("2021-10-05", "SOIR"))
+    assert admin.delete(f"/api/admin/familles/{partie.famille_id}").status_code == 204
+    # Freeing the place moves the erased child up the list; the parent's reason is not kept for it.
+    annulation = restante.post(
+        f"/api/enfants/{e_reste}/annulations",
+        json={"accueil_id": accueil, "presences": [{"date": "2021-10-05", "unite": "SOIR"}]},
+        headers={"X-Motif": "rendez-vous%20m%C3%A9dical"},
+    )
+    assert annulation.status_code == 200
+    assert etat(restante, e_reste, "2021-10", "2021-10-05", "SOIR") == "annule"

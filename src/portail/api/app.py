@@ -104,7 +104,9 @@ def construire_services(settings: Settings, base: BaseDeDonnees, horloge: Horlog
         projecteur=Projecteur(portail),
         idempotence=Idempotence(datastore),
         facturation=ServiceFacturation(portail),
-        prestataire_carte=PrestataireTest(settings.url_publique),
+        prestataire_carte=PrestataireTest(settings.url_publique)
+        if settings.paiement_carte == "test"
+        else None,
     )
 
 

@@ -40,7 +40,7 @@ class Services:
     projecteur: Projecteur
     idempotence: Idempotence
     facturation: ServiceFacturation
-    prestataire_carte: PrestataireTest
+    prestataire_carte: PrestataireTest | None
 
     def apres_ecriture(self) -> None:
         """Read-your-writes: the caller's next read already shows what this thread just saved."""

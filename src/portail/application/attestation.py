@@ -24,7 +24,7 @@ class LigneAttestation:
 
 
 def attestation(facturation: ServiceFacturation, famille_id: UUID, annee: int) -> list[LigneAttestation]:
-    """Per eligible child, the care lines of the year on invoices fully paid (net of corrections)."""
+    """Per eligible child, the care of the year billed on invoices fully paid, net of credit notes."""
     portail = facturation.portail
     famille = portail.charger(Famille, famille_id)
     limite = date(annee - 6, 1, 1)
@@ -37,10 +37,10 @@ def attestation(facturation: ServiceFacturation, famille_id: UUID, annee: int) -
     payees = {f.facture_id for f in encours.factures.values() if f.reste_cents == 0}
     accueils: dict[UUID, Accueil] = {}
     totaux = dict.fromkeys(eligibles, 0)
-    for compte in encours.factures.values():
-        if compte.facture_id not in payees:
-            continue
-        for ligne in portail.charger(Facture, compte.facture_id).lignes:
+    retenues = [f for f in encours.factures.values() if f.facture_id in payees]
+    for facture_id in [*(f.facture_id for f in retenues), *encours.avoirs]:
+        # Credit notes correct what was billed: their negative lines come off.
+        for ligne in portail.charger(Facture, facture_id).lignes:
             if ligne.enfant_id not in eligibles or ligne.jour.year != annee:
                 continue
             accueil = accueils.get(ligne.accueil_id) or portail.charger(Accueil, ligne.accueil_id)

@@ -308,6 +308,7 @@ class ServiceFacturation:
         campagne = self.campagne(campagne_id)
         if campagne.emise_le is not None:
             raise RegleMetier("Cette campagne a déjà été émise.")
+        self._verifier_a_jour(campagne)
         calcul = self.lignes(campagne)
         parametres = self._parametres()
         seuil = (
@@ -373,6 +374,27 @@ class ServiceFacturation:
             return actuelle
 
         return self.portail.avec_reessais(commande)
+
+    def _verifier_a_jour(self, campagne: Campagne) -> None:
+        """A draft that would bill a period twice is refused: another campaign of the period was
+        issued, or (for a correction) one was issued from facts this draft did not see."""
+        for autre in self.faits_campagnes().values():
+            if autre.id == campagne.id or autre.emise_le is None:
+                continue
+            if (
+                campagne.campagne_origine is None
+                and autre.periode == campagne.periode
+                and autre.campagne_origine is None
+            ):
+                raise RegleMetier(f"La période {campagne.periode} est déjà facturée par une autre campagne.")
+            if (
+                campagne.campagne_origine is not None
+                and autre.periode >= campagne.periode
+                and autre.position >= campagne.position
+            ):
+                raise RegleMetier(
+                    "Une facturation plus récente a été émise : préparez une nouvelle campagne corrective."
+                )
 
     def _reports_ouverts(self, exclure: str | None = None) -> dict[UUID, list[str]]:
         """Families' months left uninvoiced under the threshold and not yet carried."""

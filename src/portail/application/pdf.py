@@ -89,8 +89,9 @@ def attestation_pdf(
     pdf.multi_cell(
         0,
         5,
-        f"Sommes réglées en {annee} pour la garde des enfants de moins de six ans au 1er janvier "
-        f"{annee}, hors frais de repas (article 200 quater B du code général des impôts).",
+        f"Sommes facturées et réglées pour la garde en {annee} des enfants de moins de six ans au 1er "
+        f"janvier {annee}, avoirs déduits, hors frais de repas (article 200 quater B du code général "
+        "des impôts).",
         new_x="LMARGIN",
         new_y="NEXT",
     )

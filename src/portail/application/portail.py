@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -21,7 +21,7 @@ from portail.domain.famille import Famille
 from portail.domain.planning import Planning
 from portail.store import transcodings
 from portail.store.chiffrement import MapperPersonnel
-from portail.store.cles import Trousseau, TrousseauMemoire, TrousseauPostgres
+from portail.store.cles import SujetEfface, Trousseau, TrousseauMemoire, TrousseauPostgres
 
 A = TypeVar("A", bound=Aggregate)
 R = TypeVar("R")
@@ -77,6 +77,18 @@ class Portail(Application[UUID]):
         if enregistrements:
             self._dernieres.position = enregistrements[-1].notification.id
         return enregistrements
+
+    def take_snapshot(
+        self, aggregate_id: UUID, version: int | None = None, projector_func: Any = None
+    ) -> None:
+        """Snapshots are a cache: an erased subject's cannot be encrypted any more, so none is taken."""
+        try:
+            if projector_func is None:
+                super().take_snapshot(aggregate_id, version)
+            else:
+                super().take_snapshot(aggregate_id, version, projector_func)
+        except SujetEfface:
+            return
 
     def derniere_position(self) -> int:
         """The log position of the last save made by this thread (0 if none)."""

@@ -16,7 +16,7 @@ SCHEMA = "pain.008.001.02"
 def prelevements(facturation: ServiceFacturation, campagne_id: UUID) -> tuple[bytes, int]:
     """The XML (validated against the XSD sepaxml ships) and the number of debits in it.
 
-    Every positive invoice of a family with an active mandate is debited on its due date, which
+    What each invoice still owes is debited, for families with an active mandate, on its due date, which
     leaves the 14 days of pre-notification the rulebook asks for (the invoice is the notice).
     """
     campagne = facturation.campagne(campagne_id)
@@ -40,7 +40,10 @@ def prelevements(facturation: ServiceFacturation, campagne_id: UUID) -> tuple[by
     )
     nombre = 0
     for emise in campagne.factures:
-        if emise.montant_cents <= 0:
+        # What is still owed: payments and credit notes already set against the invoice are not debited.
+        ouverte = facturation.encours(emise.famille_id).factures.get(str(emise.facture_id))
+        montant = ouverte.reste_cents if ouverte else 0
+        if montant <= 0:
             continue
         famille = facturation.portail.charger(Famille, emise.famille_id)
         mandat = famille.mandat
@@ -52,7 +55,7 @@ def prelevements(facturation: ServiceFacturation, campagne_id: UUID) -> tuple[by
                 "name": mandat.titulaire,
                 "IBAN": mandat.iban.valeur,
                 "BIC": mandat.bic or "NOTPROVIDED",
-                "amount": emise.montant_cents,
+                "amount": montant,
                 "type": "RCUR",
                 "collection_date": facture.echeance,
                 "mandate_id": mandat.rum,

@@ -95,6 +95,8 @@ class Encours(Aggregate):
         self.factures: dict[str, FactureOuverte] = {}
         self.credit_cents = 0
         self.reglements: dict[str, int] = {}
+        self.modes: dict[str, ModeReglement] = {}
+        self.avoirs: list[UUID] = []
         self.affectations: dict[str, list[Affectation]] = {}
         self.rejetes: list[str] = []
 
@@ -132,6 +134,7 @@ class Encours(Aggregate):
     @event(AvoirAcquis)
     def _avoir(self, facture_id: UUID, numero: str, montant_cents: int) -> None:
         self.credit_cents += montant_cents
+        self.avoirs.append(facture_id)
 
     def recevoir(
         self, reglement_id: UUID, montant_cents: int, mode: ModeReglement, reference: str | None, le: date
@@ -155,6 +158,7 @@ class Encours(Aggregate):
         recu_le: date,
     ) -> None:
         self.reglements[str(reglement_id)] = montant_cents
+        self.modes[str(reglement_id)] = mode
         self.credit_cents += montant_cents
 
     def _affecter(self) -> None:
@@ -185,6 +189,8 @@ class Encours(Aggregate):
         cle = str(reglement_id)
         if cle not in self.reglements:
             raise RegleMetier("Règlement inconnu pour cette famille.")
+        if self.modes.get(cle) is not ModeReglement.PRELEVEMENT:
+            raise RegleMetier("Seul un prélèvement peut être rejeté par la banque.")
         if cle in self.rejetes:
             return []
         montant = self.reglements[cle]

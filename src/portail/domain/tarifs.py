@@ -92,6 +92,8 @@ class Grille:
         elif self.mode is ModeTarif.TAUX_EFFORT:
             if self.taux_pourcent is None or not Decimal(0) < self.taux_pourcent <= Decimal(100):
                 v.ajouter("taux_pourcent", "un taux d'effort entre 0 et 100 % est obligatoire")
+            if self.max_cents is None:
+                v.ajouter("max_cents", "obligatoire : c'est aussi le tarif appliqué quand le QF est inconnu")
         elif self.prix_cents is None:
             v.ajouter("prix_cents", "le prix du forfait est obligatoire")
         rangs = [r.rang for r in self.fratrie]

@@ -18,7 +18,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import resolve_topic
 
-from portail.store.cles import Trousseau
+from portail.store.cles import SujetEfface, Trousseau
 
 MARQUEUR = "_chiffre_"
 CHAMP_MOTIF = "audit.motif"
@@ -37,32 +37,34 @@ class MapperPersonnel(Mapper[UUID]):
     # Writing
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
-        champs = self._champs_personnels(domain_event)
-        audit = vars(domain_event).get("audit")
+        etat = dict(vars(domain_event))
+        champs = [c for c in self._champs_personnels(domain_event) if etat.get(c) is not None]
+        audit = etat.get("audit")
         motif = audit.get("motif") if isinstance(audit, dict) else None
         chiffrer_motif = bool(motif) and getattr(type(domain_event), "SUJET_PERSONNEL", False)
+        sujet_id = domain_event.originator_id
         if not champs and not chiffrer_motif:
-            famille_id = vars(domain_event).get("famille_id")
+            famille_id = etat.get("famille_id")
             if getattr(type(domain_event), "SUJET_PERSONNEL", False) and isinstance(famille_id, UUID):
                 # Created with its family link now, so that erasing the family reaches this subject
                 # even if its first personal field comes later.
-                self.trousseau.cle_pour_ecrire(domain_event.originator_id, famille_id)
+                self.trousseau.cle_pour_ecrire(sujet_id, famille_id)
             return super().to_stored_event(domain_event)
-        sujet_id = domain_event.originator_id
-        famille_id = self._famille_du_sujet(domain_event)
-        cle = AESGCM(self.trousseau.cle_pour_ecrire(sujet_id, famille_id))
-        etat = dict(vars(domain_event))
+        try:
+            cle = AESGCM(self.trousseau.cle_pour_ecrire(sujet_id, self._famille_du_sujet(domain_event)))
+        except SujetEfface:
+            if champs:
+                raise
+            # Staff acting on an erased child's planning may give a reason; it names someone who
+            # is gone, so it is not kept.
+            etat["audit"] = {**audit, "motif": None} if isinstance(audit, dict) else audit
+            return super().to_stored_event(_copie(domain_event, etat))
         for champ in champs:
-            valeur = etat.get(champ)
-            if valeur is not None:
-                etat[champ] = self._chiffrer(cle, sujet_id, champ, valeur)
+            etat[champ] = self._chiffrer(cle, sujet_id, champ, etat[champ])
         if chiffrer_motif and isinstance(audit, dict):
             # A reason typed by a person may name someone: it goes with the subject's data.
             etat["audit"] = {**audit, "motif": self._chiffrer(cle, sujet_id, CHAMP_MOTIF, motif)}
-        # The base mapper reads the event's attributes: hand it a copy holding the envelopes.
-        copie = object.__new__(type(domain_event))
-        object.__setattr__(copie, "__dict__", etat)
-        return super().to_stored_event(copie)
+        return super().to_stored_event(_copie(domain_event, etat))
 
     def _chiffrer(self, cle: AESGCM, sujet_id: UUID, champ: str, valeur: Any) -> dict[str, str]:
         nonce = os.urandom(12)
@@ -127,6 +129,13 @@ class MapperPersonnel(Mapper[UUID]):
             )
             raise MapperDeserialisationError(msg) from erreur
         return self.transcoder.decode(clair)
+
+
+def _copie(evenement: DomainEventProtocol[UUID], etat: dict[str, Any]) -> DomainEventProtocol[UUID]:
+    """The base mapper reads the event's attributes: hand it a copy holding the envelopes."""
+    copie = object.__new__(type(evenement))
+    object.__setattr__(copie, "__dict__", etat)
+    return copie
 
 
 def _est_enveloppe(valeur: object) -> bool:

@@ -11,16 +11,16 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from portail.api import schemas as s
 from portail.api.auth import Utilisateur, exige_famille, exige_role, famille_de
-from portail.api.etat import contexte, correlation, services
+from portail.api.etat import Services, contexte, correlation, services
 from portail.api.problemes import reponses_probleme
 from portail.application.attestation import attestation
 from portail.application.contexte import Contexte
 from portail.application.facturation import Periode
-from portail.application.paiement_carte import reference_facture
+from portail.application.paiement_carte import PrestataireTest, reference_facture
 from portail.application.pdf import attestation_pdf, facture_pdf
 from portail.application.sepa import prelevements as fichier_prelevements
 from portail.domain.campagne import Campagne
-from portail.domain.erreurs import ErreurValidation
+from portail.domain.erreurs import ErreurValidation, RegleMetier
 from portail.domain.facturation import Calcul, LigneFacture
 from portail.domain.famille import Famille
 from portail.domain.valeurs import Role
@@ -329,7 +329,8 @@ class FacturesController(Controller):
             raise NotFoundException("Facture introuvable.")
         if resume["reste_a_payer_cents"] <= 0:
             raise ErreurValidation.sur("facture_id", "cette facture n'a plus rien à payer")
-        session = sv.prestataire_carte.creer(
+        prestataire = _prestataire(sv)
+        session = prestataire.creer(
             reference_facture(facture_id),
             resume["reste_a_payer_cents"],
             f"{sv.settings.url_publique}/factures/{facture_id}",
@@ -379,7 +380,7 @@ class PaiementsController(Controller):
         self, request: Request[Any, Any, Any], data: JSONBody[s.NotificationIn]
     ) -> s.NotificationOut:
         sv = services(request)
-        issue = sv.prestataire_carte.issue(data.session_id)
+        issue = _prestataire(sv).issue(data.session_id)
         if issue is None:
             raise NotFoundException("Session de paiement inconnue.")
         if not issue.paye:
@@ -413,9 +414,7 @@ class PaiementsController(Controller):
     def carte_test(
         self, request: Request[Any, Any, Any], session_id: FromPath[str], data: JSONBody[s.CarteTestIn]
     ) -> s.NotificationOut:
-        return s.NotificationOut(
-            paye=services(request).prestataire_carte.saisir_carte(session_id, data.numero)
-        )
+        return s.NotificationOut(paye=_prestataire(services(request)).saisir_carte(session_id, data.numero))
 
 
 class AttestationsController(Controller):
@@ -481,3 +480,9 @@ def _destinataire(famille: Famille) -> list[str]:
         a = famille.adresse
         destinataire.extend([a.ligne1, *([a.ligne2] if a.ligne2 else []), f"{a.code_postal} {a.commune}"])
     return destinataire
+
+
+def _prestataire(sv: Services) -> PrestataireTest:
+    if sv.prestataire_carte is None:
+        raise RegleMetier("Le paiement par carte n'est pas disponible pour cette commune.")
+    return sv.prestataire_carte

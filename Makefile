@@ -17,7 +17,7 @@ install: .venv/.installe
 
 run: install
 	.venv/bin/portail demo
-	PORTAIL_PAIEMENT_CARTE=$${PORTAIL_PAIEMENT_CARTE:-test} .venv/bin/portail serve
+	.venv/bin/portail serve
 
 lint: install
 	.venv/bin/ruff check .

@@ -4,6 +4,7 @@ notes equal what families owe; invoice numbers have no gap."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
@@ -17,6 +18,7 @@ from portail.application.facturation import Periode
 from portail.application.offre import SaisieAccueil, SaisieRegle, SaisieUnite, definir_tarifs
 from portail.application.saisies import SaisieAdresse, SaisieResponsable
 from portail.domain.campagne import Facture
+from portail.domain.erreurs import ErreurValidation
 from portail.domain.tarifs import Grille, ModeTarif, ReductionFratrie, Residence, Tranche
 
 CTX = Contexte("proprietes", role="regisseur")
@@ -117,9 +119,11 @@ def _appliquer(services, horloge, accueil_id, enfants, annee, operations, apres_
         elif nature == "annuler" and not apres_le_mois:
             services.reservations.annuler(CTX, famille_id, enfant_id, accueil_id, [(jour, unite)], None)
         elif nature in ("present", "absent") and apres_le_mois:
-            services.reservations.pointer(
-                CTX, accueil_id, jour, [(enfant_id, unite, nature, time(16, 30), time(17, 40))]
-            )
+            # A closed day, or an absence with no booking, is refused, as it should be.
+            with contextlib.suppress(ErreurValidation):
+                services.reservations.pointer(
+                    CTX, accueil_id, jour, [(enfant_id, unite, nature, time(16, 30), time(17, 40))]
+                )
 
 
 @settings(

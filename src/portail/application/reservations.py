@@ -220,8 +220,8 @@ class ServiceReservations:
         jusqu_au: date,
     ) -> list[Resultat]:
         """Book, on every later week up to `jusqu_au`, the units reserved in the week from `semaine_du`."""
-        if jusqu_au < semaine_du:
-            raise ErreurValidation.sur("jusqu_au", "doit suivre semaine_du")
+        if not date(2000, 1, 1) <= semaine_du <= jusqu_au <= date(2100, 12, 31):
+            raise ErreurValidation.sur("jusqu_au", "doit suivre semaine_du, entre 2000 et 2100")
         if (jusqu_au - semaine_du).days > 400:
             raise ErreurValidation.sur("jusqu_au", "au plus un an de recopie")
         accueil = self.offre.accueil_demande(accueil_id)
@@ -435,6 +435,8 @@ class ServiceReservations:
         if jour > self.familles.aujourd_hui():
             raise ErreurValidation.sur("date", "on ne pointe pas un jour à venir")
         accueil = self.offre.accueil_demande(accueil_id)
+        if motif := accueil.motif_fermeture(jour, self.calendrier):
+            raise ErreurValidation.sur("date", f"l'accueil était fermé ce jour-là ({motif})")
         v = Validateur()
         for i, (_, code, statut, arrivee, depart) in enumerate(pointages):
             if accueil.unite(code) is None:
@@ -459,6 +461,10 @@ class ServiceReservations:
                 plannings[enfant_id] = planning
                 etat_actuel = planning.etat(jour, code)
                 if statut == "absent":
+                    if etat_actuel not in RESERVES:
+                        raise ErreurValidation.sur(
+                            "pointages", f"absence pointée sans réservation ({code}) : rien à pointer"
+                        )
                     etat = (
                         Etat.ABSENT_JUSTIFIE
                         if etat_actuel is Etat.ABSENT_JUSTIFIE

@@ -39,9 +39,10 @@ class Affectation:
 
 class Encours(Aggregate):
     TOPIC = "portail:Encours"
+    DONNEES_PERSONNELLES = True
 
     class Event(Aggregate.Event, PortailEvent):
-        pass
+        SUJET_PERSONNEL = True
 
     class Created(Event, Aggregate.Created):
         """Declared only because explicit topics are required on inherited event classes."""
@@ -69,6 +70,7 @@ class Encours(Aggregate):
 
     class ReglementRecu(Event):
         TOPIC = "portail:Encours.ReglementRecu"
+        PERSONNEL = ("reference",)
         reglement_id: UUID
         montant_cents: int
         mode: ModeReglement
@@ -81,6 +83,7 @@ class Encours(Aggregate):
 
     class PrelevementRejete(Event):
         TOPIC = "portail:Encours.PrelevementRejete"
+        PERSONNEL = ("motif",)
         reglement_id: UUID
         motif: str
         affectations: tuple[Affectation, ...]

@@ -165,5 +165,6 @@ class AccesController(Controller):
 async def _demander_reinitialisation(sv: Services, ctx: Contexte, email: str) -> None:
     try:
         await anyio.to_thread.run_sync(sv.comptes.demander_reinitialisation, ctx, email)
-    except Exception:
-        log.exception("reinitialisation_echec")
+    except Exception as erreur:
+        # The type only: mail errors quote the recipient's address.
+        log.error("reinitialisation_echec", type_erreur=type(erreur).__name__)

@@ -58,6 +58,8 @@ def _fin(premier: date) -> date:
 def _mois(valeur: str) -> date:
     try:
         annee, mois = valeur.split("-")
+        if not 2000 <= int(annee) <= 2100:
+            raise ValueError
         return date(int(annee), int(mois), 1)
     except ValueError:
         raise ErreurValidation.sur("mois", "mois attendu au format AAAA-MM") from None

@@ -253,29 +253,17 @@ def test_reglements_solde_avoir_et_prelevement_rejete(client, horloge) -> None:
     assert rejet.json()["solde_cents"] == 160
     facture = parent.get("/api/factures").json()[0]
     assert (facture["reste_a_payer_cents"], facture["statut"]) == (160, "partiellement_payee")
-    # A cancelled day found after issue: the corrective campaign issues a credit note, set at once
+    # A strike day closed after issue: the corrective campaign issues a credit note, set at once
     # against what is still owed.
     horloge.maintenant = datetime(2025, 12, 3, 9, 0, tzinfo=UTC)
     regie = connecter(client, "regie@mairie.fr", "Motdepasse-2026")
     parent = connecter(client, "paie@example.fr")
-    agent = compte_personnel(client, "agent@mairie.fr", "agent")
-    agent.post(
-        "/api/agent/pointage",
-        json={
-            "accueil_id": accueil,
-            "date": "2025-11-06",
-            "pointages": [{"enfant_id": enfant, "unite": "MATIN", "statut": "absent"}],
-        },
-    )
-    parent.post(
-        f"/api/enfants/{enfant}/absences",
-        json={
-            "accueil_id": accueil,
-            "date": "2025-11-06",
-            "unites": ["MATIN"],
-            "motif": "Malade",
-            "document_id": "5f0c6a7e-0000-4000-8000-000000000002",
-        },
+    admin = connecter(client, "admin@mairie.fr", "Motdepasse-2026")
+    assert (
+        admin.post(
+            f"/api/admin/accueils/{accueil}/fermetures", json={"date": "2025-11-06", "motif": "Grève"}
+        ).status_code
+        == 201
     )
     correction = regie.post(f"/api/regie/campagnes/{campagne['id']}/correction", json={}).json()
     assert correction["totaux"]["montant_cents"] == -120
@@ -473,3 +461,27 @@ def test_attestation_de_frais_de_garde_enfants_de_moins_de_six_ans_hors_repas(cl
     assert "Attestation de frais de garde 2025" in texte
     assert "Petit Peje, né(e) le 01/05/2020" in texte
     assert "2,40 €" in texte
+
+
+def test_deux_brouillons_du_meme_mois_emis_en_meme_temps_un_seul_passe(client, horloge) -> None:
+    _admin, regie, accueil = _commune(client, horloge)
+    parent = nouvelle_famille(client, "double@example.fr")
+    reserver(parent, ajouter_enfant(parent), accueil, ("2025-11-03", "MATIN"))
+    horloge.maintenant = datetime(2025, 12, 2, 9, 0, tzinfo=UTC)
+    regie = connecter(client, "regie@mairie.fr", "Motdepasse-2026")
+    brouillons = [
+        regie.post("/api/regie/campagnes", json={"periode": "2025-11"}).json()["id"] for _ in range(2)
+    ]
+    statuts: list[int] = []
+
+    def emettre(campagne_id: str) -> None:
+        statuts.append(regie.post(f"/api/regie/campagnes/{campagne_id}/emission").status_code)
+
+    fils = [threading.Thread(target=emettre, args=(c,)) for c in brouillons]
+    for f in fils:
+        f.start()
+    for f in fils:
+        f.join()
+    assert sorted(statuts) == [200, 422]
+    parent = connecter(client, "double@example.fr")
+    assert len(parent.get("/api/factures").json()) == 1

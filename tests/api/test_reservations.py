@@ -454,3 +454,32 @@ def test_offre_a_accepter_avant_expiration_puis_passe_au_suivant(client, horloge
     assert occupation == [
         {"date": "2021-10-05", "unite": "SOIR", "capacite": 1, "reserves": 1, "liste_attente": 0}
     ]
+
+
+def test_absence_signalee_seulement_avant_l_accueil_et_sur_une_reservation(client, horloge) -> None:
+    _avant_la_rentree(horloge)
+    admin = compte_personnel(client, "admin@mairie.fr", "admin")
+    accueil = creer_accueil(admin)
+    parent = nouvelle_famille(client, "absence@example.fr")
+    enfant = ajouter_enfant(parent)
+    reserver(parent, enfant, accueil, ("2021-10-04", "MATIN"), ("2021-10-05", "MATIN"))
+    horloge.maintenant = datetime(2021, 10, 4, 6, 0, tzinfo=UTC)  # 08:00 in Paris, after 07:15
+    parent = connecter(client, "absence@example.fr")
+    corps = {"accueil_id": accueil, "date": "2021-10-04", "unites": ["MATIN"], "motif": "Malade"}
+    tardive = parent.post(f"/api/enfants/{enfant}/absences", json=corps)
+    assert tardive.status_code == 422
+    assert tardive.json()["erreurs"][0]["champ"] == "date"
+    agent = compte_personnel(client, "agent@mairie.fr", "agent")
+    agent.post(
+        "/api/agent/pointage",
+        json={
+            "accueil_id": accueil,
+            "date": "2021-10-04",
+            "pointages": [{"enfant_id": enfant, "unite": "SOIR", "statut": "absent"}],
+        },
+    )
+    assert etat(parent, enfant, "2021-10", "2021-10-04", "SOIR") == "verrouille"  # no booking: nothing pointed
+    assert (
+        parent.post(f"/api/enfants/{enfant}/absences", json={**corps, "date": "2021-10-05"}).status_code
+        == 201
+    )

@@ -17,7 +17,15 @@ from portail.application.contexte import Contexte
 from portail.application.familles import PARIS
 from portail.application.portail import Portail
 from portail.domain.accueil import Accueil
-from portail.domain.campagne import Campagne, Facture, FactureEmise, Numerotation, Report, Totaux
+from portail.domain.campagne import (
+    Campagne,
+    EmissionsPeriode,
+    Facture,
+    FactureEmise,
+    Numerotation,
+    Report,
+    Totaux,
+)
 from portail.domain.commune import ID_PARAMETRES, Parametres
 from portail.domain.encours import Encours, ModeReglement
 from portail.domain.enfant import Enfant
@@ -322,6 +330,11 @@ class ServiceFacturation:
             actuelle = self.campagne(campagne_id)
             if actuelle.emise_le is not None:
                 raise RegleMetier("Cette campagne a déjà été émise.")
+            # Checked again inside the retried command: a concurrent issue of the same period
+            # conflicts on `emissions`, and this check then sees it.
+            self._verifier_a_jour(actuelle)
+            emissions = self._emissions(actuelle.periode)
+            emissions.noter(actuelle.id)
             aujourd_hui = self.portail.horloge().astimezone(PARIS).date()
             numerotation = self._numerotation(prefixe, aujourd_hui.year)
             corrective = actuelle.campagne_origine is not None
@@ -370,7 +383,7 @@ class ServiceFacturation:
             for facture, compte in zip(factures, encours, strict=True):
                 compte.facture_emise(facture.id, facture.numero, facture.montant_cents, facture.echeance)
             # Invoices first: the read models see an invoice before what pays it.
-            self.portail.enregistrer(contexte, actuelle, numerotation, *factures, *encours)
+            self.portail.enregistrer(contexte, actuelle, emissions, numerotation, *factures, *encours)
             return actuelle
 
         return self.portail.avec_reessais(commande)
@@ -417,6 +430,14 @@ class ServiceFacturation:
         except AggregateNotFoundError:
             return None
         return parametres
+
+    def _emissions(self, periode: str) -> EmissionsPeriode:
+        emissions_id = EmissionsPeriode.id_pour(periode)
+        try:
+            emissions: EmissionsPeriode = self.portail.repository.get(emissions_id)
+        except AggregateNotFoundError:
+            return EmissionsPeriode(id=emissions_id, periode=periode)
+        return emissions
 
     def _numerotation(self, prefixe: str, annee: int) -> Numerotation:
         numerotation_id = Numerotation.id_pour(prefixe, annee)

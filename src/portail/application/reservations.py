@@ -24,7 +24,7 @@ from portail.domain.erreurs import ErreurChamp, ErreurValidation, Introuvable, V
 from portail.domain.famille import Famille
 from portail.domain.planning import RESERVES, Etat, Ligne, Planning, Pointage
 from portail.domain.regles.calendrier import Calendrier
-from portail.domain.regles.delais import Decision, evaluer
+from portail.domain.regles.delais import Decision, a_paris, evaluer
 
 RESERVE = "reserve"
 LISTE_ATTENTE = "liste_attente"
@@ -408,9 +408,14 @@ class ServiceReservations:
         if not motif.strip():
             raise ErreurValidation.sur("motif", "indiquer le motif de l'absence")
 
+        debut = min(u.heure_debut for u in unites)
+        if self.portail.horloge() >= a_paris(jour, debut):
+            # Once the unit has started, what happened is the agents' pointage, not a declaration.
+            raise ErreurValidation.sur("date", "une absence se signale avant le début de l'accueil")
+
         def commande() -> None:
             planning = self._planning(enfant, accueil.id)
-            non_reservees = [u.code for u in unites if planning.etat(jour, u.code) not in RESERVES]
+            non_reservees = [u.code for u in unites if planning.etat(jour, u.code) is not Etat.RESERVE]
             if non_reservees:
                 raise ErreurValidation(
                     [

@@ -216,3 +216,42 @@ class Facture(Aggregate):
     @property
     def avoir(self) -> bool:
         return self.montant_cents < 0
+
+
+class EmissionsPeriode(Aggregate):
+    """Every issue of one billing period, in order: saved with each issue so that two issues
+    racing for the same period conflict, and the second is checked again."""
+
+    TOPIC = "portail:EmissionsPeriode"
+
+    class Event(Aggregate.Event, PortailEvent):
+        pass
+
+    class Created(Event, Aggregate.Created):
+        """Declared only because explicit topics are required on inherited event classes."""
+
+        TOPIC = "portail:EmissionsPeriode.Created"
+
+    class Ouverte(Event, Aggregate.Created):
+        TOPIC = "portail:EmissionsPeriode.Ouverte"
+        periode: str
+
+    class CampagneEmise(Event):
+        TOPIC = "portail:EmissionsPeriode.CampagneEmise"
+        campagne_id: UUID
+
+    @staticmethod
+    def id_pour(periode: str) -> UUID:
+        return uuid5(NAMESPACE_URL, f"/portail/emissions/{periode}")
+
+    @event(Ouverte)
+    def __init__(self, id: UUID, periode: str) -> None:
+        self.periode = periode
+        self.campagnes: list[UUID] = []
+
+    def noter(self, campagne_id: UUID) -> None:
+        self._emise(campagne_id=campagne_id)
+
+    @event(CampagneEmise)
+    def _emise(self, campagne_id: UUID) -> None:
+        self.campagnes.append(campagne_id)

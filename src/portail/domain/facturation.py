@@ -151,6 +151,18 @@ def calculer(
         for jour, unite, presence in planning.presences:
             if (jour.year, jour.month) != (annee, mois):
                 continue
+            if jour in accueil.fermetures and presence.etat is not Etat.PRESENT_NON_RESERVE:
+                # The commune closed (strike, outing…): a booked day it did not provide is not billed.
+                anomalies.append(
+                    Anomalie(
+                        planning.enfant_id,
+                        planning.accueil_id,
+                        jour,
+                        unite,
+                        f"fermé ({accueil.fermetures[jour]}) : non facturé",
+                    )
+                )
+                continue
             facture, anomalie = _facturable(presence.etat, presence, accueil.config.facturation)
             if anomalie:
                 anomalies.append(Anomalie(planning.enfant_id, planning.accueil_id, jour, unite, anomalie))

@@ -478,7 +478,9 @@ def test_absence_signalee_seulement_avant_l_accueil_et_sur_une_reservation(clien
             "pointages": [{"enfant_id": enfant, "unite": "SOIR", "statut": "absent"}],
         },
     )
-    assert etat(parent, enfant, "2021-10", "2021-10-04", "SOIR") == "verrouille"  # no booking: nothing pointed
+    assert (
+        etat(parent, enfant, "2021-10", "2021-10-04", "SOIR") == "verrouille"
+    )  # no booking: nothing pointed
     assert (
         parent.post(f"/api/enfants/{enfant}/absences", json={**corps, "date": "2021-10-05"}).status_code
         == 201

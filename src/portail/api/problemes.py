@@ -11,8 +11,8 @@ import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
+from psycopg_pool import PoolTimeout
 
-from portail.application.comptes import TropDeTentatives
 from portail.application.portail import ConflitPersistant
 from portail.domain.erreurs import ErreurDomaine, ErreurValidation
 
@@ -166,7 +166,8 @@ def sur_erreur_domaine(request: Request[Any, Any, Any], exc: ErreurDomaine) -> R
         if isinstance(exc, ErreurValidation)
         else None
     )
-    entetes = {"Retry-After": str(exc.reessayer_dans)} if isinstance(exc, TropDeTentatives) else None
+    attente = getattr(exc, "reessayer_dans", None)
+    entetes = {"Retry-After": str(attente)} if attente else None
     return probleme(
         request,
         statut,
@@ -210,6 +211,16 @@ def sur_conflit(request: Request[Any, Any, Any], exc: ConflitPersistant) -> Resp
     return probleme(request, 409, str(exc), entetes={"Retry-After": "1"})
 
 
+def sur_pool_epuise(request: Request[Any, Any, Any], exc: PoolTimeout) -> Response[Probleme]:
+    log.warning("base_saturee")
+    return probleme(
+        request,
+        503,
+        "Le service est très sollicité ; réessayez dans un instant.",
+        entetes={"Retry-After": "2"},
+    )
+
+
 def sur_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Probleme]:
     log.exception("erreur_interne", type_erreur=type(exc).__name__)
     return probleme(request, 500, "Une erreur interne est survenue ; elle a été journalisée.")
@@ -219,6 +230,7 @@ GESTIONNAIRES: dict[type[Exception] | int, Any] = {
     ValidationException: sur_validation,
     ErreurDomaine: sur_erreur_domaine,
     ConflitPersistant: sur_conflit,
+    PoolTimeout: sur_pool_epuise,
     HTTPException: sur_http,
     Exception: sur_exception,
 }

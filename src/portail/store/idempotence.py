@@ -1,7 +1,9 @@
 """Idempotency keys of booking commands: the same key and body give the same answer, once.
 
-Requests with one key run one at a time (a PostgreSQL advisory lock taken for the duration), so
-two retries arriving together cannot both book; the first answer is kept and replayed.
+A request first claims its key with a row; a retry arriving while the first is still running is
+told to come back (409 with Retry-After) instead of booking twice, and the first answer is kept and
+replayed afterwards. No connection is held while the command runs, so a rush of retries cannot
+starve the pool. A claim left by a crashed process is taken over after a minute.
 """
 
 from __future__ import annotations
@@ -17,9 +19,16 @@ from portail.domain.erreurs import Conflit
 if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresDatastore
 
+ABANDON_SECONDES = 60
+
 
 class CleReutilisee(Conflit):
     titre = "Clé d'idempotence déjà utilisée"
+
+
+class DemandeEnCours(Conflit):
+    titre = "Demande déjà en cours"
+    reessayer_dans = 1
 
 
 @dataclass(frozen=True)
@@ -42,30 +51,45 @@ class Idempotence:
 
     def executer(self, compte_id: UUID, cle: str, requete: bytes, action: Callable[[], Reponse]) -> Reponse:
         empreinte = hashlib.sha256(requete).hexdigest()
-        verrou = int.from_bytes(
-            hashlib.sha256(f"{compte_id}:{cle}".encode()).digest()[:8], "big", signed=True
-        )
-        with self._ds.get_connection() as conn:
-            conn.execute("SELECT pg_advisory_lock(%s)", (verrou,))
-            try:
-                ligne = conn.execute(
-                    f"SELECT empreinte, statut, corps FROM {self._table} WHERE compte_id = %s AND cle = %s",
-                    (compte_id, cle),
-                ).fetchone()
-                conn.commit()
+        with self._ds.transaction(commit=True) as curs:
+            curs.execute(
+                f"INSERT INTO {self._table} (compte_id, cle, empreinte, statut, corps) VALUES (%s, %s, %s, 0, '')"
+                " ON CONFLICT DO NOTHING RETURNING compte_id",
+                (compte_id, cle, empreinte),
+            )
+            if curs.fetchone() is None:
+                # Someone had the key: same request done, same request running, or another body.
+                curs.execute(
+                    f"SELECT empreinte, statut, corps, now() - cree_le > make_interval(secs => %s) AS abandonnee"
+                    f" FROM {self._table} WHERE compte_id = %s AND cle = %s",
+                    (ABANDON_SECONDES, compte_id, cle),
+                )
+                ligne = curs.fetchone()
                 if ligne is not None:
                     if ligne["empreinte"] != empreinte:
                         raise CleReutilisee(
                             "Cette clé d'idempotence a déjà servi pour une autre demande ; utilisez-en une nouvelle."
                         )
-                    return Reponse(ligne["statut"], bytes(ligne["corps"]))
-                reponse = action()
-                conn.execute(
-                    f"INSERT INTO {self._table} (compte_id, cle, empreinte, statut, corps) VALUES (%s, %s, %s, %s, %s)",
-                    (compte_id, cle, empreinte, reponse.statut, reponse.corps),
+                    if ligne["statut"]:
+                        return Reponse(ligne["statut"], bytes(ligne["corps"]))
+                    if not ligne["abandonnee"]:
+                        raise DemandeEnCours("La même demande est en cours ; réessayez dans un instant.")
+                    curs.execute(
+                        f"UPDATE {self._table} SET cree_le = now() WHERE compte_id = %s AND cle = %s",
+                        (compte_id, cle),
+                    )
+        try:
+            reponse = action()
+        except BaseException:
+            with self._ds.transaction(commit=True) as curs:
+                curs.execute(
+                    f"DELETE FROM {self._table} WHERE compte_id = %s AND cle = %s AND statut = 0",
+                    (compte_id, cle),
                 )
-                conn.commit()
-                return reponse
-            finally:
-                conn.execute("SELECT pg_advisory_unlock(%s)", (verrou,))
-                conn.commit()
+            raise
+        with self._ds.transaction(commit=True) as curs:
+            curs.execute(
+                f"UPDATE {self._table} SET statut = %s, corps = %s WHERE compte_id = %s AND cle = %s",
+                (reponse.statut, reponse.corps, compte_id, cle),
+            )
+        return reponse

@@ -126,7 +126,7 @@ def test_effacer_n_atteint_pas_les_autres_familles(client, services) -> None:
     assert a.delete(f"/api/admin/familles/{a.famille_id}").status_code == 403
 
 
-def test_promouvoir_un_enfant_efface_ne_casse_rien(client, horloge) -> None:
+def test_l_effacement_libere_les_places_a_venir(client, horloge) -> None:
     from datetime import UTC, datetime
 
     from outils_reservation import ajouter_enfant, creer_accueil, etat, reserver
@@ -142,7 +142,12 @@ def test_promouvoir_un_enfant_efface_ne_casse_rien(client, horloge) -> None:
     reserver(restante, e_reste, accueil, ("2021-10-05", "SOIR"))
     reserver(partie, e_partie, accueil, ("2021-10-05", "SOIR"))
     assert admin.delete(f"/api/admin/familles/{partie.famille_id}").status_code == 204
-    # Freeing the place moves the erased child up the list; the parent's reason is not kept for it.
+    # The erased child's waiting-list entry went with the erasure.
+    agent = compte_personnel(client, "agent@mairie.fr", "agent")
+    occupation = agent.get(
+        "/api/agent/occupation", params={"accueil_id": accueil, "du": "2021-10-05", "au": "2021-10-05"}
+    ).json()["occupation"]
+    assert [(o["reserves"], o["liste_attente"]) for o in occupation] == [(1, 0)]
     annulation = restante.post(
         f"/api/enfants/{e_reste}/annulations",
         json={"accueil_id": accueil, "presences": [{"date": "2021-10-05", "unite": "SOIR"}]},

@@ -5,6 +5,7 @@ Amounts, dates and ids stay, for the accounting records the law asks the commune
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -18,10 +19,20 @@ from portail.domain.famille import Famille
 
 
 def effacer_famille(
-    contexte: Contexte, familles: ServiceFamilles, comptes: ServiceComptes, famille_id: UUID
+    contexte: Contexte,
+    familles: ServiceFamilles,
+    comptes: ServiceComptes,
+    famille_id: UUID,
+    liberer: Callable[[UUID], object] | None = None,
 ) -> tuple[UUID, ...]:
-    """Record the erasure, then delete the keys; safe to run again if interrupted."""
+    """Free the children's places to come, record the erasure, then delete the keys; safe to run
+    again if interrupted. `liberer(enfant_id)` cancels a child's bookings from today on."""
     portail = familles.portail
+    if liberer is not None:
+        for enfant_id in portail.charger(Famille, famille_id).enfants:
+            enfant = portail.charger(Enfant, enfant_id)
+            if not enfant.efface:
+                liberer(enfant_id)
     maintenant = portail.horloge()
     jour = familles.aujourd_hui()
 

@@ -274,8 +274,12 @@ class ServiceFacturation:
                     facturees.setdefault(ligne.cle, []).append(ligne)
         # A month still waiting to be carried is billed, fresh, when it is: nothing to correct.
         en_report = {f for f, periodes in self._reports_ouverts().items() if str(periode) in periodes}
+        # An erased family's facts can no longer be read in full (residence, birth order): what
+        # was issued to it stands, and nothing is recomputed against it.
+        en_report |= {a.id for a in self.faits(position).values() if isinstance(a, Famille) and a.effacee}
         nouveau = self.calculer(periode, position)
         actuelles = {ligne.cle: ligne for ligne in nouveau.lignes if ligne.famille_id not in en_report}
+        facturees = {k: v for k, v in facturees.items() if v[0].famille_id not in en_report}
         differences: list[LigneFacture] = []
         for cle in sorted(set(facturees) | set(actuelles)):
             lignes = facturees.get(cle, [])

@@ -68,6 +68,22 @@ class ServiceReservations:
             )
         return planning
 
+    def liberer_avenir(self, contexte: Contexte, famille_id: UUID, enfant_id: UUID, accueil_id: UUID) -> int:
+        """Cancel, without charge, every booking and waiting-list entry from today on: the places
+        go to the children waiting. Returns how many day-units were freed."""
+        planning = self.planning_existant(enfant_id, accueil_id)
+        if planning is None:
+            return 0
+        aujourd_hui = self.familles.aujourd_hui()
+        demandes = [
+            (jour, code)
+            for jour, code, presence in planning.jours_presences()
+            if jour >= aujourd_hui and presence.etat in (Etat.RESERVE, Etat.LISTE_ATTENTE)
+        ]
+        if demandes:
+            self.annuler(contexte, famille_id, enfant_id, accueil_id, demandes, None, sans_delai=True)
+        return len(demandes)
+
     def planning_existant(self, enfant_id: UUID, accueil_id: UUID) -> Planning | None:
         try:
             planning: Planning = self.portail.repository.get(Planning.id_pour(enfant_id, accueil_id))
@@ -255,7 +271,10 @@ class ServiceReservations:
         accueil_id: UUID,
         demandes: list[tuple[date, str]],
         motif: str | None,
+        *,
+        sans_delai: bool = False,
     ) -> list[Resultat]:
+        """`sans_delai`: the commune cancels (erasure): no deadline, nothing billed."""
         accueil = self.offre.accueil_demande(accueil_id)
         unites = self._unites(accueil, demandes, "presences")
         enfant = self.familles.enfant(famille_id, enfant_id)
@@ -281,7 +300,7 @@ class ServiceReservations:
                     )
                     continue
                 facturable = False
-                if etat is Etat.RESERVE:
+                if etat is Etat.RESERVE and not sans_delai:
                     decision = evaluer(
                         accueil.config.regle_annulation, jour, unite.heure_debut, maintenant, self.calendrier
                     )

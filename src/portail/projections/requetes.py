@@ -223,3 +223,12 @@ class Lectures:
             " WHERE mois = %s AND famille_id = %s",
             (mois, famille_id),
         )
+
+    def accueils_de_l_enfant(self, enfant_id: UUID) -> list[UUID]:
+        return [
+            ligne["accueil_id"]
+            for ligne in self._lignes(
+                f"SELECT accueil_id FROM {self._s}.proj_plannings WHERE enfant_id = %s ORDER BY accueil_id",
+                (enfant_id,),
+            )
+        ]

@@ -54,6 +54,12 @@ class AdminController(Controller):
     )
     def effacer(self, request: Request[Any, Any, Any], famille_id: FromPath[UUID]) -> None:
         sv = services(request)
-        effacer_famille(contexte(request), sv.familles, sv.comptes, famille_id)
+        ctx = contexte(request)
+
+        def liberer(enfant_id: UUID) -> None:
+            for accueil_id in sv.lectures.accueils_de_l_enfant(enfant_id):
+                sv.reservations.liberer_avenir(ctx, famille_id, enfant_id, accueil_id)
+
+        effacer_famille(ctx, sv.familles, sv.comptes, famille_id, liberer)
         # The read models drop the family's personal rows before the erasure is confirmed.
         sv.apres_ecriture()

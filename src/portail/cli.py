@@ -66,5 +66,41 @@ def rebuild() -> None:
         base.fermer()
 
 
+@main.group(help="Le journal des événements, pour les auditeurs.")
+def audit() -> None:
+    pass
+
+
+@audit.command(
+    help="Vérifier la chaîne d'empreintes : nomme le premier événement modifié, supprimé ou déplacé."
+)
+def verify() -> None:
+    from portail import secrets_locaux
+    from portail.application.portail import Portail
+    from portail.store.database import BaseDeDonnees
+
+    settings = Settings.depuis_environnement()
+    base = BaseDeDonnees.ouvrir(settings)
+    portail = Portail(
+        env=base.env_eventsourcing(2, 2),
+        cle_maitre=secrets_locaux.cle_maitre(settings.master_key, settings.data_dir),
+    )
+    try:
+        resultat = portail.verifier_chaine()
+    finally:
+        portail.close()
+        base.fermer()
+    if resultat.ok:
+        click.echo(f"Journal intact : {resultat.evenements_verifies} événements vérifiés.")
+        return
+    assert resultat.premiere_anomalie is not None
+    click.echo(
+        f"Journal altéré après {resultat.evenements_verifies} événements vérifiés : "
+        f"{resultat.premiere_anomalie.description}.",
+        err=True,
+    )
+    raise SystemExit(1)
+
+
 if __name__ == "__main__":
     main()

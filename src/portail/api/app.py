@@ -20,6 +20,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from portail import journal, secrets_locaux
 from portail.api.auth import CHEMINS_PUBLICS, AuthentificationMiddleware, Jetons
 from portail.api.controllers.acces import AccesController
+from portail.api.controllers.audit import AuditController
 from portail.api.controllers.factures import (
     AttestationsController,
     CampagnesController,
@@ -174,6 +175,7 @@ def create_app(
             SoldeController,
             PaiementsController,
             AttestationsController,
+            AuditController,
         ],
         lifespan=[cycle_de_vie],
         middleware=[correlation, limite.middleware, authentification],

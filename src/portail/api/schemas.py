@@ -821,3 +821,15 @@ class BrouillonsOut(msgspec.Struct):
     mois: str
     familles: list[BrouillonOut]
     total_cents: int
+
+
+class AnomalieChaineOut(msgspec.Struct):
+    position: int
+    nature: Literal["modifie", "supprime", "ajoute", "deplace"]
+    description: str
+
+
+class VerificationOut(msgspec.Struct):
+    ok: bool
+    evenements_verifies: int
+    premiere_anomalie: AnomalieChaineOut | None

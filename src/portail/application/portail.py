@@ -20,6 +20,7 @@ from portail.domain.erreurs import Introuvable
 from portail.domain.famille import Famille
 from portail.domain.planning import Planning
 from portail.store import transcodings
+from portail.store.chaine import RecorderChaine, Verification, verifier
 from portail.store.chiffrement import MapperPersonnel
 from portail.store.cles import SujetEfface, Trousseau, TrousseauMemoire, TrousseauPostgres
 
@@ -113,6 +114,13 @@ class Portail(Application[UUID]):
         if not isinstance(aggregat, cls):
             raise Introuvable(f"{cls.__name__} introuvable.")
         return aggregat
+
+    def verifier_chaine(self) -> Verification:
+        """Walk the whole log against its hash chain."""
+        recorder = self.recorder
+        assert isinstance(recorder, RecorderChaine)
+        table = f"{recorder.datastore.schema}.{recorder.events_table_name}"
+        return verifier(recorder.datastore, table, recorder.table_chaine)
 
     def supprimer_instantanes(self, sujets: tuple[UUID, ...]) -> None:
         """Snapshots copy personal fields in one block: an erased subject's must go."""

@@ -65,6 +65,8 @@ class BaseDeDonnees:
         # events. The app-name prefixed form is what the library reads first, so it wins over
         # anything in the process environment.
         env["POSTGRES_ENABLE_DB_FUNCTIONS"] = "n"
+        # Every event is hash-chained in its own transaction (tamper evidence for auditors).
+        env["APPLICATION_RECORDER_TOPIC"] = "portail.store.chaine:RecorderChaine"
         return {f"{PREFIXE_APPLICATION}{cle}": valeur for cle, valeur in env.items()}
 
     def fermer(self) -> None:

@@ -42,6 +42,7 @@ from portail.api.controllers.planning import OffresController, PlanningControlle
 from portail.api.etat import Services
 from portail.api.intergiciels import correlation, entetes_reponse
 from portail.api.problemes import GESTIONNAIRES
+from portail.application.audit import ServiceAudit
 from portail.application.calendriers import calendrier_officiel
 from portail.application.comptes import LimitesConnexion, ServiceComptes
 from portail.application.contexte import Horloge, horloge_systeme
@@ -108,6 +109,7 @@ def construire_services(settings: Settings, base: BaseDeDonnees, horloge: Horlog
         prestataire_carte=PrestataireTest(settings.url_publique)
         if settings.paiement_carte == "test"
         else None,
+        audit=ServiceAudit(portail),
     )
 
 

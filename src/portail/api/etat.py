@@ -9,6 +9,7 @@ from urllib.parse import unquote
 from litestar import Request
 
 from portail.api.auth import Jetons, Utilisateur
+from portail.application.audit import ServiceAudit
 from portail.application.comptes import ServiceComptes
 from portail.application.contexte import Contexte
 from portail.application.facturation import ServiceFacturation
@@ -41,6 +42,7 @@ class Services:
     idempotence: Idempotence
     facturation: ServiceFacturation
     prestataire_carte: PrestataireTest | None
+    audit: ServiceAudit
 
     def apres_ecriture(self) -> None:
         """Read-your-writes: the caller's next read already shows what this thread just saved."""

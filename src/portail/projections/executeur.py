@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from eventsourcing.persistence import MapperDeserialisationError
 
-from portail.projections import brouillons, vues
+from portail.projections import brouillons, journal, vues
 
 if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
@@ -35,7 +35,11 @@ class Projecteur:
         self._ds = datastore
         self.schema = datastore.schema
         with self._ds.transaction(commit=True) as curs:
-            for instruction in [*vues.ddl(self.schema), *brouillons.ddl(self.schema)]:
+            for instruction in [
+                *vues.ddl(self.schema),
+                *brouillons.ddl(self.schema),
+                *journal.ddl(self.schema),
+            ]:
                 curs.execute(instruction)
             curs.execute(
                 f"INSERT INTO {self.schema}.proj_tracking (nom, position) VALUES (%s, 0) ON CONFLICT DO NOTHING",
@@ -137,11 +141,10 @@ class Projecteur:
     def _appliquer(self, curs: Any, notification: Any) -> None:
         suivi = notification.topic in TOPICS_SUIVIS
         facture = notification.topic.startswith(brouillons.PREFIXES)
-        if not suivi and not facture:
-            return
         evenement = self._decoder(notification)
         if evenement is None:
             return
+        journal.noter(curs, self.schema, notification.id, evenement)
         if suivi:
             vues.GESTIONNAIRES[type(evenement)](curs, self.schema, evenement)
         if facture:
@@ -151,7 +154,7 @@ class Projecteur:
         """Empty the read models and replay the whole log into them."""
         with self._verrou_application:
             with self._ds.transaction(commit=True) as curs:
-                for table in (*vues.TABLES, "proj_brouillons"):
+                for table in (*vues.TABLES, "proj_brouillons", *journal.TABLES):
                     curs.execute(f"TRUNCATE {self.schema}.{table}")
                 curs.execute(f"UPDATE {self.schema}.proj_tracking SET position = 0 WHERE nom = %s", (NOM,))
             with self._condition:

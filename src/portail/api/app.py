@@ -36,11 +36,12 @@ from portail.api.controllers.famille import (
     QuotientPrelevementController,
 )
 from portail.api.controllers.offre import AccueilsController, OffreController, TarifsController
-from portail.api.controllers.operations import health, ready
+from portail.api.controllers.operations import health, metrics, ready
 from portail.api.controllers.personnel import AdminController, RegieController
 from portail.api.controllers.planning import OffresController, PlanningController, PointageController
 from portail.api.etat import Services
 from portail.api.intergiciels import correlation, entetes_reponse
+from portail.api.metriques import Metriques
 from portail.api.problemes import GESTIONNAIRES
 from portail.application.audit import ServiceAudit
 from portail.application.calendriers import calendrier_officiel
@@ -130,6 +131,7 @@ def create_app(
         )
         services = await anyio.to_thread.run_sync(construire_services, reglages, base_ouverte, horloge)
         app.state.services = services
+        app.state.metriques.suivre(services)
         await anyio.to_thread.run_sync(services.projecteur.rattraper)
         services.projecteur.demarrer()
         if reglages.admin_email and reglages.admin_password:
@@ -149,15 +151,16 @@ def create_app(
 
     limite = RateLimitConfig(
         rate_limit=("minute", reglages.requetes_par_minute_ip),
-        exclude=["^/health", "^/ready", "^/schema"],
+        exclude=["^/health", "^/ready", "^/metrics", "^/schema"],
     )
     authentification = DefineMiddleware(
         AuthentificationMiddleware, exclude=[f"^{chemin}" for chemin in CHEMINS_PUBLICS]
     )
-    return Litestar(
+    application = Litestar(
         route_handlers=[
             health,
             ready,
+            metrics,
             AccesController,
             ProfilController,
             FoyerController,
@@ -205,3 +208,5 @@ def create_app(
         debug=False,
         logging_config=None,
     )
+    application.state.metriques = Metriques()
+    return application

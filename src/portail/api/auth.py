@@ -29,6 +29,7 @@ METHODES_SURES = {"GET", "HEAD", "OPTIONS", "TRACE"}
 CHEMINS_PUBLICS = (
     "/health",
     "/ready",
+    "/metrics",
     "/schema",
     "/api/auth/connexion",
     "/api/auth/mot-de-passe-oublie",

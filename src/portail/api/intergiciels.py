@@ -10,6 +10,8 @@ import structlog
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from portail.api.metriques import route_de
+
 log = structlog.get_logger("portail.http")
 
 ENTETE_CORRELATION = "x-correlation-id"
@@ -72,6 +74,14 @@ async def entetes_reponse(message: Message, scope: Scope) -> None:
                 entetes[nom] = valeur
     elif message["type"] == "http.response.body" and not message.get("more_body", False):
         debut = etat.get("debut")
+        metriques = getattr(scope["app"].state, "metriques", None)
+        if metriques is not None and debut:
+            metriques.observer(
+                str(scope.get("method")),
+                route_de(scope),
+                int(etat.get("statut") or 0),
+                time.perf_counter() - debut,
+            )
         # The path only: query strings may carry what people typed.
         log.info(
             "requete",

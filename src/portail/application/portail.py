@@ -48,6 +48,8 @@ class Portail(Application[UUID]):
         self._cle_maitre = cle_maitre
         self.horloge = horloge
         self._dernieres = threading.local()
+        self.conflits = 0
+        self.conflits_persistants = 0
         self.trousseau: Trousseau
         super().__init__(env=env)
         if isinstance(self.trousseau, TrousseauPostgres):
@@ -101,7 +103,9 @@ class Portail(Application[UUID]):
             try:
                 return commande()
             except IntegrityError:
+                self.conflits += 1
                 time.sleep(0.002 * (2**tentative))
+        self.conflits_persistants += 1
         raise ConflitPersistant("Trop de modifications simultanées ; réessayez.")
 
     # Reading

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio.to_thread
 from litestar import Request, Response, get
 from litestar.openapi.datastructures import ResponseSpec
 
@@ -25,11 +26,26 @@ async def health() -> s.SanteService:
     responses={503: ResponseSpec(s.Preparation, description="Base de données injoignable")},
 )
 def ready(request: Request[Any, Any, Any]) -> Response[s.Preparation]:
+    sv = services(request)
     try:
-        portail = services(request).portail
-        portail.recorder.max_notification_id()
+        fin = sv.portail.recorder.max_notification_id() or 0
         ok = True
     except Exception:
-        ok = False
-    corps = s.Preparation(statut="pret" if ok else "indisponible", base_de_donnees=ok, retard_projections=0)
+        fin, ok = 0, False
+    retard = max(0, fin - sv.projecteur.position) if ok else 0
+    corps = s.Preparation(
+        statut="pret" if ok else "indisponible", base_de_donnees=ok, retard_projections=retard
+    )
     return Response(corps, status_code=200 if ok else 503)
+
+
+@get(
+    "/metrics",
+    tags=["Exploitation"],
+    summary="Métriques Prometheus",
+    exclude_from_auth=True,
+    media_type="text/plain; version=0.0.4",
+)
+async def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
+    texte = await anyio.to_thread.run_sync(request.app.state.metriques.texte)
+    return Response(texte, media_type="text/plain; version=0.0.4; charset=utf-8")

@@ -201,7 +201,6 @@ def create_app(
                     ),
                 }
             ),
-            security=[{"jeton": []}, {"cookie": []}],
             path="/schema",
         ),
         request_max_body_size=1_048_576,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -21,6 +22,9 @@ from portail.application.comptes import ServiceComptes
 from portail.domain.compte import Compte
 from portail.domain.valeurs import Role
 from portail.store.securite import Revocations
+
+SECURITE: list[dict[str, list[str]]] = [{"jeton": []}, {"cookie": []}]
+"""OpenAPI: the route needs a session (bearer token or cookie); public routes declare none."""
 
 COOKIE_SESSION = "portail_session"
 COOKIE_CSRF = "csrftoken"
@@ -69,7 +73,8 @@ class Jetons:
     ALGORITHME = "HS256"
 
     def __init__(self, secret: str) -> None:
-        self._secret = secret
+        # Whatever length the configured secret has, the HMAC key is its 32-byte digest.
+        self._secret = hashlib.sha256(secret.encode()).digest()
 
     def emettre(self, compte_id: UUID, maintenant: datetime, duree: timedelta) -> JetonEmis:
         expire_le = maintenant + duree
@@ -152,7 +157,9 @@ class AuthentificationMiddleware(AbstractAuthenticationMiddleware):
 
 def exige_role(*roles: Role) -> Guard:
     def garde(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        utilisateur = connection.user
+        if connection.scope.get("method") == "OPTIONS":
+            return  # preflight: answered by the framework, no data involved
+        utilisateur = connection.scope.get("user")
         if not isinstance(utilisateur, Utilisateur) or not utilisateur.a_role(*roles):
             raise PermissionDeniedException("Votre rôle ne permet pas cette opération.")
 
@@ -160,7 +167,9 @@ def exige_role(*roles: Role) -> Guard:
 
 
 def exige_famille(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    utilisateur = connection.user
+    if connection.scope.get("method") == "OPTIONS":
+        return  # preflight: answered by the framework, no data involved
+    utilisateur = connection.scope.get("user")
     if not isinstance(utilisateur, Utilisateur) or not utilisateur.a_role(Role.PARENT):
         raise PermissionDeniedException("Cette page est réservée aux familles.")
     if utilisateur.famille_id is None:

@@ -150,9 +150,12 @@ def sur_validation(request: Request[Any, Any, Any], exc: ValidationException) ->
     corps_illisible = not erreurs and "decode" in str(exc.detail).lower()
     if corps_illisible or not erreurs:
         return probleme(request, 400, "Le corps de la requête n'est pas un JSON valide.")
+    # A malformed address (query, path, header) is a bad request; a body that does not fit is 422.
+    sources = {e.get("source") for e in extra if isinstance(e, dict)}
+    statut = 422 if "body" in sources else 400
     return probleme(
         request,
-        422,
+        statut,
         "Certaines données sont invalides : "
         + "; ".join(f"{e.champ} : {e.message}" if e.champ else e.message for e in erreurs),
         erreurs=erreurs,
@@ -181,7 +184,11 @@ def sur_erreur_domaine(request: Request[Any, Any, Any], exc: ErreurDomaine) -> R
 
 def sur_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Probleme]:
     statut = exc.status_code
-    entetes = {k: v for k, v in (exc.headers or {}).items() if k.lower() in {"retry-after", "allow"}}
+    entetes = {
+        k: v
+        for k, v in (exc.headers or {}).items()
+        if k.lower() in {"retry-after", "allow"} or k.lower().startswith("ratelimit")
+    }
     detail = exc.detail if exc.detail and exc.detail != HTTPStatus(statut).phrase else None
     if statut >= 500:
         log.error("erreur_http", statut=statut)

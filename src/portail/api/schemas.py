@@ -833,3 +833,4 @@ class VerificationOut(msgspec.Struct):
     ok: bool
     evenements_verifies: int
     premiere_anomalie: AnomalieChaineOut | None
+    derniere_empreinte: str | None = None

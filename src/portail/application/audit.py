@@ -22,6 +22,9 @@ from portail.domain.erreurs import Introuvable
 
 CHAMPS_TECHNIQUES = {"originator_id", "originator_version", "timestamp", "audit", "originator_topic"}
 EFFACE = "[effacé]"
+MASQUE = "[masqué]"
+SECRETS = {"mot_de_passe_hash", "jeton_empreinte", "reinitialisations"}
+"""Never shown, even to auditors: they record that a password or a reset changed, not its value."""
 
 
 def en_json(valeur: Any) -> Any:
@@ -224,7 +227,7 @@ class ServiceAudit:
                         )
                         ecrire_entete = False
                     ecrivain.writerow(
-                        [
+                        _sans_formule(
                             evenement["position"],
                             evenement["horodatage"],
                             evenement["agregat"]["type"],
@@ -236,7 +239,7 @@ class ServiceAudit:
                             evenement["correlation_id"],
                             evenement["motif"],
                             json.dumps(evenement["donnees"], ensure_ascii=False, sort_keys=True),
-                        ]
+                        )
                     )
                     yield tampon.getvalue().encode()
             apres = lignes[-1]["position"]
@@ -244,7 +247,7 @@ class ServiceAudit:
 
 def _etat(agregat: Any) -> dict[str, Any]:
     return {
-        k: en_json(v)
+        k: MASQUE if k in SECRETS else en_json(v)
         for k, v in vars(agregat).items()
         if not k.startswith("_") and k not in {"id", "version", "created_on", "modified_on"}
     }
@@ -252,3 +255,10 @@ def _etat(agregat: Any) -> dict[str, Any]:
 
 def _affiche(valeur: Any, efface: bool) -> Any:
     return EFFACE if efface and valeur is None else valeur
+
+
+def _sans_formule(*cellules: Any) -> list[Any]:
+    """A cell a spreadsheet would run as a formula (=, +, -, @) is quoted as text."""
+    return [
+        f"'{c}" if isinstance(c, str) and c[:1] in ("=", "+", "-", "@", "\t", "\r") else c for c in cellules
+    ]

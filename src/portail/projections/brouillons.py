@@ -50,6 +50,7 @@ class Brouillons:
 
     def vider(self) -> None:
         self.faits: dict[UUID, Aggregate] = {}
+        self.illisibles: set[UUID] = set()
         self.enfants_de: dict[UUID, set[UUID]] = {}
         self.plannings_de: dict[UUID, set[UUID]] = {}
         self.a_recalculer: set[tuple[UUID, str]] = set()
@@ -58,7 +59,16 @@ class Brouillons:
     def suivre(self, evenement: Any) -> None:
         """Fold a billing fact and note which family-months it changes."""
         sujet = evenement.originator_id
-        aggregat = evenement.mutate(self.faits.get(sujet))
+        if sujet in self.illisibles:
+            return
+        try:
+            aggregat = evenement.mutate(self.faits.get(sujet))
+        except Exception:
+            # An earlier event of this aggregate could not be read (altered record): its drafts
+            # stop here; the audit chain names the record.
+            self.illisibles.add(sujet)
+            self.faits.pop(sujet, None)
+            return
         self.faits[sujet] = aggregat
         if isinstance(aggregat, Planning):
             self.plannings_de.setdefault(aggregat.enfant_id, set()).add(aggregat.id)

@@ -45,28 +45,8 @@ class RecorderChaine(PostgresApplicationRecorder):
         if ligne is not None and ligne["existe"]:
             return
         curs.execute(f"CREATE TABLE {self.table_chaine} (position bigint PRIMARY KEY, hash bytea NOT NULL)")
-        # A log older than its chain is chained once, when the chain is created, never later:
-        # an emptied chain must show as tampering, not be silently rebuilt.
-        table = f"{self.datastore.schema}.{self.events_table_name}"
-        curs.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
-        curs.execute(
-            f"SELECT notification_id, originator_id, originator_version, topic, state FROM {table}"
-            " ORDER BY notification_id"
-        )
-        precedente = GENESE
-        lignes = []
-        for e in curs.fetchall():
-            precedente = empreinte(
-                precedente,
-                e["notification_id"],
-                e["originator_id"],
-                e["originator_version"],
-                e["topic"],
-                bytes(e["state"]),
-            )
-            lignes.append((e["notification_id"], precedente))
-        if lignes:
-            curs.executemany(f"INSERT INTO {self.table_chaine} (position, hash) VALUES (%s, %s)", lignes)
+        # Never rebuilt from the log: a chain table dropped to hide an edit then shows every
+        # existing event as unchained.
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -115,6 +95,8 @@ class Verification:
     ok: bool
     evenements_verifies: int
     premiere_anomalie: Anomalie | None
+    derniere_empreinte: str | None = None
+    """Hex of the last verified hash: recorded outside the database, it shows a cut tail."""
 
 
 def _paires(
@@ -158,7 +140,7 @@ def verifier(ds: PostgresDatastore, table_evenements: str, table_chaine: str) ->
             return Verification(False, verifies, Anomalie(position, "deplace" if deplace else "modifie"))
         precedente = bytes(ligne["hash"])
         verifies += 1
-    return Verification(True, verifies, None)
+    return Verification(True, verifies, None, precedente.hex() if verifies else None)
 
 
 FENETRE_DEPLACEMENT = 500

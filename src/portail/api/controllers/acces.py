@@ -15,7 +15,7 @@ from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from portail.api import presentation
 from portail.api import schemas as s
-from portail.api.auth import COOKIE_CSRF, COOKIE_SESSION, Session, exige_role
+from portail.api.auth import COOKIE_CSRF, COOKIE_SESSION, SECURITE, Session, exige_role
 from portail.api.etat import Services, adresse_ip, contexte, services
 from portail.api.problemes import reponses_probleme
 from portail.application.contexte import Contexte
@@ -81,6 +81,7 @@ class AccesController(Controller):
         status_code=HTTP_204_NO_CONTENT,
         sync_to_thread=True,
         summary="Se déconnecter (le jeton est révoqué)",
+        security=SECURITE,
         responses=reponses_probleme(401, 403),
     )
     def deconnexion(self, request: Request[Any, Session, Any]) -> Response[None]:
@@ -152,6 +153,7 @@ class AccesController(Controller):
         status_code=201,
         sync_to_thread=True,
         summary="Créer un compte du personnel",
+        security=SECURITE,
         guards=[exige_role(Role.ADMIN)],
         responses=reponses_probleme(401, 403, 409, 422),
     )

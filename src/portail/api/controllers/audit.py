@@ -13,7 +13,7 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Stream
 
 from portail.api import schemas as s
-from portail.api.auth import exige_role
+from portail.api.auth import SECURITE, exige_role
 from portail.api.etat import services
 from portail.api.problemes import reponses_probleme
 from portail.application.audit import Filtres
@@ -23,6 +23,7 @@ from portail.domain.valeurs import Role
 
 class AuditController(Controller):
     path = "/api/audit"
+    security = SECURITE
     tags = ["Audit"]  # noqa: RUF012
     guards = [exige_role(Role.AUDITEUR, Role.ADMIN)]  # noqa: RUF012
 
@@ -41,6 +42,7 @@ class AuditController(Controller):
             premiere_anomalie=s.AnomalieChaineOut(anomalie.position, anomalie.nature, anomalie.description)  # type: ignore[arg-type]
             if anomalie
             else None,
+            derniere_empreinte=resultat.derniere_empreinte,
         )
 
     @get(
@@ -100,7 +102,7 @@ class AuditController(Controller):
         await anyio.to_thread.run_sync(
             lambda: sv.projecteur.attendre(sv.portail.recorder.max_notification_id() or 0)
         )
-        media = "application/x-ndjson" if format_ == "jsonl" else "text/csv; charset=utf-8"
+        media = "application/x-ndjson" if format_ == "jsonl" else "text/csv"
         return Stream(
             iterate_in_threadpool(sv.audit.exporter(filtres, format_)),
             media_type=media,

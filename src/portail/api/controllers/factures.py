@@ -10,7 +10,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from portail.api import schemas as s
-from portail.api.auth import Utilisateur, exige_famille, exige_role, famille_de
+from portail.api.auth import SECURITE, Utilisateur, exige_famille, exige_role, famille_de
 from portail.api.etat import Services, contexte, correlation, services
 from portail.api.problemes import reponses_probleme
 from portail.application.attestation import attestation
@@ -62,6 +62,7 @@ def campagne_out(campagne: Campagne, calcul: Calcul) -> s.CampagneOut:
 
 class CampagnesController(Controller):
     path = "/api/regie"
+    security = SECURITE
     tags = ["Régie"]  # noqa: RUF012
     guards = [exige_role(Role.REGISSEUR, Role.ADMIN)]  # noqa: RUF012
 
@@ -204,6 +205,7 @@ class CampagnesController(Controller):
 
 class ReglementsController(Controller):
     path = "/api/regie/reglements"
+    security = SECURITE
     tags = ["Régie"]  # noqa: RUF012
     guards = [exige_role(Role.REGISSEUR, Role.ADMIN)]  # noqa: RUF012
 
@@ -242,6 +244,7 @@ class ReglementsController(Controller):
 
 class SoldeController(Controller):
     path = "/api/solde"
+    security = SECURITE
     tags = ["Mes factures"]  # noqa: RUF012
     guards = [exige_famille]  # noqa: RUF012
 
@@ -253,6 +256,7 @@ class SoldeController(Controller):
 
 class FacturesController(Controller):
     path = "/api/factures"
+    security = SECURITE
     tags = ["Mes factures"]  # noqa: RUF012
     guards = [exige_famille]  # noqa: RUF012
 
@@ -419,6 +423,7 @@ class PaiementsController(Controller):
 
 class AttestationsController(Controller):
     path = "/api/attestations/frais-de-garde"
+    security = SECURITE
     tags = ["Mes factures"]  # noqa: RUF012
     guards = [exige_famille]  # noqa: RUF012
 

@@ -13,7 +13,7 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from portail.api import presentation
 from portail.api import schemas as s
-from portail.api.auth import Utilisateur, exige_famille, famille_de
+from portail.api.auth import SECURITE, Utilisateur, exige_famille, famille_de
 from portail.api.etat import contexte, services
 from portail.api.problemes import reponses_probleme
 from portail.application.saisies import (
@@ -58,6 +58,7 @@ def _foyer(request: Request[Utilisateur, Any, Any]) -> s.FoyerOut:
 
 class ProfilController(Controller):
     path = "/api/moi"
+    security = SECURITE
     tags = ["Mon profil"]  # noqa: RUF012
 
     @get("/", sync_to_thread=True, summary="Mon profil", responses=reponses_probleme(401))
@@ -99,6 +100,7 @@ class ProfilController(Controller):
 
 class FoyerController(Controller):
     path = "/api/foyer"
+    security = SECURITE
     tags = ["Mon foyer"]  # noqa: RUF012
     guards = [exige_famille]  # noqa: RUF012
 
@@ -149,6 +151,7 @@ class FoyerController(Controller):
 
 class EnfantsController(Controller):
     path = "/api/enfants"
+    security = SECURITE
     tags = ["Mes enfants"]  # noqa: RUF012
     guards = [exige_famille]  # noqa: RUF012
 
@@ -254,6 +257,7 @@ class EnfantsController(Controller):
 
 class QuotientPrelevementController(Controller):
     path = "/api"
+    security = SECURITE
     tags = ["Quotient familial et prélèvement"]  # noqa: RUF012
     guards = [exige_famille]  # noqa: RUF012
 

@@ -12,7 +12,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from portail.api import schemas as s
-from portail.api.auth import Utilisateur, exige_famille, exige_role, famille_de
+from portail.api.auth import SECURITE, Utilisateur, exige_famille, exige_role, famille_de
 from portail.api.etat import contexte, services
 from portail.api.problemes import reponses_probleme
 from portail.application.offre import SaisieAccueil, SaisieRegle, SaisieUnite, definir_tarifs
@@ -72,6 +72,7 @@ def _parametres_out(p: Parametres) -> s.ParametresOut:
 
 class OffreController(Controller):
     path = "/api/admin"
+    security = SECURITE
     tags = ["Offre"]  # noqa: RUF012
     guards = [exige_role(Role.ADMIN)]  # noqa: RUF012
 
@@ -177,6 +178,7 @@ class OffreController(Controller):
 
 class TarifsController(Controller):
     path = "/api/admin/accueils/{accueil_id:uuid}/tarifs"
+    security = SECURITE
     tags = ["Offre"]  # noqa: RUF012
     guards = [exige_role(Role.ADMIN, Role.REGISSEUR)]  # noqa: RUF012
 
@@ -223,6 +225,7 @@ class TarifsController(Controller):
 
 class AccueilsController(Controller):
     path = "/api/accueils"
+    security = SECURITE
     tags = ["Offre"]  # noqa: RUF012
     guards = [exige_famille]  # noqa: RUF012
 

@@ -11,7 +11,7 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from portail.api import presentation
 from portail.api import schemas as s
-from portail.api.auth import exige_role
+from portail.api.auth import SECURITE, exige_role
 from portail.api.etat import contexte, services
 from portail.api.problemes import reponses_probleme
 from portail.application.effacement import effacer_famille
@@ -20,6 +20,7 @@ from portail.domain.valeurs import Role
 
 class RegieController(Controller):
     path = "/api/regie"
+    security = SECURITE
     tags = ["Régie"]  # noqa: RUF012
     guards = [exige_role(Role.REGISSEUR, Role.ADMIN)]  # noqa: RUF012
 
@@ -42,6 +43,7 @@ class RegieController(Controller):
 
 class AdminController(Controller):
     path = "/api/admin"
+    security = SECURITE
     tags = ["Administration"]  # noqa: RUF012
     guards = [exige_role(Role.ADMIN)]  # noqa: RUF012
 

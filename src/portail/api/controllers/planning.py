@@ -13,7 +13,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from portail.api import schemas as s
-from portail.api.auth import Utilisateur, exige_famille, exige_role, famille_de
+from portail.api.auth import SECURITE, Utilisateur, exige_famille, exige_role, famille_de
 from portail.api.controllers.offre import heure
 from portail.api.etat import contexte, services
 from portail.api.problemes import reponses_probleme
@@ -67,6 +67,7 @@ def _mois(valeur: str) -> date:
 
 class PlanningController(Controller):
     path = "/api/enfants/{enfant_id:uuid}"
+    security = SECURITE
     tags = ["Mon planning"]  # noqa: RUF012
     guards = [exige_famille]  # noqa: RUF012
 
@@ -225,6 +226,7 @@ class PlanningController(Controller):
 
 class PointageController(Controller):
     path = "/api/agent"
+    security = SECURITE
     tags = ["Pointage"]  # noqa: RUF012
     guards = [exige_role(Role.AGENT, Role.ADMIN)]  # noqa: RUF012
 
@@ -316,6 +318,7 @@ def _pointage(request: Request[Any, Any, Any], accueil_id: UUID, jour: date) -> 
 
 class OffresController(Controller):
     path = "/api/offres"
+    security = SECURITE
     tags = ["Mon planning"]  # noqa: RUF012
     guards = [exige_famille]  # noqa: RUF012
 

@@ -15,9 +15,10 @@ PUBLIQUES = re.compile(
 )
 TOUT_COMPTE = re.compile(r"^/api/(moi.*|auth/deconnexion)$")
 FAMILLE = re.compile(
-    r"^/api/(foyer|enfants|quotient-familial|prelevement|accueils|offres|factures|solde|attestations).*"
+    r"^/api/(foyer|enfants|quotient-familial|prelevement|accueils|offres|factures|solde|attestations|documents|actualites).*"
 )
 ROLES = {
+    r"^/api/agent/documents.*": {"agent", "regisseur", "admin"},
     r"^/api/admin/accueils/\{accueil_id\}/tarifs$": {"admin", "regisseur"},
     r"^/api/admin/.*": {"admin"},
     r"^/api/regie/.*": {"regisseur", "admin"},
@@ -66,6 +67,7 @@ def test_aucun_2xx_hors_des_droits(client, horloge) -> None:
         "offre_id": str(uuid.uuid4()),
         "reglement_id": str(uuid.uuid4()),
         "session_id": "session-inconnue",
+        "document_id": str(uuid.uuid4()),
     }
     document = client.get("/schema/openapi.json").json()
     appels = 0

@@ -3,6 +3,7 @@ idempotency, cancellations, absences and pointage."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 from outils_http import compte_personnel, connecter, nouvelle_famille
@@ -266,6 +267,23 @@ def test_absence_justifiee_et_pointage(client, horloge) -> None:
     parent.put(f"/api/enfants/{enfant}/sante", json={"allergies": ["arachide"], "pai": True})
     reserver(parent, enfant, accueil, ("2021-10-04", "MATIN"), ("2021-10-05", "MATIN"))
     reserver(parent, frere, accueil, ("2021-10-04", "MATIN"))
+    certificat = parent.post(
+        "/api/documents",
+        files={"fichier": ("certificat.pdf", b"%PDF-1.4 certificat", "application/pdf")},
+        data={"type": "certificat_medical", "enfant_id": enfant},
+    )
+    assert certificat.status_code == 201, certificat.text
+    inconnu = parent.post(
+        f"/api/enfants/{enfant}/absences",
+        json={
+            "accueil_id": accueil,
+            "date": "2021-10-05",
+            "unites": ["MATIN"],
+            "motif": "Malade",
+            "document_id": str(uuid.uuid4()),
+        },
+    )
+    assert inconnu.status_code == 422
     absence = parent.post(
         f"/api/enfants/{enfant}/absences",
         json={
@@ -273,7 +291,7 @@ def test_absence_justifiee_et_pointage(client, horloge) -> None:
             "date": "2021-10-05",
             "unites": ["MATIN"],
             "motif": "Malade",
-            "document_id": "5f0c6a7e-0000-4000-8000-000000000001",
+            "document_id": certificat.json()["id"],
         },
     )
     assert absence.status_code == 201

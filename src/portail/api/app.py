@@ -21,6 +21,11 @@ from portail import journal, secrets_locaux
 from portail.api.auth import CHEMINS_PUBLICS, AuthentificationMiddleware, Jetons
 from portail.api.controllers.acces import AccesController
 from portail.api.controllers.audit import AuditController
+from portail.api.controllers.documents import (
+    ActualitesController,
+    DocumentsAgentController,
+    DocumentsController,
+)
 from portail.api.controllers.factures import (
     AttestationsController,
     CampagnesController,
@@ -48,6 +53,7 @@ from portail.application.calendriers import calendrier_officiel
 from portail.application.comptes import LimitesConnexion, ServiceComptes
 from portail.application.contexte import Horloge, horloge_systeme
 from portail.application.courriel import Courrier, CourrierDossier, CourrierSmtp
+from portail.application.documents import ServiceDocuments
 from portail.application.facturation import ServiceFacturation
 from portail.application.familles import ServiceFamilles
 from portail.application.mots_de_passe import Hacheur
@@ -111,6 +117,7 @@ def construire_services(settings: Settings, base: BaseDeDonnees, horloge: Horlog
         if settings.paiement_carte == "test"
         else None,
         audit=ServiceAudit(portail),
+        documents=ServiceDocuments(portail, familles, settings.data_dir / "documents"),
     )
 
 
@@ -181,6 +188,9 @@ def create_app(
             PaiementsController,
             AttestationsController,
             AuditController,
+            DocumentsController,
+            DocumentsAgentController,
+            ActualitesController,
         ],
         lifespan=[cycle_de_vie],
         middleware=[correlation, limite.middleware, authentification],

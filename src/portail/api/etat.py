@@ -12,6 +12,7 @@ from portail.api.auth import Jetons, Utilisateur
 from portail.application.audit import ServiceAudit
 from portail.application.comptes import ServiceComptes
 from portail.application.contexte import Contexte
+from portail.application.documents import ServiceDocuments
 from portail.application.facturation import ServiceFacturation
 from portail.application.familles import ServiceFamilles
 from portail.application.offre import ServiceOffre
@@ -43,6 +44,7 @@ class Services:
     facturation: ServiceFacturation
     prestataire_carte: PrestataireTest | None
     audit: ServiceAudit
+    documents: ServiceDocuments
 
     def apres_ecriture(self) -> None:
         """Read-your-writes: the caller's next read already shows what this thread just saved."""

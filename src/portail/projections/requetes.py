@@ -232,3 +232,29 @@ class Lectures:
                 (enfant_id,),
             )
         ]
+
+    def documents(self, famille_id: UUID | None = None, statut: str | None = None) -> list[Any]:
+        conditions: list[str] = []
+        parametres: list[Any] = []
+        if famille_id is not None:
+            conditions.append("famille_id = %s")
+            parametres.append(famille_id)
+        if statut is not None:
+            conditions.append("statut = %s")
+            parametres.append(statut)
+        where = " AND ".join(conditions) or "TRUE"
+        return self._lignes(
+            f"SELECT document_id, famille_id, enfant_id, type, media_type, taille, statut, depose_le"
+            f" FROM {self._s}.proj_documents WHERE {where} ORDER BY depose_le DESC LIMIT 500",
+            tuple(parametres),
+        )
+
+    def actualites(self, famille_id: UUID) -> list[Any]:
+        """News for everyone, and for the accueils where the family has a child."""
+        return self._lignes(
+            f"SELECT actualite_id, titre, contenu, accueils, publiee_le FROM {self._s}.proj_actualites a"
+            " WHERE cardinality(a.accueils) = 0 OR a.accueils && ARRAY("
+            f"SELECT accueil_id FROM {self._s}.proj_plannings WHERE famille_id = %s)"
+            " ORDER BY publiee_le DESC LIMIT 100",
+            (famille_id,),
+        )

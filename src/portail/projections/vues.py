@@ -13,8 +13,10 @@ from typing import Any
 from psycopg import Cursor
 
 from portail.domain.accueil import Accueil
+from portail.domain.actualite import Actualite
 from portail.domain.campagne import Facture
 from portail.domain.capacite import Capacite
+from portail.domain.document import Document
 from portail.domain.encours import Encours
 from portail.domain.enfant import Enfant
 from portail.domain.planning import Planning
@@ -28,6 +30,8 @@ TABLES = (
     "proj_accueils",
     "proj_offres",
     "proj_factures",
+    "proj_documents",
+    "proj_actualites",
 )
 
 
@@ -61,6 +65,13 @@ def ddl(schema: str) -> list[str]:
         " emise_le date NOT NULL, echeance date NOT NULL, montant_cents bigint NOT NULL,"
         " reste_a_payer_cents bigint NOT NULL, statut text NOT NULL)",
         f"CREATE INDEX IF NOT EXISTS proj_factures_famille ON {s}.proj_factures (famille_id, emise_le)",
+        f"CREATE TABLE IF NOT EXISTS {s}.proj_documents ("
+        " document_id uuid PRIMARY KEY, famille_id uuid NOT NULL, enfant_id uuid, type text NOT NULL,"
+        " media_type text NOT NULL, taille integer NOT NULL, statut text NOT NULL, depose_le timestamptz)",
+        f"CREATE INDEX IF NOT EXISTS proj_documents_famille ON {s}.proj_documents (famille_id)",
+        f"CREATE TABLE IF NOT EXISTS {s}.proj_actualites ("
+        " actualite_id uuid PRIMARY KEY, titre text NOT NULL, contenu text NOT NULL, accueils uuid[] NOT NULL,"
+        " publiee_le timestamptz NOT NULL)",
         f"CREATE TABLE IF NOT EXISTS {s}.proj_accueils ("
         " accueil_id uuid PRIMARY KEY, etablissement text NOT NULL, mode_accueil text NOT NULL,"
         " periode_libelle text NOT NULL, debut date NOT NULL, fin date NOT NULL)",
@@ -230,6 +241,28 @@ def encours_affecte(curs: Cursor[Any], s: str, e: Encours.Affecte | Encours.Prel
         )
 
 
+def document_ecrit(curs: Cursor[Any], s: str, e: Any) -> None:
+    if isinstance(e, Document.Depose):
+        curs.execute(
+            f"INSERT INTO {s}.proj_documents (document_id, famille_id, enfant_id, type, media_type, taille, statut,"
+            " depose_le) VALUES (%s, %s, %s, %s, %s, %s, 'depose', %s) ON CONFLICT DO NOTHING",
+            (e.originator_id, e.famille_id, e.enfant_id, e.type.value, e.media_type, e.taille, e.timestamp),
+        )
+    else:
+        statut = "valide" if isinstance(e, Document.Valide) else "refuse"
+        curs.execute(
+            f"UPDATE {s}.proj_documents SET statut = %s WHERE document_id = %s", (statut, e.originator_id)
+        )
+
+
+def actualite_publiee(curs: Cursor[Any], s: str, e: Actualite.Publiee) -> None:
+    curs.execute(
+        f"INSERT INTO {s}.proj_actualites (actualite_id, titre, contenu, accueils, publiee_le)"
+        " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+        (e.originator_id, e.titre, e.contenu, list(e.accueils), e.publiee_le),
+    )
+
+
 def capacite_ouverte(curs: Cursor[Any], s: str, e: Capacite.Ouverte) -> None:
     curs.execute(
         f"INSERT INTO {s}.proj_capacites (capacite_id, accueil_id, jour) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
@@ -333,6 +366,10 @@ GESTIONNAIRES: dict[type, Gestionnaire] = {
     Enfant.Efface: enfant_ecrit,
     Accueil.Cree: accueil_cree,
     Facture.Emise: facture_emise,
+    Document.Depose: document_ecrit,
+    Document.Valide: document_ecrit,
+    Document.Refuse: document_ecrit,
+    Actualite.Publiee: actualite_publiee,
     Encours.Affecte: encours_affecte,
     Encours.PrelevementRejete: encours_affecte,
 }

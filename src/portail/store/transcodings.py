@@ -14,6 +14,7 @@ from portail.domain import (
     campagne,
     capacite,
     commune,
+    document,
     encours,
     facturation,
     personnes,
@@ -97,6 +98,8 @@ ENUMS: tuple[type[Enum], ...] = (
     tarifs.ModeTarif,
     tarifs.Residence,
     encours.ModeReglement,
+    document.TypeDocument,
+    document.StatutDocument,
 )
 
 VALUE_OBJECTS: tuple[type[Any], ...] = (

@@ -17,6 +17,7 @@ from portail.api.auth import SECURITE, Utilisateur, exige_famille, exige_role, f
 from portail.api.controllers.offre import heure
 from portail.api.etat import contexte, services
 from portail.api.problemes import reponses_probleme
+from portail.application.documents import verifier_justificatif
 from portail.application.reservations import Resultat
 from portail.domain.erreurs import ErreurValidation
 from portail.domain.valeurs import Role
@@ -203,6 +204,8 @@ class PlanningController(Controller):
         self, request: Request[Utilisateur, Any, Any], enfant_id: FromPath[UUID], data: JSONBody[s.AbsenceIn]
     ) -> s.AbsenceOut:
         sv = services(request)
+        if data.document_id is not None:
+            verifier_justificatif(sv.documents, famille_de(request.user), data.document_id)
         sv.reservations.declarer_absence(
             contexte(request),
             famille_de(request.user),

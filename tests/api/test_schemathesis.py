@@ -40,6 +40,15 @@ def _document() -> dict[str, Any]:
 
 
 schema = schemathesis.openapi.from_dict(_document())
+CAS: list[int] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def compter_les_cas() -> Iterator[None]:
+    yield
+    # Printed with -s: the number of generated cases actually sent (each to two identities).
+    print(f"\nschemathesis : {len(CAS)} cas générés, {2 * len(CAS)} requêtes")  # noqa: T201
+
 
 # Business rules refuse some schema-valid requests (an unknown id is a 404, a closed day a
 # refusal): that is the contract, not a defect. The framework's automatic OPTIONS answer lists
@@ -80,9 +89,16 @@ def application(
 # Logging out would end the sessions the other cases use; the rest of the API is exercised.
 # Multipart upload is checked by its own tests (the generated files are not PDF/JPEG/PNG anyway).
 @schema.exclude(path="/api/auth/deconnexion").exclude(path="/api/documents", method="POST").parametrize()
-@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+# 12 examples per operation in the suite; `PORTAIL_SCHEMATHESIS_EXEMPLES=100` for the long run
+# (docs/securite.md): about 14,000 cases.
+@settings(
+    max_examples=int(os.environ.get("PORTAIL_SCHEMATHESIS_EXEMPLES", "12")),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
 def test_api_conforme(case: Any, application: tuple[TestClient, dict[str, dict[str, str]]]) -> None:  # type: ignore[type-arg]
     client, identites = application
+    CAS.append(1)
     for entetes in identites.values():
         client.cookies.clear()
         kwargs = case.as_transport_kwargs(base_url="http://testserver.local", headers=entetes)

@@ -7,7 +7,7 @@ import csv
 import io
 import json
 
-from outils_http import compte_personnel, nouvelle_famille
+from outils_http import MOT_DE_PASSE, compte_personnel, nouvelle_famille
 
 NOM = "Audibertine"
 
@@ -135,3 +135,27 @@ def test_routes_d_audit_reservees(client) -> None:
     ):
         assert parent.get(url).status_code == 403
         assert agent.get(url).status_code == 403
+
+
+def test_empreintes_de_mot_de_passe_jamais_montrees(client) -> None:
+    parent = nouvelle_famille(client, "empreinte@example.fr", nom="Empreinte")
+    assert parent.put(
+        "/api/moi/mot-de-passe", json={"ancien": MOT_DE_PASSE, "nouveau": "Autre-Secret-42"}
+    ).status_code in (200, 204)
+    assert (
+        client.post("/api/auth/mot-de-passe-oublie", json={"email": "empreinte@example.fr"}).status_code
+        == 202
+    )
+    auditeur = compte_personnel(client, "auditeur@mairie.fr", "auditeur")
+    evenements = auditeur.get("/api/audit/evenements", params={"type": "Compte", "limite": 500}).json()
+    changement = next(e for e in evenements["evenements"] if e["type"] == "Compte.MotDePasseModifie")
+    assert changement["donnees"]["mot_de_passe_hash"] == "[masqué]"
+    textes = [
+        json.dumps(evenements),
+        auditeur.get("/api/audit/export", params={"format": "jsonl"}).text,
+        auditeur.get("/api/audit/export", params={"format": "csv"}).text,
+    ]
+    for texte in textes:
+        assert "$argon2" not in texte
+    demande = next(e for e in evenements["evenements"] if e["type"] == "Compte.ReinitialisationDemandee")
+    assert demande["donnees"]["jeton_empreinte"] == "[masqué]"

@@ -97,3 +97,22 @@ def test_actualites_pour_tous_et_par_accueil(client, horloge) -> None:
         == 422
     )
     assert inscrite.post("/api/admin/actualites", json={"titre": "X", "contenu": "Y"}).status_code == 403
+
+
+def test_partie_fichier_sans_nom_refusee_proprement(client) -> None:
+    parent = nouvelle_famille(client, "sansnom@example.fr")
+    # A part without a filename is sent as a plain field; whatever its bytes, the answer is a 422.
+    for contenu in (b"\xff\xfe\x00binaire", b"du texte", b""):
+        corps = (
+            b'--frontiere\r\nContent-Disposition: form-data; name="fichier"\r\n\r\n'
+            + contenu
+            + b'\r\n--frontiere\r\nContent-Disposition: form-data; name="type"\r\n\r\nautre\r\n--frontiere--\r\n'
+        )
+        reponse = parent.post(
+            "/api/documents",
+            content=corps,
+            headers={"Content-Type": "multipart/form-data; boundary=frontiere"},
+        )
+        assert reponse.status_code in (400, 422), (contenu, reponse.status_code, reponse.text)
+        assert reponse.headers["content-type"].startswith("application/problem+json")
+    assert parent.get("/api/documents").json() == []

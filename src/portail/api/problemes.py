@@ -228,6 +228,26 @@ def sur_pool_epuise(request: Request[Any, Any, Any], exc: PoolTimeout) -> Respon
     )
 
 
+def _pendant_la_lecture_du_corps(exc: BaseException) -> bool:
+    """True when the error was raised while the framework parsed what the client sent."""
+    trace = exc.__traceback__
+    while trace is not None:
+        fichier = trace.tb_frame.f_code.co_filename
+        if "litestar" in fichier and ("_multipart" in fichier or "_kwargs" in fichier):
+            return True
+        trace = trace.tb_next
+    return False
+
+
+def sur_decodage(request: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[Probleme]:
+    # A form field that is not UTF-8 text is the client's mistake; anywhere else it is ours.
+    if _pendant_la_lecture_du_corps(exc):
+        return probleme(
+            request, 400, "Le corps de la requête contient un champ qui n'est pas du texte UTF-8."
+        )
+    return sur_exception(request, exc)
+
+
 def sur_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Probleme]:
     log.exception("erreur_interne", type_erreur=type(exc).__name__)
     return probleme(request, 500, "Une erreur interne est survenue ; elle a été journalisée.")
@@ -239,5 +259,6 @@ GESTIONNAIRES: dict[type[Exception] | int, Any] = {
     ConflitPersistant: sur_conflit,
     PoolTimeout: sur_pool_epuise,
     HTTPException: sur_http,
+    UnicodeDecodeError: sur_decodage,
     Exception: sur_exception,
 }

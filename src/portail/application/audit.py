@@ -109,7 +109,9 @@ class ServiceAudit:
             efface = self._efface(evenement)
             donnees = {
                 k: (
-                    EFFACE
+                    MASQUE
+                    if k in SECRETS
+                    else EFFACE
                     if efface and v is None and k in getattr(type(evenement), "PERSONNEL", ())
                     else en_json(v)
                 )

@@ -3,6 +3,7 @@ field-by-field history of any aggregate, and streamed exports. Erased data reads
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import io
@@ -15,7 +16,7 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import MapperDeserialisationError
+from eventsourcing.persistence import MapperDeserialisationError, Notification
 
 from portail.application.portail import Portail
 from portail.domain.erreurs import Introuvable
@@ -84,14 +85,32 @@ class ServiceAudit:
         self._ds = datastore
         self._s = datastore.schema
 
-    def _evenement(self, position: int) -> Any | None:
-        page = self.portail.recorder.select_notifications(start=position, limit=1)
-        if not page or page[0].id != position:
-            return None
-        try:
-            return self.portail.mapper.to_domain_event(page[0])
-        except MapperDeserialisationError:
-            return None
+    def _evenements(self, lignes: list[dict[str, Any]]) -> dict[int, Any]:
+        """The domain events at these positions, read in one query; an unreadable one is absent."""
+        table = f"{self._s}.{self.portail.recorder.events_table_name}"  # type: ignore[attr-defined]
+        with self._ds.transaction(commit=False) as curs:
+            curs.execute(
+                "SELECT notification_id, originator_id, originator_version, topic, state"
+                f" FROM {table} WHERE notification_id = ANY(%s)",
+                [[ligne["position"] for ligne in lignes]],
+            )
+            enregistres = curs.fetchall()
+        evenements: dict[int, Any] = {}
+        for r in enregistres:
+            notification = Notification(
+                id=r["notification_id"],
+                originator_id=r["originator_id"],
+                originator_version=r["originator_version"],
+                topic=r["topic"],
+                state=bytes(r["state"]),
+            )
+            with contextlib.suppress(MapperDeserialisationError):
+                evenements[r["notification_id"]] = self.portail.mapper.to_domain_event(notification)
+        return evenements
+
+    def _decrire_page(self, lignes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        evenements = self._evenements(lignes)
+        return [self.decrire(ligne, evenements.get(ligne["position"])) for ligne in lignes]
 
     def _efface(self, evenement: Any) -> bool:
         personnel = bool(getattr(type(evenement), "PERSONNEL", ())) or getattr(
@@ -99,8 +118,7 @@ class ServiceAudit:
         )
         return personnel and self.portail.trousseau.cle_pour_lire(evenement.originator_id) is None
 
-    def decrire(self, ligne: dict[str, Any]) -> dict[str, Any]:
-        evenement = self._evenement(ligne["position"])
+    def decrire(self, ligne: dict[str, Any], evenement: Any | None) -> dict[str, Any]:
         audit = (vars(evenement).get("audit") if evenement is not None else None) or {}
         acteur = audit.get("acteur") or {}
         donnees: dict[str, Any] | None = None
@@ -155,7 +173,7 @@ class ServiceAudit:
     ) -> tuple[list[dict[str, Any]], int | None]:
         lignes = self.lignes(filtres, apres, limite + 1)
         suivant = lignes[limite - 1]["position"] if len(lignes) > limite else None
-        return [self.decrire(ligne) for ligne in lignes[:limite]], suivant
+        return self._decrire_page(lignes[:limite]), suivant
 
     def historique(self, agregat_id: UUID) -> dict[str, Any]:
         """Every change of one aggregate: for each version, the fields whose value changed."""
@@ -204,8 +222,7 @@ class ServiceAudit:
             lignes = self.lignes(filtres, apres, 500)
             if not lignes:
                 return
-            for ligne in lignes:
-                evenement = self.decrire(ligne)
+            for evenement in self._decrire_page(lignes):
                 if format_ == "jsonl":
                     yield (json.dumps(evenement, ensure_ascii=False, sort_keys=True) + "\n").encode()
                 else:

@@ -1,0 +1,62 @@
+"""What every part of the benchmark shares: one database schema, its settings, the in-process
+services on it, and the generated commune."""
+
+from __future__ import annotations
+
+import resource
+from dataclasses import dataclass
+from pathlib import Path
+
+from portail.api.etat import Services
+from portail.generation import CommuneGeneree
+from portail.settings import Settings
+
+RACINE = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Banc:
+    settings: Settings
+    """Database URL and schema, data folder, keys: a server subprocess started with `env()` sees the
+    same data as `services`."""
+    services: Services
+    """In-process services on the same schema (system clock), to prepare fixtures through the
+    application."""
+    commune: CommuneGeneree
+
+    def env(self) -> dict[str, str]:
+        """The `PORTAIL_*` variables for a `portail` subprocess on the same data."""
+        s = self.settings
+        valeurs = {
+            "PORTAIL_DATA_DIR": str(s.data_dir),
+            "PORTAIL_DATABASE_URL": s.database_url or "",
+            "PORTAIL_DATABASE_SCHEMA": s.database_schema or "",
+            "PORTAIL_MASTER_KEY": s.master_key or "",
+            "PORTAIL_SECRET_KEY": s.secret_key or "",
+            "PORTAIL_MAIL_DIR": str(s.dossier_courriels),
+            "PORTAIL_ARGON2_MEMOIRE_KIB": str(s.argon2_memoire_kib),
+            "PORTAIL_ARGON2_ITERATIONS": str(s.argon2_iterations),
+            # Every simulated parent comes from 127.0.0.1: the per-IP limit would measure itself.
+            "PORTAIL_REQUETES_PAR_MINUTE_IP": str(s.requetes_par_minute_ip),
+            "PORTAIL_LOG_LEVEL": "WARNING",
+            "PORTAIL_LOG_FORMAT": "json",
+            "PORTAIL_POOL_SIZE": str(s.pool_size),
+            "PORTAIL_POOL_MAX_OVERFLOW": str(s.pool_max_overflow),
+        }
+        return {k: v for k, v in valeurs.items() if v}
+
+
+def rss_pic_mb_du_processus() -> float:
+    """Peak resident set of this process, in MB (Linux reports KiB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def rss_pic_mb(pid: int) -> float | None:
+    """Peak resident set (VmHWM) of another process, in MB; None once it is gone."""
+    try:
+        for ligne in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if ligne.startswith("VmHWM:"):
+                return round(int(ligne.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None

@@ -4,7 +4,9 @@ idempotency, cancellations, absences and pointage."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+
+from portail.domain.capacite import Capacite
 
 from outils_http import compte_personnel, connecter, nouvelle_famille
 from outils_reservation import accueil_periscolaire, ajouter_enfant, creer_accueil, etat, reserver, statuts
@@ -503,3 +505,34 @@ def test_absence_signalee_seulement_avant_l_accueil_et_sur_une_reservation(clien
         parent.post(f"/api/enfants/{enfant}/absences", json={**corps, "date": "2021-10-05"}).status_code
         == 201
     )
+
+
+def test_unite_sans_capacite_comptee_depuis_le_calendrier(client, services, horloge) -> None:
+    _avant_la_rentree(horloge)
+    admin = compte_personnel(client, "admin@mairie.fr", "admin")
+    unites = [
+        {"code": "MIDI", "libelle": "Restauration", "debut": "11:30", "fin": "13:30"},
+        {"code": "SOIR", "libelle": "Soir", "debut": "16:30", "fin": "18:30", "capacite": 1},
+    ]
+    accueil = creer_accueil(admin, unites=unites)
+    familles = [nouvelle_famille(client, f"illimite{i}@example.fr") for i in range(3)]
+    enfants = [ajouter_enfant(f, prenom=f"Enfant {i}") for i, f in enumerate(familles)]
+    for f, e in zip(familles, enfants, strict=True):
+        assert statuts(reserver(f, e, accueil, ("2021-10-05", "MIDI"))) == [("2021-10-05", "MIDI", "reserve")]
+    assert statuts(reserver(familles[0], enfants[0], accueil, ("2021-10-05", "SOIR")))[0][2] == "reserve"
+    annulation = familles[1].post(
+        f"/api/enfants/{enfants[1]}/annulations",
+        json={"accueil_id": accueil, "presences": [{"date": "2021-10-05", "unite": "MIDI"}]},
+    )
+    assert annulation.json()["resultats"][0]["statut"] == "annule"
+    agent = compte_personnel(client, "agent@mairie.fr", "agent")
+    occupation = agent.get(
+        "/api/agent/occupation", params={"accueil_id": accueil, "du": "2021-10-05", "au": "2021-10-05"}
+    ).json()["occupation"]
+    assert occupation == [
+        {"date": "2021-10-05", "unite": "MIDI", "capacite": None, "reserves": 2, "liste_attente": 0},
+        {"date": "2021-10-05", "unite": "SOIR", "capacite": 1, "reserves": 1, "liste_attente": 0},
+    ]
+    # Only the unit with a capacity has a stream of its own for the day: the canteen never contends.
+    capacite = services.portail.repository.get(Capacite.id_pour(uuid.UUID(accueil), date(2021, 10, 5)))
+    assert capacite.places == {"SOIR": [uuid.UUID(enfants[0])]}

@@ -212,11 +212,16 @@ class ServiceReservations:
         manquantes = [r for r in unite.requiert if r not in deja]
         if manquantes:
             return Resultat(jour, code, REFUSE, f"nécessite aussi {', '.join(manquantes)}")
+        majoration = _majoration(decision)
+        if unite.capacite is None:
+            # Nothing to share: a unit without a capacity never contends on the day's Capacite
+            # stream, so a commune's whole canteen can book the same day without conflicts.
+            acceptes.setdefault(jour, set()).add(code)
+            return Resultat(jour, code, RESERVE, None, *majoration)
         capacite = self._capacite(capacites, accueil.id, jour)
         attribution = capacite.demander(
             enfant.id, code, unite.capacite, accueil.config.liste_attente is not ModeListeAttente.AUCUNE
         )
-        majoration = _majoration(decision)
         if attribution is Attribution.PLACE:
             acceptes.setdefault(jour, set()).add(code)
             return Resultat(jour, code, RESERVE, None, *majoration)
@@ -318,7 +323,8 @@ class ServiceReservations:
                         continue
                     # A late cancellation the rule tolerates frees the place but stays billed.
                     facturable = not decision.a_temps
-                self._capacite(capacites, accueil.id, jour).liberer(enfant.id, unite.code)
+                if unite.capacite is not None:
+                    self._capacite(capacites, accueil.id, jour).liberer(enfant.id, unite.code)
                 annulees.append(Ligne(jour, unite.code, facturable=facturable))
                 resultats.append(Resultat(jour, unite.code, ANNULE, facturable=facturable))
             planning.annuler(annulees, motif)

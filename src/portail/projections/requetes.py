@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from portail.application.offre import ServiceOffre
 
 MODIFIABLES = {"reserve", "liste_attente"}
+PLACES_TENUES = ("reserve", "present", "absent_justifie", "absent_non_justifie")
+"""States in which a child holds a place (pointed absent or not, until cancelled)."""
 
 
 @dataclass(frozen=True)
@@ -164,12 +166,20 @@ class Lectures:
         return list(enfants.values())
 
     def occupation(self, accueil: Accueil, du: date, au: date) -> list[LigneOccupation]:
+        """Units with a capacity are counted by their Capacite streams; units without one book
+        without such a stream, so their children are counted from the calendar."""
+        capacites = {u.code: u.capacite for u in accueil.config.unites}
+        illimitees = [code for code, capacite in capacites.items() if capacite is None]
         lignes = self._lignes(
             f"SELECT jour, unite, reserves, attente FROM {self._s}.proj_occupation"
-            " WHERE accueil_id = %s AND jour BETWEEN %s AND %s ORDER BY jour, unite",
-            (accueil.id, du, au),
+            " WHERE accueil_id = %s AND jour BETWEEN %s AND %s AND NOT unite = ANY(%s)"
+            " UNION ALL"
+            f" SELECT jour, unite, count(*)::integer AS reserves, 0 AS attente FROM {self._s}.proj_calendrier"
+            " WHERE accueil_id = %s AND jour BETWEEN %s AND %s AND unite = ANY(%s) AND etat = ANY(%s)"
+            " GROUP BY jour, unite"
+            " ORDER BY jour, unite",
+            (accueil.id, du, au, illimitees, accueil.id, du, au, illimitees, list(PLACES_TENUES)),
         )
-        capacites = {u.code: u.capacite for u in accueil.config.unites}
         return [
             LigneOccupation(
                 ligne["jour"],

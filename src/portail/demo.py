@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, time
+from datetime import UTC, date, datetime, time
+
+import click
+from rich.progress import TaskID
 
 from portail.api.app import construire_services
 from portail.application.contexte import Contexte, horloge_systeme
@@ -100,6 +103,43 @@ def remplir(settings: Settings) -> Iterator[str]:
             ),
         )
         yield f"accueils : PERISCOLAIRE (garderie et restauration), mercredis ; paramètres : Nantes 44000 ({periscolaire})"
+    finally:
+        services.portail.close()
+        base.fermer()
+
+
+def generer_commune(settings: Settings, enfants: int, graine: int) -> Iterator[str]:
+    """A generated commune of `enfants` children in an empty database, with a progress bar."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from portail.generation import ANNEE, MOT_DE_PASSE_PARENTS, HorlogeSimulee, generer
+
+    base = BaseDeDonnees.ouvrir(settings)
+    horloge = HorlogeSimulee(datetime(ANNEE, 6, 1, 8, tzinfo=UTC))
+    services = construire_services(settings, base, horloge)
+    try:
+        if services.portail.recorder.max_notification_id():
+            raise click.ClickException(
+                "La base contient déjà des événements : une commune générée s'écrit dans une base vide "
+                "(PORTAIL_DATABASE_SCHEMA ou PORTAIL_DATA_DIR neufs)."
+            )
+        with Progress(
+            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
+        ) as barre:
+            taches: dict[str, TaskID] = {}
+
+            def avancer(etape: str, fait: int, total: int) -> None:
+                if etape not in taches:
+                    libelle = {"familles": "Familles et enfants", "mois": "Mois de l'année scolaire"}[etape]
+                    taches[etape] = barre.add_task(libelle, total=total)
+                barre.update(taches[etape], completed=fait)
+
+            commune = generer(services, horloge, enfants, graine, avancer)
+        yield (
+            f"commune générée (graine {graine}) : {len(commune.familles)} familles, "
+            f"{len(commune.enfants)} enfants, {commune.evenements} événements"
+        )
+        yield f"mot de passe des parents : {MOT_DE_PASSE_PARENTS} (ex. {commune.familles[0].email})"
     finally:
         services.portail.close()
         base.fermer()

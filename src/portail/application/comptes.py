@@ -100,7 +100,8 @@ class ServiceComptes:
     def compte(self, compte_id: UUID) -> Compte:
         return self.portail.charger(Compte, compte_id)
 
-    def _reserver_email(self, adresse: str, compte_id: UUID) -> IndexEmail:
+    def reserver_email(self, adresse: str, compte_id: UUID) -> IndexEmail:
+        """The e-mail's index, given to `compte_id` (saved by the caller with the account)."""
         index = self.index_de(adresse)
         if index is None:
             return IndexEmail(id=self._id_index(adresse), compte_id=compte_id)
@@ -135,7 +136,7 @@ class ServiceComptes:
                 roles=(Role.PARENT,),
                 famille_id=famille.id,
             )
-            index = self._reserver_email(courriel, compte.id)
+            index = self.reserver_email(courriel, compte.id)
             famille.rattacher_compte(compte.id)
             acteur = Contexte(contexte.correlation_id, compte.id, Role.PARENT.value)
             self.portail.enregistrer(acteur, famille, compte, index)
@@ -172,7 +173,7 @@ class ServiceComptes:
                 roles=tuple(dict.fromkeys(roles_valides)),
                 famille_id=None,
             )
-            index = self._reserver_email(courriel, compte.id)
+            index = self.reserver_email(courriel, compte.id)
             self.portail.enregistrer(contexte, compte, index)
             return compte.id
 
@@ -189,7 +190,7 @@ class ServiceComptes:
         assert courriel
         empreinte_mdp = self.hacheur.hacher(mot_de_passe)
         compte = Compte(email=courriel, mot_de_passe_hash=empreinte_mdp, roles=(Role.ADMIN,), famille_id=None)
-        index = self._reserver_email(courriel, compte.id)
+        index = self.reserver_email(courriel, compte.id)
         installation = Installation(id=ID_INSTALLATION, compte_id=compte.id)
         try:
             self.portail.enregistrer(Contexte.systeme("demarrage"), compte, index, installation)
@@ -259,7 +260,7 @@ class ServiceComptes:
             compte = self.compte(compte_id)
             if compte.email == courriel:
                 return
-            nouvel_index = self._reserver_email(courriel, compte.id)
+            nouvel_index = self.reserver_email(courriel, compte.id)
             ancien_index = self.index_de(compte.email) if compte.email else None
             if ancien_index is not None:
                 ancien_index.liberer()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from outils_http import Session
+from outils_http import Session, nouvelle_famille
 
 REGLE_VEILLE_18H = {"ancrage": "jour", "decalage_jours": 1, "jours_ouvres": False, "heure_limite": "18:00"}
 
@@ -73,3 +73,23 @@ def etat(parent: Session, enfant_id: str, mois: str, jour: str, unite: str) -> s
                 if u["code"] == unite:
                     return str(u["etat"])
     raise AssertionError(f"{jour} {unite} absent du planning")
+
+
+def place_offerte(client: Any, admin: Session) -> tuple[str, list[Session], list[str]]:
+    """One SOIR place, offered for 24 hours when freed: three families book 2021-10-05, the first
+    cancels, so the place is offered to the second child; the third waits."""
+    accueil = creer_accueil(
+        admin,
+        liste_attente="offre",
+        duree_offre_heures=24,
+        unites=[{"code": "SOIR", "libelle": "Soir", "debut": "16:30", "capacite": 1}],
+    )
+    familles = [nouvelle_famille(client, f"o{i}@example.fr") for i in range(3)]
+    enfants = [ajouter_enfant(f, prenom=f"Enfant {i}") for i, f in enumerate(familles)]
+    for f, e in zip(familles, enfants, strict=True):
+        reserver(f, e, accueil, ("2021-10-05", "SOIR"))
+    familles[0].post(
+        f"/api/enfants/{enfants[0]}/annulations",
+        json={"accueil_id": accueil, "presences": [{"date": "2021-10-05", "unite": "SOIR"}]},
+    )
+    return accueil, familles, enfants

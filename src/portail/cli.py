@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
 import click
 
 from portail.settings import Settings
+
+if TYPE_CHECKING:
+    from portail.api.etat import Services
+    from portail.store.database import BaseDeDonnees
 
 
 @click.group(help="Portail Familles : serveur, données de démonstration, exploitation.")
@@ -12,7 +20,10 @@ def main() -> None:
     pass
 
 
-@main.command(help="Servir l'API (base PostgreSQL embarquée si PORTAIL_DATABASE_URL est vide).")
+@main.command(
+    help="Tout en un processus : l'API, les vues (projections) et les tâches planifiées "
+    "(base PostgreSQL embarquée si PORTAIL_DATABASE_URL est vide)."
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 def serve(host: str, port: int) -> None:
@@ -21,7 +32,92 @@ def serve(host: str, port: int) -> None:
     from portail.api.app import create_app
 
     settings = Settings.depuis_environnement()
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    application = create_app(settings, planificateur=True)
+    uvicorn.run(application, host=host, port=port, log_config=None, access_log=False)
+
+
+@main.command(
+    help="L'API seule : les vues sont tenues par « portail worker », les tâches par "
+    "« portail scheduler » ; plusieurs processus api peuvent servir côte à côte."
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
+def api(host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    # An import string and a factory: each uvicorn worker process builds its own app.
+    uvicorn.run(
+        "portail.api.app:app_api",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+    )
+
+
+def _jusqu_au_signal() -> None:
+    """Block until SIGTERM (systemd, containers) or Ctrl-C."""
+    import signal
+    import threading
+
+    arret = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: arret.set())
+    signal.signal(signal.SIGINT, lambda *_: arret.set())
+    arret.wait()
+
+
+@contextmanager
+def _processus(projections: bool) -> Iterator[tuple[Services, BaseDeDonnees]]:
+    """The services of a `worker` or `scheduler` process, logging as the API does; closed on exit."""
+    from portail import journal
+    from portail.api.app import construire_services
+    from portail.application.contexte import horloge_systeme
+    from portail.store.database import BaseDeDonnees
+
+    settings = Settings.depuis_environnement()
+    journal.configurer(settings.log_format, settings.log_level)
+    base = BaseDeDonnees.ouvrir(settings)
+    services = construire_services(settings, base, horloge_systeme, projections=projections)
+    try:
+        yield services, base
+    finally:
+        services.portail.close()
+        base.fermer()
+
+
+@main.command(help="Tenir les vues (projections) à jour depuis le journal, pour les processus api.")
+def worker() -> None:
+    import structlog
+
+    with _processus(projections=True) as (services, _base):
+        projecteur = services.projecteur
+        assert projecteur is not None
+        try:
+            projecteur.rattraper()
+            projecteur.demarrer()
+            structlog.get_logger("portail").info("worker_pret", position=projecteur.position)
+            _jusqu_au_signal()
+        finally:
+            projecteur.arreter()
+
+
+@main.command(
+    help="Les tâches planifiées ; un seul planificateur agit à la fois (verrou PostgreSQL), "
+    "les autres attendent et prennent le relais."
+)
+def scheduler() -> None:
+    from portail.jobs.planificateur import Planificateur
+
+    with _processus(projections=False) as (services, base):
+        planificateur = Planificateur(services, base)
+        try:
+            planificateur.demarrer()
+            _jusqu_au_signal()
+        finally:
+            planificateur.arreter()
 
 
 @main.command(help="Remplir une commune de démonstration (idempotent).")
@@ -49,6 +145,8 @@ def rebuild() -> None:
     settings = Settings.depuis_environnement()
     base = BaseDeDonnees.ouvrir(settings)
     services = construire_services(settings, base, horloge_systeme)
+    projecteur = services.projecteur
+    assert projecteur is not None
     try:
         total = services.portail.recorder.max_notification_id() or 0
         with Progress(
@@ -58,9 +156,9 @@ def rebuild() -> None:
             TimeRemainingColumn(),
         ) as barre:
             tache = barre.add_task("Reconstruction des vues", total=total)
-            lus = services.projecteur.reconstruire(lambda n: barre.advance(tache, n))
+            lus = projecteur.reconstruire(lambda n: barre.advance(tache, n))
             barre.update(tache, completed=total)
-        click.echo(f"{lus} événements relus ; vues à jour à la position {services.projecteur.position}.")
+        click.echo(f"{lus} événements relus ; vues à jour à la position {projecteur.position}.")
     finally:
         services.portail.close()
         base.fermer()

@@ -50,6 +50,20 @@ class Settings:
     cors_origines: tuple[str, ...] = field(default_factory=tuple)
     paiement_carte: str = "aucun"
     """`test` turns on the test card provider (demos, tests); `aucun` leaves card payment off."""
+    projections_intervalle_ms: int = 50
+    """How often the projection runner looks at the log when nothing wakes it (the `worker`)."""
+    attente_intervalle_ms: int = 20
+    """How often an `api` process rereads the worker's position while a request waits for it."""
+    leader_intervalle_secondes: int = 10
+    """How often a standby scheduler tries to become leader, and the leader checks its lock."""
+    retention_annees: int = 3
+    """Years after a family left (no booking, no event, nothing owed) before it is erased."""
+    sepa_avance_jours: int = 5
+    """Days before the invoices' due date (the debit date) that the SEPA file is written."""
+    rappel_document_jours: int = 30
+    """Days before a document or a fiche sanitaire expires that the family is reminded."""
+    document_validite_jours: int = 365
+    """How long a medical certificate, a QF attestation, a PAI or a vaccination record is valid."""
 
     @property
     def pgdata(self) -> Path:
@@ -95,4 +109,15 @@ class Settings:
             pool_max_overflow=_int(lire("POOL_MAX_OVERFLOW"), defaut.pool_max_overflow),
             cors_origines=tuple(o for o in (lire("CORS_ORIGINES") or "").split(",") if o),
             paiement_carte=lire("PAIEMENT_CARTE") or defaut.paiement_carte,
+            projections_intervalle_ms=_int(
+                lire("PROJECTIONS_INTERVALLE_MS"), defaut.projections_intervalle_ms
+            ),
+            attente_intervalle_ms=_int(lire("ATTENTE_INTERVALLE_MS"), defaut.attente_intervalle_ms),
+            leader_intervalle_secondes=_int(
+                lire("LEADER_INTERVALLE_SECONDES"), defaut.leader_intervalle_secondes
+            ),
+            retention_annees=_int(lire("RETENTION_ANNEES"), defaut.retention_annees),
+            sepa_avance_jours=_int(lire("SEPA_AVANCE_JOURS"), defaut.sepa_avance_jours),
+            rappel_document_jours=_int(lire("RAPPEL_DOCUMENT_JOURS"), defaut.rappel_document_jours),
+            document_validite_jours=_int(lire("DOCUMENT_VALIDITE_JOURS"), defaut.document_validite_jours),
         )

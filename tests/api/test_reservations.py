@@ -9,7 +9,15 @@ from datetime import UTC, date, datetime
 from portail.domain.capacite import Capacite
 
 from outils_http import compte_personnel, connecter, nouvelle_famille
-from outils_reservation import accueil_periscolaire, ajouter_enfant, creer_accueil, etat, reserver, statuts
+from outils_reservation import (
+    accueil_periscolaire,
+    ajouter_enfant,
+    creer_accueil,
+    etat,
+    place_offerte,
+    reserver,
+    statuts,
+)
 
 
 def _avant_la_rentree(horloge) -> None:
@@ -434,20 +442,7 @@ def test_administration_de_l_offre(client, horloge) -> None:
 def test_offre_a_accepter_avant_expiration_puis_passe_au_suivant(client, horloge) -> None:
     _avant_la_rentree(horloge)
     admin = compte_personnel(client, "admin@mairie.fr", "admin")
-    accueil = creer_accueil(
-        admin,
-        liste_attente="offre",
-        duree_offre_heures=24,
-        unites=[{"code": "SOIR", "libelle": "Soir", "debut": "16:30", "capacite": 1}],
-    )
-    familles = [nouvelle_famille(client, f"o{i}@example.fr") for i in range(3)]
-    enfants = [ajouter_enfant(f, prenom=f"Enfant {i}") for i, f in enumerate(familles)]
-    for f, e in zip(familles, enfants, strict=True):
-        reserver(f, e, accueil, ("2021-10-05", "SOIR"))
-    familles[0].post(
-        f"/api/enfants/{enfants[0]}/annulations",
-        json={"accueil_id": accueil, "presences": [{"date": "2021-10-05", "unite": "SOIR"}]},
-    )
+    accueil, familles, enfants = place_offerte(client, admin)
     # The place is offered to the first in line, held for 24 hours; nobody else sees it.
     offres = familles[1].get("/api/offres").json()
     assert [(o["enfant_id"], o["date"], o["unite"]) for o in offres] == [(enfants[1], "2021-10-05", "SOIR")]

@@ -61,8 +61,10 @@ from portail.application.offre import ServiceOffre
 from portail.application.paiement_carte import PrestataireTest
 from portail.application.portail import Portail
 from portail.application.reservations import ServiceReservations
+from portail.jobs.planificateur import Planificateur
 from portail.projections.executeur import Projecteur
 from portail.projections.requetes import Lectures
+from portail.projections.suivi import SuiviPosition
 from portail.settings import Settings
 from portail.store.database import BaseDeDonnees
 from portail.store.idempotence import Idempotence
@@ -71,7 +73,11 @@ from portail.store.securite import EchecsConnexionPostgres, RevocationsPostgres
 log = structlog.get_logger("portail")
 
 
-def construire_services(settings: Settings, base: BaseDeDonnees, horloge: Horloge) -> Services:
+def construire_services(
+    settings: Settings, base: BaseDeDonnees, horloge: Horloge, *, projections: bool = True
+) -> Services:
+    """`projections=False` (an `api` process): no runner here; the read-your-writes wait watches
+    the position a `worker` process commits."""
     cle = secrets_locaux.cle_maitre(settings.master_key, settings.data_dir)
     portail = Portail(
         env=base.env_eventsourcing(settings.pool_size, settings.pool_max_overflow),
@@ -100,6 +106,9 @@ def construire_services(settings: Settings, base: BaseDeDonnees, horloge: Horlog
     familles = ServiceFamilles(portail)
     offre = ServiceOffre(portail)
     calendrier = calendrier_officiel()
+    projecteur = (
+        Projecteur(portail, intervalle=settings.projections_intervalle_ms / 1000) if projections else None
+    )
     return Services(
         settings=settings,
         portail=portail,
@@ -110,7 +119,8 @@ def construire_services(settings: Settings, base: BaseDeDonnees, horloge: Horlog
         offre=offre,
         reservations=ServiceReservations(portail, familles, offre, calendrier),
         lectures=Lectures(datastore, offre, calendrier),
-        projecteur=Projecteur(portail),
+        projecteur=projecteur,
+        suivi=projecteur or SuiviPosition(datastore, settings.attente_intervalle_ms / 1000),
         idempotence=Idempotence(datastore),
         facturation=ServiceFacturation(portail),
         prestataire_carte=PrestataireTest(settings.url_publique)
@@ -126,8 +136,13 @@ def create_app(
     *,
     horloge: Horloge = horloge_systeme,
     base: BaseDeDonnees | None = None,
+    projections: bool = True,
+    planificateur: bool = False,
 ) -> Litestar:
-    """Build the app; the database and services start in the lifespan, never at import."""
+    """Build the app; the database and services start in the lifespan, never at import.
+
+    `portail serve` runs the projections and the scheduler in this process too; `portail api`
+    runs neither (a `worker` and a `scheduler` process do)."""
     reglages = settings or Settings.depuis_environnement()
     journal.configurer(reglages.log_format, reglages.log_level)
 
@@ -136,11 +151,17 @@ def create_app(
         base_ouverte = (
             base if base is not None else await anyio.to_thread.run_sync(BaseDeDonnees.ouvrir, reglages)
         )
-        services = await anyio.to_thread.run_sync(construire_services, reglages, base_ouverte, horloge)
+        services = await anyio.to_thread.run_sync(
+            lambda: construire_services(reglages, base_ouverte, horloge, projections=projections)
+        )
         app.state.services = services
         app.state.metriques.suivre(services)
-        await anyio.to_thread.run_sync(services.projecteur.rattraper)
-        services.projecteur.demarrer()
+        if services.projecteur is not None:
+            await anyio.to_thread.run_sync(services.projecteur.rattraper)
+        services.suivi.demarrer()
+        taches = Planificateur(services, base_ouverte) if planificateur else None
+        if taches is not None:
+            taches.demarrer()
         if reglages.admin_email and reglages.admin_password:
             cree = await anyio.to_thread.run_sync(
                 services.comptes.assurer_admin, reglages.admin_email, reglages.admin_password
@@ -151,7 +172,9 @@ def create_app(
         try:
             yield
         finally:
-            services.projecteur.arreter()
+            if taches is not None:
+                await anyio.to_thread.run_sync(taches.arreter)
+            services.suivi.arreter()
             services.portail.close()
             if base is None:
                 await anyio.to_thread.run_sync(base_ouverte.fermer)
@@ -219,3 +242,9 @@ def create_app(
     )
     application.state.metriques = Metriques()
     return application
+
+
+def app_api() -> Litestar:
+    """The factory `portail api --workers N` hands uvicorn: each worker process builds its own app
+    from the environment, without projections or scheduler."""
+    return create_app(projections=False)

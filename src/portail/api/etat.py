@@ -21,6 +21,7 @@ from portail.application.portail import Portail
 from portail.application.reservations import ServiceReservations
 from portail.projections.executeur import Projecteur
 from portail.projections.requetes import Lectures
+from portail.projections.suivi import SuiviVues
 from portail.settings import Settings
 from portail.store.idempotence import Idempotence
 from portail.store.securite import Revocations
@@ -39,7 +40,10 @@ class Services:
     offre: ServiceOffre
     reservations: ServiceReservations
     lectures: Lectures
-    projecteur: Projecteur
+    projecteur: Projecteur | None
+    """The projection runner, in the processes that run it (`serve`, `worker`); None in `api`."""
+    suivi: SuiviVues
+    """Where the read models stand: the runner itself, or the worker's tracking row."""
     idempotence: Idempotence
     facturation: ServiceFacturation
     prestataire_carte: PrestataireTest | None
@@ -48,7 +52,7 @@ class Services:
 
     def apres_ecriture(self) -> None:
         """Read-your-writes: the caller's next read already shows what this thread just saved."""
-        self.projecteur.attendre(self.portail.derniere_position())
+        self.suivi.attendre(self.portail.derniere_position())
 
 
 def services(request: Request[Any, Any, Any]) -> Services:

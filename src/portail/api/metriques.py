@@ -27,7 +27,7 @@ class _Etat(Collector):
         retard = GaugeMetricFamily(
             "portail_projections_retard", "Événements du journal pas encore appliqués aux vues"
         )
-        retard.add_metric([], max(0, fin - self.services.projecteur.position))
+        retard.add_metric([], max(0, fin - self.services.suivi.position))
         yield retard
         position = GaugeMetricFamily(
             "portail_journal_position", "Dernière position du journal des événements"

@@ -414,6 +414,26 @@ class ServiceReservations:
             raise resultat
         return resultat
 
+    def expirer_offres(self, contexte: Contexte, accueil_id: UUID, jour: date) -> int:
+        """Expire that day's offers whose time is up and offer the places to the next children in
+        line, without waiting for a command to touch the day. Returns how many offers expired;
+        records nothing when none has (run twice, or late, it does no harm)."""
+        accueil = self.offre.accueil(accueil_id)
+
+        def commande() -> int:
+            maintenant = self.portail.horloge()
+            try:
+                capacite: Capacite = self.portail.repository.get(Capacite.id_pour(accueil.id, jour))
+            except AggregateNotFoundError:
+                return 0
+            capacites = {jour: capacite}
+            autres = self._liberer_places(accueil, capacites, maintenant, {})
+            expirees = sum(isinstance(e, Capacite.OffreRetiree) for e in capacite.pending_events)
+            self.portail.enregistrer(contexte, capacite, *autres)
+            return expirees
+
+        return self.portail.avec_reessais(commande)
+
     # Absences and pointage
 
     def declarer_absence(

@@ -27,28 +27,33 @@ class _PositionDepassee(Exception):
     """Another runner moved the tracking position first."""
 
 
+def creer_vues(datastore: PostgresDatastore) -> int:
+    """Create the read-model tables and the tracking row if missing; return the tracking position.
+    An `api` process reads these tables without running the projections itself."""
+    schema = datastore.schema
+    with datastore.transaction(commit=True) as curs:
+        for instruction in [*vues.ddl(schema), *brouillons.ddl(schema), *journal.ddl(schema)]:
+            curs.execute(instruction)
+        curs.execute(
+            f"INSERT INTO {schema}.proj_tracking (nom, position) VALUES (%s, 0) ON CONFLICT DO NOTHING",
+            (NOM,),
+        )
+        curs.execute(f"SELECT position FROM {schema}.proj_tracking WHERE nom = %s", (NOM,))
+        ligne = curs.fetchone()
+    assert ligne is not None
+    return int(ligne["position"])
+
+
 class Projecteur:
-    def __init__(self, portail: Portail, taille_page: int = 1000) -> None:
+    def __init__(self, portail: Portail, taille_page: int = 1000, intervalle: float = 0.05) -> None:
         self.portail = portail
         self.taille_page = taille_page
+        self.intervalle = intervalle
+        """Seconds between two looks at the log when nothing wakes the runner."""
         datastore: PostgresDatastore = portail.factory.datastore  # type: ignore[attr-defined]
         self._ds = datastore
         self.schema = datastore.schema
-        with self._ds.transaction(commit=True) as curs:
-            for instruction in [
-                *vues.ddl(self.schema),
-                *brouillons.ddl(self.schema),
-                *journal.ddl(self.schema),
-            ]:
-                curs.execute(instruction)
-            curs.execute(
-                f"INSERT INTO {self.schema}.proj_tracking (nom, position) VALUES (%s, 0) ON CONFLICT DO NOTHING",
-                (NOM,),
-            )
-            curs.execute(f"SELECT position FROM {self.schema}.proj_tracking WHERE nom = %s", (NOM,))
-            ligne = curs.fetchone()
-        assert ligne is not None
-        self._position: int = ligne["position"]
+        self._position: int = creer_vues(datastore)
         self._condition = threading.Condition()
         self._reveil = threading.Event()
         self._arret = threading.Event()
@@ -182,7 +187,7 @@ class Projecteur:
                 self.rattraper()
             except Exception:
                 log.exception("projections_erreur")
-            self._reveil.wait(timeout=0.2)
+            self._reveil.wait(timeout=self.intervalle)
             self._reveil.clear()
 
     def attendre(self, position: int, delai: float = 2.0) -> bool:

@@ -8,6 +8,7 @@ Personal data lives only in `proj_enfants`, whose row goes when the child is era
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from psycopg import Cursor
@@ -56,6 +57,8 @@ def ddl(schema: str) -> list[str]:
         f"CREATE TABLE IF NOT EXISTS {s}.proj_enfants ("
         " enfant_id uuid PRIMARY KEY, famille_id uuid NOT NULL, nom text, prenom text, date_naissance date,"
         " niveau text, allergies text[] NOT NULL DEFAULT '{}', pai boolean NOT NULL DEFAULT false, regime text)",
+        # Added for the fiche sanitaire reminders; a database built before it needs a rebuild to fill it.
+        f"ALTER TABLE {s}.proj_enfants ADD COLUMN IF NOT EXISTS fiche_valable_jusqu_au date",
         f"CREATE TABLE IF NOT EXISTS {s}.proj_offres ("
         " offre_id uuid PRIMARY KEY, enfant_id uuid NOT NULL, famille_id uuid NOT NULL, accueil_id uuid NOT NULL,"
         " jour date NOT NULL, unite text NOT NULL, expire_le timestamptz NOT NULL, statut text NOT NULL)",
@@ -243,10 +246,13 @@ def encours_affecte(curs: Cursor[Any], s: str, e: Encours.Affecte | Encours.Prel
 
 def document_ecrit(curs: Cursor[Any], s: str, e: Any) -> None:
     if isinstance(e, Document.Depose):
+        # The application's clock (the audit time), which the expiry reminders count from.
+        horodatage = (getattr(e, "audit", None) or {}).get("horodatage")
+        depose_le = datetime.fromisoformat(horodatage) if horodatage else e.timestamp
         curs.execute(
             f"INSERT INTO {s}.proj_documents (document_id, famille_id, enfant_id, type, media_type, taille, statut,"
             " depose_le) VALUES (%s, %s, %s, %s, %s, %s, 'depose', %s) ON CONFLICT DO NOTHING",
-            (e.originator_id, e.famille_id, e.enfant_id, e.type.value, e.media_type, e.taille, e.timestamp),
+            (e.originator_id, e.famille_id, e.enfant_id, e.type.value, e.media_type, e.taille, depose_le),
         )
     else:
         statut = "valide" if isinstance(e, Document.Valide) else "refuse"
@@ -319,11 +325,13 @@ def enfant_ecrit(curs: Cursor[Any], s: str, e: Any) -> None:
     elif isinstance(e, Enfant.SanteModifiee):
         sante = e.sante
         curs.execute(
-            f"UPDATE {s}.proj_enfants SET allergies = %s, pai = %s, regime = %s WHERE enfant_id = %s",
+            f"UPDATE {s}.proj_enfants SET allergies = %s, pai = %s, regime = %s, fiche_valable_jusqu_au = %s"
+            " WHERE enfant_id = %s",
             (
                 list(sante.allergies) if sante else [],
                 bool(sante and sante.pai),
                 sante.regime_alimentaire.value if sante else None,
+                e.valable_jusqu_au,
                 e.originator_id,
             ),
         )

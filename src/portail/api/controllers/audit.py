@@ -66,7 +66,7 @@ class AuditController(Controller):
         filtres = _filtres(famille_id, enfant_id, acteur, type_, du, au)
         sv = services(request)
         # Auditors read the log as it stands: the index catches up first (bounded wait).
-        sv.projecteur.attendre(sv.portail.recorder.max_notification_id() or 0)
+        sv.suivi.attendre(sv.portail.recorder.max_notification_id() or 0)
         evenements, suivant = sv.audit.evenements(filtres, apres, limite)
         return Response({"evenements": evenements, "suivant": suivant})
 
@@ -100,7 +100,7 @@ class AuditController(Controller):
         filtres = _filtres(famille_id, enfant_id, acteur, type_, du, au)
         sv = services(request)
         await anyio.to_thread.run_sync(
-            lambda: sv.projecteur.attendre(sv.portail.recorder.max_notification_id() or 0)
+            lambda: sv.suivi.attendre(sv.portail.recorder.max_notification_id() or 0)
         )
         media = "application/x-ndjson" if format_ == "jsonl" else "text/csv"
         return Stream(

@@ -29,10 +29,11 @@ def ready(request: Request[Any, Any, Any]) -> Response[s.Preparation]:
     sv = services(request)
     try:
         fin = sv.portail.recorder.max_notification_id() or 0
+        # In an `api` process the position is the worker's, read from the database too.
+        retard = max(0, fin - sv.suivi.position)
         ok = True
     except Exception:
-        fin, ok = 0, False
-    retard = max(0, fin - sv.projecteur.position) if ok else 0
+        retard, ok = 0, False
     corps = s.Preparation(
         statut="pret" if ok else "indisponible", base_de_donnees=ok, retard_projections=retard
     )

@@ -1,0 +1,51 @@
+"""Retention: families that left the commune's services long ago are erased (crypto-shredding),
+their accounting records kept (amounts, dates, invoice numbers stay readable).
+
+A family has *left* on a date when none of its children has a day booked, on a waiting list or
+pointed from that date on, nothing about it was recorded since (its own changes, bookings,
+pointages, invoices, payments: the auditors' index of the log), and none of its invoices still
+owes money. The date is today minus `PORTAIL_RETENTION_ANNEES` years.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from uuid import UUID
+
+import structlog
+
+from portail.application.contexte import Contexte
+from portail.application.effacement import effacer_famille
+from portail.application.familles import PARIS
+from portail.domain.famille import Famille
+from portail.jobs.outils import Outils
+
+NOM = "conservation"
+log = structlog.get_logger("portail.jobs")
+
+
+def limite_conservation(aujourd_hui: date, annees: int) -> date:
+    try:
+        return aujourd_hui.replace(year=aujourd_hui.year - annees)
+    except ValueError:  # 29 February
+        return aujourd_hui.replace(year=aujourd_hui.year - annees, day=28)
+
+
+def effacer_familles_parties(outils: Outils) -> list[UUID]:
+    sv = outils.services
+    limite = limite_conservation(outils.aujourd_hui(), sv.settings.retention_annees)
+    contexte = Contexte.systeme(NOM)
+    effacees: list[UUID] = []
+    for famille_id in outils.echeances.familles_parties(limite, datetime.combine(limite, time(), PARIS)):
+        # The read model may be behind an erasure made a moment ago: the aggregate decides.
+        if sv.portail.charger(Famille, famille_id).effacee:
+            continue
+
+        def liberer(enfant_id: UUID, famille_id: UUID = famille_id) -> None:
+            for accueil_id in sv.lectures.accueils_de_l_enfant(enfant_id):
+                sv.reservations.liberer_avenir(contexte, famille_id, enfant_id, accueil_id)
+
+        effacer_famille(contexte, sv.familles, sv.comptes, famille_id, liberer)
+        log.info("famille_effacee", famille_id=str(famille_id), partie_avant=limite.isoformat())
+        effacees.append(famille_id)
+    return effacees

@@ -62,7 +62,7 @@ from portail.application.paiement_carte import PrestataireTest
 from portail.application.portail import Portail
 from portail.application.reservations import ServiceReservations
 from portail.jobs.planificateur import Planificateur
-from portail.projections.executeur import Projecteur
+from portail.projections.executeur import Projecteur, creer_vues
 from portail.projections.requetes import Lectures
 from portail.projections.suivi import SuiviPosition
 from portail.settings import Settings
@@ -78,6 +78,19 @@ def construire_services(
 ) -> Services:
     """`projections=False` (an `api` process): no runner here; the read-your-writes wait watches
     the position a `worker` process commits."""
+    with base.verrou_creation():
+        services = _construire(settings, base, horloge)
+    if projections:
+        # Folding the drafts' facts can take a while: outside the lock other processes wait on.
+        services.projecteur = Projecteur(
+            services.portail, intervalle=settings.projections_intervalle_ms / 1000
+        )
+        services.suivi = services.projecteur
+    return services
+
+
+def _construire(settings: Settings, base: BaseDeDonnees, horloge: Horloge) -> Services:
+    """The services of an `api` process; every table is created here."""
     cle = secrets_locaux.cle_maitre(settings.master_key, settings.data_dir)
     portail = Portail(
         env=base.env_eventsourcing(settings.pool_size, settings.pool_max_overflow),
@@ -106,9 +119,7 @@ def construire_services(
     familles = ServiceFamilles(portail)
     offre = ServiceOffre(portail)
     calendrier = calendrier_officiel()
-    projecteur = (
-        Projecteur(portail, intervalle=settings.projections_intervalle_ms / 1000) if projections else None
-    )
+    creer_vues(datastore)
     return Services(
         settings=settings,
         portail=portail,
@@ -119,8 +130,8 @@ def construire_services(
         offre=offre,
         reservations=ServiceReservations(portail, familles, offre, calendrier),
         lectures=Lectures(datastore, offre, calendrier),
-        projecteur=projecteur,
-        suivi=projecteur or SuiviPosition(datastore, settings.attente_intervalle_ms / 1000),
+        projecteur=None,
+        suivi=SuiviPosition(datastore, settings.attente_intervalle_ms / 1000),
         idempotence=Idempotence(datastore),
         facturation=ServiceFacturation(portail),
         prestataire_carte=PrestataireTest(settings.url_publique)

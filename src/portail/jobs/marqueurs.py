@@ -26,6 +26,8 @@ class Marqueurs:
         self._ds = datastore
         self._table = f"{datastore.schema}.portail_taches_faites"
         with self._ds.transaction(commit=True) as curs:
+            # Two schedulers starting together: one creates the table, the other then finds it.
+            curs.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self._table,))
             curs.execute(
                 f"CREATE TABLE IF NOT EXISTS {self._table} (id uuid PRIMARY KEY, tache text NOT NULL,"
                 " cle text NOT NULL, fait_le timestamptz NOT NULL, detail text)"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -68,6 +71,22 @@ class BaseDeDonnees:
         # Every event is hash-chained in its own transaction (tamper evidence for auditors).
         env["APPLICATION_RECORDER_TOPIC"] = "portail.store.chaine:RecorderChaine"
         return {f"{PREFIXE_APPLICATION}{cle}": valeur for cle, valeur in env.items()}
+
+    @contextmanager
+    def verrou_creation(self) -> Iterator[None]:
+        """Processes starting together create the tables one after the other: two concurrent
+        `CREATE TABLE IF NOT EXISTS` of one table can both miss it and one then fails."""
+        cle = int.from_bytes(
+            hashlib.sha256(f"portail:creation:{self.schema or 'public'}".encode()).digest()[:8],
+            "big",
+            signed=True,
+        )
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (cle,))
+            try:
+                yield
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (cle,))
 
     def fermer(self) -> None:
         if self._serveur is not None:

@@ -130,7 +130,11 @@ class Planificateur:
 
     def _boucle(self) -> None:
         while not self._arret.is_set():
-            self.veiller()
+            try:
+                self.veiller()
+            except Exception:
+                # The thread must outlive a failed start: the next look tries again.
+                log.exception("planificateur_erreur")
             self._arret.wait(self.intervalle)
 
     def arreter(self) -> None:

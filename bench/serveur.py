@@ -1,0 +1,136 @@
+"""The API server under test: `portail serve` in its own process, on the benchmark's data.
+
+A separate process (not an in-process app) so that its resident memory, its event loop and its
+thread pool are those of production, and so that the load generator competes with it for the CPU
+the way real clients would not: the figures say how much the generator itself costs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from pathlib import Path
+from types import TracebackType
+
+from bench.commun import RACINE, Banc
+
+DELAI_DEMARRAGE = 90.0
+"""The lifespan catches the projections up before `/ready` answers: a big commune takes a while."""
+DELAI_ARRET = 15.0
+
+
+def port_libre() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServeurApi:
+    """`with ServeurApi(banc) as serveur:` starts the server and waits for `GET /ready`."""
+
+    def __init__(self, banc: Banc, port: int | None = None) -> None:
+        self.banc = banc
+        self.port = port or port_libre()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._processus: subprocess.Popen[bytes] | None = None
+        self._journal = Path(tempfile.mkstemp(prefix="portail-bench-serveur-", suffix=".log")[1])
+
+    @property
+    def pid(self) -> int:
+        assert self._processus is not None, "serveur non démarré"
+        return self._processus.pid
+
+    def demarrer(self) -> None:
+        env = os.environ | self.banc.env()
+        commande = [str(RACINE / ".venv" / "bin" / "portail"), "serve", "--host", "127.0.0.1"]
+        commande += ["--port", str(self.port)]
+        # stderr into a file, not a pipe: nobody reads it during the run and a full pipe would
+        # block the server's logging.
+        with self._journal.open("wb") as sortie:
+            self._processus = subprocess.Popen(  # noqa: S603 (our own executable, no shell)
+                commande, env=env, stdout=sortie, stderr=subprocess.STDOUT, cwd=RACINE
+            )
+        fin = time.monotonic() + DELAI_DEMARRAGE
+        while time.monotonic() < fin:
+            if self._processus.poll() is not None:
+                raise RuntimeError(f"le serveur s'est arrêté au démarrage :\n{self.fin_du_journal()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/ready", timeout=2) as reponse:  # noqa: S310
+                    if reponse.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.2)
+        self.arreter()
+        raise RuntimeError(
+            f"le serveur n'est pas prêt après {DELAI_DEMARRAGE:.0f} s :\n{self.fin_du_journal()}"
+        )
+
+    def arreter(self) -> None:
+        processus, self._processus = self._processus, None
+        if processus is None or processus.poll() is not None:
+            return
+        # SIGINT is uvicorn's graceful shutdown: the lifespan stops the projector and closes the pool.
+        processus.send_signal(signal.SIGINT)
+        try:
+            processus.wait(DELAI_ARRET)
+        except subprocess.TimeoutExpired:
+            processus.kill()
+            processus.wait()
+
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) the server has used so far: beside the generator's own, it
+        shows who had the two cores."""
+        champs = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(champs[11]) + int(champs[12])) / os.sysconf("SC_CLK_TCK")
+
+    def fin_du_journal(self, lignes: int = 40) -> str:
+        try:
+            return "\n".join(self._journal.read_text(errors="replace").splitlines()[-lignes:])
+        except OSError:
+            return ""
+
+    def erreurs_du_journal(self) -> dict[str, int]:
+        """Warnings and errors the server logged (JSON lines), counted by event: the cause of a 5xx
+        or of a 503 is there, never in the response."""
+        comptes: Counter[str] = Counter()
+        try:
+            texte = self._journal.read_text(errors="replace")
+        except OSError:
+            return {}
+        for ligne in texte.splitlines():
+            try:
+                entree = json.loads(ligne)
+            except ValueError:
+                if "Traceback" in ligne or "Error" in ligne:
+                    comptes["texte: " + ligne.strip()[:120]] += 1
+                continue
+            if isinstance(entree, dict) and entree.get("level") in {"warning", "error", "critical"}:
+                cle = f"{entree.get('level')}: {entree.get('event')}"
+                for champ in ("statut", "type_erreur"):
+                    if valeur := entree.get(champ):
+                        cle += f" [{champ}={valeur}]"
+                if exception := entree.get("exception"):
+                    cle += f" ({str(exception).strip().splitlines()[-1][:160]})"
+                comptes[cle] += 1
+        return dict(comptes.most_common(20))
+
+    def supprimer_journal(self) -> None:
+        self._journal.unlink(missing_ok=True)
+
+    def __enter__(self) -> ServeurApi:
+        self.demarrer()
+        return self
+
+    def __exit__(
+        self, type_: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.arreter()

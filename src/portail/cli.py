@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -120,12 +122,22 @@ def scheduler() -> None:
             planificateur.arreter()
 
 
-@main.command(help="Remplir une commune de démonstration (idempotent).")
-def demo() -> None:
-    from portail.demo import remplir
+@main.command(help="Remplir une commune de démonstration (idempotent), ou en générer une de N enfants.")
+@click.option(
+    "--enfants",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Générer une commune de N enfants sur une année scolaire (base vide).",
+)
+@click.option(
+    "--seed", "graine", type=int, default=1, show_default=True, help="Graine : même graine, même commune."
+)
+def demo(enfants: int | None, graine: int) -> None:
+    from portail.demo import generer_commune, remplir
 
     settings = Settings.depuis_environnement()
-    for ligne in remplir(settings):
+    lignes = remplir(settings) if enfants is None else generer_commune(settings, enfants, graine)
+    for ligne in lignes:
         click.echo(ligne)
 
 
@@ -198,6 +210,26 @@ def verify() -> None:
         err=True,
     )
     raise SystemExit(1)
+
+
+@main.command(help="Générer une commune et mesurer chaque chiffre à côté de sa référence (depuis un clone).")
+@click.option("--enfants", type=click.IntRange(min=10), default=10_000, show_default=True)
+@click.option("--seed", "graine", type=int, default=1, show_default=True)
+@click.option("--json", "chemin_json", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--rush", "ruee", is_flag=True, help="Ajouter la ruée d'ouverture (2 000 parents, 100 places).")
+@click.option("--sans-http", is_flag=True, help="Seulement les mesures dans le processus.")
+@click.option("--garder", is_flag=True, help="Garder le schéma de la mesure (PORTAIL_DATABASE_URL).")
+def bench(
+    enfants: int, graine: int, chemin_json: Path | None, ruee: bool, sans_http: bool, garder: bool
+) -> None:
+    # The harness lives in the clone's bench/ folder, beside src/, not in the installed package.
+    racine = Path(__file__).resolve().parents[2]
+    if not (racine / "bench" / "principal.py").exists():
+        raise click.ClickException("portail bench se lance depuis un clone du dépôt (dossier bench/).")
+    sys.path.insert(0, str(racine))
+    from bench.principal import executer
+
+    executer(enfants, graine, chemin_json, ruee, not sans_http, garder)
 
 
 if __name__ == "__main__":

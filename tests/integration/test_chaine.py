@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import psycopg
 from psycopg import sql
 
@@ -100,3 +102,31 @@ def test_reserve_aux_auditeurs(client) -> None:
     parent = nouvelle_famille(client, "curieux@example.fr")
     assert parent.get("/api/audit/verification").status_code == 403
     assert client.get("/api/audit/verification", headers={"Authorization": ""}).status_code in (401, 403)
+
+
+def test_une_grosse_sauvegarde_est_enregistree_et_chainee(client, services, base) -> None:
+    """A month of invoices is several megabytes in one save: it is stored whole, in order, chained."""
+    from datetime import date
+
+    from portail.application.contexte import Contexte
+    from portail.domain.enfant import Enfant
+    from portail.domain.personnes import IdentiteEnfant, Scolarite
+    from portail.store.chaine import TAILLE_MAX_PIPELINE
+
+    famille_id = uuid.uuid4()
+    enfants = [
+        Enfant(
+            famille_id=famille_id,
+            identite=IdentiteEnfant("Nom" * 200, f"Prénom {i}" * 50, date(2015, 1, 1), "Nantes" * 100),
+            scolarite=Scolarite("École" * 100, None, None),
+        )
+        for i in range(300)
+    ]
+    avant = _sql(base, "SELECT count(*) FROM {evenements}")[0][0]
+    enregistrements = services.portail.enregistrer(Contexte.systeme("test"), *enfants)
+    assert sum(len(e.notification.state) for e in enregistrements) > TAILLE_MAX_PIPELINE
+    positions = [e.notification.id for e in enregistrements]
+    assert positions == sorted(positions) and len(positions) == 300
+    assert _sql(base, "SELECT count(*) FROM {evenements}")[0][0] == avant + 300
+    assert services.portail.repository.get(enfants[-1].id).identite.prenom == "Prénom 299" * 50
+    assert _verification(client)["ok"] is True

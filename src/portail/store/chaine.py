@@ -13,8 +13,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
@@ -29,6 +30,10 @@ def empreinte(
     contenu.update(f"{position}|{originator_id}|{version}|{topic}|".encode())
     contenu.update(etat)
     return contenu.digest()
+
+
+TAILLE_MAX_PIPELINE = 256 * 1024
+"""Bytes of event state above which a save does not use pipeline mode."""
 
 
 class RecorderChaine(PostgresApplicationRecorder):
@@ -47,6 +52,21 @@ class RecorderChaine(PostgresApplicationRecorder):
         curs.execute(f"CREATE TABLE {self.table_chaine} (position bigint PRIMARY KEY, hash bytea NOT NULL)")
         # Never rebuilt from the log: a chain table dropped to hide an edit then shows every
         # existing event as unchained.
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """Small saves go through the library's pipeline (one round trip fewer); a large one
+        (a month's invoices) is sent as a plain transaction: in pipeline mode, a parameter of
+        several megabytes left psycopg waiting on its sync while the server still waited for
+        the rest of the query."""
+        if sum(len(e.state) for e in stored_events) < TAILLE_MAX_PIPELINE:
+            en_pipeline: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+            return en_pipeline
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            self._insert_events(curs, stored_events, **kwargs)
+            self._insert_stored_events(curs, stored_events, **kwargs)
+            ids: Sequence[int] | None = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+            return ids
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any

@@ -1,0 +1,535 @@
+"""`portail bench`: generate a commune of N children through the application, then measure each
+figure beside its baseline, both in the same run on the same PostgreSQL; print a table and write a
+JSON report.
+
+    portail bench [--enfants N] [--seed S] [--json PATH] [--rush] [--sans-http]
+
+Baselines: a raw psycopg single-row INSERT per transaction (ceiling of a command), a raw read and
+decode of the same log (ceiling of a rebuild), a plain SQL GROUP BY over the same priced lines in a
+flat table (floor of a campaign), `GET /health` through the same server and load generator (ceiling
+of the HTTP stack as measured here).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from datetime import time as heure
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from bench.commun import Banc, rss_pic_mb_du_processus
+from portail.api.app import construire_services
+from portail.api.etat import Services
+from portail.application.contexte import Contexte, horloge_systeme
+from portail.application.facturation import ServiceFacturation
+from portail.application.offre import SaisieAccueil, SaisieRegle, SaisieUnite
+from portail.domain.planning import Planning
+from portail.generation import ANNEE, MOIS_NON_FACTURE, CommuneGeneree, HorlogeSimulee, generer
+from portail.projections.executeur import Projecteur
+from portail.settings import Settings
+from portail.store.database import BaseDeDonnees
+
+CTX = Contexte.systeme("bench")
+
+CIBLES = {
+    "booking_in_process.ratio": (">=", 0.25),
+    "http_booking.closed_loop.bookings_per_s": (">=", 400),
+    "http_booking.open_loop.p99_ms": ("<", 150),
+    "rebuild.events_per_s": (">=", 40_000),
+    "rebuild.ratio": (">=", 0.5),
+    "campaign.seconds": ("<", 30),
+    "campaign.ratio": ("<=", 3),
+    "planning_read.p99_ms": ("<", 50),
+    "aggregate_load_ms.with_snapshot": ("<", 2),
+    "rss_mb.api": ("<", 300),
+}
+
+
+def _settings(dossier: Path, url: str | None) -> Settings:
+    return Settings(
+        data_dir=dossier,
+        database_url=url,
+        database_schema=f"bench_{uuid.uuid4().hex[:10]}",
+        master_key=base64.b64encode(os.urandom(32)).decode(),
+        secret_key=uuid.uuid4().hex + uuid.uuid4().hex,
+        # Generated parents share one hash; the cost of argon2 is not what is measured here.
+        argon2_memoire_kib=1024,
+        argon2_iterations=1,
+        requetes_par_minute_ip=100_000_000,
+        pool_size=20,
+        pool_max_overflow=20,
+    )
+
+
+# Generation
+
+
+def generer_commune(
+    settings: Settings, base: BaseDeDonnees, enfants: int, graine: int
+) -> tuple[CommuneGeneree, float]:
+    horloge = HorlogeSimulee(datetime(ANNEE, 6, 1, 8, tzinfo=UTC))
+    services = construire_services(settings, base, horloge)
+    dernier = [0.0]
+
+    def progression(etape: str, fait: int, total: int) -> None:
+        if time.monotonic() - dernier[0] > 2 or fait == total:
+            dernier[0] = time.monotonic()
+            print(f"\r  génération — {etape} : {fait}/{total}   ", end="", file=sys.stderr, flush=True)
+
+    debut = time.perf_counter()
+    try:
+        commune = generer(services, horloge, enfants, graine, progression)
+    finally:
+        services.portail.close()
+    print(file=sys.stderr)
+    return commune, time.perf_counter() - debut
+
+
+# booking_in_process
+
+
+def _accueil_rentree(services: Services) -> tuple[Any, list[date]]:
+    """Next school year's périscolaire, without a capacity on its units (a canteen sized to demand)."""
+    regle = SaisieRegle(ancrage="jour", heure_limite=heure(18, 0), decalage_jours=1)
+    accueil_id = services.offre.creer_accueil(
+        CTX,
+        SaisieAccueil(
+            etablissement="PERISCOLAIRE",
+            mode_accueil="Garderie et Restauration",
+            periode_libelle=f"Année scolaire {ANNEE + 1}-{ANNEE + 2}",
+            periode_debut=date(ANNEE + 1, 9, 1),
+            periode_fin=date(ANNEE + 2, 7, 3),
+            jours=(1, 2, 4, 5),
+            zone_scolaire="B",
+            hors_vacances_scolaires=True,
+            unites=(
+                SaisieUnite("MATIN", "Accueil du matin", heure(7, 15), heure(8, 20)),
+                SaisieUnite("MIDI", "Restauration", heure(11, 45), heure(13, 30), repas=True),
+                SaisieUnite("SOIR", "Accueil du soir", heure(16, 30), heure(18, 30)),
+            ),
+            regle_reservation=regle,
+            regle_annulation=regle,
+        ),
+    )
+    accueil = services.offre.accueil(accueil_id)
+    jours = []
+    jour = date(ANNEE + 1, 9, 1)
+    while jour < date(ANNEE + 1, 12, 1):
+        if (
+            jour.isoweekday() in (1, 2, 4, 5)
+            and accueil.motif_fermeture(jour, services.reservations.calendrier) is None
+        ):
+            jours.append(jour)
+        jour = date.fromordinal(jour.toordinal() + 1)
+    return accueil_id, jours
+
+
+def mesurer_reservations(
+    settings: Settings, base: BaseDeDonnees, commune: CommuneGeneree, duree_s: float
+) -> dict[str, Any]:
+    horloge = lambda: datetime(ANNEE + 1, 8, 20, 10, tzinfo=UTC)  # noqa: E731
+    services = construire_services(settings, base, horloge)
+    try:
+        accueil_id, jours = _accueil_rentree(services)
+        hasard = random.Random(7)
+        enfants = commune.enfants
+        hasard.shuffle(enfants)
+        travail = [(f.famille_id, e, j, u) for (f, e) in enfants for j in jours[:3] for u in ("MIDI", "SOIR")]
+        # Warm-up: connections, caches of the accueil and the first aggregates.
+        for famille_id, enfant_id, jour, unite in travail[:50]:
+            services.reservations.reserver(CTX, famille_id, enfant_id, accueil_id, [(jour, unite)])
+        faites = 0
+        latences = []
+        debut = time.perf_counter()
+        for famille_id, enfant_id, jour, unite in travail[50:]:
+            t = time.perf_counter()
+            resultat = services.reservations.reserver(CTX, famille_id, enfant_id, accueil_id, [(jour, unite)])
+            latences.append(time.perf_counter() - t)
+            assert resultat[0].statut == "reserve", resultat
+            faites += 1
+            if time.perf_counter() - debut >= duree_s:
+                break
+        ecoule = time.perf_counter() - debut
+    finally:
+        services.portail.close()
+    commandes = faites / ecoule
+    brut = inserts_bruts(base.url, duree_s)
+    return {
+        "commands": faites,
+        "commands_per_s": round(commandes, 1),
+        "p50_ms": round(statistics.median(latences) * 1000, 2),
+        "p99_ms": round(_centile(latences, 0.99) * 1000, 2),
+        "raw_insert_tx_per_s": round(brut, 1),
+        "ratio": round(commandes / brut, 3),
+    }
+
+
+def inserts_bruts(url: str, duree_s: float) -> float:
+    """The ceiling of a command: one row, one transaction, committed, from one connection."""
+    table = f"bench_brut_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("CREATE TABLE {} (id uuid PRIMARY KEY, donnees bytea NOT NULL)").format(
+                sql.Identifier(table)
+            )
+        )
+        try:
+            requete = sql.SQL("INSERT INTO {} (id, donnees) VALUES (%s, %s)").format(sql.Identifier(table))
+            charge = os.urandom(200)
+            for _ in range(50):
+                conn.execute(requete, (uuid.uuid4(), charge))
+            n = 0
+            debut = time.perf_counter()
+            while time.perf_counter() - debut < duree_s:
+                conn.execute(requete, (uuid.uuid4(), charge))
+                n += 1
+            return n / (time.perf_counter() - debut)
+        finally:
+            conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(table)))
+
+
+# rebuild
+
+
+def mesurer_reconstruction(settings: Settings, base: BaseDeDonnees) -> dict[str, Any]:
+    services = construire_services(settings, base, horloge_systeme)
+    try:
+        portail = services.portail
+        recorder: Any = portail.recorder
+        total = recorder.max_notification_id() or 0
+        debut = time.perf_counter()
+        lus = 0
+        position = 0
+        while True:
+            page = recorder.select_notifications(start=position, limit=1000, inclusive_of_start=False)
+            if not page:
+                break
+            for notification in page:
+                portail.mapper.to_domain_event(notification)
+            lus += len(page)
+            position = page[-1].id
+        brut = time.perf_counter() - debut
+        projecteur = Projecteur(portail)
+        debut = time.perf_counter()
+        relus = projecteur.reconstruire()
+        reconstruction = time.perf_counter() - debut
+    finally:
+        services.portail.close()
+    return {
+        "events": relus,
+        "seconds": round(reconstruction, 2),
+        "events_per_s": round(relus / reconstruction),
+        "raw_read_decode_events_per_s": round(lus / brut),
+        "raw_seconds": round(brut, 2),
+        "ratio": round((relus / reconstruction) / (lus / brut), 3),
+        "log_events": total,
+    }
+
+
+# campaign
+
+
+def mesurer_campagne(settings: Settings, base: BaseDeDonnees) -> dict[str, Any]:
+    services = construire_services(settings, base, horloge_systeme)
+    try:
+        facturation = ServiceFacturation(services.portail)
+        periode = f"{MOIS_NON_FACTURE[0]}-{MOIS_NON_FACTURE[1]:02d}"
+        debut = time.perf_counter()
+        campagne, calcul = facturation.preparer(CTX, periode, None)
+        duree = time.perf_counter() - debut
+        lignes = [
+            (str(x.famille_id), str(x.enfant_id), x.jour, x.unite, x.montant_cents) for x in calcul.lignes
+        ]
+        duree_sql, familles_sql, total_sql = _group_by(base.url, base.schema or "public", lignes)
+    finally:
+        services.portail.close()
+    if total_sql != calcul.montant_cents or familles_sql != campagne.totaux.familles:
+        raise AssertionError("le GROUP BY ne retrouve pas les totaux de la campagne")
+    return {
+        "period": periode,
+        "families": campagne.totaux.familles,
+        "lines": campagne.totaux.lignes,
+        "amount_cents": calcul.montant_cents,
+        "seconds": round(duree, 3),
+        "sql_group_by_seconds": round(duree_sql, 4),
+        "ratio": round(duree / duree_sql, 1),
+    }
+
+
+def _group_by(url: str, schema: str, lignes: list[tuple[str, str, date, str, int]]) -> tuple[float, int, int]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
+        conn.execute("DROP TABLE IF EXISTS bench_lignes")
+        conn.execute(
+            "CREATE TABLE bench_lignes (famille_id uuid, enfant_id uuid, jour date, unite text, montant_cents integer)"
+        )
+        with conn.cursor() as curs, curs.copy("COPY bench_lignes FROM STDIN") as copie:
+            for ligne in lignes:
+                copie.write_row(ligne)
+        conn.execute("ANALYZE bench_lignes")
+        conn.execute("SELECT count(*) FROM bench_lignes").fetchone()  # warm the table's pages
+        debut = time.perf_counter()
+        totaux = conn.execute(
+            "SELECT famille_id, sum(montant_cents), count(*) FROM bench_lignes GROUP BY famille_id"
+        ).fetchall()
+        duree = time.perf_counter() - debut
+        conn.execute("DROP TABLE bench_lignes")
+    return duree, len(totaux), sum(int(t[1]) for t in totaux)
+
+
+# aggregate_load_ms
+
+
+def mesurer_chargement(
+    settings: Settings, base: BaseDeDonnees, commune: CommuneGeneree, echantillon: int = 300
+) -> dict[str, Any]:
+    """A child's périscolaire planning (a school year: about 25 events), loaded from its events
+    alone, then from a snapshot taken at its last version."""
+    services = construire_services(settings, base, horloge_systeme)
+    try:
+        portail = services.portail
+        repository = portail.repository
+        hasard = random.Random(11)
+        ids = [
+            Planning.id_pour(e, commune.periscolaire_id)
+            for _, e in hasard.sample(commune.enfants, min(echantillon, len(commune.enfants)))
+        ]
+        ids = [i for i in ids if _existe(portail, i)]
+        instantanes = repository.snapshot_store
+        repository.snapshot_store = None
+        sans: list[float] = []
+        evenements: list[int] = []
+        for planning_id in ids:
+            t = time.perf_counter()
+            planning: Planning = repository.get(planning_id)
+            sans.append(time.perf_counter() - t)
+            evenements.append(planning.version)
+        repository.snapshot_store = instantanes
+        for planning_id in ids:
+            portail.take_snapshot(planning_id)
+        avec = []
+        for planning_id in ids:
+            t = time.perf_counter()
+            repository.get(planning_id)
+            avec.append(time.perf_counter() - t)
+    finally:
+        services.portail.close()
+    return {
+        "aggregates": len(ids),
+        "events_per_aggregate_median": statistics.median(evenements),
+        "without_snapshot": round(statistics.median(sans) * 1000, 3),
+        "with_snapshot": round(statistics.median(avec) * 1000, 3),
+        "without_snapshot_p99": round(_centile(sans, 0.99) * 1000, 3),
+        "with_snapshot_p99": round(_centile(avec, 0.99) * 1000, 3),
+    }
+
+
+def _existe(portail: Any, aggregat_id: uuid.UUID) -> bool:
+    return bool(portail.recorder.select_events(aggregat_id, limit=1))
+
+
+def _centile(valeurs: list[float], q: float) -> float:
+    triees = sorted(valeurs)
+    return triees[min(len(triees) - 1, int(q * len(triees)))]
+
+
+# Report
+
+
+def _valeur(rapport: dict[str, Any], chemin: str) -> Any:
+    valeur: Any = rapport
+    for cle in chemin.split("."):
+        if not isinstance(valeur, dict) or cle not in valeur:
+            return None
+        valeur = valeur[cle]
+    return valeur
+
+
+def verdicts(rapport: dict[str, Any]) -> dict[str, Any]:
+    """Each target: met or not, and by how much it is missed."""
+    resultats = {}
+    for chemin, (sens, cible) in CIBLES.items():
+        valeur = _valeur(rapport, chemin)
+        if not isinstance(valeur, int | float):
+            continue
+        atteinte = {">=": valeur >= cible, "<": valeur < cible, "<=": valeur <= cible}[sens]
+        ecart = None if atteinte else (f"{valeur / cible:.2f}× de la cible" if cible else None)
+        resultats[chemin] = {"value": valeur, "target": f"{sens} {cible}", "met": atteinte, "miss": ecart}
+    return resultats
+
+
+def afficher(rapport: dict[str, Any]) -> None:
+    lignes = [
+        (
+            "generation",
+            f"{rapport['generation']['events']} événements",
+            f"{rapport['generation']['seconds']} s",
+            "",
+        ),
+    ]
+    if "booking_in_process" in rapport:
+        r = rapport["booking_in_process"]
+        lignes.append(
+            (
+                "booking_in_process",
+                f"{r['commands_per_s']} cmd/s",
+                f"INSERT brut {r['raw_insert_tx_per_s']}/s",
+                f"{r['ratio']}",
+            )
+        )
+    if "http_booking" in rapport:
+        r = rapport["http_booking"]
+        fermee, ouverte = r.get("closed_loop", {}), r.get("open_loop", {})
+        lignes.append(
+            (
+                "http_booking fermée",
+                f"{fermee.get('bookings_per_s')} rés./s",
+                f"erreurs {fermee.get('errors')}, surréservé {fermee.get('overbooked')}",
+                "",
+            )
+        )
+        lignes.append(
+            (
+                "http_booking ouverte",
+                f"p50 {ouverte.get('p50_ms')} ms p99 {ouverte.get('p99_ms')} ms",
+                f"erreurs {ouverte.get('errors')}, surréservé {ouverte.get('overbooked')}",
+                "",
+            )
+        )
+    if "rebuild" in rapport:
+        r = rapport["rebuild"]
+        lignes.append(
+            (
+                "rebuild",
+                f"{r['events_per_s']} évén./s",
+                f"lecture brute {r['raw_read_decode_events_per_s']}/s",
+                f"{r['ratio']}",
+            )
+        )
+    if "campaign" in rapport:
+        r = rapport["campaign"]
+        lignes.append(
+            ("campaign", f"{r['seconds']} s", f"GROUP BY {r['sql_group_by_seconds']} s", f"{r['ratio']}")
+        )
+    if "planning_read" in rapport:
+        r = rapport["planning_read"]
+        lignes.append(("planning_read", f"p50 {r.get('p50_ms')} ms p99 {r.get('p99_ms')} ms", "", ""))
+    if "aggregate_load_ms" in rapport:
+        r = rapport["aggregate_load_ms"]
+        lignes.append(
+            (
+                "aggregate_load_ms",
+                f"avec instantané {r['with_snapshot']}",
+                f"sans {r['without_snapshot']}",
+                "",
+            )
+        )
+    for processus, mo in rapport.get("rss_mb", {}).items():
+        lignes.append((f"rss_mb {processus}", f"{mo} Mo", "", ""))
+    if "rush" in rapport:
+        r = rapport["rush"]
+        lignes.append(
+            (
+                "rush",
+                json.dumps(
+                    {k: v for k, v in r.items() if not isinstance(v, dict | list)}, ensure_ascii=False
+                )[:90],
+                "",
+                "",
+            )
+        )
+    largeur = max(len(x[0]) for x in lignes) + 2
+    print(f"{'mesure':<{largeur}}{'valeur':<36}{'référence':<36}ratio")
+    for nom, valeur, reference, ratio in lignes:
+        print(f"{nom:<{largeur}}{valeur:<36}{reference:<36}{ratio}")
+    print()
+    for chemin, v in rapport["targets"].items():
+        marque = "atteinte" if v["met"] else f"MANQUÉE ({v['miss']})"
+        print(f"  cible {chemin} {v['target']} : {v['value']} — {marque}")
+
+
+def executer(
+    enfants: int, graine: int, chemin_json: Path | None, ruee: bool, http: bool, garder: bool
+) -> dict[str, Any]:
+    url = os.environ.get("PORTAIL_DATABASE_URL") or None
+    dossier = Path(tempfile.mkdtemp(prefix="portail-bench-"))
+    settings = _settings(dossier, url)
+    base = BaseDeDonnees.ouvrir(settings)
+    rapport: dict[str, Any] = {
+        "enfants": enfants,
+        "seed": graine,
+        "machine": {
+            "cpu": os.cpu_count(),
+            "python": platform.python_version(),
+            "system": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+        },
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    etapes: list[tuple[str, Callable[[], Any]]] = []
+    try:
+        print(f"Génération d'une commune de {enfants} enfants (graine {graine})…", file=sys.stderr)
+        commune, duree = generer_commune(settings, base, enfants, graine)
+        rapport["generation"] = {
+            "families": len(commune.familles),
+            "children": len(commune.enfants),
+            "events": commune.evenements,
+            "seconds": round(duree, 1),
+            "events_per_s": round(commune.evenements / duree),
+        }
+        etapes = [
+            ("rebuild", lambda: mesurer_reconstruction(settings, base)),
+            ("campaign", lambda: mesurer_campagne(settings, base)),
+            ("aggregate_load_ms", lambda: mesurer_chargement(settings, base, commune)),
+            ("booking_in_process", lambda: mesurer_reservations(settings, base, commune, 15.0)),
+        ]
+        for nom, mesure in etapes:
+            print(f"Mesure : {nom}…", file=sys.stderr)
+            rapport[nom] = mesure()
+        if http or ruee:
+            from bench.http import mesurer_http, mesurer_ruee
+
+            services = construire_services(settings, base, horloge_systeme)
+            banc = Banc(settings, services, commune)
+            try:
+                if http:
+                    print("Mesure : HTTP (réservations, lecture du planning)…", file=sys.stderr)
+                    resultat = mesurer_http(banc)
+                    rapport["http_booking"] = resultat["http_booking"]
+                    rapport["planning_read"] = resultat["planning_read"]
+                    rapport["rss_mb"] = dict(resultat.get("rss_mb", {}))
+                if ruee:
+                    print("Mesure : ruée d'ouverture…", file=sys.stderr)
+                    rapport["rush"] = mesurer_ruee(banc)
+            finally:
+                services.portail.close()
+        rapport.setdefault("rss_mb", {})["bench"] = rss_pic_mb_du_processus()
+        rapport["targets"] = verdicts(rapport)
+        afficher(rapport)
+        if chemin_json is not None:
+            chemin_json.write_text(json.dumps(rapport, indent=2, ensure_ascii=False, default=str))
+            print(f"\nRapport écrit : {chemin_json}")
+        return rapport
+    finally:
+        base.fermer()
+        if not garder and url:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(
+                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                        sql.Identifier(settings.database_schema or "")
+                    )
+                )

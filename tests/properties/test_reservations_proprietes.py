@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, date, datetime, time
 
 import psycopg
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg import sql
@@ -199,3 +200,29 @@ def test_deux_executeurs_sur_la_meme_base_n_appliquent_rien_deux_fois(services, 
     for f in fils:
         f.join()
     _verifier_vues(services, base, accueil_id, enfants)
+
+
+def test_reconstruction_interrompue_avant_les_brouillons_les_refait_au_redemarrage(
+    services, base, horloge, monkeypatch
+) -> None:
+    from portail.projections.executeur import Projecteur
+
+    horloge.maintenant = MOMENT
+    accueil_id = _accueil(services, 2)
+    enfants = _familles(services, 3)
+    for famille_id, enfant_id in enfants:
+        services.reservations.reserver(CTX, famille_id, enfant_id, accueil_id, [(j, "SOIR") for j in JOURS])
+    services.projecteur.rattraper()
+    incremental = _vues(base)
+    assert incremental["proj_brouillons"]
+
+    def panne(self) -> None:
+        raise RuntimeError("arrêt pendant la reconstruction")
+
+    with monkeypatch.context() as m:
+        m.setattr(Projecteur, "_ecrire_brouillons_differes", panne)
+        with pytest.raises(RuntimeError):
+            services.projecteur.reconstruire()
+    assert _vues(base)["proj_brouillons"] == []  # the replay ran, its drafts were not written
+    Projecteur(services.portail).rattraper()
+    assert _vues(base) == incremental

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 log = structlog.get_logger("portail.projections")
 
 NOM = "principal"
+BROUILLONS_A_REFAIRE = "brouillons_a_refaire"
+"""Present while a rebuild has not yet written the drafts."""
 TOPICS_SUIVIS = frozenset(vues.TOPICS)
 
 
@@ -60,7 +62,21 @@ class Projecteur:
         self._verrou_application = threading.Lock()
         self._fil: threading.Thread | None = None
         self.brouillons = brouillons.Brouillons(self.schema)
+        # True when a rebuild stopped before its drafts were written: all are written again.
+        self._differer_brouillons = self._rebuild_interrompu()
         self._reprendre_faits()
+
+    def _rebuild_interrompu(self) -> bool:
+        with self._ds.transaction(commit=False) as curs:
+            curs.execute(f"SELECT 1 FROM {self.schema}.proj_tracking WHERE nom = %s", (BROUILLONS_A_REFAIRE,))
+            return curs.fetchone() is not None
+
+    def _ecrire_brouillons_differes(self) -> None:
+        """After a rebuild's last page: every draft the replay touched, priced once, in one go."""
+        with self._ds.transaction(commit=True) as curs, curs.connection.pipeline():
+            self.brouillons.ecrire(curs)
+            curs.execute(f"DELETE FROM {self.schema}.proj_tracking WHERE nom = %s", (BROUILLONS_A_REFAIRE,))
+        self._differer_brouillons = False
 
     def _reprendre_faits(self) -> None:
         """The drafts' in-memory facts, folded again from the log up to the tracking position."""
@@ -79,7 +95,8 @@ class Projecteur:
                         self.brouillons.suivre(evenement)
             debut = page[-1].id
         self.brouillons.a_recalculer = set()
-        self.brouillons.tout = False
+        # Deferred drafts are no longer known page by page once the facts are folded again.
+        self.brouillons.tout = self._differer_brouillons
 
     @property
     def position(self) -> int:
@@ -97,6 +114,8 @@ class Projecteur:
                     start=self._position, limit=self.taille_page, inclusive_of_start=False
                 )
                 if not page:
+                    if self._differer_brouillons:
+                        self._ecrire_brouillons_differes()
                     return lus
                 try:
                     with self._ds.transaction(commit=True) as curs:
@@ -108,9 +127,13 @@ class Projecteur:
                         )
                         if curs.rowcount != 1:
                             raise _PositionDepassee
-                        for notification in page:
-                            self._appliquer(curs, notification)
-                        self.brouillons.ecrire(curs)
+                        # Pipeline mode: the page's writes are sent without waiting for each
+                        # answer (a round trip per statement was most of a rebuild's time).
+                        with curs.connection.pipeline():
+                            for notification in page:
+                                self._appliquer(curs, notification)
+                            if not self._differer_brouillons:
+                                self.brouillons.ecrire(curs)
                 except _PositionDepassee:
                     self._relire_position()
                     self._reprendre_faits()
@@ -162,9 +185,16 @@ class Projecteur:
                 for table in (*vues.TABLES, "proj_brouillons", *journal.TABLES):
                     curs.execute(f"TRUNCATE {self.schema}.{table}")
                 curs.execute(f"UPDATE {self.schema}.proj_tracking SET position = 0 WHERE nom = %s", (NOM,))
+                # A family's drafts are priced once at the end rather than at every page that
+                # touches it; this row says so to a runner that starts after an interruption.
+                curs.execute(
+                    f"INSERT INTO {self.schema}.proj_tracking (nom, position) VALUES (%s, 0) ON CONFLICT DO NOTHING",
+                    (BROUILLONS_A_REFAIRE,),
+                )
             with self._condition:
                 self._position = 0
             self.brouillons.vider()
+            self._differer_brouillons = True
         return self.rattraper(progression)
 
     # Running in the background

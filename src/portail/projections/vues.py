@@ -8,6 +8,7 @@ Personal data lives only in `proj_enfants`, whose row goes when the child is era
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -84,37 +85,53 @@ def ddl(schema: str) -> list[str]:
 Gestionnaire = Callable[[Cursor[Any], str, Any], None]
 
 
+_PLANNINGS: dict[Any, tuple[Any, Any, Any]] = {}
+"""planning id → (child, accueil, family): fixed for the planning's life, so kept once read."""
+
+
 def _planning(curs: Cursor[Any], s: str, e: Any) -> tuple[Any, Any, Any]:
+    ids = _PLANNINGS.get(e.originator_id)
+    if ids is not None:
+        return ids
     curs.execute(
         f"SELECT enfant_id, accueil_id, famille_id FROM {s}.proj_plannings WHERE planning_id = %s",
         (e.originator_id,),
     )
     ligne = curs.fetchone()
     assert ligne is not None, f"planning {e.originator_id} absent de proj_plannings"
-    return ligne["enfant_id"], ligne["accueil_id"], ligne["famille_id"]
+    ids = (ligne["enfant_id"], ligne["accueil_id"], ligne["famille_id"])
+    _PLANNINGS[e.originator_id] = ids
+    return ids
 
 
-def _ecrire(
-    curs: Cursor[Any],
-    s: str,
-    ids: tuple[Any, Any, Any],
-    jour: Any,
-    unite: str,
-    etat: str,
-    *,
-    majorations: tuple[int | None, int | None] | None = None,
-    facturable: bool = False,
-    arrivee: Any = None,
-    depart: Any = None,
-) -> None:
-    """Upsert one day-unit; `majorations=None` keeps the surcharges recorded at booking."""
+@dataclass(frozen=True)
+class Case:
+    """One day-unit to write; `majorations=None` keeps the surcharges recorded at booking."""
+
+    jour: Any
+    unite: str
+    etat: str
+    majorations: tuple[int | None, int | None] | None = None
+    facturable: bool = False
+    arrivee: Any = None
+    depart: Any = None
+
+
+def _ecrire(curs: Cursor[Any], s: str, ids: tuple[Any, Any, Any], cases: list[Case]) -> None:
+    """Upsert the day-units of one event in one statement (one array per column)."""
+    if not cases:
+        return
     enfant_id, accueil_id, famille_id = ids
-    garder = majorations is None
-    cents, pourcent = majorations or (None, None)
+    # The last word on a day-unit wins, as if the event's cases were written one after the other.
+    dernieres = list({(c.jour, c.unite): c for c in cases}.values())
+    garder = dernieres[0].majorations is None
+    assert all((c.majorations is None) == garder for c in dernieres)
     curs.execute(
         f"INSERT INTO {s}.proj_calendrier AS c (enfant_id, accueil_id, jour, unite, famille_id, etat,"
         " majoration_cents, majoration_pourcent, facturable, arrivee, depart)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " SELECT %s, %s, u.jour, u.unite, %s, u.etat, u.cents, u.pourcent, u.facturable, u.arrivee, u.depart"
+        " FROM unnest(%s::date[], %s::text[], %s::text[], %s::integer[], %s::integer[], %s::boolean[],"
+        " %s::time[], %s::time[]) AS u(jour, unite, etat, cents, pourcent, facturable, arrivee, depart)"
         " ON CONFLICT (enfant_id, accueil_id, jour, unite) DO UPDATE SET etat = EXCLUDED.etat,"
         " majoration_cents = CASE WHEN %s THEN c.majoration_cents ELSE EXCLUDED.majoration_cents END,"
         " majoration_pourcent = CASE WHEN %s THEN c.majoration_pourcent ELSE EXCLUDED.majoration_pourcent END,"
@@ -123,15 +140,15 @@ def _ecrire(
         (
             enfant_id,
             accueil_id,
-            jour,
-            unite,
             famille_id,
-            etat,
-            cents,
-            pourcent,
-            facturable,
-            arrivee,
-            depart,
+            [c.jour for c in dernieres],
+            [c.unite for c in dernieres],
+            [c.etat for c in dernieres],
+            [(c.majorations or (None, None))[0] for c in dernieres],
+            [(c.majorations or (None, None))[1] for c in dernieres],
+            [c.facturable for c in dernieres],
+            [c.arrivee for c in dernieres],
+            [c.depart for c in dernieres],
             garder,
             garder,
         ),
@@ -139,6 +156,7 @@ def _ecrire(
 
 
 def planning_ouvert(curs: Cursor[Any], s: str, e: Planning.Ouvert) -> None:
+    _PLANNINGS[e.originator_id] = (e.enfant_id, e.accueil_id, e.famille_id)
     curs.execute(
         f"INSERT INTO {s}.proj_plannings (planning_id, enfant_id, accueil_id, famille_id) VALUES (%s, %s, %s, %s)"
         " ON CONFLICT DO NOTHING",
@@ -148,48 +166,41 @@ def planning_ouvert(curs: Cursor[Any], s: str, e: Planning.Ouvert) -> None:
 
 def planning_reserve(curs: Cursor[Any], s: str, e: Planning.Reserve | Planning.MisEnListeAttente) -> None:
     etat = "reserve" if isinstance(e, Planning.Reserve) else "liste_attente"
-    ids = _planning(curs, s, e)
-    for ligne in e.lignes:
-        majorations = (ligne.majoration_cents, ligne.majoration_pourcent)
-        _ecrire(curs, s, ids, ligne.jour, ligne.unite, etat, majorations=majorations)
+    cases = [
+        Case(ligne.jour, ligne.unite, etat, (ligne.majoration_cents, ligne.majoration_pourcent))
+        for ligne in e.lignes
+    ]
+    _ecrire(curs, s, _planning(curs, s, e), cases)
 
 
 def planning_annule(curs: Cursor[Any], s: str, e: Planning.Annule) -> None:
     ids = _planning(curs, s, e)
-    for ligne in e.lignes:
-        _ecrire(
-            curs,
-            s,
-            ids,
-            ligne.jour,
-            ligne.unite,
-            "annule",
-            majorations=(None, None),
-            facturable=ligne.facturable,
-        )
-        # Cancelling while a place was on offer withdraws the offer.
-        curs.execute(
-            f"UPDATE {s}.proj_offres SET statut = 'retiree' WHERE enfant_id = %s AND accueil_id = %s"
-            " AND jour = %s AND unite = %s AND statut = 'proposee'",
-            (ids[0], ids[1], ligne.jour, ligne.unite),
-        )
+    _ecrire(
+        curs,
+        s,
+        ids,
+        [Case(ligne.jour, ligne.unite, "annule", (None, None), ligne.facturable) for ligne in e.lignes],
+    )
+    # Cancelling while a place was on offer withdraws the offer.
+    curs.executemany(
+        f"UPDATE {s}.proj_offres SET statut = 'retiree' WHERE enfant_id = %s AND accueil_id = %s"
+        " AND jour = %s AND unite = %s AND statut = 'proposee'",
+        [(ids[0], ids[1], ligne.jour, ligne.unite) for ligne in e.lignes],
+    )
 
 
 def planning_promu(curs: Cursor[Any], s: str, e: Planning.PromuDeListeAttente) -> None:
-    _ecrire(curs, s, _planning(curs, s, e), e.jour, e.unite, "reserve")
+    _ecrire(curs, s, _planning(curs, s, e), [Case(e.jour, e.unite, "reserve")])
 
 
 def planning_absence(curs: Cursor[Any], s: str, e: Planning.AbsenceDeclaree) -> None:
     etat = "absent_justifie" if e.document_id is not None else "absent_non_justifie"
-    ids = _planning(curs, s, e)
-    for unite in e.unites:
-        _ecrire(curs, s, ids, e.jour, unite, etat)
+    _ecrire(curs, s, _planning(curs, s, e), [Case(e.jour, unite, etat) for unite in e.unites])
 
 
 def planning_pointe(curs: Cursor[Any], s: str, e: Planning.Pointe) -> None:
-    ids = _planning(curs, s, e)
-    for p in e.pointages:
-        _ecrire(curs, s, ids, p.jour, p.unite, p.etat.value, arrivee=p.arrivee, depart=p.depart)
+    cases = [Case(p.jour, p.unite, p.etat.value, arrivee=p.arrivee, depart=p.depart) for p in e.pointages]
+    _ecrire(curs, s, _planning(curs, s, e), cases)
 
 
 def offre_recue(curs: Cursor[Any], s: str, e: Planning.OffreRecue) -> None:
@@ -203,13 +214,13 @@ def offre_recue(curs: Cursor[Any], s: str, e: Planning.OffreRecue) -> None:
 
 def offre_acceptee(curs: Cursor[Any], s: str, e: Planning.OffreAcceptee) -> None:
     curs.execute(f"UPDATE {s}.proj_offres SET statut = 'acceptee' WHERE offre_id = %s", (e.offre_id,))
-    _ecrire(curs, s, _planning(curs, s, e), e.jour, e.unite, "reserve")
+    _ecrire(curs, s, _planning(curs, s, e), [Case(e.jour, e.unite, "reserve")])
 
 
 def offre_perdue(curs: Cursor[Any], s: str, e: Planning.OffrePerdue) -> None:
     statut = "expiree" if e.expiree else "refusee"
     curs.execute(f"UPDATE {s}.proj_offres SET statut = %s WHERE offre_id = %s", (statut, e.offre_id))
-    _ecrire(curs, s, _planning(curs, s, e), e.jour, e.unite, "annule", majorations=(None, None))
+    _ecrire(curs, s, _planning(curs, s, e), [Case(e.jour, e.unite, "annule", (None, None))])
 
 
 def facture_emise(curs: Cursor[Any], s: str, e: Facture.Emise) -> None:

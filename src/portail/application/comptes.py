@@ -234,8 +234,9 @@ class ServiceComptes:
         return max(1, math.ceil((libere_le - maintenant).total_seconds()))
 
     def session_valide(self, compte_id: UUID, emis_le: float) -> Compte | None:
+        """Asked on every request: the account is kept between requests, read only."""
         try:
-            compte = self.compte(compte_id)
+            compte = self.portail.lire(Compte, compte_id)
         except ErreurDomaine:
             return None
         if not compte.actif:

@@ -72,10 +72,11 @@ class ServiceFamilles:
         enfants = [self.portail.charger(Enfant, e) for e in famille.enfants]
         return Foyer(famille, [e for e in enfants if not e.efface])
 
-    def enfant(self, famille_id: UUID, enfant_id: UUID) -> Enfant:
-        """A child of this family; another family's child is as unknown as a missing one."""
+    def enfant(self, famille_id: UUID, enfant_id: UUID, *, lecture: bool = False) -> Enfant:
+        """A child of this family; another family's child is as unknown as a missing one.
+        `lecture`: for reading only (kept between requests, never to be changed)."""
         try:
-            enfant = self.portail.charger(Enfant, enfant_id)
+            enfant = (self.portail.lire if lecture else self.portail.charger)(Enfant, enfant_id)
         except Introuvable:
             raise Introuvable("Enfant introuvable.") from None
         if enfant.famille_id != famille_id or enfant.efface:

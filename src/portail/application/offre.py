@@ -183,6 +183,13 @@ class ServiceOffre:
     def __init__(self, portail: Portail) -> None:
         self.portail = portail
 
+    def parametres_lus(self) -> Parametres | None:
+        """The commune's settings, for reading only."""
+        try:
+            return self.portail.lire(Parametres, ID_PARAMETRES)
+        except Introuvable:
+            return None
+
     def parametres(self) -> Parametres | None:
         try:
             parametres: Parametres = self.portail.repository.get(ID_PARAMETRES)
@@ -245,10 +252,18 @@ class ServiceOffre:
         except Introuvable:
             raise Introuvable("Accueil introuvable.") from None
 
-    def accueil_demande(self, accueil_id: UUID) -> Accueil:
-        """An accueil named in a request body: unknown is invalid input (422), not a missing page."""
+    def accueil_lu(self, accueil_id: UUID) -> Accueil:
+        """An accueil for reading only."""
         try:
-            return self.portail.charger(Accueil, accueil_id)
+            return self.portail.lire(Accueil, accueil_id)
+        except Introuvable:
+            raise Introuvable("Accueil introuvable.") from None
+
+    def accueil_demande(self, accueil_id: UUID) -> Accueil:
+        """An accueil named in a request body: unknown is invalid input (422), not a missing page.
+        For reading only (the caller must not change it)."""
+        try:
+            return self.portail.lire(Accueil, accueil_id)
         except Introuvable:
             raise ErreurValidation.sur("accueil_id", "accueil inconnu") from None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 from uuid import UUID
@@ -28,6 +29,8 @@ A = TypeVar("A", bound=Aggregate)
 R = TypeVar("R")
 
 TENTATIVES_CONFLIT = 8
+AGREGATS_LUS_MAX = 20_000
+"""Aggregates kept for reading (accounts, children, accueils of the requests being served)."""
 
 
 class ConflitPersistant(Exception):
@@ -48,6 +51,8 @@ class Portail(Application[UUID]):
         self._cle_maitre = cle_maitre
         self.horloge = horloge
         self._dernieres = threading.local()
+        self._lus: OrderedDict[UUID, Aggregate] = OrderedDict()
+        self._verrou_lus = threading.Lock()
         self.conflits = 0
         self.conflits_persistants = 0
         self.trousseau: Trousseau
@@ -117,6 +122,22 @@ class Portail(Application[UUID]):
             raise Introuvable(f"{cls.__name__} introuvable.") from None
         if not isinstance(aggregat, cls):
             raise Introuvable(f"{cls.__name__} introuvable.")
+        return aggregat
+
+    def lire(self, cls: type[A], aggregat_id: UUID) -> A:
+        """An aggregate for reading only (the caller must not change it): kept once loaded, and
+        checked with one query for events recorded since, by this process or another."""
+        with self._verrou_lus:
+            connu = self._lus.get(aggregat_id)
+            if connu is not None:
+                self._lus.move_to_end(aggregat_id)
+        if isinstance(connu, cls) and not self.recorder.select_events(aggregat_id, gt=connu.version, limit=1):
+            return connu
+        aggregat = self.charger(cls, aggregat_id)
+        with self._verrou_lus:
+            self._lus[aggregat_id] = aggregat
+            while len(self._lus) > AGREGATS_LUS_MAX:
+                self._lus.popitem(last=False)
         return aggregat
 
     def verifier_chaine(self) -> Verification:

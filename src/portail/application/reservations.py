@@ -7,6 +7,7 @@ A concurrent writer makes the save fail on a version; the command then runs agai
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
@@ -17,6 +18,7 @@ from portail.application.contexte import Contexte
 from portail.application.familles import PARIS, ServiceFamilles
 from portail.application.offre import ServiceOffre
 from portail.application.portail import Portail
+from portail.application.verrous import VerrousParCle
 from portail.domain.accueil import Accueil, ModeListeAttente, Unite
 from portail.domain.capacite import Attribution, Capacite, OffreIndisponible
 from portail.domain.enfant import Enfant
@@ -55,6 +57,7 @@ class ServiceReservations:
         self.familles = familles
         self.offre = offre
         self.calendrier = calendrier
+        self.verrous = VerrousParCle()
 
     # Loading
 
@@ -83,6 +86,13 @@ class ServiceReservations:
         if demandes:
             self.annuler(contexte, famille_id, enfant_id, accueil_id, demandes, None, sans_delai=True)
         return len(demandes)
+
+    def _tenir_capacites(
+        self, accueil_id: UUID, demandes: list[tuple[date, Unite]]
+    ) -> AbstractContextManager[None]:
+        """The days whose Capacite the command may change (units with a capacity)."""
+        jours = {jour for jour, unite in demandes if unite.capacite is not None}
+        return self.verrous.tenir(Capacite.id_pour(accueil_id, jour) for jour in jours)
 
     def planning_existant(self, enfant_id: UUID, accueil_id: UUID) -> Planning | None:
         try:
@@ -114,10 +124,10 @@ class ServiceReservations:
         return unites
 
     def resident(self, famille_id: UUID) -> bool:
-        parametres = self.offre.parametres()
+        parametres = self.offre.parametres_lus()
         if parametres is None:
             return True
-        return parametres.commune.est_residente(self.portail.charger(Famille, famille_id).adresse)
+        return parametres.commune.est_residente(self.portail.lire(Famille, famille_id).adresse)
 
     # Booking
 
@@ -131,7 +141,7 @@ class ServiceReservations:
     ) -> list[Resultat]:
         accueil = self.offre.accueil_demande(accueil_id)
         unites = self._unites(accueil, demandes, "presences")
-        enfant = self.familles.enfant(famille_id, enfant_id)
+        enfant = self.familles.enfant(famille_id, enfant_id, lecture=True)
         uniques = list(dict.fromkeys(zip((j for j, _ in demandes), unites, strict=True)))
 
         def commande() -> list[Resultat]:
@@ -164,7 +174,8 @@ class ServiceReservations:
             self.portail.enregistrer(contexte, planning, *capacites.values(), *autres)
             return [decisions[(jour, unite.code)] for jour, unite in uniques]
 
-        return self.portail.avec_reessais(commande)
+        with self._tenir_capacites(accueil.id, uniques):
+            return self.portail.avec_reessais(commande)
 
     def _decider(
         self,
@@ -246,7 +257,7 @@ class ServiceReservations:
         if (jusqu_au - semaine_du).days > 400:
             raise ErreurValidation.sur("jusqu_au", "au plus un an de recopie")
         accueil = self.offre.accueil_demande(accueil_id)
-        enfant = self.familles.enfant(famille_id, enfant_id)
+        enfant = self.familles.enfant(famille_id, enfant_id, lecture=True)
         planning = self.planning_existant(enfant.id, accueil.id)
         modele: list[tuple[int, str]] = []
         if planning is not None:
@@ -282,7 +293,7 @@ class ServiceReservations:
         """`sans_delai`: the commune cancels (erasure): no deadline, nothing billed."""
         accueil = self.offre.accueil_demande(accueil_id)
         unites = self._unites(accueil, demandes, "presences")
-        enfant = self.familles.enfant(famille_id, enfant_id)
+        enfant = self.familles.enfant(famille_id, enfant_id, lecture=True)
         uniques = list(dict.fromkeys(zip((j for j, _ in demandes), unites, strict=True)))
 
         def commande() -> list[Resultat]:
@@ -332,7 +343,8 @@ class ServiceReservations:
             self.portail.enregistrer(contexte, planning, *capacites.values(), *autres)
             return resultats
 
-        return self.portail.avec_reessais(commande)
+        with self._tenir_capacites(accueil.id, uniques):
+            return self.portail.avec_reessais(commande)
 
     def _liberer_places(
         self,
@@ -381,7 +393,7 @@ class ServiceReservations:
     ) -> Resultat:
         """Accept (the place becomes reserved) or refuse (it goes to the next child) an offer."""
         enfant_id, accueil_id, jour, code = lieu
-        enfant = self.familles.enfant(famille_id, enfant_id)
+        enfant = self.familles.enfant(famille_id, enfant_id, lecture=True)
         accueil = self.offre.accueil(accueil_id)
 
         def commande() -> Resultat | OffreIndisponible:
@@ -409,7 +421,8 @@ class ServiceReservations:
                 return refus
             return Resultat(jour, code, RESERVE if accepter else ANNULE)
 
-        resultat = self.portail.avec_reessais(commande)
+        with self.verrous.tenir([Capacite.id_pour(accueil.id, jour)]):
+            resultat = self.portail.avec_reessais(commande)
         if isinstance(resultat, OffreIndisponible):
             raise resultat
         return resultat
@@ -432,7 +445,8 @@ class ServiceReservations:
             self.portail.enregistrer(contexte, capacite, *autres)
             return expirees
 
-        return self.portail.avec_reessais(commande)
+        with self.verrous.tenir([Capacite.id_pour(accueil.id, jour)]):
+            return self.portail.avec_reessais(commande)
 
     # Absences and pointage
 
@@ -449,7 +463,7 @@ class ServiceReservations:
     ) -> None:
         accueil = self.offre.accueil_demande(accueil_id)
         unites = self._unites(accueil, [(jour, c) for c in codes], "unites")
-        enfant = self.familles.enfant(famille_id, enfant_id)
+        enfant = self.familles.enfant(famille_id, enfant_id, lecture=True)
         if not motif.strip():
             raise ErreurValidation.sur("motif", "indiquer le motif de l'absence")
 

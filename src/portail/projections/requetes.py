@@ -59,7 +59,7 @@ class Lectures:
             f"SELECT accueil_id FROM {self._s}.proj_accueils WHERE debut <= %s AND fin >= %s ORDER BY etablissement, debut",
             (au, du),
         )
-        return [self.offre.accueil(ligne["accueil_id"]) for ligne in lignes]
+        return [self.offre.accueil_lu(ligne["accueil_id"]) for ligne in lignes]
 
     def accueils_pour(
         self, niveau: Any, naissance: date | None, resident: bool, aujourd_hui: date

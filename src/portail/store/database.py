@@ -58,7 +58,7 @@ class BaseDeDonnees:
             "POSTGRES_PASSWORD": str(parametres.get("password") or ""),
             "POSTGRES_POOL_SIZE": str(pool_size),
             "POSTGRES_MAX_OVERFLOW": str(max_overflow),
-            "POSTGRES_PRE_PING": "y",
+            "POSTGRES_PRE_PING": "n",
             "POSTGRES_LOCK_TIMEOUT": "5",
             "CREATE_TABLE": "y",
         }

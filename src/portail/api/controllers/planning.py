@@ -86,7 +86,7 @@ class PlanningController(Controller):
     ) -> s.PlanningOut:
         sv = services(request)
         famille_id = famille_de(request.user)
-        enfant = sv.familles.enfant(famille_id, enfant_id)
+        enfant = sv.familles.enfant(famille_id, enfant_id, lecture=True)
         premier = _mois(mois)
         naissance = enfant.identite.date_naissance if enfant.identite else None
         resident = sv.reservations.resident(famille_id)

@@ -1,0 +1,37 @@
+"""Commands on the same hot streams wait their turn inside a process instead of colliding.
+
+Optimistic concurrency stays the guarantee (and covers several processes); these locks only
+spare the retries: on an opening morning every request of a summer week loads the same day
+Capacite streams, and without them all threads but one redo their work at each round.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
+from uuid import UUID
+from weakref import WeakValueDictionary
+
+
+class VerrousParCle:
+    def __init__(self) -> None:
+        self._verrous: WeakValueDictionary[UUID, threading.Lock] = WeakValueDictionary()
+        self._garde = threading.Lock()
+
+    def _verrou(self, cle: UUID) -> threading.Lock:
+        with self._garde:
+            verrou = self._verrous.get(cle)
+            if verrou is None:
+                verrou = threading.Lock()
+                self._verrous[cle] = verrou
+            return verrou
+
+    @contextmanager
+    def tenir(self, cles: Iterable[UUID]) -> Iterator[None]:
+        """Hold every key's lock, taken in one global order so two commands never deadlock."""
+        verrous = [self._verrou(cle) for cle in sorted(set(cles))]
+        with ExitStack() as pile:
+            for verrou in verrous:
+                pile.enter_context(verrou)
+            yield

@@ -47,6 +47,8 @@ class Settings:
     requetes_par_minute_ip: int = 6_000
     pool_size: int = 10
     pool_max_overflow: int = 20
+    ecritures_simultanees: int = 4
+    """Commands of one process that load, decide and save at the same time (0: no limit)."""
     cors_origines: tuple[str, ...] = field(default_factory=tuple)
     paiement_carte: str = "aucun"
     """`test` turns on the test card provider (demos, tests); `aucun` leaves card payment off."""
@@ -107,6 +109,7 @@ class Settings:
             requetes_par_minute_ip=_int(lire("REQUETES_PAR_MINUTE_IP"), defaut.requetes_par_minute_ip),
             pool_size=_int(lire("POOL_SIZE"), defaut.pool_size),
             pool_max_overflow=_int(lire("POOL_MAX_OVERFLOW"), defaut.pool_max_overflow),
+            ecritures_simultanees=_int(lire("ECRITURES_SIMULTANEES"), defaut.ecritures_simultanees),
             cors_origines=tuple(o for o in (lire("CORS_ORIGINES") or "").split(",") if o),
             paiement_carte=lire("PAIEMENT_CARTE") or defaut.paiement_carte,
             projections_intervalle_ms=_int(

@@ -96,6 +96,7 @@ def _construire(settings: Settings, base: BaseDeDonnees, horloge: Horloge) -> Se
         env=base.env_eventsourcing(settings.pool_size, settings.pool_max_overflow),
         cle_maitre=cle,
         horloge=horloge,
+        ecritures_simultanees=settings.ecritures_simultanees,
     )
     datastore = portail.factory.datastore  # type: ignore[attr-defined]
     courrier: Courrier = (

@@ -182,6 +182,10 @@ def sur_erreur_domaine(request: Request[Any, Any, Any], exc: ErreurDomaine) -> R
     )
 
 
+CLIENT_PARTI = "client disconnected prematurely"
+"""Litestar's words when the body's stream ends with a disconnect."""
+
+
 def sur_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Probleme]:
     statut = exc.status_code
     entetes = {
@@ -190,6 +194,11 @@ def sur_http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Pr
         if k.lower() in {"retry-after", "allow"} or k.lower().startswith("ratelimit")
     }
     detail = exc.detail if exc.detail and exc.detail != HTTPStatus(statut).phrase else None
+    if detail == CLIENT_PARTI:
+        # The client gave up before sending its whole body: nobody reads this answer, and it is
+        # not a fault of the server (it shows under load when clients time out in the queue).
+        log.info("client_parti")
+        return probleme(request, 400, "La requête a été interrompue par le client avant la fin de son envoi.")
     if statut >= 500:
         log.error("erreur_http", statut=statut)
         detail = None

@@ -159,11 +159,7 @@ class ServiceFacturation:
             elif isinstance(aggregat, Accueil):
                 accueils[aggregat.id] = aggregat
             elif isinstance(aggregat, Planning):
-                presences = tuple(
-                    (jour, unite, presence)
-                    for jour, unite, presence in aggregat.jours_presences()
-                    if (jour.year, jour.month) == (periode.annee, periode.mois)
-                )
+                presences = tuple(aggregat.presences_du_mois(periode.annee, periode.mois))
                 if presences:
                     plannings.append(PresencesDuMois(aggregat.enfant_id, aggregat.accueil_id, presences))
         return calculer(periode.annee, periode.mois, familles, enfants, accueils, plannings)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -47,12 +48,19 @@ class Portail(Application[UUID]):
         *,
         cle_maitre: bytes,
         horloge: Horloge = horloge_systeme,
+        ecritures_simultanees: int = 0,
     ) -> None:
         self._cle_maitre = cle_maitre
         self.horloge = horloge
         self._dernieres = threading.local()
         self._lus: OrderedDict[UUID, Aggregate] = OrderedDict()
         self._verrou_lus = threading.Lock()
+        # Commands hold PostgreSQL's lock on the log while they save: with dozens of threads of
+        # one process competing for the interpreter, the holder waited for its turn and every
+        # writer queued behind it. A few writers at a time keep the lock short (0: no limit).
+        self._ecritures: AbstractContextManager[Any] = (
+            threading.BoundedSemaphore(ecritures_simultanees) if ecritures_simultanees > 0 else nullcontext()
+        )
         self.conflits = 0
         self.conflits_persistants = 0
         self.trousseau: Trousseau
@@ -102,11 +110,25 @@ class Portail(Application[UUID]):
         """The log position of the last save made by this thread (0 if none)."""
         return int(getattr(self._dernieres, "position", 0))
 
+    @contextmanager
+    def _tour_d_ecriture(self) -> Iterator[None]:
+        """One of the few writing turns; a command run inside another keeps its caller's turn."""
+        if getattr(self._dernieres, "en_ecriture", False):
+            yield
+            return
+        with self._ecritures:
+            self._dernieres.en_ecriture = True
+            try:
+                yield
+            finally:
+                self._dernieres.en_ecriture = False
+
     def avec_reessais(self, commande: Callable[[], R]) -> R:
         """Run a load-decide-save command again when another writer saved first."""
         for tentative in range(TENTATIVES_CONFLIT):
             try:
-                return commande()
+                with self._tour_d_ecriture():
+                    return commande()
             except IntegrityError:
                 self.conflits += 1
                 time.sleep(0.002 * (2**tentative))

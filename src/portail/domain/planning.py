@@ -166,6 +166,20 @@ class Planning(Aggregate):
     def jours_presences(self) -> list[tuple[date, str, Presence]]:
         return [(date.fromisoformat(k[:10]), k[11:], p) for k, p in sorted(self.presences.items())]
 
+    def presences_du_mois(self, annee: int, mois: int) -> list[tuple[date, str, Presence]]:
+        """The month's day-units, in order: selected on the key before any date is parsed (a
+        school year holds hundreds, and billing asks for one month at a time)."""
+        prefixe = f"{annee:04d}-{mois:02d}-"
+        return [
+            (date.fromisoformat(k[:10]), k[11:], p)
+            for k, p in sorted(self.presences.items())
+            if k.startswith(prefixe)
+        ]
+
+    def mois_presences(self) -> set[str]:
+        """The months ("YYYY-MM") in which this planning has a day-unit."""
+        return {k[:7] for k in self.presences}
+
     def reserver(self, lignes: list[Ligne]) -> None:
         if lignes:
             self._reserve(lignes=tuple(lignes))

@@ -50,6 +50,8 @@ class Brouillons:
 
     def vider(self) -> None:
         self.faits: dict[UUID, Aggregate] = {}
+        self.accueils: dict[UUID, Accueil] = {}
+        """The accueils among the facts: a few, read at every draft (the facts are the commune)."""
         self.illisibles: set[UUID] = set()
         self.enfants_de: dict[UUID, set[UUID]] = {}
         self.plannings_de: dict[UUID, set[UUID]] = {}
@@ -68,6 +70,7 @@ class Brouillons:
             # stop here; the audit chain names the record.
             self.illisibles.add(sujet)
             self.faits.pop(sujet, None)
+            self.accueils.pop(sujet, None)
             return
         self.faits[sujet] = aggregat
         if isinstance(aggregat, Planning):
@@ -80,6 +83,8 @@ class Brouillons:
         elif isinstance(aggregat, Famille):
             self.a_recalculer.add((aggregat.id, TOUS_LES_MOIS))
         elif isinstance(aggregat, Accueil | Parametres):
+            if isinstance(aggregat, Accueil):
+                self.accueils[aggregat.id] = aggregat
             self.tout = True
 
     def ecrire(self, curs: Cursor[Any]) -> None:
@@ -96,7 +101,7 @@ class Brouillons:
     def _mois_de(self, famille_id: UUID) -> set[str]:
         mois: set[str] = set()
         for planning in self._plannings(famille_id):
-            mois.update(_mois(jour) for jour, _, _ in planning.jours_presences())
+            mois.update(planning.mois_presences())
         return mois
 
     def _plannings(self, famille_id: UUID) -> list[Planning]:
@@ -128,11 +133,9 @@ class Brouillons:
                 enfants[enfant_id] = EnfantFacture(
                     enfant_id, famille_id, naissance, bool(enfant.sante and enfant.sante.pai)
                 )
-        accueils = {a.id: a for a in self.faits.values() if isinstance(a, Accueil)}
+        accueils = self.accueils
         plannings = [
-            PresencesDuMois(
-                p.enfant_id, p.accueil_id, tuple(x for x in p.jours_presences() if _mois(x[0]) == mois)
-            )
+            PresencesDuMois(p.enfant_id, p.accueil_id, tuple(p.presences_du_mois(annee, numero)))
             for p in self._plannings(famille_id)
         ]
         calcul = calculer(annee, numero, familles, enfants, accueils, plannings)

@@ -23,6 +23,8 @@ class Banc:
     """In-process services on the same schema (system clock), to prepare fixtures through the
     application."""
     commune: CommuneGeneree
+    deploiement: str = "separe"
+    """`separe`: `portail api` and `portail worker` processes; `serve`: one `portail serve`."""
 
     def env(self) -> dict[str, str]:
         """The `PORTAIL_*` variables for a `portail` subprocess on the same data."""

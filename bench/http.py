@@ -394,6 +394,7 @@ def mesurer_http(banc: Banc) -> dict[str, Any]:
         retard = _attendre_projections(serveur.url)
         lecture, _ = phases.mesurer(lectures, [*fermee_args, "--duree", str(DUREE_LECTURE), "--repeter"])
         rss_api = rss_pic_mb(serveur.pid)
+        rss_worker = rss_pic_mb(serveur.pid_worker) if serveur.pid_worker else None
     serveur.supprimer_journal()
 
     controle_fermee = _verifier_reservations(
@@ -432,7 +433,7 @@ def mesurer_http(banc: Banc) -> dict[str, Any]:
             **lecture,
             "baseline_health": base_fermee,
         },
-        "rss_mb": {"api": rss_api, "charge": phases.rss_charge},
+        "rss_mb": {"api": rss_api, "worker": rss_worker, "charge": phases.rss_charge},
     }
 
 
@@ -555,6 +556,7 @@ def mesurer_ruee(banc: Banc) -> dict[str, Any]:
         )
         retard = _attendre_projections(serveur.url)
         rss_api = rss_pic_mb(serveur.pid)
+        rss_worker = rss_pic_mb(serveur.pid_worker) if serveur.pid_worker else None
     serveur.supprimer_journal()
 
     controle = _verifier_ruee(banc, accueil_id, semaine, parents, parent_de, lignes)
@@ -568,7 +570,7 @@ def mesurer_ruee(banc: Banc) -> dict[str, Any]:
         **resume,
         **controle,
         "projection_lag_after": retard,
-        "rss_mb": {"api": rss_api, "charge": phases.rss_charge},
+        "rss_mb": {"api": rss_api, "worker": rss_worker, "charge": phases.rss_charge},
     }
 
 

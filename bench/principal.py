@@ -463,7 +463,13 @@ def afficher(rapport: dict[str, Any]) -> None:
 
 
 def executer(
-    enfants: int, graine: int, chemin_json: Path | None, ruee: bool, http: bool, garder: bool
+    enfants: int,
+    graine: int,
+    chemin_json: Path | None,
+    ruee: bool,
+    http: bool,
+    garder: bool,
+    deploiement: str = "separe",
 ) -> dict[str, Any]:
     url = os.environ.get("PORTAIL_DATABASE_URL") or None
     dossier = Path(tempfile.mkdtemp(prefix="portail-bench-"))
@@ -504,7 +510,8 @@ def executer(
             from bench.http import mesurer_http, mesurer_ruee
 
             services = construire_services(settings, base, horloge_systeme)
-            banc = Banc(settings, services, commune)
+            banc = Banc(settings, services, commune, deploiement)
+            rapport["deployment"] = deploiement
             try:
                 if http:
                     print("Mesure : HTTP (réservations, lecture du planning)…", file=sys.stderr)

@@ -1,4 +1,5 @@
-"""The API server under test: `portail serve` in its own process, on the benchmark's data.
+"""The API server under test, on the benchmark's data: `portail api` beside a `portail worker`
+(the large commune's deployment, the default) or `portail serve` alone, each in its own process.
 
 A separate process (not an in-process app) so that its resident memory, its event loop and its
 thread pool are those of production, and so that the load generator competes with it for the CPU
@@ -41,6 +42,7 @@ class ServeurApi:
         self.port = port or port_libre()
         self.url = f"http://127.0.0.1:{self.port}"
         self._processus: subprocess.Popen[bytes] | None = None
+        self._worker: subprocess.Popen[bytes] | None = None
         self._journal = Path(tempfile.mkstemp(prefix="portail-bench-serveur-", suffix=".log")[1])
 
     @property
@@ -48,13 +50,23 @@ class ServeurApi:
         assert self._processus is not None, "serveur non démarré"
         return self._processus.pid
 
+    @property
+    def pid_worker(self) -> int | None:
+        return self._worker.pid if self._worker is not None else None
+
     def demarrer(self) -> None:
         env = os.environ | self.banc.env()
-        commande = [str(RACINE / ".venv" / "bin" / "portail"), "serve", "--host", "127.0.0.1"]
-        commande += ["--port", str(self.port)]
+        portail = str(RACINE / ".venv" / "bin" / "portail")
+        separe = self.banc.deploiement == "separe"
+        commande = [portail, "api" if separe else "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         # stderr into a file, not a pipe: nobody reads it during the run and a full pipe would
         # block the server's logging.
         with self._journal.open("wb") as sortie:
+            if separe:
+                # The large commune's deployment: the projections in a worker process of their own.
+                self._worker = subprocess.Popen(  # noqa: S603 (our own executable, no shell)
+                    [portail, "worker"], env=env, stdout=sortie, stderr=subprocess.STDOUT, cwd=RACINE
+                )
             self._processus = subprocess.Popen(  # noqa: S603 (our own executable, no shell)
                 commande, env=env, stdout=sortie, stderr=subprocess.STDOUT, cwd=RACINE
             )
@@ -75,6 +87,14 @@ class ServeurApi:
         )
 
     def arreter(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is not None and worker.poll() is None:
+            worker.send_signal(signal.SIGINT)
+            try:
+                worker.wait(DELAI_ARRET)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
         processus, self._processus = self._processus, None
         if processus is None or processus.poll() is not None:
             return

@@ -219,8 +219,21 @@ def verify() -> None:
 @click.option("--rush", "ruee", is_flag=True, help="Ajouter la ruée d'ouverture (2 000 parents, 100 places).")
 @click.option("--sans-http", is_flag=True, help="Seulement les mesures dans le processus.")
 @click.option("--garder", is_flag=True, help="Garder le schéma de la mesure (PORTAIL_DATABASE_URL).")
+@click.option(
+    "--deploiement",
+    type=click.Choice(["separe", "serve"]),
+    default="separe",
+    show_default=True,
+    help="HTTP : portail api + portail worker, ou portail serve seul.",
+)
 def bench(
-    enfants: int, graine: int, chemin_json: Path | None, ruee: bool, sans_http: bool, garder: bool
+    enfants: int,
+    graine: int,
+    chemin_json: Path | None,
+    ruee: bool,
+    sans_http: bool,
+    garder: bool,
+    deploiement: str,
 ) -> None:
     # The harness lives in the clone's bench/ folder, beside src/, not in the installed package.
     racine = Path(__file__).resolve().parents[2]
@@ -229,7 +242,7 @@ def bench(
     sys.path.insert(0, str(racine))
     from bench.principal import executer
 
-    executer(enfants, graine, chemin_json, ruee, not sans_http, garder)
+    executer(enfants, graine, chemin_json, ruee, not sans_http, garder, deploiement)
 
 
 if __name__ == "__main__":

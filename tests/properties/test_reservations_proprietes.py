@@ -226,3 +226,36 @@ def test_reconstruction_interrompue_avant_les_brouillons_les_refait_au_redemarra
     assert _vues(base)["proj_brouillons"] == []  # the replay ran, its drafts were not written
     Projecteur(services.portail).rattraper()
     assert _vues(base) == incremental
+
+
+def test_deux_processus_gardent_chacun_leurs_capacites_sans_surreservation(
+    services, settings, base, horloge
+) -> None:
+    """Each process keeps the day capacities it saved; what the other one recorded since is seen."""
+    from portail.api.app import construire_services
+
+    horloge.maintenant = MOMENT
+    accueil_id = _accueil(services, 3)
+    enfants = _familles(services, 6)
+    autre = construire_services(settings, base, horloge)
+    try:
+        statuts = []
+        for i, (famille_id, enfant_id) in enumerate(enfants):
+            processus = services if i % 2 == 0 else autre
+            statuts.append(
+                processus.reservations.reserver(CTX, famille_id, enfant_id, accueil_id, [(JOURS[0], "SOIR")])[
+                    0
+                ].statut
+            )
+        assert statuts == ["reserve"] * 3 + ["liste_attente"] * 3
+        # A cancellation through one process promotes the first waiting child, seen by the other.
+        famille_id, enfant_id = enfants[1]
+        services.reservations.annuler(CTX, famille_id, enfant_id, accueil_id, [(JOURS[0], "SOIR")], None)
+        famille_id, enfant_id = enfants[5]
+        autre.reservations.annuler(CTX, famille_id, enfant_id, accueil_id, [(JOURS[0], "SOIR")], None)
+        capacite = services.portail.repository.get(Capacite.id_pour(accueil_id, JOURS[0]))
+        assert capacite.places["SOIR"] == [enfants[0][1], enfants[2][1], enfants[3][1]]
+        assert capacite.attente["SOIR"] == [enfants[4][1]]
+    finally:
+        autre.portail.close()
+    _verifier(services, accueil_id, enfants, 3)

@@ -7,6 +7,8 @@ A concurrent writer makes the save fail on a version; the command then runs agai
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -33,6 +35,9 @@ LISTE_ATTENTE = "liste_attente"
 REFUSE = "refuse"
 ANNULE = "annule"
 
+CAPACITES_GARDEES_MAX = 2_000
+"""Day capacities a process keeps after saving them."""
+
 
 @dataclass(frozen=True)
 class Resultat:
@@ -58,6 +63,8 @@ class ServiceReservations:
         self.offre = offre
         self.calendrier = calendrier
         self.verrous = VerrousParCle()
+        self._capacites_gardees: OrderedDict[UUID, Capacite] = OrderedDict()
+        self._verrou_gardees = threading.Lock()
 
     # Loading
 
@@ -102,13 +109,32 @@ class ServiceReservations:
         return planning
 
     def _capacite(self, capacites: dict[date, Capacite], accueil_id: UUID, jour: date) -> Capacite:
+        """The day's Capacite: the one this process saved last if nothing was recorded since (one
+        query instead of a load), else loaded. It leaves the kept ones while a command uses it, so
+        a command that fails leaves nothing half-changed behind; `_garder` puts it back."""
         if jour not in capacites:
             capacite_id = Capacite.id_pour(accueil_id, jour)
+            with self._verrou_gardees:
+                gardee = self._capacites_gardees.pop(capacite_id, None)
+            if gardee is not None and not self.portail.recorder.select_events(
+                capacite_id, gt=gardee.version, limit=1
+            ):
+                capacites[jour] = gardee
+                return gardee
             try:
                 capacites[jour] = self.portail.repository.get(capacite_id)
             except AggregateNotFoundError:
                 capacites[jour] = Capacite(id=capacite_id, accueil_id=accueil_id, jour=jour)
         return capacites[jour]
+
+    def _garder(self, *capacites: Capacite) -> None:
+        """After a save: on an opening morning the same days are asked for again at once."""
+        with self._verrou_gardees:
+            for capacite in capacites:
+                self._capacites_gardees[capacite.id] = capacite
+                self._capacites_gardees.move_to_end(capacite.id)
+            while len(self._capacites_gardees) > CAPACITES_GARDEES_MAX:
+                self._capacites_gardees.popitem(last=False)
 
     def _unites(self, accueil: Accueil, demandes: list[tuple[date, str]], champ: str) -> list[Unite]:
         v = Validateur()
@@ -172,6 +198,7 @@ class ServiceReservations:
             planning.mettre_en_attente(attentes)
             autres = self._liberer_places(accueil, capacites, maintenant, {enfant.id: planning})
             self.portail.enregistrer(contexte, planning, *capacites.values(), *autres)
+            self._garder(*capacites.values())
             return [decisions[(jour, unite.code)] for jour, unite in uniques]
 
         with self._tenir_capacites(accueil.id, uniques):
@@ -341,6 +368,7 @@ class ServiceReservations:
             planning.annuler(annulees, motif)
             autres = self._liberer_places(accueil, capacites, maintenant, {enfant.id: planning})
             self.portail.enregistrer(contexte, planning, *capacites.values(), *autres)
+            self._garder(*capacites.values())
             return resultats
 
         with self._tenir_capacites(accueil.id, uniques):
@@ -417,6 +445,7 @@ class ServiceReservations:
                 planning.perdre_offre(offre_id, jour, code, expiree=False)
             autres = self._liberer_places(accueil, capacites, maintenant, {enfant.id: planning})
             self.portail.enregistrer(contexte, planning, capacite, *autres)
+            self._garder(capacite)
             if refus is not None:
                 return refus
             return Resultat(jour, code, RESERVE if accepter else ANNULE)

@@ -51,6 +51,7 @@ class Brouillons:
     def vider(self) -> None:
         self.faits: dict[UUID, Aggregate] = {}
         self.accueils: dict[UUID, Accueil] = {}
+        self.familles_de_l_accueil: dict[UUID, set[UUID]] = {}
         """The accueils among the facts: a few, read at every draft (the facts are the commune)."""
         self.illisibles: set[UUID] = set()
         self.enfants_de: dict[UUID, set[UUID]] = {}
@@ -75,6 +76,7 @@ class Brouillons:
         self.faits[sujet] = aggregat
         if isinstance(aggregat, Planning):
             self.plannings_de.setdefault(aggregat.enfant_id, set()).add(aggregat.id)
+            self.familles_de_l_accueil.setdefault(aggregat.accueil_id, set()).add(aggregat.famille_id)
             mois = {_mois(jour) for jour in _jours(evenement)} or {TOUS_LES_MOIS}
             self.a_recalculer.update((aggregat.famille_id, m) for m in mois)
         elif isinstance(aggregat, Enfant):
@@ -82,9 +84,13 @@ class Brouillons:
             self.a_recalculer.add((aggregat.famille_id, TOUS_LES_MOIS))
         elif isinstance(aggregat, Famille):
             self.a_recalculer.add((aggregat.id, TOUS_LES_MOIS))
-        elif isinstance(aggregat, Accueil | Parametres):
-            if isinstance(aggregat, Accueil):
-                self.accueils[aggregat.id] = aggregat
+        elif isinstance(aggregat, Accueil):
+            # Its tariffs or closures change only the drafts of the families booked on it: a
+            # new accueil changes none (and the commune's every draft is minutes of work).
+            self.accueils[aggregat.id] = aggregat
+            familles = self.familles_de_l_accueil.get(aggregat.id, set())
+            self.a_recalculer.update((f, TOUS_LES_MOIS) for f in familles)
+        elif isinstance(aggregat, Parametres):
             self.tout = True
 
     def ecrire(self, curs: Cursor[Any]) -> None:

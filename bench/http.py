@@ -395,6 +395,7 @@ def mesurer_http(banc: Banc) -> dict[str, Any]:
         lecture, _ = phases.mesurer(lectures, [*fermee_args, "--duree", str(DUREE_LECTURE), "--repeter"])
         rss_api = rss_pic_mb(serveur.pid)
         rss_worker = rss_pic_mb(serveur.pid_worker) if serveur.pid_worker else None
+        demarrage = serveur.demarre_en_s
     serveur.supprimer_journal()
 
     controle_fermee = _verifier_reservations(
@@ -434,6 +435,7 @@ def mesurer_http(banc: Banc) -> dict[str, Any]:
             "baseline_health": base_fermee,
         },
         "rss_mb": {"api": rss_api, "worker": rss_worker, "charge": phases.rss_charge},
+        "server_ready_s": demarrage,
     }
 
 

@@ -519,6 +519,7 @@ def executer(
                     rapport["http_booking"] = resultat["http_booking"]
                     rapport["planning_read"] = resultat["planning_read"]
                     rapport["rss_mb"] = dict(resultat.get("rss_mb", {}))
+                    rapport["server_ready_s"] = resultat.get("server_ready_s")
                 if ruee:
                     print("Mesure : ruée d'ouverture…", file=sys.stderr)
                     rapport["rush"] = mesurer_ruee(banc)

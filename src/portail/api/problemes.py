@@ -7,7 +7,9 @@ from http import HTTPStatus
 from typing import Any
 
 import msgspec
+import psycopg
 import structlog
+from eventsourcing.persistence import InterfaceError, OperationalError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
@@ -237,6 +239,18 @@ def sur_pool_epuise(request: Request[Any, Any, Any], exc: PoolTimeout) -> Respon
     )
 
 
+def sur_base_injoignable(request: Request[Any, Any, Any], exc: Exception) -> Response[Probleme]:
+    """PostgreSQL restarted or unreachable: pooled connections are not checked before use, so the
+    first statement on a dead one fails here; the pool replaces it and the client may retry."""
+    log.warning("base_injoignable", type_erreur=type(exc).__name__)
+    return probleme(
+        request,
+        503,
+        "Le service est momentanément indisponible ; réessayez dans un instant.",
+        entetes={"Retry-After": "2"},
+    )
+
+
 def _pendant_la_lecture_du_corps(exc: BaseException) -> bool:
     """True when the error was raised while the framework parsed what the client sent."""
     trace = exc.__traceback__
@@ -267,6 +281,10 @@ GESTIONNAIRES: dict[type[Exception] | int, Any] = {
     ErreurDomaine: sur_erreur_domaine,
     ConflitPersistant: sur_conflit,
     PoolTimeout: sur_pool_epuise,
+    OperationalError: sur_base_injoignable,
+    InterfaceError: sur_base_injoignable,
+    psycopg.OperationalError: sur_base_injoignable,
+    psycopg.InterfaceError: sur_base_injoignable,
     HTTPException: sur_http,
     UnicodeDecodeError: sur_decodage,
     Exception: sur_exception,

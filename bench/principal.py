@@ -24,7 +24,6 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from datetime import time as heure
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +35,16 @@ from portail.api.app import construire_services
 from portail.api.etat import Services
 from portail.application.contexte import Contexte, horloge_systeme
 from portail.application.facturation import ServiceFacturation
-from portail.application.offre import SaisieAccueil, SaisieRegle, SaisieUnite
 from portail.domain.planning import Planning
-from portail.generation import ANNEE, MOIS_NON_FACTURE, CommuneGeneree, HorlogeSimulee, generer
+from portail.generation import (
+    ANNEE,
+    MOIS_NON_FACTURE,
+    CommuneGeneree,
+    HorlogeSimulee,
+    generer,
+    jours_ouverts,
+    saisie_periscolaire,
+)
 from portail.projections.executeur import Projecteur
 from portail.settings import Settings
 from portail.store.database import BaseDeDonnees
@@ -103,38 +109,12 @@ def generer_commune(
 
 
 def _accueil_rentree(services: Services) -> tuple[Any, list[date]]:
-    """Next school year's périscolaire, without a capacity on its units (a canteen sized to demand)."""
-    regle = SaisieRegle(ancrage="jour", heure_limite=heure(18, 0), decalage_jours=1)
-    accueil_id = services.offre.creer_accueil(
-        CTX,
-        SaisieAccueil(
-            etablissement="PERISCOLAIRE",
-            mode_accueil="Garderie et Restauration",
-            periode_libelle=f"Année scolaire {ANNEE + 1}-{ANNEE + 2}",
-            periode_debut=date(ANNEE + 1, 9, 1),
-            periode_fin=date(ANNEE + 2, 7, 3),
-            jours=(1, 2, 4, 5),
-            zone_scolaire="B",
-            hors_vacances_scolaires=True,
-            unites=(
-                SaisieUnite("MATIN", "Accueil du matin", heure(7, 15), heure(8, 20)),
-                SaisieUnite("MIDI", "Restauration", heure(11, 45), heure(13, 30), repas=True),
-                SaisieUnite("SOIR", "Accueil du soir", heure(16, 30), heure(18, 30)),
-            ),
-            regle_reservation=regle,
-            regle_annulation=regle,
-        ),
-    )
+    """Next school year's périscolaire, and its open days of the first term."""
+    accueil_id = services.offre.creer_accueil(CTX, saisie_periscolaire(ANNEE + 1))
     accueil = services.offre.accueil(accueil_id)
-    jours = []
-    jour = date(ANNEE + 1, 9, 1)
-    while jour < date(ANNEE + 1, 12, 1):
-        if (
-            jour.isoweekday() in (1, 2, 4, 5)
-            and accueil.motif_fermeture(jour, services.reservations.calendrier) is None
-        ):
-            jours.append(jour)
-        jour = date.fromordinal(jour.toordinal() + 1)
+    jours = jours_ouverts(
+        accueil, services.reservations.calendrier, date(ANNEE + 1, 9, 1), date(ANNEE + 1, 12, 1)
+    )
     return accueil_id, jours
 
 

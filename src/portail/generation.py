@@ -40,6 +40,7 @@ from portail.domain.valeurs import Adresse, Civilite, Classe, Iban, Role, Source
 if TYPE_CHECKING:
     from portail.api.etat import Services
     from portail.domain.accueil import Accueil
+    from portail.domain.regles.calendrier import Calendrier
 
 PARIS = ZoneInfo("Europe/Paris")
 MOT_DE_PASSE_PARENTS = "Parent-Portail-2026"
@@ -116,6 +117,44 @@ Progression = Callable[[str, int, int], None]
 """(step, done, total) — for a progress bar."""
 
 
+def saisie_periscolaire(annee: int) -> SaisieAccueil:
+    """The school year's périscolaire from September of `annee`: no capacity on its units (a
+    canteen and care sized to demand), bookable until the day before at 18:00."""
+    veille = SaisieRegle(ancrage="jour", heure_limite=time(18, 0), decalage_jours=1)
+    return SaisieAccueil(
+        etablissement="PERISCOLAIRE",
+        mode_accueil="Garderie et Restauration",
+        periode_libelle=f"Année scolaire {annee}-{annee + 1}",
+        periode_debut=date(annee, 9, 1),
+        periode_fin=date(annee + 1, 7, 3),
+        jours=(1, 2, 4, 5),
+        zone_scolaire="B",
+        hors_vacances_scolaires=True,
+        unites=(
+            SaisieUnite("MATIN", "Accueil du matin", time(7, 15), time(8, 20)),
+            SaisieUnite("MIDI", "Restauration", time(11, 45), time(13, 30), repas=True),
+            SaisieUnite("SOIR", "Accueil du soir", time(16, 30), time(18, 30)),
+        ),
+        regle_reservation=veille,
+        regle_annulation=veille,
+    )
+
+
+def jours_ouverts(accueil: Accueil, calendrier: Calendrier, du: date, avant: date) -> list[date]:
+    """The accueil's open days from `du` up to `avant` (excluded)."""
+    jours = []
+    jour = du
+    while jour < avant:
+        if (
+            accueil.config.periode.contient(jour)
+            and jour.isoweekday() in accueil.config.jours
+            and accueil.motif_fermeture(jour, calendrier) is None
+        ):
+            jours.append(jour)
+        jour += timedelta(days=1)
+    return jours
+
+
 @contextmanager
 def ids_deterministes(hasard: random.Random) -> Iterator[None]:
     """New aggregates take their ids from the seeded generator instead of the system's."""
@@ -184,28 +223,8 @@ class Generateur:
             },
             500,
         )
-        veille = SaisieRegle(ancrage="jour", heure_limite=time(18, 0), decalage_jours=1)
         mardi = SaisieRegle(ancrage="semaine_precedente", heure_limite=time(23, 59), jour_semaine=2)
-        periscolaire = self.sv.offre.creer_accueil(
-            ctx,
-            SaisieAccueil(
-                etablissement="PERISCOLAIRE",
-                mode_accueil="Garderie et Restauration",
-                periode_libelle=f"Année scolaire {ANNEE}-{ANNEE + 1}",
-                periode_debut=date(ANNEE, 9, 1),
-                periode_fin=date(ANNEE + 1, 7, 3),
-                jours=(1, 2, 4, 5),
-                zone_scolaire="B",
-                hors_vacances_scolaires=True,
-                unites=(
-                    SaisieUnite("MATIN", "Accueil du matin", time(7, 15), time(8, 20)),
-                    SaisieUnite("MIDI", "Restauration", time(11, 45), time(13, 30), repas=True),
-                    SaisieUnite("SOIR", "Accueil du soir", time(16, 30), time(18, 30)),
-                ),
-                regle_reservation=veille,
-                regle_annulation=veille,
-            ),
-        )
+        periscolaire = self.sv.offre.creer_accueil(ctx, saisie_periscolaire(ANNEE))
         mercredis = self.sv.offre.creer_accueil(
             ctx,
             SaisieAccueil(
@@ -419,17 +438,9 @@ class Generateur:
         return e.plannings[accueil_id]
 
     def _jours(self, accueil: Accueil, annee: int, mois: int) -> list[date]:
-        jour = date(annee, mois, 1)
-        jours = []
-        while jour.month == mois:
-            if (
-                accueil.config.periode.contient(jour)
-                and jour.isoweekday() in accueil.config.jours
-                and accueil.motif_fermeture(jour, self.sv.reservations.calendrier) is None
-            ):
-                jours.append(jour)
-            jour += timedelta(days=1)
-        return jours
+        premier = date(annee, mois, 1)
+        suivant = (premier + timedelta(days=32)).replace(day=1)
+        return jours_ouverts(accueil, self.sv.reservations.calendrier, premier, suivant)
 
     def mois(self, annee: int, mois: int, accueils: tuple[Accueil, Accueil, Accueil]) -> None:
         h = self.hasard

@@ -111,7 +111,6 @@ def test_une_grosse_sauvegarde_est_enregistree_et_chainee(client, services, base
     from portail.application.contexte import Contexte
     from portail.domain.enfant import Enfant
     from portail.domain.personnes import IdentiteEnfant, Scolarite
-    from portail.store.chaine import TAILLE_MAX_PIPELINE
 
     famille_id = uuid.uuid4()
     enfants = [
@@ -124,7 +123,7 @@ def test_une_grosse_sauvegarde_est_enregistree_et_chainee(client, services, base
     ]
     avant = _sql(base, "SELECT count(*) FROM {evenements}")[0][0]
     enregistrements = services.portail.enregistrer(Contexte.systeme("test"), *enfants)
-    assert sum(len(e.notification.state) for e in enregistrements) > TAILLE_MAX_PIPELINE
+    assert sum(len(e.notification.state) for e in enregistrements) > 256 * 1024
     positions = [e.notification.id for e in enregistrements]
     assert positions == sorted(positions) and len(positions) == 300
     assert _sql(base, "SELECT count(*) FROM {evenements}")[0][0] == avant + 300

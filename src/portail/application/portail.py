@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Recording
 
@@ -67,6 +67,8 @@ class Portail(Application[UUID]):
         super().__init__(env=env)
         if isinstance(self.trousseau, TrousseauPostgres):
             self.trousseau.creer_tables()
+        if isinstance(self.recorder, RecorderChaine):
+            self.recorder.trousseau = self.trousseau
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -93,6 +95,11 @@ class Portail(Application[UUID]):
         if enregistrements:
             self._dernieres.position = enregistrements[-1].notification.id
         return enregistrements
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        # Key rows left by a save that failed while mapping belong to no save.
+        self.trousseau.abandonner_en_attente()
+        return super()._record(processing_event)
 
     def take_snapshot(
         self, aggregate_id: UUID, version: int | None = None, projector_func: Any = None

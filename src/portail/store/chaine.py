@@ -1,96 +1,373 @@
-"""Tamper-evident log: every stored event is chained to the one before it.
+"""The event log's writer and its tamper-evident chain.
 
-Each event's hash covers its position, aggregate id, version, topic, stored bytes (the audit
-metadata included) and the previous hash. It is written in the same transaction as the event,
-under the table lock that already serialises writers, so the chain follows the log's order.
-`verifier` walks the log and names the first record altered, removed or reordered.
+Every save is one statement: `portail_enregistrer`, a PL/pgSQL function created with the tables,
+takes the log's lock, writes the new key rows, the events, the idempotency rows and the read rows
+of each command group (a savepoint per group: one group may fail while the others commit), then
+one chain row for the whole transaction, hashed by PostgreSQL's own `sha256()`, and notifies the
+log's followers. Holding the lock for one statement instead of several round trips is what lets
+writers of every process follow each other closely.
+
+The chain row of a transaction keeps each event's own digest,
+`sha256("<position>|<aggregate id>|<version>|<topic>|" || stored bytes)`, and its hash is
+`sha256(previous row's hash || digest_1 || … || digest_n)`. Rows written before this function kept
+one chain row per event, `sha256(previous hash || "<position>|…|" || stored bytes)`; they are never
+rewritten and `verifier` walks both kinds, naming the first event altered, removed, added or moved.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.persistence import (
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    StoredEvent,
+)
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow
+from psycopg.types.json import Jsonb
+
+from portail.store.cles import SujetEfface
+
+if TYPE_CHECKING:
+    from portail.store.cles import Trousseau
 
 GENESE = b"\x00" * 32
+FONCTION = "portail_enregistrer"
+
+
+def entete(position: int, originator_id: Any, version: int, topic: str) -> bytes:
+    return f"{position}|{originator_id}|{version}|{topic}|".encode()
 
 
 def empreinte(
     precedente: bytes, position: int, originator_id: Any, version: int, topic: str, etat: bytes
 ) -> bytes:
+    """The hash of a chain row of the earlier kind (one row per event)."""
     contenu = hashlib.sha256()
     contenu.update(precedente)
-    contenu.update(f"{position}|{originator_id}|{version}|{topic}|".encode())
+    contenu.update(entete(position, originator_id, version, topic))
     contenu.update(etat)
     return contenu.digest()
 
 
-TAILLE_MAX_PIPELINE = 256 * 1024
-"""Bytes of event state above which a save does not use pipeline mode."""
+def empreinte_evenement(position: int, originator_id: Any, version: int, topic: str, etat: bytes) -> bytes:
+    """An event's own digest, as the save function computes it."""
+    return hashlib.sha256(entete(position, originator_id, version, topic) + etat).digest()
+
+
+# Writing
+
+
+@dataclass(frozen=True)
+class LigneIdempotence:
+    """A command's idempotency key and its stored answer, written with its events."""
+
+    compte_id: UUID
+    cle: str
+    empreinte: str
+    statut: int
+    corps: bytes
+
+
+@dataclass(frozen=True)
+class LigneLecture:
+    """A read row a command writes in its own transaction (upserted on its key columns)."""
+
+    table: str
+    cles: tuple[str, ...]
+    valeurs: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Groupe:
+    """One command's writes: they all commit, or none of them and the other groups still do."""
+
+    evenements: Sequence[StoredEvent] = ()
+    versions: Sequence[tuple[UUID, int]] = ()
+    """Aggregates the command read without changing them, at the version it read (0: none)."""
+    cles: Sequence[tuple[UUID, UUID | None, bytes]] = ()
+    """New key rows: subject, family, wrapped key."""
+    idempotence: LigneIdempotence | None = None
+    lignes: Sequence[LigneLecture] = ()
+
+
+@dataclass(frozen=True)
+class Resultat:
+    statut: str
+    """`ok`, `conflit` (another writer was first), `efface` (a subject erased) or `erreur`."""
+    positions: list[int] = field(default_factory=list)
+    detail: str | None = None
 
 
 class RecorderChaine(PostgresApplicationRecorder):
-    """The library's recorder, plus one chain row per event in the same transaction."""
+    """Saves through `portail_enregistrer`; reads as the library does."""
+
+    trousseau: Trousseau | None = None
+    """Set by the application: the save writes the key rows its mapping created."""
 
     def __init__(self, datastore: PostgresDatastore, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
-        self.table_chaine = f"{datastore.schema}.{events_table_name}_chaine"
+        schema = datastore.schema
+        self.table_chaine = f"{schema}.{events_table_name}_chaine"
+        self.fonction = f"{schema}.{FONCTION}"
+        types = (
+            "integer uuid bigint text bytea integer uuid bigint integer uuid uuid bytea"
+            " integer uuid text text integer bytea integer text text jsonb"
+        ).split()
+        self._appel = (
+            f"SELECT o_groupe, o_statut, o_positions, o_detail FROM {self.fonction}("
+            + ", ".join(f"%s::{t}[]" for t in types)
+            + ")"
+        )
 
     def _create_table(self, curs: Cursor[DictRow]) -> None:
         super()._create_table(curs)
-        curs.execute("SELECT to_regclass(%s) IS NOT NULL AS existe", (self.table_chaine,))
-        ligne = curs.fetchone()
-        if ligne is not None and ligne["existe"]:
-            return
-        curs.execute(f"CREATE TABLE {self.table_chaine} (position bigint PRIMARY KEY, hash bytea NOT NULL)")
         # Never rebuilt from the log: a chain table dropped to hide an edit then shows every
-        # existing event as unchained.
+        # existing event as unchained. Adding columns rewrites no row.
+        curs.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.table_chaine} (position bigint PRIMARY KEY, hash bytea NOT NULL)"
+        )
+        curs.execute(
+            f"ALTER TABLE {self.table_chaine} ADD COLUMN IF NOT EXISTS premiere bigint,"
+            " ADD COLUMN IF NOT EXISTS positions bigint[], ADD COLUMN IF NOT EXISTS empreintes bytea[]"
+        )
+        curs.execute(_fonction_sql(self.datastore.schema, self.events_table_name, self.channel_name))
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        """Small saves go through the library's pipeline (one round trip fewer); a large one
-        (a month's invoices) is sent as a plain transaction: in pipeline mode, a parameter of
-        several megabytes left psycopg waiting on its sync while the server still waited for
-        the rest of the query."""
-        if sum(len(e.state) for e in stored_events) < TAILLE_MAX_PIPELINE:
-            en_pipeline: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
-            return en_pipeline
-        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
-            self._insert_events(curs, stored_events, **kwargs)
-            self._insert_stored_events(curs, stored_events, **kwargs)
-            ids: Sequence[int] | None = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-            return ids
+        """One command's save (the library's path): its events, the key rows its mapping made,
+        and what the caller passed to `Application.save(**kwargs)`: `versions`, `idempotence`,
+        `lignes` (see `Groupe`)."""
+        trousseau = self.trousseau
+        cles = trousseau.cles_en_attente() if trousseau is not None else []
+        groupe = Groupe(
+            evenements=stored_events,
+            versions=kwargs.get("versions", ()),
+            cles=cles,
+            idempotence=kwargs.get("idempotence"),
+            lignes=kwargs.get("lignes", ()),
+        )
+        try:
+            [resultat] = self.enregistrer([groupe])
+        except BaseException:
+            if trousseau is not None:
+                trousseau.abandonner_en_attente()
+            raise
+        if resultat.statut != "ok":
+            if trousseau is not None:
+                trousseau.abandonner_en_attente()
+            if resultat.statut == "conflit":
+                raise IntegrityError(resultat.detail or "conflit")
+            if resultat.statut == "efface":
+                raise SujetEfface(
+                    "Ces données personnelles ont été effacées ; elles ne peuvent plus être modifiées."
+                )
+            raise DataError(resultat.detail or "erreur")
+        if trousseau is not None:
+            trousseau.confirmer_en_attente()
+        return resultat.positions
 
-    def _fetch_ids_after_insert_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        if not ids:
-            return ids
-        # The table lock taken before the insert makes this the chain's true tail.
-        curs.execute(f"SELECT hash FROM {self.table_chaine} ORDER BY position DESC LIMIT 1")
-        ligne = curs.fetchone()
-        precedente = bytes(ligne["hash"]) if ligne else GENESE
-        lignes = []
-        for position, evenement in zip(ids, stored_events, strict=True):
-            precedente = empreinte(
-                precedente,
-                position,
-                evenement.originator_id,
-                evenement.originator_version,
-                evenement.topic,
-                evenement.state,
-            )
-            lignes.append((position, precedente))
-        curs.executemany(f"INSERT INTO {self.table_chaine} (position, hash) VALUES (%s, %s)", lignes)
-        return ids
+    def enregistrer(self, groupes: Sequence[Groupe]) -> list[Resultat]:
+        """Several command groups in one statement and one transaction; a result per group."""
+        if not any(g.evenements or g.idempotence or g.lignes for g in groupes):
+            return [Resultat("ok") for _ in groupes]
+        parametres = _parametres(groupes)
+        with self.datastore.get_connection() as conn:
+            lignes = conn.execute(self._appel, parametres, prepare=True).fetchall()
+        resultats = {ligne["o_groupe"]: ligne for ligne in lignes}
+        sortie = []
+        for numero in range(len(groupes)):
+            ligne = resultats.get(numero)
+            if ligne is None:
+                sortie.append(Resultat("ok"))
+            else:
+                sortie.append(
+                    Resultat(ligne["o_statut"], list(ligne["o_positions"] or ()), ligne["o_detail"])
+                )
+        return sortie
+
+
+def _parametres(groupes: Sequence[Groupe]) -> list[list[Any]]:
+    """The function's 22 arrays: each kind of row, transposed into one array per column."""
+    e: list[tuple[Any, ...]] = []
+    v: list[tuple[Any, ...]] = []
+    k: list[tuple[Any, ...]] = []
+    i: list[tuple[Any, ...]] = []
+    lg: list[tuple[Any, ...]] = []
+    for n, groupe in enumerate(groupes):
+        e += [(n, x.originator_id, x.originator_version, x.topic, x.state) for x in groupe.evenements]
+        v += [(n, aggregat_id, version) for aggregat_id, version in groupe.versions]
+        k += [(n, sujet, famille, cle) for sujet, famille, cle in groupe.cles]
+        if groupe.idempotence is not None:
+            idem = groupe.idempotence
+            i.append((n, idem.compte_id, idem.cle, idem.empreinte, idem.statut, idem.corps))
+        lg += [(n, x.table, ",".join(x.cles), Jsonb(x.valeurs)) for x in groupe.lignes]
+    colonnes: list[list[Any]] = []
+    for lignes, largeur in ((e, 5), (v, 3), (k, 4), (i, 6), (lg, 4)):
+        colonnes += [[ligne[c] for ligne in lignes] for c in range(largeur)]
+    return colonnes
+
+
+def _fonction_sql(schema: str, table_evenements: str, canal: str) -> str:
+    evenements = f"{schema}.{table_evenements}"
+    chaine = f"{schema}.{table_evenements}_chaine"
+    cles = f"{schema}.portail_cles"
+    effaces = f"{schema}.portail_sujets_effaces"
+    idempotence = f"{schema}.portail_idempotence"
+    return f"""
+CREATE OR REPLACE FUNCTION {schema}.{FONCTION}(
+  e_groupe integer[], e_id uuid[], e_version bigint[], e_topic text[], e_etat bytea[],
+  v_groupe integer[], v_id uuid[], v_version bigint[],
+  k_groupe integer[], k_sujet uuid[], k_famille uuid[], k_cle bytea[],
+  i_groupe integer[], i_compte uuid[], i_cle text[], i_empreinte text[], i_statut integer[], i_corps bytea[],
+  l_groupe integer[], l_table text[], l_cles text[], l_valeurs jsonb[]
+) RETURNS TABLE (o_groupe integer, o_statut text, o_positions bigint[], o_detail text)
+LANGUAGE plpgsql AS $fonction$
+DECLARE
+  g integer;
+  resultats_groupe integer[] := '{{}}';
+  resultats_statut text[] := '{{}}';
+  resultats_detail text[] := '{{}}';
+  resultats_positions text[] := '{{}}';
+  toutes_positions bigint[] := '{{}}';
+  toutes_empreintes bytea[] := '{{}}';
+  pos bigint[];
+  emp bytea[];
+  n integer;
+  attendu integer;
+  ligne record;
+  colonnes text;
+  mises_a_jour text;
+  conflit text;
+  precedente bytea;
+BEGIN
+  PERFORM set_config('lock_timeout', '5s', true);
+  -- Positions are handed out and committed in the same order: a follower of the log never
+  -- passes over a position that commits later.
+  LOCK TABLE {evenements} IN EXCLUSIVE MODE;
+  FOR g IN
+    SELECT DISTINCT x FROM unnest(e_groupe || v_groupe || k_groupe || i_groupe || l_groupe) AS x ORDER BY 1
+  LOOP
+    BEGIN
+      IF EXISTS (
+        SELECT 1 FROM unnest(v_groupe, v_id, v_version) AS v(grp, id, ver)
+        WHERE v.grp = g
+          AND coalesce((SELECT max(s.originator_version) FROM {evenements} s WHERE s.originator_id = v.id), 0) <> v.ver
+      ) THEN
+        RAISE EXCEPTION 'version lue dépassée' USING ERRCODE = 'PF002';
+      END IF;
+
+      IF EXISTS (
+        SELECT 1 FROM unnest(k_groupe, k_sujet) AS k(grp, sujet)
+        JOIN {effaces} f ON f.sujet_id = k.sujet WHERE k.grp = g
+      ) THEN
+        RAISE EXCEPTION 'sujet effacé' USING ERRCODE = 'PF001';
+      END IF;
+      INSERT INTO {cles} (sujet_id, famille_id, cle)
+        SELECT k.sujet, k.famille, k.cle FROM unnest(k_groupe, k_sujet, k_famille, k_cle) AS k(grp, sujet, famille, cle)
+        WHERE k.grp = g
+        ON CONFLICT (sujet_id) DO NOTHING;
+      IF EXISTS (
+        SELECT 1 FROM unnest(k_groupe, k_sujet, k_cle) AS k(grp, sujet, cle)
+        JOIN {cles} c ON c.sujet_id = k.sujet WHERE k.grp = g AND c.cle <> k.cle
+      ) THEN
+        RAISE EXCEPTION 'clé créée par un autre enregistrement' USING ERRCODE = 'unique_violation';
+      END IF;
+
+      WITH ins AS (
+        INSERT INTO {evenements} (originator_id, originator_version, topic, state)
+        SELECT e.id, e.ver, e.topic, e.etat
+        FROM unnest(e_groupe, e_id, e_version, e_topic, e_etat) WITH ORDINALITY AS e(grp, id, ver, topic, etat, rang)
+        WHERE e.grp = g ORDER BY e.rang
+        RETURNING notification_id, originator_id, originator_version, topic, state
+      )
+      SELECT array_agg(notification_id ORDER BY notification_id),
+             array_agg(sha256(convert_to(notification_id::text || '|' || originator_id::text || '|'
+                 || originator_version::text || '|' || topic || '|', 'UTF8') || state) ORDER BY notification_id)
+        INTO pos, emp FROM ins;
+
+      SELECT count(*) INTO attendu FROM unnest(i_groupe) AS x WHERE x = g;
+      IF attendu > 0 THEN
+        INSERT INTO {idempotence} AS t (compte_id, cle, empreinte, statut, corps)
+          SELECT i.compte, i.cle, i.emp, i.statut, i.corps
+          FROM unnest(i_groupe, i_compte, i_cle, i_empreinte, i_statut, i_corps) AS i(grp, compte, cle, emp, statut, corps)
+          WHERE i.grp = g
+          ON CONFLICT (compte_id, cle) DO UPDATE SET statut = EXCLUDED.statut, corps = EXCLUDED.corps
+          WHERE t.empreinte = EXCLUDED.empreinte AND t.statut = 0;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        IF n < attendu THEN
+          RAISE EXCEPTION 'clé d''idempotence déjà servie' USING ERRCODE = 'unique_violation';
+        END IF;
+      END IF;
+
+      FOR ligne IN
+        SELECT l.tab, l.cles, l.val FROM unnest(l_groupe, l_table, l_cles, l_valeurs) AS l(grp, tab, cles, val)
+        WHERE l.grp = g
+      LOOP
+        SELECT string_agg(format('%I', k), ', '),
+               string_agg(format('%I = EXCLUDED.%I', k, k), ', ')
+                 FILTER (WHERE NOT k = ANY (string_to_array(ligne.cles, ',')))
+          INTO colonnes, mises_a_jour FROM jsonb_object_keys(ligne.val) AS k;
+        SELECT string_agg(format('%I', c), ', ') INTO conflit FROM unnest(string_to_array(ligne.cles, ',')) AS c;
+        EXECUTE format(
+          'INSERT INTO %I.%I (%s) SELECT %s FROM jsonb_populate_record(NULL::%I.%I, $1) ON CONFLICT (%s) %s',
+          '{schema}', ligne.tab, colonnes, colonnes, '{schema}', ligne.tab, conflit,
+          CASE WHEN mises_a_jour IS NULL THEN 'DO NOTHING' ELSE 'DO UPDATE SET ' || mises_a_jour END
+        ) USING ligne.val;
+      END LOOP;
+
+      toutes_positions := toutes_positions || coalesce(pos, '{{}}');
+      toutes_empreintes := toutes_empreintes || coalesce(emp, '{{}}');
+      resultats_groupe := resultats_groupe || g;
+      resultats_statut := resultats_statut || 'ok'::text;
+      resultats_detail := resultats_detail || NULL::text;
+      resultats_positions := resultats_positions || coalesce(pos, '{{}}')::text;
+    EXCEPTION
+      WHEN unique_violation OR SQLSTATE 'PF002' THEN
+        resultats_groupe := resultats_groupe || g;
+        resultats_statut := resultats_statut || 'conflit'::text;
+        resultats_detail := resultats_detail || SQLERRM;
+        resultats_positions := resultats_positions || '{{}}'::text;
+      WHEN SQLSTATE 'PF001' THEN
+        resultats_groupe := resultats_groupe || g;
+        resultats_statut := resultats_statut || 'efface'::text;
+        resultats_detail := resultats_detail || SQLERRM;
+        resultats_positions := resultats_positions || '{{}}'::text;
+      WHEN OTHERS THEN
+        resultats_groupe := resultats_groupe || g;
+        resultats_statut := resultats_statut || 'erreur'::text;
+        resultats_detail := resultats_detail || (SQLSTATE || ' ' || SQLERRM);
+        resultats_positions := resultats_positions || '{{}}'::text;
+    END;
+  END LOOP;
+
+  IF cardinality(toutes_positions) > 0 THEN
+    SELECT c.hash INTO precedente FROM {chaine} c ORDER BY c.position DESC LIMIT 1;
+    INSERT INTO {chaine} (position, premiere, positions, empreintes, hash)
+    SELECT toutes_positions[cardinality(toutes_positions)], toutes_positions[1], toutes_positions, toutes_empreintes,
+           sha256(coalesce(precedente, '\\x{GENESE.hex()}'::bytea)
+                  || (SELECT string_agg(d, ''::bytea ORDER BY r) FROM unnest(toutes_empreintes) WITH ORDINALITY AS x(d, r)));
+    PERFORM pg_notify('{canal}', '');
+  END IF;
+
+  RETURN QUERY SELECT r.grp, r.statut, r.pos::bigint[], r.detail
+    FROM unnest(resultats_groupe, resultats_statut, resultats_positions, resultats_detail) AS r(grp, statut, pos, detail);
+END;
+$fonction$
+"""
+
+
+# Verifying
 
 
 @dataclass(frozen=True)
@@ -119,52 +396,123 @@ class Verification:
     """Hex of the last verified hash: recorded outside the database, it shows a cut tail."""
 
 
-def _paires(
-    ds: PostgresDatastore, table_evenements: str, table_chaine: str, page: int = 2000
-) -> Iterator[dict[str, Any]]:
-    """Events and chain rows side by side, in position order (a full outer join, paged)."""
+FENETRE_DEPLACEMENT = 500
+"""How far ahead a misplaced record is looked for before calling it modified."""
+
+PAGE = 2000
+
+
+def _evenements(ds: PostgresDatastore, table: str) -> Iterator[dict[str, Any]]:
     apres = -1
     while True:
-        with ds.transaction(commit=False) as curs:
-            curs.execute(
-                f"SELECT coalesce(e.notification_id, c.position) AS position, e.notification_id, e.originator_id,"
-                f" e.originator_version, e.topic, e.state, c.hash"
-                f" FROM {table_evenements} e FULL OUTER JOIN {table_chaine} c ON c.position = e.notification_id"
-                f" WHERE coalesce(e.notification_id, c.position) > %s ORDER BY 1 LIMIT %s",
-                (apres, page),
-            )
-            lignes = curs.fetchall()
+        with ds.get_connection() as conn:
+            lignes = conn.execute(
+                f"SELECT notification_id, originator_id, originator_version, topic, state FROM {table}"
+                " WHERE notification_id > %s ORDER BY notification_id LIMIT %s",
+                (apres, PAGE),
+                prepare=True,
+            ).fetchall()
+        if not lignes:
+            return
+        yield from lignes
+        apres = lignes[-1]["notification_id"]
+
+
+def _maillons(ds: PostgresDatastore, table: str) -> Iterator[dict[str, Any]]:
+    apres = -1
+    while True:
+        with ds.get_connection() as conn:
+            lignes = conn.execute(
+                f"SELECT position, premiere, positions, empreintes, hash FROM {table}"
+                " WHERE position > %s ORDER BY position LIMIT %s",
+                (apres, PAGE),
+                prepare=True,
+            ).fetchall()
         if not lignes:
             return
         yield from lignes
         apres = lignes[-1]["position"]
 
 
+class _Fenetre:
+    """The events in position order, with a look-ahead for moved records."""
+
+    def __init__(self, evenements: Iterator[dict[str, Any]]) -> None:
+        self._source = evenements
+        self._tampon: list[dict[str, Any]] = []
+
+    def regarder(self, n: int = 0) -> dict[str, Any] | None:
+        while len(self._tampon) <= n:
+            suivant = next(self._source, None)
+            if suivant is None:
+                return None
+            self._tampon.append(suivant)
+        return self._tampon[n]
+
+    def prendre(self) -> dict[str, Any]:
+        ligne = self.regarder()
+        assert ligne is not None
+        return self._tampon.pop(0)
+
+
+def _digest(position: int, ligne: dict[str, Any]) -> bytes:
+    return empreinte_evenement(
+        position, ligne["originator_id"], ligne["originator_version"], ligne["topic"], bytes(ligne["state"])
+    )
+
+
 def verifier(ds: PostgresDatastore, table_evenements: str, table_chaine: str) -> Verification:
     precedente = GENESE
     verifies = 0
-    lignes = _paires(ds, table_evenements, table_chaine)
-    for ligne in lignes:
-        position = ligne["position"]
-        if ligne["notification_id"] is None:
-            return Verification(False, verifies, Anomalie(position, "supprime"))
-        if ligne["hash"] is None:
-            return Verification(False, verifies, Anomalie(position, "ajoute"))
-        if _hash_de(precedente, position, ligne) != bytes(ligne["hash"]):
-            # Another record's content that belongs here means rows were moved, not edited.
-            suivantes = [x for _, x in zip(range(FENETRE_DEPLACEMENT), lignes, strict=False)]
-            deplace = any(
-                x["notification_id"] is not None and _hash_de(precedente, position, x) == bytes(ligne["hash"])
-                for x in suivantes
-            )
-            return Verification(False, verifies, Anomalie(position, "deplace" if deplace else "modifie"))
-        precedente = bytes(ligne["hash"])
-        verifies += 1
+    evenements = _Fenetre(_evenements(ds, table_evenements))
+
+    def deplace(attendu: bytes, calcul: Callable[[dict[str, Any]], bytes]) -> bool:
+        # Another record's content that belongs here means rows were moved, not edited.
+        for rang in range(1, FENETRE_DEPLACEMENT):
+            autre = evenements.regarder(rang)
+            if autre is None:
+                return False
+            if calcul(autre) == attendu:
+                return True
+        return False
+
+    def echec(position: int, nature: str) -> Verification:
+        return Verification(False, verifies, Anomalie(position, nature))
+
+    for maillon in _maillons(ds, table_chaine):
+        attendues: list[int] = (
+            [maillon["position"]] if maillon["positions"] is None else list(maillon["positions"])
+        )
+        empreintes = maillon["empreintes"]
+        for rang, position in enumerate(attendues):
+            ligne = evenements.regarder()
+            if ligne is not None and ligne["notification_id"] < position:
+                return echec(ligne["notification_id"], "ajoute")
+            if ligne is None or ligne["notification_id"] > position:
+                return echec(position, "supprime")
+            calcul: Callable[[dict[str, Any]], bytes]
+            if empreintes is None:
+                attendu = bytes(maillon["hash"])
+                calcul = functools.partial(_hash_de, precedente, position)
+            else:
+                attendu = bytes(empreintes[rang])
+                calcul = functools.partial(_digest, position)
+            if calcul(ligne) != attendu:
+                return echec(position, "deplace" if deplace(attendu, calcul) else "modifie")
+            evenements.prendre()
+            verifies += 1
+        if empreintes is None:
+            precedente = bytes(maillon["hash"])
+        else:
+            hash_ligne = hashlib.sha256(precedente + b"".join(bytes(d) for d in empreintes)).digest()
+            if hash_ligne != bytes(maillon["hash"]):
+                # The events match their digests but the chain row itself was changed.
+                return echec(attendues[-1], "modifie")
+            precedente = hash_ligne
+    reste = evenements.regarder()
+    if reste is not None:
+        return echec(reste["notification_id"], "ajoute")
     return Verification(True, verifies, None, precedente.hex() if verifies else None)
-
-
-FENETRE_DEPLACEMENT = 500
-"""How far ahead a misplaced record is looked for before calling it modified."""
 
 
 def _hash_de(precedente: bytes, position: int, ligne: dict[str, Any]) -> bytes:

@@ -46,6 +46,7 @@ class Trousseau(ABC):
         self._maitre = AESGCM(cle_maitre)
         self._cache: dict[UUID, tuple[bytes, float]] = {}
         self._verrou = threading.Lock()
+        self._local = threading.local()
 
     # Wrapping
 
@@ -75,6 +76,57 @@ class Trousseau(ABC):
         cle = self._deballer(sujet_id, enveloppe)
         self._mettre_en_cache(sujet_id, cle)
         return cle
+
+    def cle_pour_evenement(self, sujet_id: UUID, famille_id: UUID | None, *, creation: bool) -> bytes:
+        """The subject's key for an event being saved: a missing key is created in memory and its
+        row is written by the save itself, in the events' transaction (`cles_en_attente`).
+
+        The save refuses a key row for an erased subject or one that another writer stored
+        first, so a key is never used unless it is the stored one. `creation` (the subject's
+        first event) skips the lookup: a new subject has no key yet.
+        """
+        en_attente = self._en_attente()
+        if sujet_id in en_attente:
+            return en_attente[sujet_id][1]
+        cle = self._depuis_cache(sujet_id)
+        if cle is not None:
+            return cle
+        if not creation:
+            enveloppe, efface = self._lire_etat(sujet_id)
+            if efface:
+                raise SujetEfface(
+                    "Ces données personnelles ont été effacées ; elles ne peuvent plus être modifiées."
+                )
+            if enveloppe is not None:
+                cle = self._deballer(sujet_id, enveloppe)
+                self._mettre_en_cache(sujet_id, cle)
+                return cle
+        cle = AESGCM.generate_key(256)
+        en_attente[sujet_id] = (famille_id, cle, self._envelopper(sujet_id, cle))
+        return cle
+
+    def _en_attente(self) -> dict[UUID, tuple[UUID | None, bytes, bytes]]:
+        en_attente: dict[UUID, tuple[UUID | None, bytes, bytes]] | None = getattr(
+            self._local, "en_attente", None
+        )
+        if en_attente is None:
+            en_attente = {}
+            self._local.en_attente = en_attente
+        return en_attente
+
+    def cles_en_attente(self) -> list[tuple[UUID, UUID | None, bytes]]:
+        """The key rows (subject, family, wrapped key) the current save must write."""
+        return [(sujet, famille, enveloppe) for sujet, (famille, _, enveloppe) in self._en_attente().items()]
+
+    def abandonner_en_attente(self) -> None:
+        self._en_attente().clear()
+
+    def confirmer_en_attente(self) -> None:
+        """The save committed: its new keys are the stored ones."""
+        en_attente = self._en_attente()
+        for sujet, (_, cle, _) in en_attente.items():
+            self._mettre_en_cache(sujet, cle)
+        en_attente.clear()
 
     def cle_pour_lire(self, sujet_id: UUID) -> bytes | None:
         """The subject's key, or None once erased."""
@@ -122,6 +174,10 @@ class Trousseau(ABC):
     @abstractmethod
     def _est_efface(self, sujet_id: UUID) -> bool: ...
 
+    def _lire_etat(self, sujet_id: UUID) -> tuple[bytes | None, bool]:
+        """The wrapped key if stored, and whether the subject was erased."""
+        return self._lire(sujet_id), self._est_efface(sujet_id)
+
 
 class TrousseauMemoire(Trousseau):
     """For unit tests with in-memory persistence."""
@@ -130,6 +186,10 @@ class TrousseauMemoire(Trousseau):
         super().__init__(cle_maitre)
         self._cles: dict[UUID, tuple[UUID | None, bytes]] = {}
         self._effaces: set[UUID] = set()
+
+    def cle_pour_evenement(self, sujet_id: UUID, famille_id: UUID | None, *, creation: bool) -> bytes:
+        # In-memory persistence has no save transaction to carry the key row.
+        return self.cle_pour_ecrire(sujet_id, famille_id)
 
     def _lire(self, sujet_id: UUID) -> bytes | None:
         entree = self._cles.get(sujet_id)
@@ -178,10 +238,22 @@ class TrousseauPostgres(Trousseau):
             )
 
     def _lire(self, sujet_id: UUID) -> bytes | None:
-        with self._ds.transaction(commit=False) as curs:
-            curs.execute(f"SELECT cle FROM {self._table} WHERE sujet_id = %s", (sujet_id,))
-            ligne = curs.fetchone()
+        with self._ds.get_connection() as conn:
+            ligne = conn.execute(
+                f"SELECT cle FROM {self._table} WHERE sujet_id = %s", (sujet_id,), prepare=True
+            ).fetchone()
         return bytes(ligne["cle"]) if ligne else None
+
+    def _lire_etat(self, sujet_id: UUID) -> tuple[bytes | None, bool]:
+        with self._ds.get_connection() as conn:
+            ligne = conn.execute(
+                f"SELECT (SELECT cle FROM {self._table} WHERE sujet_id = %s) AS cle,"
+                f" EXISTS (SELECT 1 FROM {self._effaces} WHERE sujet_id = %s) AS efface",
+                (sujet_id, sujet_id),
+                prepare=True,
+            ).fetchone()
+        assert ligne is not None
+        return (bytes(ligne["cle"]) if ligne["cle"] is not None else None), bool(ligne["efface"])
 
     def _creer(self, sujet_id: UUID, famille_id: UUID | None, enveloppe: bytes) -> bytes:
         with self._ds.transaction(commit=True) as curs:
@@ -211,6 +283,10 @@ class TrousseauPostgres(Trousseau):
         return sujets
 
     def _est_efface(self, sujet_id: UUID) -> bool:
-        with self._ds.transaction(commit=False) as curs:
-            curs.execute(f"SELECT 1 FROM {self._effaces} WHERE sujet_id = %s", (sujet_id,))
-            return curs.fetchone() is not None
+        with self._ds.get_connection() as conn:
+            return (
+                conn.execute(
+                    f"SELECT 1 FROM {self._effaces} WHERE sujet_id = %s", (sujet_id,), prepare=True
+                ).fetchone()
+                is not None
+            )

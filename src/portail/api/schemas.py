@@ -1,4 +1,4 @@
-"""Request and response bodies of the HTTP contract (API.md), as msgspec Structs."""
+"""Request and response bodies of the HTTP contract (docs/api.md), as msgspec Structs."""
 
 from __future__ import annotations
 

@@ -1,0 +1,182 @@
+"""A database written by an older version upgrades: its events decode to the same values, its
+chain verifies, its campaigns replay to their digests, and new commands extend it.
+
+The fixture (tests/donnees/base_ancienne*.json.xz) was written by commit 2504ac7's code through
+the application (tests/donnees/produire_base_ancienne.py says how); its rows are loaded as they
+were and the application is started on them, as an upgrade would.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import lzma
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from portail.api.app import construire_services
+from portail.api.etat import Services
+from portail.application.contexte import Contexte
+from portail.application.facturation import Periode
+from portail.application.saisies import SaisieSante
+from portail.domain.enfant import Enfant
+from portail.domain.famille import Famille
+from portail.settings import Settings
+from portail.store.database import BaseDeDonnees
+
+from canonique import evenement_canonique
+
+pytestmark = pytest.mark.postgres
+
+DONNEES = Path(__file__).resolve().parents[1] / "donnees"
+
+
+def _lire(nom: str) -> dict[str, Any]:
+    contenu: dict[str, Any] = json.loads(lzma.decompress((DONNEES / nom).read_bytes()))
+    return contenu
+
+
+@pytest.fixture(scope="module")
+def dump() -> dict[str, Any]:
+    return _lire("base_ancienne.json.xz")
+
+
+@pytest.fixture(scope="module")
+def attendu() -> dict[str, Any]:
+    return _lire("base_ancienne_attendu.json.xz")
+
+
+def _charger(base: BaseDeDonnees, dump: dict[str, Any]) -> None:
+    """The old tables, created and filled as the old code left them."""
+    assert base.schema
+    with psycopg.connect(base.url) as conn:
+        for nom, table in dump["tables"].items():
+            creation, reste = table["ddl"][0], table["ddl"][1:]
+            conn.execute(creation.replace("{schema}", base.schema))
+            colonnes = sql.SQL(", ").join(sql.Identifier(c) for c in table["colonnes"])
+            copie = sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(base.schema, nom), colonnes)
+            with conn.cursor() as curs, curs.copy(copie) as flux:
+                for ligne in table["lignes"]:
+                    flux.write_row(ligne)
+            for instruction in reste:
+                conn.execute(instruction.replace("{schema}", base.schema))
+
+
+@pytest.fixture
+def services_ancienne(
+    dump: dict[str, Any], base: BaseDeDonnees, settings: Settings, horloge: Any
+) -> Iterator[Services]:
+    _charger(base, dump)
+    reglages = dataclasses.replace(settings, master_key=dump["meta"]["cle_maitre"])
+    assert len(base64.b64decode(reglages.master_key or "")) == 32
+    sv = construire_services(reglages, base, horloge)
+    try:
+        yield sv
+    finally:
+        sv.portail.close()
+
+
+def test_chaque_evenement_se_decode_comme_avant(services_ancienne: Services, attendu: dict[str, Any]) -> None:
+    portail = services_ancienne.portail
+    notifications = portail.recorder.select_notifications(start=None, limit=len(attendu["evenements"]) + 1)
+    assert len(notifications) == len(attendu["evenements"])
+    for notification, prevu in zip(notifications, attendu["evenements"], strict=True):
+        lu = {
+            "position": notification.id,
+            "originator_id": str(notification.originator_id),
+            "version": notification.originator_version,
+            "topic": notification.topic,
+            "valeurs": evenement_canonique(portail.mapper.to_domain_event(notification)),
+        }
+        assert lu == prevu, f"position {prevu['position']} ({prevu['topic']})"
+    for prevu in attendu["instantanes"]:
+        instantanes = portail.snapshots.get(UUID(prevu["originator_id"])) if portail.snapshots else []
+        instantane = next(i for i in instantanes if i.originator_version == prevu["version"])
+        assert evenement_canonique(instantane) == prevu["valeurs"]
+
+
+def test_les_champs_effaces_restent_illisibles_les_autres_se_lisent(
+    services_ancienne: Services, dump: dict[str, Any]
+) -> None:
+    portail = services_ancienne.portail
+    familles = dump["meta"]["familles"]
+    effacee = portail.charger(Famille, UUID(familles["effacee"]))
+    assert effacee.effacee
+    assert effacee.responsable is None
+    assert all(portail.charger(Enfant, e).identite is None for e in effacee.enfants)
+    # Its accounting facts stay readable.
+    assert [q.valeur for q in effacee.quotients] == [742]
+    conservee = portail.charger(Famille, UUID(familles["conservee"]))
+    assert conservee.responsable is not None
+    assert conservee.responsable.nom == "Peje"
+    sante = portail.charger(Enfant, conservee.enfants[0]).sante
+    assert sante is not None
+    assert sante.pai
+    assert sante.allergies == ("arachide",)
+
+
+def test_la_chaine_se_verifie(services_ancienne: Services, attendu: dict[str, Any]) -> None:
+    verification = services_ancienne.portail.verifier_chaine()
+    assert verification.ok, verification.premiere_anomalie
+    assert verification.evenements_verifies == attendu["chaine"]["evenements"] == len(attendu["evenements"])
+    assert verification.derniere_empreinte == attendu["chaine"]["derniere_empreinte"]
+
+
+def test_chaque_campagne_se_rejoue_a_son_empreinte(
+    services_ancienne: Services, attendu: dict[str, Any]
+) -> None:
+    facturation = services_ancienne.facturation
+    enregistrees = facturation.faits_campagnes()
+    assert {str(i) for i in enregistrees} == {c["id"] for c in attendu["campagnes"]}
+    assert any(c["campagne_origine"] for c in attendu["campagnes"])
+    assert not all(c["emise"] for c in attendu["campagnes"])
+    for prevue in attendu["campagnes"]:
+        campagne = enregistrees[UUID(prevue["id"])]
+        assert (campagne.periode, campagne.position, campagne.empreinte) == (
+            prevue["periode"],
+            prevue["position"],
+            prevue["empreinte"],
+        )
+        # The campaign's own lines (a corrective one: its differences), then the replay route's
+        # computation at its position.
+        assert facturation.lignes(campagne).empreinte == prevue["empreinte"]
+        if prevue["campagne_origine"] is None:
+            rejeu = facturation.calculer(Periode.lire(prevue["periode"]), prevue["position"])
+            assert rejeu.empreinte == prevue["empreinte"]
+
+
+def test_apres_la_mise_a_jour_une_commande_s_enregistre_et_la_chaine_tient(
+    services_ancienne: Services, dump: dict[str, Any], attendu: dict[str, Any]
+) -> None:
+    sv = services_ancienne
+    famille_id = UUID(dump["meta"]["familles"]["conservee"])
+    ctx = Contexte.systeme("test-mise-a-jour")
+    enfant_id = sv.familles.ajouter_enfant(
+        ctx, famille_id, "Peje", "Enfant 3", date(2022, 3, 4), "Nantes", None, None, None
+    )
+    sv.familles.modifier_sante(ctx, famille_id, enfant_id, SaisieSante(allergies=["gluten"]))
+    nouveaux = len(sv.portail.recorder.select_notifications(start=None, limit=100_000)) - len(
+        attendu["evenements"]
+    )
+    assert nouveaux == 3  # EnfantAjoute, Inscrit, SanteModifiee
+    verification = sv.portail.verifier_chaine()
+    assert verification.ok, verification.premiere_anomalie
+    assert verification.evenements_verifies == len(attendu["evenements"]) + nouveaux
+    # The family's old key still encrypts and decrypts its new events, beside the old ones.
+    famille = sv.portail.charger(Famille, famille_id)
+    assert famille.enfants[-1] == enfant_id
+    assert famille.responsable is not None
+    assert famille.responsable.nom == "Peje"
+    enfant = sv.portail.charger(Enfant, enfant_id)
+    assert enfant.identite is not None
+    assert enfant.identite.prenom == "Enfant 3"
+    assert enfant.sante is not None
+    assert enfant.sante.allergies == ("gluten",)

@@ -6,17 +6,16 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from outils_services import inscrire_famille
 from portail.application.contexte import Contexte
 from portail.application.facturation import Periode
 from portail.application.offre import SaisieAccueil, SaisieRegle, SaisieUnite, definir_tarifs
-from portail.application.saisies import SaisieAdresse, SaisieResponsable
 from portail.domain.campagne import Facture
 from portail.domain.erreurs import ErreurValidation
 from portail.domain.tarifs import Grille, ModeTarif, ReductionFratrie, Residence, Tranche
@@ -86,13 +85,7 @@ def _commune(services, horloge, annee: int):
     )
     enfants = []
     for i in range(2):
-        _, famille_id = services.comptes.inscrire(
-            CTX,
-            f"f{uuid.uuid4().hex}@example.fr",
-            "Motdepasse-2026",
-            SaisieResponsable(civilite="Mme", nom="Martin", prenom="Claire", telephone="0612345678"),
-            SaisieAdresse("1 rue A", "44000", "Nantes"),
-        )
+        famille_id = inscrire_famille(services, CTX)
         for j in range(2):
             enfants.append(
                 (

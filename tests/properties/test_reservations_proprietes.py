@@ -5,7 +5,6 @@ the events (incrementally and after a rebuild)."""
 from __future__ import annotations
 
 import threading
-import uuid
 from datetime import UTC, date, datetime, time
 
 import psycopg
@@ -14,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg import sql
 
+from outils_services import inscrire_famille
 from portail.application.contexte import Contexte
 from portail.application.offre import SaisieAccueil, SaisieRegle, SaisieUnite
-from portail.application.saisies import SaisieAdresse, SaisieResponsable
 from portail.domain.capacite import Capacite
 from portail.domain.planning import Etat, Planning
 
@@ -44,13 +43,7 @@ def _accueil(services, capacite: int) -> object:
 def _familles(services, n: int) -> list[tuple[object, object]]:
     enfants = []
     for i in range(n):
-        _, famille_id = services.comptes.inscrire(
-            CTX,
-            f"p{i}-{uuid.uuid4().hex}@example.fr",
-            "Motdepasse-2026",
-            SaisieResponsable(civilite="Mme", nom="Martin", prenom="Claire", telephone="0612345678"),
-            SaisieAdresse("1 rue A", "44000", "Nantes"),
-        )
+        famille_id = inscrire_famille(services, CTX)
         enfant_id = services.familles.ajouter_enfant(
             CTX, famille_id, "Martin", f"Enfant {i}", date(2014, 1, 1)
         )

@@ -67,3 +67,18 @@ def test_un_nouvel_accueil_ne_fait_recalculer_aucun_brouillon_ses_tarifs_ceux_de
     )
     _suivre(brouillons, accueil)
     assert brouillons.a_recalculer == {(famille, TOUS_LES_MOIS)}
+
+
+def test_ouvrir_un_planning_ne_fait_recalculer_que_les_mois_de_ses_reservations() -> None:
+    brouillons = Brouillons("public")
+    accueil = nouvel_accueil()
+    famille, enfant = uuid.uuid4(), uuid.uuid4()
+    planning = Planning(
+        id=Planning.id_pour(enfant, accueil.id), enfant_id=enfant, accueil_id=accueil.id, famille_id=famille
+    )
+    _suivre(brouillons, accueil, planning)
+    assert brouillons.a_recalculer == set()
+
+    planning.reserver([Ligne(date(2025, 11, 3), "repas")])
+    _suivre(brouillons, planning)
+    assert brouillons.a_recalculer == {(famille, "2025-11")}

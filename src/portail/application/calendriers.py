@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
+from typing import Generic, TypeVar
 
 import holidays
 from vacances_scolaires_france import SchoolHolidayDates
@@ -12,9 +15,33 @@ from vacances_scolaires_france import SchoolHolidayDates
 from portail.domain.regles.calendrier import Calendrier
 
 ANNEES = range(2015, 2041)
+T = TypeVar("T")
 
 
-@lru_cache(maxsize=1)
+class _ChargeUneFois(Generic[T]):
+    """A value built by the first caller while the others wait for it: `lru_cache` does not
+    lock, so the concurrent first readers of a fresh process each built their own."""
+
+    def __init__(self, construire: Callable[[], T]) -> None:
+        self._construire = construire
+        self._verrou = threading.Lock()
+        self._valeur: T | None = None
+
+    def __call__(self) -> T:
+        valeur = self._valeur
+        if valeur is None:
+            with self._verrou:
+                valeur = self._valeur
+                if valeur is None:
+                    valeur = self._valeur = self._construire()
+        return valeur
+
+    def cache_clear(self) -> None:
+        with self._verrou:
+            self._valeur = None
+
+
+@_ChargeUneFois
 def _vacances() -> SchoolHolidayDates:
     return SchoolHolidayDates()
 

@@ -77,8 +77,11 @@ class Brouillons:
         if isinstance(aggregat, Planning):
             self.plannings_de.setdefault(aggregat.enfant_id, set()).add(aggregat.id)
             self.familles_de_l_accueil.setdefault(aggregat.accueil_id, set()).add(aggregat.famille_id)
-            mois = {_mois(jour) for jour in _jours(evenement)} or {TOUS_LES_MOIS}
-            self.a_recalculer.update((aggregat.famille_id, m) for m in mois)
+            # An opened planning has no day-unit yet, so it changes no month's bill: the
+            # bookings saved with it carry their days and reprice only their months.
+            if not isinstance(evenement, Planning.Ouvert):
+                mois = {_mois(jour) for jour in _jours(evenement)} or {TOUS_LES_MOIS}
+                self.a_recalculer.update((aggregat.famille_id, m) for m in mois)
         elif isinstance(aggregat, Enfant):
             self.enfants_de.setdefault(aggregat.famille_id, set()).add(aggregat.id)
             self.a_recalculer.add((aggregat.famille_id, TOUS_LES_MOIS))

@@ -1,0 +1,75 @@
+"""The invoice drafts the projection runner keeps on PostgreSQL: which rows a new event rewrites."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from outils_services import inscrire_famille
+from portail.application.contexte import Contexte
+from portail.application.offre import SaisieAccueil, SaisieRegle, SaisieUnite, definir_tarifs
+from portail.domain.tarifs import Grille, ModeTarif, Residence
+
+CTX = Contexte("brouillons", role="parent")
+SYSTEME = Contexte.systeme("test")
+REGLE = SaisieRegle(ancrage="jour", heure_limite=time(18, 0), decalage_jours=1)
+LUNDIS = {"2025-11": date(2025, 11, 3), "2025-12": date(2025, 12, 1), "2026-01": date(2026, 1, 5)}
+
+
+def _accueil(services: Any, mode_accueil: str, prix_cents: int) -> Any:
+    accueil_id = services.offre.creer_accueil(
+        SYSTEME,
+        SaisieAccueil(
+            etablissement="PERISCOLAIRE",
+            mode_accueil=mode_accueil,
+            periode_libelle="2025-2026",
+            periode_debut=date(2025, 9, 1),
+            periode_fin=date(2026, 7, 4),
+            jours=(1, 2, 4, 5),
+            unites=(SaisieUnite("MIDI", "Repas", time(11, 45), time(13, 30), 50),),
+            regle_reservation=REGLE,
+            regle_annulation=REGLE,
+        ),
+    )
+    grille = Grille(unite="MIDI", residence=Residence.TOUS, mode=ModeTarif.FORFAIT, prix_cents=prix_cents)
+    definir_tarifs(services.portail, SYSTEME, accueil_id, date(2025, 9, 1), [grille])
+    return accueil_id
+
+
+def _versions(base: Any, famille_id: Any) -> dict[str, tuple[str, int]]:
+    """Each draft's row version (`xmin` changes whenever the row is written again) and amount."""
+    requete = sql.SQL("SELECT mois, xmin::text, montant_cents FROM {}.proj_brouillons WHERE famille_id = %s")
+    with psycopg.connect(base.url) as conn:
+        lignes = conn.execute(requete.format(sql.Identifier(base.schema)), (famille_id,)).fetchall()
+    return {mois: (version, montant) for mois, version, montant in lignes}
+
+
+def test_une_reservation_qui_ouvre_un_planning_n_ecrit_aucun_brouillon_des_autres_mois(
+    services: Any, base: Any, horloge: Any
+) -> None:
+    horloge.maintenant = datetime(2025, 10, 1, 8, 0, tzinfo=UTC)
+    cantine = _accueil(services, "Restauration", 300)
+    garderie = _accueil(services, "Garderie", 120)
+    famille_id = inscrire_famille(services, CTX)
+    enfant_id = services.familles.ajouter_enfant(CTX, famille_id, "Martin", "Lou", date(2016, 1, 1))
+    for lundi in LUNDIS.values():
+        services.reservations.reserver(CTX, famille_id, enfant_id, cantine, [(lundi, "MIDI")])
+    services.projecteur.rattraper()
+    avant = _versions(base, famille_id)
+    assert {mois: montant for mois, (_, montant) in avant.items()} == dict.fromkeys(LUNDIS, 300)
+
+    # The child's first booking at the garderie opens its Planning there, in November.
+    services.reservations.reserver(CTX, famille_id, enfant_id, garderie, [(LUNDIS["2025-11"], "MIDI")])
+    services.projecteur.rattraper()
+    apres = _versions(base, famille_id)
+
+    reecrits = {mois for mois in LUNDIS if apres[mois][0] != avant[mois][0]}
+    assert reecrits == {"2025-11"}
+    assert {mois: montant for mois, (_, montant) in apres.items()} == {
+        "2025-11": 420,
+        "2025-12": 300,
+        "2026-01": 300,
+    }

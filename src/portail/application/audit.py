@@ -20,6 +20,7 @@ from eventsourcing.persistence import MapperDeserialisationError, Notification
 
 from portail.application.portail import Portail
 from portail.domain.erreurs import Introuvable
+from portail.store import lecture
 
 CHAMPS_TECHNIQUES = {"originator_id", "originator_version", "timestamp", "audit", "originator_topic"}
 EFFACE = "[effacé]"
@@ -88,13 +89,12 @@ class ServiceAudit:
     def _evenements(self, lignes: list[dict[str, Any]]) -> dict[int, Any]:
         """The domain events at these positions, read in one query; an unreadable one is absent."""
         table = f"{self._s}.{self.portail.recorder.events_table_name}"  # type: ignore[attr-defined]
-        with self._ds.transaction(commit=False) as curs:
-            curs.execute(
-                "SELECT notification_id, originator_id, originator_version, topic, state"
-                f" FROM {table} WHERE notification_id = ANY(%s)",
-                [[ligne["position"] for ligne in lignes]],
-            )
-            enregistres = curs.fetchall()
+        enregistres = lecture.lignes(
+            self._ds,
+            "SELECT notification_id, originator_id, originator_version, topic, state"
+            f" FROM {table} WHERE notification_id = ANY(%s)",
+            [[ligne["position"] for ligne in lignes]],
+        )
         evenements: dict[int, Any] = {}
         for r in enregistres:
             notification = Notification(
@@ -160,13 +160,12 @@ class ServiceAudit:
 
     def lignes(self, filtres: Filtres, apres: int, limite: int) -> list[dict[str, Any]]:
         condition, parametres = filtres.sql()
-        with self._ds.transaction(commit=False) as curs:
-            curs.execute(
-                f"SELECT position, agregat_id, agregat_type, version, type, horodatage FROM {self._s}.proj_journal"
-                f" WHERE position > %s AND {condition} ORDER BY position LIMIT %s",
-                [apres, *parametres, limite],
-            )
-            return list(curs.fetchall())
+        return lecture.lignes(
+            self._ds,
+            f"SELECT position, agregat_id, agregat_type, version, type, horodatage FROM {self._s}.proj_journal"
+            f" WHERE position > %s AND {condition} ORDER BY position LIMIT %s",
+            [apres, *parametres, limite],
+        )
 
     def evenements(
         self, filtres: Filtres, apres: int, limite: int

@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+from portail.store import lecture
+
 if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresDatastore
 
@@ -53,9 +55,10 @@ class Marqueurs:
             )
 
     def fait(self, tache: str, cle: str) -> bool:
-        with self._ds.transaction(commit=False) as curs:
-            curs.execute(f"SELECT 1 FROM {self._table} WHERE id = %s", (identifiant(tache, cle),))
-            return curs.fetchone() is not None
+        return (
+            lecture.ligne(self._ds, f"SELECT 1 FROM {self._table} WHERE id = %s", (identifiant(tache, cle),))
+            is not None
+        )
 
     @contextmanager
     def une_fois(self, tache: str, cle: str, le: datetime) -> Iterator[bool]:

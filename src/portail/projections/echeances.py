@@ -7,6 +7,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from portail.store import lecture
+
 if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresDatastore
 
@@ -17,9 +19,7 @@ class Echeances:
         self._s = datastore.schema
 
     def _lignes(self, requete: str, parametres: tuple[Any, ...]) -> list[Any]:
-        with self._ds.transaction(commit=False) as curs:
-            curs.execute(requete, parametres)
-            return list(curs.fetchall())
+        return lecture.lignes(self._ds, requete, parametres)
 
     def offres_echues(self, maintenant: datetime) -> list[tuple[UUID, date]]:
         """(accueil, day) with at least one offer still open after its expiry."""

@@ -13,6 +13,7 @@ from portail.domain.accueil import Accueil
 from portail.domain.planning import Etat
 from portail.domain.regles.calendrier import Calendrier
 from portail.domain.regles.delais import evaluer
+from portail.store import lecture
 
 if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresDatastore
@@ -50,9 +51,7 @@ class Lectures:
         self.calendrier = calendrier
 
     def _lignes(self, requete: str, parametres: tuple[Any, ...]) -> list[Any]:
-        with self._ds.transaction(commit=False) as curs:
-            curs.execute(requete, parametres)
-            return list(curs.fetchall())
+        return lecture.lignes(self._ds, requete, parametres)
 
     def accueils_ouverts(self, du: date, au: date) -> list[Accueil]:
         lignes = self._lignes(

@@ -120,10 +120,13 @@ class RecorderChaine(PostgresApplicationRecorder):
         schema = datastore.schema
         self.table_chaine = f"{schema}.{events_table_name}_chaine"
         self.fonction = f"{schema}.{FONCTION}"
-        types = (
-            "integer uuid bigint text bytea integer uuid bigint integer uuid uuid bytea"
-            " integer uuid text text integer bytea integer text text jsonb"
-        ).split()
+        types = [
+            *("integer", "uuid", "bigint", "text", "bytea"),
+            *("integer", "uuid", "bigint"),
+            *("integer", "uuid", "uuid", "bytea"),
+            *("integer", "uuid", "text", "text", "integer", "bytea"),
+            *("integer", "text", "text", "jsonb"),
+        ]
         self._appel = (
             f"SELECT o_groupe, o_statut, o_positions, o_detail FROM {self.fonction}("
             + ", ".join(f"%s::{t}[]" for t in types)

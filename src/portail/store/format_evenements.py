@@ -107,9 +107,10 @@ def _construire(cls: type[Any]) -> CodecClasse:
         if isinstance(type_, TypeVar):
             type_ = UUID
         noms.append(champ.name)
-        convertis.append((champ.name, type_, msgspec.NODEFAULT))
+        convertis.append((champ.name, type_ | None if champ.name in personnels else type_, msgspec.NODEFAULT))
         if champ.name in personnels:
-            types_personnels[champ.name] = type_
+            # An erased subject's personal fields read as None whatever their type.
+            types_personnels[champ.name] = type_ | None
             champs.append((champ.name, msgspec.Raw, msgspec.NODEFAULT))
         else:
             champs.append((champ.name, type_, msgspec.NODEFAULT))

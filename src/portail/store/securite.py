@@ -6,6 +6,8 @@ import random
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
+from portail.store import lecture
+
 if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresDatastore
 
@@ -56,13 +58,15 @@ class EchecsConnexionPostgres(_TablePostgres):
             )
 
     def recents(self, cle: str, depuis: datetime) -> list[datetime]:
-        with self._ds.transaction(commit=False) as curs:
-            curs.execute(
+        return [
+            ligne["horodatage"]
+            for ligne in lecture.lignes(
+                self._ds,
                 f"SELECT horodatage FROM {self._table} WHERE cle = %s AND horodatage >= %s"
                 " ORDER BY horodatage DESC LIMIT 1000",
                 (cle, depuis),
             )
-            return [ligne["horodatage"] for ligne in curs.fetchall()]
+        ]
 
     def ajouter(self, cles: list[str], horodatage: datetime) -> None:
         with self._ds.transaction(commit=True) as curs:
@@ -96,6 +100,4 @@ class RevocationsPostgres(_TablePostgres):
             curs.execute(f"DELETE FROM {self._table} WHERE expire_le < now() - interval '1 day'")
 
     def est_revoque(self, jti: str) -> bool:
-        with self._ds.transaction(commit=False) as curs:
-            curs.execute(f"SELECT 1 FROM {self._table} WHERE jti = %s", (jti,))
-            return curs.fetchone() is not None
+        return lecture.ligne(self._ds, f"SELECT 1 FROM {self._table} WHERE jti = %s", (jti,)) is not None

@@ -1,0 +1,24 @@
+"""A single read: one prepared statement on an autocommit connection, one round trip.
+
+A lone SELECT needs no transaction: wrapping it in BEGIN … ROLLBACK costs two more round trips
+and shows nothing more consistent than the statement's own snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from eventsourcing.postgres import PostgresDatastore
+    from psycopg.rows import DictRow
+
+
+def lignes(ds: PostgresDatastore, requete: str, parametres: Sequence[Any] = ()) -> list[DictRow]:
+    with ds.get_connection() as conn:
+        return conn.execute(requete, parametres, prepare=True).fetchall()
+
+
+def ligne(ds: PostgresDatastore, requete: str, parametres: Sequence[Any] = ()) -> DictRow | None:
+    with ds.get_connection() as conn:
+        return conn.execute(requete, parametres, prepare=True).fetchone()

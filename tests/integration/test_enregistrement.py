@@ -1,0 +1,330 @@
+"""The event log's writer: a save is one statement, command groups fail alone, reads are one
+statement, and the chain (one row per transaction) names the event altered, removed, added or moved."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from datetime import date
+from typing import Any
+
+import psycopg
+import pytest
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from psycopg import pq, sql
+
+from portail.api.etat import Services
+from portail.application.contexte import Contexte
+from portail.domain.enfant import Enfant
+from portail.domain.personnes import IdentiteEnfant, Scolarite
+from portail.store.chaine import Groupe, LigneIdempotence, LigneLecture, RecorderChaine
+from portail.store.format_evenements import FORMAT_MSGPACK, format_de
+
+pytestmark = pytest.mark.postgres
+
+CTX = Contexte.systeme("test-enregistrement")
+
+
+@contextmanager
+def instructions(services: Services) -> Iterator[list[str]]:
+    """The statements the application sends to PostgreSQL meanwhile (libpq's protocol trace)."""
+    ds = services.portail.recorder.datastore  # type: ignore[attr-defined]
+    d_origine = ds.get_connection
+    envoyees: list[str] = []
+
+    @contextmanager
+    def tracee() -> Iterator[Any]:
+        with d_origine() as conn:
+            fd, chemin = tempfile.mkstemp()
+            conn.pgconn.trace(fd)
+            conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+            try:
+                yield conn
+            finally:
+                conn.pgconn.untrace()
+                with open(chemin) as f:
+                    for ligne in f:
+                        champs = ligne.split("\t")
+                        # Each Execute (extended protocol) or Query (simple protocol) is a statement.
+                        if champs[0] == "F" and champs[2].split(" ")[0] in ("Execute", "Query"):
+                            envoyees.append(ligne.strip())
+                os.unlink(chemin)
+                with suppress(OSError):
+                    os.close(fd)
+
+    ds.get_connection = tracee
+    try:
+        yield envoyees
+    finally:
+        del ds.get_connection
+
+
+def _enfant(famille_id: uuid.UUID, prenom: str) -> Enfant:
+    return Enfant(
+        famille_id=famille_id,
+        identite=IdentiteEnfant("Martin", prenom, date(2018, 5, 4), "Nantes"),
+        scolarite=Scolarite("École Jules Ferry", None, None),
+    )
+
+
+def _sql(services: Services, requete: str, *parametres: Any) -> list[Any]:
+    recorder = services.portail.recorder
+    assert isinstance(recorder, RecorderChaine)
+    schema = recorder.datastore.schema
+    with psycopg.connect(services.settings_url, autocommit=True) as conn:  # type: ignore[attr-defined]
+        curseur = conn.execute(
+            sql.SQL(requete).format(
+                evenements=sql.Identifier(schema, "portail_events"),
+                chaine=sql.Identifier(schema, "portail_events_chaine"),
+                idempotence=sql.Identifier(schema, "portail_idempotence"),
+                cles=sql.Identifier(schema, "portail_cles"),
+            ),
+            parametres,
+        )
+        return curseur.fetchall() if curseur.description else []
+
+
+@pytest.fixture
+def sv(services: Services, base: Any) -> Services:
+    services.settings_url = base.url  # type: ignore[attr-defined]
+    return services
+
+
+def test_une_sauvegarde_est_une_seule_instruction(sv: Services) -> None:
+    famille_id = uuid.uuid4()
+    # A new child: its key is created by the same statement that writes its first event.
+    enfant = _enfant(famille_id, "Léa")
+    with instructions(sv) as envoyees:
+        sv.portail.enregistrer(CTX, enfant)
+    assert len(envoyees) == 1, envoyees
+    assert _sql(sv, "SELECT count(*) FROM {cles} WHERE sujet_id = %s", enfant.id)[0][0] == 1
+
+    # A change to a child read back: still one statement, no BEGIN or COMMIT around it.
+    relu = sv.portail.charger(Enfant, enfant.id)
+    relu.modifier_identite(IdentiteEnfant("Martin", "Léa-Rose", date(2018, 5, 4), "Nantes"))
+    with instructions(sv) as envoyees:
+        sv.portail.enregistrer(CTX, relu)
+    assert len(envoyees) == 1, envoyees
+    assert not any('"BEGIN"' in e or '"COMMIT"' in e for e in envoyees)
+    identite = sv.portail.charger(Enfant, enfant.id).identite
+    assert identite is not None
+    assert identite.prenom == "Léa-Rose"
+    etats = _sql(sv, "SELECT state FROM {evenements} WHERE originator_id = %s", enfant.id)
+    assert {format_de(bytes(e[0])) for e in etats} == {FORMAT_MSGPACK}
+    # The first name is stored encrypted, never in clear.
+    assert all("Léa".encode() not in bytes(e[0]) for e in etats)
+
+
+def test_une_lecture_est_une_seule_instruction(sv: Services) -> None:
+    enfant = _enfant(uuid.uuid4(), "Noé")
+    sv.portail.enregistrer(CTX, enfant)
+    with instructions(sv) as envoyees:
+        evenements = sv.portail.recorder.select_events(enfant.id)
+    assert len(evenements) == 1
+    assert len(envoyees) == 1, envoyees
+    with instructions(sv) as envoyees:
+        assert sv.portail.verifier_chaine().ok
+    assert not any('"BEGIN"' in e for e in envoyees)
+
+
+def test_une_sauvegarde_en_conflit_ne_laisse_ni_evenement_ni_cle(sv: Services) -> None:
+    enfant = _enfant(uuid.uuid4(), "Inès")
+    sv.portail.enregistrer(CTX, enfant)
+    a = sv.portail.charger(Enfant, enfant.id)
+    b = sv.portail.charger(Enfant, enfant.id)
+    a.modifier_identite(IdentiteEnfant("Martin", "Inès A", date(2018, 5, 4), "Nantes"))
+    b.modifier_identite(IdentiteEnfant("Martin", "Inès B", date(2018, 5, 4), "Nantes"))
+    sv.portail.enregistrer(CTX, a)
+    avant = _sql(sv, "SELECT count(*) FROM {evenements}")[0][0]
+    with pytest.raises(IntegrityError):
+        sv.portail.enregistrer(CTX, b, _enfant(uuid.uuid4(), "Nouveau"))
+    # Nothing half-written: neither the other aggregate's event nor its new key.
+    assert _sql(sv, "SELECT count(*) FROM {evenements}")[0][0] == avant
+    assert sv.portail.trousseau.cles_en_attente() == []
+    identite = sv.portail.charger(Enfant, enfant.id).identite
+    assert identite is not None
+    assert identite.prenom == "Inès A"
+    assert sv.portail.verifier_chaine().ok
+
+
+def _evenement(aggregat_id: uuid.UUID, version: int) -> StoredEvent:
+    # Rows for the writer itself: content that the application never decodes in this test.
+    return StoredEvent(aggregat_id, version, "portail:Essai", b"\x01\x80")
+
+
+def test_chaque_groupe_echoue_seul(sv: Services) -> None:
+    recorder = sv.portail.recorder
+    assert isinstance(recorder, RecorderChaine)
+    compte = uuid.uuid4()
+    deja = uuid.uuid4()
+    lu = uuid.uuid4()
+    recorder.enregistrer([Groupe(evenements=[_evenement(deja, 1), _evenement(lu, 1)])])
+    schema = recorder.datastore.schema
+    with psycopg.connect(sv.settings_url, autocommit=True) as conn:  # type: ignore[attr-defined]
+        conn.execute(
+            sql.SQL(
+                "CREATE TABLE {} (enfant_id uuid, jour date, etat text, PRIMARY KEY (enfant_id, jour))"
+            ).format(sql.Identifier(schema, "portail_essai_cellules"))
+        )
+    enfant = uuid.uuid4()
+    groupes = [
+        # 0: fine, with its idempotency answer and a read row.
+        Groupe(
+            evenements=[_evenement(uuid.uuid4(), 1), _evenement(uuid.uuid4(), 1)],
+            idempotence=LigneIdempotence(compte, "cle-0", "e0", 201, b'{"ok":0}'),
+            lignes=[
+                LigneLecture(
+                    "portail_essai_cellules",
+                    ("enfant_id", "jour"),
+                    {"enfant_id": str(enfant), "jour": "2026-09-01", "etat": "reserve"},
+                )
+            ],
+        ),
+        # 1: its aggregate's version 1 exists: conflict.
+        Groupe(evenements=[_evenement(uuid.uuid4(), 1), _evenement(deja, 1)]),
+        # 2: decided on an aggregate read at version 0 that has a version 1 since.
+        Groupe(evenements=[_evenement(uuid.uuid4(), 1)], versions=[(lu, 0)]),
+        # 3: fine, read at its current version; its read row updates group 0's.
+        Groupe(
+            evenements=[_evenement(uuid.uuid4(), 1)],
+            versions=[(lu, 1)],
+            lignes=[
+                LigneLecture(
+                    "portail_essai_cellules",
+                    ("enfant_id", "jour"),
+                    {"enfant_id": str(enfant), "jour": "2026-09-01", "etat": "annule"},
+                )
+            ],
+        ),
+        # 4: an idempotency key already answered.
+        Groupe(
+            evenements=[_evenement(uuid.uuid4(), 1)],
+            idempotence=LigneIdempotence(compte, "cle-0", "e0", 201, b'{"ok":4}'),
+        ),
+    ]
+    resultats = recorder.enregistrer(groupes)
+    assert [r.statut for r in resultats] == ["ok", "conflit", "conflit", "ok", "conflit"]
+    assert len(resultats[0].positions) == 2
+    assert len(resultats[3].positions) == 1
+    assert resultats[0].positions[1] < resultats[3].positions[0]
+    # Only groups 0 and 3 were written, their rows with them.
+    ecrits = {r[0] for r in _sql(sv, "SELECT originator_id FROM {evenements}")}
+    assert deja in ecrits and lu in ecrits
+    assert len(ecrits) == 2 + 3
+    assert _sql(sv, "SELECT statut, corps FROM {idempotence} WHERE compte_id = %s", compte) == [
+        (201, b'{"ok":0}')
+    ]
+    with psycopg.connect(sv.settings_url, autocommit=True) as conn:  # type: ignore[attr-defined]
+        cellules = conn.execute(
+            sql.SQL("SELECT etat FROM {}").format(sql.Identifier(schema, "portail_essai_cellules"))
+        ).fetchall()
+    assert cellules == [("annule",)]
+    # One chain row for the transaction, holding the three events' own digests.
+    rangees = _sql(sv, "SELECT positions, cardinality(empreintes) FROM {chaine} ORDER BY position")
+    assert rangees[-1] == (resultats[0].positions + resultats[3].positions, 3)
+
+
+def test_une_cle_pour_un_sujet_efface_est_refusee(sv: Services) -> None:
+    recorder = sv.portail.recorder
+    assert isinstance(recorder, RecorderChaine)
+    famille_id = uuid.uuid4()
+    enfant = _enfant(famille_id, "Zoé")
+    sv.portail.enregistrer(CTX, enfant)
+    sv.portail.trousseau.effacer_famille(famille_id)
+    resultats = recorder.enregistrer(
+        [Groupe(evenements=[_evenement(uuid.uuid4(), 1)], cles=[(enfant.id, famille_id, b"\x00" * 60)])]
+    )
+    assert resultats[0].statut == "efface"
+    assert _sql(sv, "SELECT count(*) FROM {cles} WHERE sujet_id = %s", enfant.id)[0][0] == 0
+
+
+def _trois(sv: Services) -> list[int]:
+    """A few saves, then one of three events; the positions of the three."""
+    famille_id = uuid.uuid4()
+    sv.portail.enregistrer(CTX, _enfant(famille_id, "Avant"))
+    enregistrements = sv.portail.enregistrer(
+        CTX, _enfant(famille_id, "Un"), _enfant(famille_id, "Deux"), _enfant(famille_id, "Trois")
+    )
+    sv.portail.enregistrer(CTX, _enfant(famille_id, "Après"))
+    return [e.notification.id for e in enregistrements]
+
+
+def test_le_deuxieme_evenement_modifie_d_une_sauvegarde_de_trois_est_nomme(sv: Services) -> None:
+    positions = _trois(sv)
+    assert sv.portail.verifier_chaine().ok
+    _sql(
+        sv, "UPDATE {evenements} SET state = state || '\\x00'::bytea WHERE notification_id = %s", positions[1]
+    )
+    verification = sv.portail.verifier_chaine()
+    assert not verification.ok
+    assert verification.premiere_anomalie is not None
+    assert (verification.premiere_anomalie.position, verification.premiere_anomalie.nature) == (
+        positions[1],
+        "modifie",
+    )
+    assert verification.evenements_verifies == 2
+
+
+def test_un_evenement_supprime_est_nomme(sv: Services) -> None:
+    positions = _trois(sv)
+    _sql(sv, "DELETE FROM {evenements} WHERE notification_id = %s", positions[1])
+    anomalie = sv.portail.verifier_chaine().premiere_anomalie
+    assert anomalie is not None
+    assert (anomalie.position, anomalie.nature) == (positions[1], "supprime")
+
+
+def test_un_evenement_ajoute_est_nomme(sv: Services) -> None:
+    positions = _trois(sv)
+    # Written behind the application's back, between two of its saves.
+    ajoute = _sql(
+        sv,
+        "INSERT INTO {evenements} (originator_id, originator_version, topic, state)"
+        " VALUES (%s, 1, 'portail:Enfant.Inscrit', '\\x0180'::bytea) RETURNING notification_id",
+        uuid.uuid4(),
+    )[0][0]
+    assert ajoute > positions[2]
+    anomalie = sv.portail.verifier_chaine().premiere_anomalie
+    assert anomalie is not None
+    # The save after the three was written before it: the added row is past the chain's rows.
+    assert (anomalie.position, anomalie.nature) == (ajoute, "ajoute")
+
+
+def test_un_evenement_ajoute_dans_un_trou_est_nomme(sv: Services) -> None:
+    enfant = _enfant(uuid.uuid4(), "Lou")
+    sv.portail.enregistrer(CTX, enfant)
+    a = sv.portail.charger(Enfant, enfant.id)
+    b = sv.portail.charger(Enfant, enfant.id)
+    a.modifier_identite(IdentiteEnfant("Martin", "Lou A", date(2018, 5, 4), "Nantes"))
+    b.modifier_identite(IdentiteEnfant("Martin", "Lou B", date(2018, 5, 4), "Nantes"))
+    sv.portail.enregistrer(CTX, a)
+    with pytest.raises(IntegrityError):
+        sv.portail.enregistrer(CTX, b)
+    # The refused save used up a position, which stays a gap in the log.
+    apres = sv.portail.enregistrer(CTX, _enfant(uuid.uuid4(), "Après"))[0].notification.id
+    trou = apres - 1
+    assert _sql(sv, "SELECT count(*) FROM {evenements} WHERE notification_id = %s", trou)[0][0] == 0
+    assert sv.portail.verifier_chaine().ok
+    _sql(
+        sv,
+        "INSERT INTO {evenements} (notification_id, originator_id, originator_version, topic, state)"
+        " VALUES (%s, %s, 1, 'portail:Enfant.Inscrit', '\\x0180'::bytea)",
+        trou,
+        uuid.uuid4(),
+    )
+    anomalie = sv.portail.verifier_chaine().premiere_anomalie
+    assert anomalie is not None
+    assert (anomalie.position, anomalie.nature) == (trou, "ajoute")
+
+
+def test_des_evenements_deplaces_sont_nommes(sv: Services) -> None:
+    positions = _trois(sv)
+    a, b = positions[0], positions[1]
+    _sql(sv, "UPDATE {evenements} SET notification_id = -1 WHERE notification_id = %s", a)
+    _sql(sv, "UPDATE {evenements} SET notification_id = %s WHERE notification_id = %s", a, b)
+    _sql(sv, "UPDATE {evenements} SET notification_id = %s WHERE notification_id = -1", b)
+    anomalie = sv.portail.verifier_chaine().premiere_anomalie
+    assert anomalie is not None
+    assert (anomalie.position, anomalie.nature) == (a, "deplace")

@@ -21,6 +21,7 @@ from eventsourcing.persistence import MapperDeserialisationError, Notification
 from portail.application.portail import Portail
 from portail.domain.erreurs import Introuvable
 from portail.store import lecture
+from portail.store.chaine import VUE_JOURNAL
 
 CHAMPS_TECHNIQUES = {"originator_id", "originator_version", "timestamp", "audit", "originator_topic"}
 EFFACE = "[effacé]"
@@ -162,7 +163,7 @@ class ServiceAudit:
         condition, parametres = filtres.sql()
         return lecture.lignes(
             self._ds,
-            f"SELECT position, agregat_id, agregat_type, version, type, horodatage FROM {self._s}.proj_journal"
+            f"SELECT position, agregat_id, agregat_type, version, type, horodatage FROM {self._s}.{VUE_JOURNAL}"
             f" WHERE position > %s AND {condition} ORDER BY position LIMIT %s",
             [apres, *parametres, limite],
         )

@@ -12,7 +12,13 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, Recording
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    Mapper,
+    MapperDeserialisationError,
+    Recording,
+)
 
 from portail.application.contexte import Contexte, Horloge, horloge_systeme
 from portail.domain.capacite import Capacite
@@ -25,6 +31,7 @@ from portail.store import transcodings
 from portail.store.chaine import RecorderChaine, Verification, verifier
 from portail.store.chiffrement import MapperPersonnel
 from portail.store.cles import SujetEfface, Trousseau, TrousseauMemoire, TrousseauPostgres
+from portail.store.index_audit import indexer
 
 A = TypeVar("A", bound=Aggregate)
 R = TypeVar("R")
@@ -168,6 +175,27 @@ class Portail(Application[UUID]):
             while len(self._lus) > AGREGATS_LUS_MAX:
                 self._lus.popitem(last=False)
         return aggregat
+
+    def completer_index_journal(self, page: int = 2000) -> int:
+        """Index the events written before the auditors' index became columns of the log (once,
+        after an upgrade); return how many were indexed. An unreadable event stays unindexed."""
+        recorder = self.recorder
+        assert isinstance(recorder, RecorderChaine)
+        apres = indexes = 0
+        while True:
+            notifications = recorder.sans_index(apres, page)
+            if not notifications:
+                return indexes
+            index = []
+            for notification in notifications:
+                try:
+                    evenement = self.mapper.to_domain_event(notification)
+                except MapperDeserialisationError:
+                    continue
+                index.append((notification.id, notification.originator_id, indexer(evenement)))
+            recorder.completer_index(index)
+            indexes += len(index)
+            apres = notifications[-1].id
 
     def verifier_chaine(self) -> Verification:
         """Walk the whole log against its hash chain."""

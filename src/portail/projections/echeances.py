@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from portail.store import lecture
+from portail.store.chaine import VUE_JOURNAL
 
 if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresDatastore
@@ -76,7 +77,7 @@ class Echeances:
         return [
             ligne["famille_id"]
             for ligne in self._lignes(
-                f"SELECT j.famille_id FROM {s}.proj_journal j WHERE j.famille_id IS NOT NULL"
+                f"SELECT j.famille_id FROM {s}.{VUE_JOURNAL} j WHERE j.famille_id IS NOT NULL"
                 " GROUP BY j.famille_id HAVING max(j.horodatage) < %s"
                 " AND bool_and(j.type <> 'Famille.Effacee')"
                 f" AND NOT EXISTS (SELECT 1 FROM {s}.proj_calendrier c"

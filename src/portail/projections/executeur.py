@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from eventsourcing.persistence import MapperDeserialisationError
 
-from portail.projections import brouillons, journal, vues
+from portail.projections import brouillons, vues
 
 if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
@@ -34,7 +34,7 @@ def creer_vues(datastore: PostgresDatastore) -> int:
     An `api` process reads these tables without running the projections itself."""
     schema = datastore.schema
     with datastore.transaction(commit=True) as curs:
-        for instruction in [*vues.ddl(schema), *brouillons.ddl(schema), *journal.ddl(schema)]:
+        for instruction in [*vues.ddl(schema), *brouillons.ddl(schema)]:
             curs.execute(instruction)
         curs.execute(
             f"INSERT INTO {schema}.proj_tracking (nom, position) VALUES (%s, 0) ON CONFLICT DO NOTHING",
@@ -61,6 +61,7 @@ class Projecteur:
         self._arret = threading.Event()
         self._verrou_application = threading.Lock()
         self._fil: threading.Thread | None = None
+        self._index_complete = False
         self.brouillons = brouillons.Brouillons(self.schema)
         # True when a rebuild stopped before its drafts were written: all are written again.
         self._differer_brouillons = self._rebuild_interrompu()
@@ -109,6 +110,10 @@ class Projecteur:
         """Apply every event after the tracking position; return how many were read."""
         lus = 0
         with self._verrou_application:
+            if not self._index_complete:
+                # Events written before the auditors' index became columns of the log.
+                self.portail.completer_index_journal()
+                self._index_complete = True
             while True:
                 page = self._recorder().select_notifications(
                     start=self._position, limit=self.taille_page, inclusive_of_start=False
@@ -169,10 +174,11 @@ class Projecteur:
     def _appliquer(self, curs: Any, notification: Any) -> None:
         suivi = notification.topic in TOPICS_SUIVIS
         facture = notification.topic.startswith(brouillons.PREFIXES)
+        if not suivi and not facture:
+            return
         evenement = self._decoder(notification)
         if evenement is None:
             return
-        journal.noter(curs, self.schema, notification.id, evenement)
         if suivi:
             vues.GESTIONNAIRES[type(evenement)](curs, self.schema, evenement)
         if facture:
@@ -182,7 +188,7 @@ class Projecteur:
         """Empty the read models and replay the whole log into them."""
         with self._verrou_application:
             with self._ds.transaction(commit=True) as curs:
-                for table in (*vues.TABLES, "proj_brouillons", *journal.TABLES):
+                for table in (*vues.TABLES, "proj_brouillons"):
                     curs.execute(f"TRUNCATE {self.schema}.{table}")
                 curs.execute(f"UPDATE {self.schema}.proj_tracking SET position = 0 WHERE nom = %s", (NOM,))
                 # A family's drafts are priced once at the end rather than at every page that

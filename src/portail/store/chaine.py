@@ -16,6 +16,7 @@ rewritten and `verifier` walks both kinds, naming the first event altered, remov
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
@@ -27,6 +28,7 @@ from eventsourcing.persistence import (
     DataError,
     IntegrityError,
     InterfaceError,
+    Notification,
     OperationalError,
     StoredEvent,
 )
@@ -37,12 +39,16 @@ from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from portail.store.cles import SujetEfface
+from portail.store.index_audit import IndexAudit
 
 if TYPE_CHECKING:
     from portail.store.cles import Trousseau
 
 GENESE = b"\x00" * 32
 FONCTION = "portail_enregistrer"
+TABLE_SUJETS = "portail_sujets"
+VUE_JOURNAL = "portail_journal"
+"""The auditors' index over the events table, with the columns the earlier read model had."""
 
 
 def entete(position: int, originator_id: Any, version: int, topic: str) -> bytes:
@@ -66,6 +72,13 @@ def empreinte_evenement(position: int, originator_id: Any, version: int, topic: 
 
 
 # Writing
+
+
+@dataclass(frozen=True)
+class EvenementStocke(StoredEvent):
+    """A stored event with the auditors' index the save writes beside it."""
+
+    index: IndexAudit | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +135,7 @@ class RecorderChaine(PostgresApplicationRecorder):
         self.fonction = f"{schema}.{FONCTION}"
         types = [
             *("integer", "uuid", "bigint", "text", "bytea"),
+            *("uuid", "uuid", "uuid", "text", "text", "timestamptz"),
             *("integer", "uuid", "bigint"),
             *("integer", "uuid", "uuid", "bytea"),
             *("integer", "uuid", "text", "text", "integer", "bytea"),
@@ -144,6 +158,8 @@ class RecorderChaine(PostgresApplicationRecorder):
             f"ALTER TABLE {self.table_chaine} ADD COLUMN IF NOT EXISTS premiere bigint,"
             " ADD COLUMN IF NOT EXISTS positions bigint[], ADD COLUMN IF NOT EXISTS empreintes bytea[]"
         )
+        for instruction in _index_sql(self.datastore.schema, self.events_table_name):
+            curs.execute(instruction)
         curs.execute(_fonction_sql(self.datastore.schema, self.events_table_name, self.channel_name))
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
@@ -180,6 +196,52 @@ class RecorderChaine(PostgresApplicationRecorder):
             trousseau.confirmer_en_attente()
         return resultat.positions
 
+    def sans_index(self, apres: int, limite: int) -> list[Notification]:
+        """Events written before the index columns existed (their index is still empty)."""
+        with self.datastore.get_connection() as conn:
+            lignes = conn.execute(
+                f"SELECT notification_id, originator_id, originator_version, topic, state"
+                f" FROM {self.datastore.schema}.{self.events_table_name}"
+                " WHERE horodatage IS NULL AND notification_id > %s ORDER BY notification_id LIMIT %s",
+                (apres, limite),
+                prepare=True,
+            ).fetchall()
+        return [
+            Notification(
+                id=r["notification_id"],
+                originator_id=r["originator_id"],
+                originator_version=r["originator_version"],
+                topic=r["topic"],
+                state=bytes(r["state"]),
+            )
+            for r in lignes
+        ]
+
+    def completer_index(self, index: Sequence[tuple[int, UUID | str, IndexAudit]]) -> None:
+        """Fill the index of earlier events, in log order (the links of later events come from
+        the first ones). The hashed columns are not touched, so the chain is unchanged."""
+        if not index:
+            return
+        t = f"{self.datastore.schema}.{self.events_table_name}"
+        sujets = f"{self.datastore.schema}.{TABLE_SUJETS}"
+        colonnes = list(zip(*[(p, a, *dataclasses.astuple(i)) for p, a, i in index], strict=True))
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                f"INSERT INTO {sujets} (agregat_id, famille_id, enfant_id)"
+                " SELECT DISTINCT ON (a) a, f, e FROM unnest(%s::uuid[], %s::uuid[], %s::uuid[]) WITH ORDINALITY"
+                " AS x(a, f, e, r) WHERE f IS NOT NULL OR e IS NOT NULL ORDER BY a, r"
+                " ON CONFLICT (agregat_id) DO NOTHING",
+                (list(colonnes[1]), list(colonnes[2]), list(colonnes[3])),
+            )
+            curs.execute(
+                f"UPDATE {t} AS ev SET famille_id = coalesce(x.f, s.famille_id), enfant_id = coalesce(x.e, s.enfant_id),"
+                " acteur_compte_id = x.c, role = x.ro, correlation_id = x.co, horodatage = x.h"
+                " FROM unnest(%s::bigint[], %s::uuid[], %s::uuid[], %s::uuid[], %s::uuid[], %s::text[], %s::text[],"
+                " %s::timestamptz[]) AS x(p, a, f, e, c, ro, co, h)"
+                f" LEFT JOIN {sujets} s ON s.agregat_id = x.a WHERE ev.notification_id = x.p",
+                [list(c) for c in colonnes],
+            )
+
     def enregistrer(self, groupes: Sequence[Groupe]) -> list[Resultat]:
         """Several command groups in one statement and one transaction; a result per group."""
         if not any(g.evenements or g.idempotence or g.lignes for g in groupes):
@@ -201,14 +263,23 @@ class RecorderChaine(PostgresApplicationRecorder):
 
 
 def _parametres(groupes: Sequence[Groupe]) -> list[list[Any]]:
-    """The function's 22 arrays: each kind of row, transposed into one array per column."""
+    """The function's 28 arrays: each kind of row, transposed into one array per column."""
     e: list[tuple[Any, ...]] = []
+    vide = IndexAudit(None, None, None, None, None, None)  # type: ignore[arg-type]
     v: list[tuple[Any, ...]] = []
     k: list[tuple[Any, ...]] = []
     i: list[tuple[Any, ...]] = []
     lg: list[tuple[Any, ...]] = []
     for n, groupe in enumerate(groupes):
-        e += [(n, x.originator_id, x.originator_version, x.topic, x.state) for x in groupe.evenements]
+        for x in groupe.evenements:
+            index = getattr(x, "index", None) or vide
+            e.append(
+                (
+                    *(n, x.originator_id, x.originator_version, x.topic, x.state),
+                    *(index.famille_id, index.enfant_id, index.acteur_compte_id),
+                    *(index.role, index.correlation_id, index.horodatage),
+                )
+            )
         v += [(n, aggregat_id, version) for aggregat_id, version in groupe.versions]
         k += [(n, sujet, famille, cle) for sujet, famille, cle in groupe.cles]
         if groupe.idempotence is not None:
@@ -216,9 +287,31 @@ def _parametres(groupes: Sequence[Groupe]) -> list[list[Any]]:
             i.append((n, idem.compte_id, idem.cle, idem.empreinte, idem.statut, idem.corps))
         lg += [(n, x.table, ",".join(x.cles), Jsonb(x.valeurs)) for x in groupe.lignes]
     colonnes: list[list[Any]] = []
-    for lignes, largeur in ((e, 5), (v, 3), (k, 4), (i, 6), (lg, 4)):
+    for lignes, largeur in ((e, 11), (v, 3), (k, 4), (i, 6), (lg, 4)):
         colonnes += [[ligne[c] for ligne in lignes] for c in range(largeur)]
     return colonnes
+
+
+def _index_sql(schema: str, table_evenements: str) -> list[str]:
+    t = f"{schema}.{table_evenements}"
+    return [
+        # Nullable columns without a default: adding them rewrites none of the existing rows.
+        f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS famille_id uuid, ADD COLUMN IF NOT EXISTS enfant_id uuid,"
+        " ADD COLUMN IF NOT EXISTS acteur_compte_id uuid, ADD COLUMN IF NOT EXISTS role text,"
+        " ADD COLUMN IF NOT EXISTS correlation_id text, ADD COLUMN IF NOT EXISTS horodatage timestamptz",
+        f"CREATE INDEX IF NOT EXISTS {table_evenements}_famille ON {t} (famille_id, notification_id)"
+        " WHERE famille_id IS NOT NULL",
+        f"CREATE INDEX IF NOT EXISTS {table_evenements}_enfant ON {t} (enfant_id, notification_id)"
+        " WHERE enfant_id IS NOT NULL",
+        f"CREATE INDEX IF NOT EXISTS {table_evenements}_acteur ON {t} (acteur_compte_id, notification_id)"
+        " WHERE acteur_compte_id IS NOT NULL",
+        f"CREATE INDEX IF NOT EXISTS {table_evenements}_horodatage ON {t} (horodatage)",
+        f"CREATE TABLE IF NOT EXISTS {schema}.{TABLE_SUJETS} (agregat_id uuid PRIMARY KEY, famille_id uuid, enfant_id uuid)",
+        f"CREATE OR REPLACE VIEW {schema}.{VUE_JOURNAL} AS SELECT notification_id AS position,"
+        " originator_id AS agregat_id, split_part(substr(topic, strpos(topic, ':') + 1), '.', 1) AS agregat_type,"
+        " originator_version AS version, substr(topic, strpos(topic, ':') + 1) AS type, horodatage,"
+        f" acteur_compte_id, role, correlation_id, famille_id, enfant_id FROM {t}",
+    ]
 
 
 def _fonction_sql(schema: str, table_evenements: str, canal: str) -> str:
@@ -227,9 +320,11 @@ def _fonction_sql(schema: str, table_evenements: str, canal: str) -> str:
     cles = f"{schema}.portail_cles"
     effaces = f"{schema}.portail_sujets_effaces"
     idempotence = f"{schema}.portail_idempotence"
+    sujets = f"{schema}.{TABLE_SUJETS}"
     return f"""
 CREATE OR REPLACE FUNCTION {schema}.{FONCTION}(
   e_groupe integer[], e_id uuid[], e_version bigint[], e_topic text[], e_etat bytea[],
+  e_famille uuid[], e_enfant uuid[], e_acteur uuid[], e_role text[], e_correlation text[], e_horodatage timestamptz[],
   v_groupe integer[], v_id uuid[], v_version bigint[],
   k_groupe integer[], k_sujet uuid[], k_famille uuid[], k_cle bytea[],
   i_groupe integer[], i_compte uuid[], i_cle text[], i_empreinte text[], i_statut integer[], i_corps bytea[],
@@ -287,10 +382,20 @@ BEGIN
         RAISE EXCEPTION 'clé créée par un autre enregistrement' USING ERRCODE = 'unique_violation';
       END IF;
 
+      INSERT INTO {sujets} (agregat_id, famille_id, enfant_id)
+        SELECT DISTINCT ON (e.id) e.id, e.famille, e.enfant
+        FROM unnest(e_groupe, e_id, e_famille, e_enfant) AS e(grp, id, famille, enfant)
+        WHERE e.grp = g AND (e.famille IS NOT NULL OR e.enfant IS NOT NULL)
+        ON CONFLICT (agregat_id) DO NOTHING;
       WITH ins AS (
-        INSERT INTO {evenements} (originator_id, originator_version, topic, state)
-        SELECT e.id, e.ver, e.topic, e.etat
-        FROM unnest(e_groupe, e_id, e_version, e_topic, e_etat) WITH ORDINALITY AS e(grp, id, ver, topic, etat, rang)
+        INSERT INTO {evenements} (originator_id, originator_version, topic, state,
+          famille_id, enfant_id, acteur_compte_id, role, correlation_id, horodatage)
+        SELECT e.id, e.ver, e.topic, e.etat, coalesce(e.famille, s.famille_id), coalesce(e.enfant, s.enfant_id),
+          e.acteur, e.role, e.correlation, e.horodatage
+        FROM unnest(e_groupe, e_id, e_version, e_topic, e_etat, e_famille, e_enfant, e_acteur, e_role, e_correlation,
+          e_horodatage) WITH ORDINALITY
+          AS e(grp, id, ver, topic, etat, famille, enfant, acteur, role, correlation, horodatage, rang)
+        LEFT JOIN {sujets} s ON s.agregat_id = e.id
         WHERE e.grp = g ORDER BY e.rang
         RETURNING notification_id, originator_id, originator_version, topic, state
       )

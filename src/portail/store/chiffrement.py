@@ -24,7 +24,9 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import get_topic, resolve_topic
 
 from portail.store import format_evenements as fmt
+from portail.store.chaine import EvenementStocke
 from portail.store.cles import SujetEfface, Trousseau
+from portail.store.index_audit import indexer
 
 MARQUEUR = "_chiffre_"
 CHAMP_MOTIF = fmt.CHAMP_MOTIF
@@ -84,11 +86,12 @@ class MapperPersonnel(Mapper[UUID]):
             # Created with its family link now, so that erasing the family reaches this subject
             # even if its first personal field comes later.
             self.trousseau.cle_pour_evenement(sujet_id, etat["famille_id"], creation=creation)
-        return StoredEvent(
+        return EvenementStocke(
             originator_id=sujet_id,
             originator_version=version,
             topic=get_topic(cls),
             state=fmt.MARQUEUR_MSGPACK + fmt.encoder(etat),
+            index=indexer(domain_event),
         )
 
     @staticmethod

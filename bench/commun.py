@@ -14,6 +14,11 @@ from portail.settings import Settings
 RACINE = Path(__file__).resolve().parents[1]
 
 
+def format_evenements() -> str:
+    """The stored events' format: a dump of a commune written in another one is never reused."""
+    return "json-v1"
+
+
 @dataclass
 class Banc:
     settings: Settings

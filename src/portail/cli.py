@@ -226,6 +226,14 @@ def verify() -> None:
     show_default=True,
     help="HTTP : portail api + portail worker, ou portail serve seul.",
 )
+@click.option(
+    "--cache",
+    "dossier_cache",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Dossier des communes générées (défaut : var/bench-cache/ du clone).",
+)
+@click.option("--sans-cache", is_flag=True, help="Générer la commune sans lire ni écrire de dump.")
 def bench(
     enfants: int,
     graine: int,
@@ -234,15 +242,20 @@ def bench(
     sans_http: bool,
     garder: bool,
     deploiement: str,
+    dossier_cache: Path | None,
+    sans_cache: bool,
 ) -> None:
     # The harness lives in the clone's bench/ folder, beside src/, not in the installed package.
     racine = Path(__file__).resolve().parents[2]
     if not (racine / "bench" / "principal.py").exists():
         raise click.ClickException("portail bench se lance depuis un clone du dépôt (dossier bench/).")
     sys.path.insert(0, str(racine))
-    from bench.principal import executer
+    from bench.principal import CACHE_PAR_DEFAUT, executer
 
-    executer(enfants, graine, chemin_json, ruee, not sans_http, garder, deploiement)
+    if sans_cache and dossier_cache is not None:
+        raise click.UsageError("--cache et --sans-cache s'excluent.")
+    cache = None if sans_cache else (dossier_cache or CACHE_PAR_DEFAUT)
+    executer(enfants, graine, chemin_json, ruee, not sans_http, garder, deploiement, cache)
 
 
 if __name__ == "__main__":

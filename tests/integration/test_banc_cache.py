@@ -1,0 +1,178 @@
+"""The benchmark's cache of generated communes (`bench/cache.py`): a commune dumped then loaded into
+a fresh schema is the same log, readable with the dumped master key, and the application goes on
+writing after it."""
+
+from __future__ import annotations
+
+import base64
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from portail.api.app import construire_services
+from portail.application.contexte import Contexte, horloge_systeme
+from portail.generation import ANNEE, HorlogeSimulee, generer, saisie_periscolaire
+from portail.settings import Settings
+from portail.store.database import BaseDeDonnees
+
+# `bench/` lives beside src/, outside the installed package (as `portail bench` finds it).
+RACINE = Path(__file__).resolve().parents[2]
+if str(RACINE) not in sys.path:
+    sys.path.insert(0, str(RACINE))
+
+from bench.cache import (  # noqa: E402
+    DumpIncompatible,
+    charger,
+    chemin_dump,
+    lire_entete,
+    sauver,
+    version_schema,
+)
+
+ENFANTS = 5
+GRAINE = 4
+
+
+@pytest.fixture
+def schemas(url_postgres: str) -> Iterator[list[BaseDeDonnees]]:
+    crees: list[BaseDeDonnees] = []
+    yield crees
+    with psycopg.connect(url_postgres, autocommit=True) as conn:
+        for base in crees:
+            conn.execute(
+                sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(base.schema or ""))
+            )
+
+
+def _schema(url: str, schemas: list[BaseDeDonnees], settings: Settings) -> BaseDeDonnees:
+    """A new schema whose tables the application has created, as at any start."""
+    base = BaseDeDonnees(url, f"t_banc_{uuid.uuid4().hex[:12]}")
+    base.creer_schema()
+    schemas.append(base)
+    construire_services(settings, base, horloge_systeme).portail.close()
+    return base
+
+
+def _journal(url: str, schema: str) -> list[tuple[int, str, int, str, bytes]]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            sql.SQL(
+                "SELECT notification_id, originator_id::text, originator_version, topic, state"
+                " FROM {} ORDER BY notification_id"
+            ).format(sql.Identifier(schema, "portail_events"))
+        ).fetchall()
+
+
+def _autre_cle(settings: Settings) -> Settings:
+    return replace(settings, master_key=base64.b64encode(os.urandom(32)).decode())
+
+
+@pytest.mark.postgres
+def test_une_commune_rechargee_est_le_meme_journal(
+    url_postgres: str, settings: Settings, schemas: list[BaseDeDonnees], tmp_path: Path
+) -> None:
+    source = _schema(url_postgres, schemas, settings)
+    assert source.schema
+    horloge = HorlogeSimulee(datetime(ANNEE, 6, 1, 8, tzinfo=UTC))
+    services = construire_services(settings, source, horloge)
+    try:
+        commune = generer(services, horloge, ENFANTS, GRAINE)
+    finally:
+        services.portail.close()
+    version = version_schema(url_postgres, source.schema)
+    chemin = chemin_dump(tmp_path, ENFANTS, GRAINE, version)
+    sauver(
+        url_postgres,
+        source.schema,
+        chemin,
+        enfants=ENFANTS,
+        graine=GRAINE,
+        version=version,
+        commune=commune,
+        master_key=settings.master_key or "",
+        generation_s=1.0,
+    )
+
+    # The fresh schema's process starts with another master key, as every bench run does.
+    cible = _schema(url_postgres, schemas, _autre_cle(settings))
+    assert cible.schema
+    assert version_schema(url_postgres, cible.schema) == version
+    charge = charger(url_postgres, cible.schema, chemin, enfants=ENFANTS, graine=GRAINE)
+
+    assert charge.commune == commune
+    assert charge.master_key == settings.master_key
+    journal = _journal(url_postgres, cible.schema)
+    assert journal == _journal(url_postgres, source.schema)
+    assert len(journal) == commune.evenements
+    assert journal[-1][0] == commune.evenements
+
+    services = construire_services(replace(settings, master_key=charge.master_key), cible, horloge_systeme)
+    try:
+        portail = services.portail
+        # Every event decrypts with the key that came with the dump, and the chain holds.
+        recorder = portail.recorder
+        for notification in recorder.select_notifications(start=1, limit=len(journal) + 10):
+            portail.mapper.to_domain_event(notification)
+        assert portail.verifier_chaine().ok
+        # The log goes on after the loaded positions, chained to them.
+        services.offre.creer_accueil(Contexte.systeme("test"), saisie_periscolaire(ANNEE + 1))
+        assert recorder.max_notification_id() == commune.evenements + 1
+        verification = portail.verifier_chaine()
+        assert verification.ok
+        assert verification.evenements_verifies == commune.evenements + 1
+    finally:
+        services.portail.close()
+
+
+@pytest.mark.postgres
+def test_un_dump_d_une_autre_commune_ou_d_autres_tables_est_refuse(
+    url_postgres: str, settings: Settings, schemas: list[BaseDeDonnees], tmp_path: Path
+) -> None:
+    source = _schema(url_postgres, schemas, settings)
+    assert source.schema
+    version = version_schema(url_postgres, source.schema)
+    chemin = chemin_dump(tmp_path, ENFANTS, GRAINE, version)
+    horloge = HorlogeSimulee(datetime(ANNEE, 6, 1, 8, tzinfo=UTC))
+    services = construire_services(settings, source, horloge)
+    try:
+        commune = generer(services, horloge, ENFANTS, GRAINE)
+    finally:
+        services.portail.close()
+    sauver(
+        url_postgres,
+        source.schema,
+        chemin,
+        enfants=ENFANTS,
+        graine=GRAINE,
+        version=version,
+        commune=commune,
+        master_key=settings.master_key or "",
+        generation_s=1.0,
+    )
+    assert lire_entete(chemin)["schema_version"] == version
+
+    cible = _schema(url_postgres, schemas, settings)
+    assert cible.schema
+    with pytest.raises(DumpIncompatible):
+        charger(url_postgres, cible.schema, chemin, enfants=ENFANTS, graine=GRAINE + 1)
+
+    # A layout that changed since the dump (a column more) gets another version, and the dump of
+    # the old one is refused even when asked for by name.
+    with psycopg.connect(url_postgres, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("ALTER TABLE {} ADD COLUMN essai integer").format(
+                sql.Identifier(cible.schema, "portail_events")
+            )
+        )
+    assert version_schema(url_postgres, cible.schema) != version
+    with pytest.raises(DumpIncompatible):
+        charger(url_postgres, cible.schema, chemin, enfants=ENFANTS, graine=GRAINE)
+    assert _journal(url_postgres, cible.schema) == []

@@ -10,13 +10,14 @@ from pathlib import Path
 from portail.api.etat import Services
 from portail.generation import CommuneGeneree
 from portail.settings import Settings
+from portail.store.format_evenements import FORMAT_ACTUEL
 
 RACINE = Path(__file__).resolve().parents[1]
 
 
 def format_evenements() -> str:
     """The stored events' format: a dump of a commune written in another one is never reused."""
-    return "json-v1"
+    return FORMAT_ACTUEL
 
 
 @dataclass

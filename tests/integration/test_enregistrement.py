@@ -328,3 +328,30 @@ def test_des_evenements_deplaces_sont_nommes(sv: Services) -> None:
     anomalie = sv.portail.verifier_chaine().premiere_anomalie
     assert anomalie is not None
     assert (anomalie.position, anomalie.nature) == (a, "deplace")
+
+
+def test_une_commande_ecrit_sa_reponse_et_ses_lignes_avec_ses_evenements(sv: Services) -> None:
+    """What `Portail.enregistrer` is given besides the aggregates goes into the same statement."""
+    recorder = sv.portail.recorder
+    assert isinstance(recorder, RecorderChaine)
+    lu = _enfant(uuid.uuid4(), "Lue")
+    sv.portail.enregistrer(CTX, lu)
+    compte = uuid.uuid4()
+    enfant = _enfant(uuid.uuid4(), "Jade")
+    with instructions(sv) as envoyees:
+        sv.portail.enregistrer(
+            CTX,
+            enfant,
+            versions=[(lu.id, 1)],
+            idempotence=LigneIdempotence(compte, "cle-jade", "e", 201, b'{"id":1}'),
+        )
+    assert len(envoyees) == 1, envoyees
+    assert _sql(sv, "SELECT statut FROM {idempotence} WHERE compte_id = %s", compte) == [(201,)]
+    # Decided on an aggregate that changed since: nothing is written, and the command is retried.
+    relu = sv.portail.charger(Enfant, lu.id)
+    relu.modifier_identite(IdentiteEnfant("Martin", "Lue 2", date(2018, 5, 4), "Nantes"))
+    sv.portail.enregistrer(CTX, relu)
+    autre = _enfant(uuid.uuid4(), "Tard")
+    with pytest.raises(IntegrityError):
+        sv.portail.enregistrer(CTX, autre, versions=[(lu.id, 1)])
+    assert _sql(sv, "SELECT count(*) FROM {evenements} WHERE originator_id = %s", autre.id)[0][0] == 0

@@ -91,14 +91,20 @@ class Portail(Application[UUID]):
 
     # Writing
 
-    def enregistrer(self, contexte: Contexte, *aggregats: Aggregate | None) -> list[Recording[UUID]]:
-        """Save the aggregates' new events in one transaction, each stamped with who, when, why."""
+    def enregistrer(
+        self, contexte: Contexte, *aggregats: Aggregate | None, **ecritures: Any
+    ) -> list[Recording[UUID]]:
+        """Save the aggregates' new events in one statement, each stamped with who, when, why.
+
+        `ecritures` go into the same transaction (`store.chaine.Groupe`): `versions` of aggregates
+        the command read without changing, its `idempotence` row and answer, the read rows
+        (`lignes`) it writes."""
         audit = contexte.audit(self.horloge())
         for aggregat in aggregats:
             if aggregat is not None:
                 for evenement in aggregat.pending_events:
                     object.__setattr__(evenement, "audit", audit)
-        enregistrements = self.save(*aggregats)
+        enregistrements = self.save(*aggregats, **ecritures)
         if enregistrements:
             self._dernieres.position = enregistrements[-1].notification.id
         return enregistrements

@@ -64,10 +64,8 @@ class AuditController(Controller):
         limite: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> Response[dict[str, Any]]:
         filtres = _filtres(famille_id, enfant_id, acteur, type_, du, au)
-        sv = services(request)
-        # Auditors read the log as it stands: the index catches up first (bounded wait).
-        sv.suivi.attendre(sv.portail.recorder.max_notification_id() or 0)
-        evenements, suivant = sv.audit.evenements(filtres, apres, limite)
+        # The index is written with each event: the log is read as it stands, with no wait.
+        evenements, suivant = services(request).audit.evenements(filtres, apres, limite)
         return Response({"evenements": evenements, "suivant": suivant})
 
     @get(
@@ -99,9 +97,6 @@ class AuditController(Controller):
     ) -> Stream:
         filtres = _filtres(famille_id, enfant_id, acteur, type_, du, au)
         sv = services(request)
-        await anyio.to_thread.run_sync(
-            lambda: sv.suivi.attendre(sv.portail.recorder.max_notification_id() or 0)
-        )
         media = "application/x-ndjson" if format_ == "jsonl" else "text/csv"
         return Stream(
             iterate_in_threadpool(sv.audit.exporter(filtres, format_)),

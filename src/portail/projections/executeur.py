@@ -95,7 +95,7 @@ class Projecteur:
             curs_propre.execute(instruction, (CIBLE_DEMARRAGE, self._cible))
 
     def _effacer_cible(self, curs: Any, position: int) -> None:
-        """The views include the log as this runner found it; a later runner's target stays."""
+        """The views include the log up to `position`: a start target not beyond it goes."""
         curs.execute(
             f"DELETE FROM {self.schema}.proj_tracking WHERE nom = %s AND position <= %s",
             (CIBLE_DEMARRAGE, position),
@@ -193,7 +193,8 @@ class Projecteur:
                                 self._appliquer(curs, notification)
                             if not self._differer_brouillons:
                                 self.brouillons.ecrire(curs)
-                            if atteint:
+                                # A start target reached goes: this runner's, or that of one that
+                                # started since and still folds (the views are there all the same).
                                 self._effacer_cible(curs, page[-1].id)
                             # Delivered at commit: an `api` process's read-your-writes wait wakes.
                             curs.execute("SELECT pg_notify(%s, %s)", (self.canal, str(page[-1].id)))

@@ -19,6 +19,8 @@ import psycopg
 import structlog
 from psycopg import sql
 
+from portail.store.database import KEEPALIVES
+
 if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresDatastore
 
@@ -114,17 +116,13 @@ class Ecoute:
             pause = min(pause * 2, SECURITE)
 
     def _connecter(self) -> psycopg.Connection[tuple[Any, ...]]:
-        # Keepalives: a connection cut without a word is noticed instead of listened to forever.
         return psycopg.connect(
             self._conninfo,
             **self._parametres,
             autocommit=True,
             connect_timeout=5,
-            keepalives=1,
-            keepalives_idle=10,
-            keepalives_interval=5,
-            keepalives_count=3,
             application_name=self.nom,
+            **KEEPALIVES,
         )
 
     def _ecouter(self, conn: psycopg.Connection[tuple[Any, ...]]) -> None:

@@ -24,7 +24,7 @@ from types import TracebackType
 from bench.commun import RACINE, Banc
 
 DELAI_DEMARRAGE = 600.0
-"""The lifespan catches the projections up before `/ready` answers: a big commune takes a while."""
+"""`/ready` answers 503 until the projections have caught up after start: a big commune takes a while."""
 DELAI_ARRET = 15.0
 
 
@@ -79,8 +79,8 @@ class ServeurApi:
                 raise RuntimeError(f"le serveur s'est arrêté au démarrage :\n{self.fin_du_journal()}")
             try:
                 with urllib.request.urlopen(f"{self.url}/ready", timeout=2) as reponse:  # noqa: S310
-                    # Split deployment: the api answers at once, but a new worker first folds the
-                    # billing facts of the whole log, then catches up; measures start after that.
+                    # A new runner first folds the billing facts of the whole log, then catches
+                    # up: `/ready` answers 503 meanwhile (an HTTPError, below); measures start after.
                     pret = reponse.status == 200 and (
                         self.banc.deploiement != "separe"
                         or int(json.loads(reponse.read()).get("retard_projections", 0)) == 0

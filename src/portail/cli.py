@@ -98,6 +98,8 @@ def worker() -> None:
         projecteur = services.projecteur
         assert projecteur is not None
         try:
+            # In the foreground: an error at start stops the process (the service manager sees it).
+            # Until this catch-up ends, `/ready` of the `api` processes answers 503.
             projecteur.rattraper()
             projecteur.demarrer()
             structlog.get_logger("portail").info("worker_pret", position=projecteur.position)

@@ -20,6 +20,17 @@ def _sans_secrets(_: object, __: str, evenement: MutableMapping[str, Any]) -> Mu
     return evenement
 
 
+class _ErreurStandardCourante:
+    """`sys.stderr` as it is when a line is written, not when logging was configured: a stream
+    replaced and closed since (the test runner's capture of one test) never makes a log call raise."""
+
+    def write(self, texte: str) -> int:
+        return sys.stderr.write(texte)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configurer(format_: str = "console", niveau: str = "INFO") -> None:
     processeurs: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -43,7 +54,7 @@ def configurer(format_: str = "console", niveau: str = "INFO") -> None:
     structlog.configure(
         processors=[*processeurs, rendu],
         wrapper_class=structlog.make_filtering_bound_logger(niveau_num),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(_ErreurStandardCourante()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
     # Libraries log through the standard library: same format, same destination.

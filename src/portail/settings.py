@@ -52,10 +52,6 @@ class Settings:
     cors_origines: tuple[str, ...] = field(default_factory=tuple)
     paiement_carte: str = "aucun"
     """`test` turns on the test card provider (demos, tests); `aucun` leaves card payment off."""
-    projections_intervalle_ms: int = 50
-    """How often the projection runner looks at the log when nothing wakes it (the `worker`)."""
-    attente_intervalle_ms: int = 20
-    """How often an `api` process rereads the worker's position while a request waits for it."""
     leader_intervalle_secondes: int = 10
     """How often a standby scheduler tries to become leader, and the leader checks its lock."""
     retention_annees: int = 3
@@ -112,10 +108,6 @@ class Settings:
             ecritures_simultanees=_int(lire("ECRITURES_SIMULTANEES"), defaut.ecritures_simultanees),
             cors_origines=tuple(o for o in (lire("CORS_ORIGINES") or "").split(",") if o),
             paiement_carte=lire("PAIEMENT_CARTE") or defaut.paiement_carte,
-            projections_intervalle_ms=_int(
-                lire("PROJECTIONS_INTERVALLE_MS"), defaut.projections_intervalle_ms
-            ),
-            attente_intervalle_ms=_int(lire("ATTENTE_INTERVALLE_MS"), defaut.attente_intervalle_ms),
             leader_intervalle_secondes=_int(
                 lire("LEADER_INTERVALLE_SECONDES"), defaut.leader_intervalle_secondes
             ),

@@ -4,6 +4,8 @@ scheduler candidates of which exactly one leads."""
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -124,3 +126,165 @@ def test_api_sans_projections_repond_apres_le_worker(settings, base, horloge) ->
         if fil.is_alive():
             fil.join()
         worker.portail.close()
+
+
+def test_le_worker_applique_un_evenement_dans_les_100_ms_de_son_commit(services, settings) -> None:
+    """No polling setting any more: the save's NOTIFY wakes the worker, whose page's NOTIFY wakes
+    the read-your-writes wait of an `api` process (`SuiviPosition`)."""
+    from dataclasses import fields
+
+    from portail.application.contexte import Contexte
+    from portail.projections.suivi import SuiviPosition
+
+    assert not [f.name for f in fields(settings) if "intervalle_ms" in f.name]
+    projecteur = services.projecteur
+    assert projecteur is not None
+    projecteur.rattraper()
+    projecteur.demarrer()
+    api = SuiviPosition(services.portail.factory.datastore)
+    api.demarrer()
+    try:
+        assert projecteur.ecoute.active.wait(5) and api.ecoute.active.wait(5)
+        delais = []
+        # The bound is the issue's, 100 ms; a loaded machine gets three tries at it.
+        for essai in range(3):
+            services.comptes.creer_compte_personnel(
+                Contexte.systeme("test"), f"agent{essai}@mairie.fr", "Motdepasse-2026", ["admin"]
+            )
+            debut = time.monotonic()
+            position = services.portail.derniere_position()
+            # Without a notification this wait ends only at its 2 s bound; the worker, unwoken,
+            # would look at the log only after `SECURITE` (5 s).
+            assert api.attendre(position, delai=2.0)
+            delais.append(time.monotonic() - debut)
+            # The notification is sent at the commit of the worker's page: the row is there.
+            assert api.position >= position
+            if delais[-1] <= 0.1:
+                break
+        assert min(delais) <= 0.1, delais
+    finally:
+        api.arreter()
+        projecteur.arreter()
+
+
+@pytest.fixture
+def rattrapage_retenu(monkeypatch) -> Iterator[threading.Event]:
+    """A runner that starts folds the log's billing facts before it applies anything: held there
+    until the test sets the event."""
+    from portail.projections.executeur import Projecteur
+
+    liberer = threading.Event()
+    replier = Projecteur._reprendre_faits
+
+    def replier_apres_liberation(self: Projecteur) -> None:
+        liberer.wait(30)
+        replier(self)
+
+    monkeypatch.setattr(Projecteur, "_reprendre_faits", replier_apres_liberation)
+    try:
+        yield liberer
+    finally:
+        liberer.set()
+
+
+def _journal_de_quelques_evenements(services) -> int:
+    from portail.application.contexte import Contexte
+
+    for i in range(3):
+        services.comptes.creer_compte_personnel(
+            Contexte.systeme("test"), f"agent{i}@mairie.fr", "Motdepasse-2026", ["admin"]
+        )
+    return services.portail.recorder.max_notification_id() or 0
+
+
+def _pret_bientot(client) -> dict[str, object]:
+    fin = time.monotonic() + 30
+    while time.monotonic() < fin:
+        reponse = client.get("/ready")
+        if reponse.status_code == 200:
+            return reponse.json()  # type: ignore[no-any-return]
+        assert reponse.json()["statut"] == "rattrapage", reponse.text
+        time.sleep(0.02)
+    raise AssertionError("/ready ne passe pas à 200 après le rattrapage")
+
+
+def test_ready_503_tant_que_les_vues_de_serve_n_ont_pas_rattrape(
+    services, settings, base, horloge, rattrapage_retenu
+) -> None:
+    """`portail serve`: the app answers while its runner catches up, and says it is not ready."""
+    fin = _journal_de_quelques_evenements(services)
+    with TestClient(app=create_app(settings, horloge=horloge, base=base)) as client:
+        assert client.get("/health").status_code == 200
+        reponse = client.get("/ready")
+        assert reponse.status_code == 503
+        assert reponse.json() == {"statut": "rattrapage", "base_de_donnees": True, "retard_projections": fin}
+        rattrapage_retenu.set()
+        assert _pret_bientot(client) == {"statut": "pret", "base_de_donnees": True, "retard_projections": 0}
+
+
+def test_ready_503_tant_que_le_worker_qui_demarre_n_a_pas_rattrape(
+    services, settings, base, horloge, rattrapage_retenu
+) -> None:
+    """Split deployment: an `api` process learns from the target row the worker wrote at its start."""
+    fin = _journal_de_quelques_evenements(services)
+    assert services.projecteur is not None
+    # An earlier worker had applied everything: the api was ready.
+    rattrapage_retenu.set()
+    services.projecteur.rattraper()
+    rattrapage_retenu.clear()
+    with TestClient(app=create_app(settings, horloge=horloge, base=base, projections=False)) as client:
+        assert client.get("/ready").status_code == 200
+        # A new worker starts (`portail worker`): its start target is recorded before it folds the log.
+        worker = construire_services(settings, base, horloge)
+        assert worker.projecteur is not None
+        fil = threading.Thread(target=worker.projecteur.rattraper, daemon=True)
+        fil.start()
+        try:
+            reponse = client.get("/ready")
+            assert reponse.status_code == 503
+            # The views already hold the whole log, yet the worker has not caught up with it.
+            assert reponse.json() == {
+                "statut": "rattrapage",
+                "base_de_donnees": True,
+                "retard_projections": 0,
+            }
+            rattrapage_retenu.set()
+            fil.join(30)
+            assert _pret_bientot(client) == {
+                "statut": "pret",
+                "base_de_donnees": True,
+                "retard_projections": 0,
+            }
+        finally:
+            rattrapage_retenu.set()
+            fil.join(30)
+            worker.portail.close()
+    assert fin > 0
+
+
+def test_l_ecoute_coupee_se_rebranche(services, base) -> None:
+    """The listening session is killed (a PostgreSQL restart, a network cut): the runner listens
+    again on a new one and still applies what is saved."""
+    from portail.application.contexte import Contexte
+
+    projecteur = services.projecteur
+    assert projecteur is not None
+    projecteur.demarrer()
+    try:
+        assert projecteur.ecoute.active.wait(5)
+        pid = projecteur.ecoute.pid
+        with psycopg.connect(base.url, autocommit=True) as conn:
+            conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        _attendre_fin_de_session(base.url, pid)
+        fin = time.monotonic() + 10
+        while (
+            projecteur.ecoute.pid == pid or not projecteur.ecoute.active.is_set()
+        ) and time.monotonic() < fin:
+            time.sleep(0.01)
+        assert projecteur.ecoute.active.is_set() and projecteur.ecoute.pid != pid
+        services.comptes.creer_compte_personnel(
+            Contexte.systeme("test"), "apres-coupure@mairie.fr", "Motdepasse-2026", ["admin"]
+        )
+        assert projecteur.attendre(services.portail.derniere_position())
+    finally:
+        projecteur.arreter()

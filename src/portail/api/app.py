@@ -82,9 +82,7 @@ def construire_services(
         services = _construire(settings, base, horloge)
     if projections:
         # Folding the drafts' facts can take a while: outside the lock other processes wait on.
-        services.projecteur = Projecteur(
-            services.portail, intervalle=settings.projections_intervalle_ms / 1000
-        )
+        services.projecteur = Projecteur(services.portail)
         services.suivi = services.projecteur
     return services
 
@@ -132,7 +130,7 @@ def _construire(settings: Settings, base: BaseDeDonnees, horloge: Horloge) -> Se
         reservations=ServiceReservations(portail, familles, offre, calendrier),
         lectures=Lectures(datastore, offre, calendrier),
         projecteur=None,
-        suivi=SuiviPosition(datastore, settings.attente_intervalle_ms / 1000),
+        suivi=SuiviPosition(datastore),
         idempotence=Idempotence(datastore),
         facturation=ServiceFacturation(portail),
         prestataire_carte=PrestataireTest(settings.url_publique)
@@ -168,8 +166,7 @@ def create_app(
         )
         app.state.services = services
         app.state.metriques.suivre(services)
-        if services.projecteur is not None:
-            await anyio.to_thread.run_sync(services.projecteur.rattraper)
+        # The runner catches up in its own thread: the app answers meanwhile, `/ready` with 503.
         services.suivi.demarrer()
         taches = Planificateur(services, base_ouverte) if planificateur else None
         if taches is not None:

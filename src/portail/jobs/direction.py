@@ -13,6 +13,8 @@ import hashlib
 import psycopg
 import structlog
 
+from portail.store.database import KEEPALIVES
+
 log = structlog.get_logger("portail.jobs")
 
 
@@ -45,11 +47,8 @@ class Candidat:
                     self.url,
                     autocommit=True,
                     connect_timeout=5,
-                    keepalives=1,
-                    keepalives_idle=10,
-                    keepalives_interval=5,
-                    keepalives_count=3,
                     application_name="portail-planificateur",
+                    **KEEPALIVES,
                 )
             ligne = self._connexion.execute("SELECT pg_try_advisory_lock(%s)", (self.cle,)).fetchone()
         except psycopg.Error as erreur:

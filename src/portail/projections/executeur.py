@@ -11,6 +11,7 @@ import structlog
 from eventsourcing.persistence import MapperDeserialisationError
 
 from portail.projections import brouillons, vues
+from portail.store.ecoute import SECURITE, Ecoute, canal_journal, canal_vues
 
 if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
@@ -22,6 +23,9 @@ log = structlog.get_logger("portail.projections")
 NOM = "principal"
 BROUILLONS_A_REFAIRE = "brouillons_a_refaire"
 """Present while a rebuild has not yet written the drafts."""
+CIBLE_DEMARRAGE = "cible_demarrage"
+"""Present while a runner that started (or a rebuild) has not yet applied the log as it found it
+then; its position is that last log position. `/ready` answers 503 while it is there."""
 TOPICS_SUIVIS = frozenset(vues.TOPICS)
 
 
@@ -47,14 +51,13 @@ def creer_vues(datastore: PostgresDatastore) -> int:
 
 
 class Projecteur:
-    def __init__(self, portail: Portail, taille_page: int = 1000, intervalle: float = 0.05) -> None:
+    def __init__(self, portail: Portail, taille_page: int = 1000) -> None:
         self.portail = portail
         self.taille_page = taille_page
-        self.intervalle = intervalle
-        """Seconds between two looks at the log when nothing wakes the runner."""
         datastore: PostgresDatastore = portail.factory.datastore  # type: ignore[attr-defined]
         self._ds = datastore
         self.schema = datastore.schema
+        self.canal = canal_vues(self.schema)
         self._position: int = creer_vues(datastore)
         self._condition = threading.Condition()
         self._reveil = threading.Event()
@@ -62,10 +65,51 @@ class Projecteur:
         self._verrou_application = threading.Lock()
         self._fil: threading.Thread | None = None
         self._index_complete = False
+        self.ecoute = Ecoute(
+            datastore,
+            [canal_journal(self._recorder().events_table_name)],
+            lambda _charge: self._reveil.set(),
+            "portail-projections",
+        )
         self.brouillons = brouillons.Brouillons(self.schema)
         # True when a rebuild stopped before its drafts were written: all are written again.
         self._differer_brouillons = self._rebuild_interrompu()
-        self._reprendre_faits()
+        # Folding the drafts' facts reads the whole log: the first catch-up does it, while
+        # `/ready` already answers (503) and the start target below is recorded.
+        self._faits_a_reprendre = True
+        self._cible = 0
+        self._pret = False
+        self._noter_cible()
+
+    def _noter_cible(self, curs: Any = None) -> None:
+        """Record the last log position as this runner's start target, for `/ready`."""
+        self._cible = self._recorder().max_notification_id() or 0
+        self._pret = False
+        instruction = (
+            f"INSERT INTO {self.schema}.proj_tracking (nom, position) VALUES (%s, %s) "
+            "ON CONFLICT (nom) DO UPDATE SET position = GREATEST(proj_tracking.position, excluded.position)"
+        )
+        if curs is not None:
+            curs.execute(instruction, (CIBLE_DEMARRAGE, self._cible))
+            return
+        with self._ds.transaction(commit=True) as curs_propre:
+            curs_propre.execute(instruction, (CIBLE_DEMARRAGE, self._cible))
+
+    def _effacer_cible(self, curs: Any, position: int) -> None:
+        """The views include the log up to `position`: a start target not beyond it goes."""
+        curs.execute(
+            f"DELETE FROM {self.schema}.proj_tracking WHERE nom = %s AND position <= %s",
+            (CIBLE_DEMARRAGE, position),
+        )
+
+    def _marquer_pret(self) -> None:
+        if not self._pret:
+            self._pret = True
+            log.info("projections_a_jour", position=self._position, cible=self._cible)
+
+    def pret(self) -> bool:
+        """This runner has applied the log as it found it at its start (or its rebuild's)."""
+        return self._pret
 
     def _rebuild_interrompu(self) -> bool:
         with self._ds.transaction(commit=False) as curs:
@@ -81,9 +125,14 @@ class Projecteur:
 
     def _reprendre_faits(self) -> None:
         """The drafts' in-memory facts, folded again from the log up to the tracking position."""
+        self._faits_a_reprendre = False
         self.brouillons.vider()
         debut = 0
         while debut < self._position:
+            if self._arret.is_set():
+                # Stopping (a long fold at start): folded again by this runner's next catch-up.
+                self._faits_a_reprendre = True
+                return
             page = self._recorder().select_notifications(
                 start=debut, limit=self.taille_page, stop=self._position, inclusive_of_start=False
             )
@@ -114,14 +163,24 @@ class Projecteur:
                 # Events written before the auditors' index became columns of the log.
                 self.portail.completer_index_journal()
                 self._index_complete = True
+            if self._faits_a_reprendre:
+                self._reprendre_faits()
             while True:
+                if self._arret.is_set() or self._faits_a_reprendre:
+                    # Stopping: the page under way was committed, the rest waits for the next start.
+                    return lus
                 page = self._recorder().select_notifications(
                     start=self._position, limit=self.taille_page, inclusive_of_start=False
                 )
                 if not page:
                     if self._differer_brouillons:
                         self._ecrire_brouillons_differes()
+                    if not self._pret and self._position >= self._cible:
+                        with self._ds.transaction(commit=True) as curs:
+                            self._effacer_cible(curs, self._position)
+                        self._marquer_pret()
                     return lus
+                atteint = not self._pret and page[-1].id >= self._cible and not self._differer_brouillons
                 try:
                     with self._ds.transaction(commit=True) as curs:
                         # Moving the position only from where this runner stands guards against a
@@ -139,6 +198,11 @@ class Projecteur:
                                 self._appliquer(curs, notification)
                             if not self._differer_brouillons:
                                 self.brouillons.ecrire(curs)
+                                # A start target reached goes: this runner's, or that of one that
+                                # started since and still folds (the views are there all the same).
+                                self._effacer_cible(curs, page[-1].id)
+                            # Delivered at commit: an `api` process's read-your-writes wait wakes.
+                            curs.execute("SELECT pg_notify(%s, %s)", (self.canal, str(page[-1].id)))
                 except _PositionDepassee:
                     self._relire_position()
                     self._reprendre_faits()
@@ -150,6 +214,8 @@ class Projecteur:
                 lus += len(page)
                 with self._condition:
                     self._position = page[-1].id
+                    if atteint:
+                        self._marquer_pret()
                     self._condition.notify_all()
                 if progression is not None:
                     progression(len(page))
@@ -197,34 +263,42 @@ class Projecteur:
                     f"INSERT INTO {self.schema}.proj_tracking (nom, position) VALUES (%s, 0) ON CONFLICT DO NOTHING",
                     (BROUILLONS_A_REFAIRE,),
                 )
+                # The views are empty until the replay is done: `/ready` says so.
+                self._noter_cible(curs)
             with self._condition:
                 self._position = 0
             self.brouillons.vider()
+            self._faits_a_reprendre = False
             self._differer_brouillons = True
         return self.rattraper(progression)
 
     # Running in the background
 
     def demarrer(self) -> None:
+        """Catch up in a thread of its own, then again whenever a save's NOTIFY wakes it (and at
+        least every `SECURITE` seconds, should a notification be lost)."""
         self._arret.clear()
+        self.ecoute.demarrer()
         self._fil = threading.Thread(target=self._boucle, name="projections", daemon=True)
         self._fil.start()
 
     def arreter(self) -> None:
         self._arret.set()
         self._reveil.set()
+        self.ecoute.arreter()
         if self._fil is not None:
             self._fil.join(timeout=5)
             self._fil = None
 
     def _boucle(self) -> None:
         while not self._arret.is_set():
+            # Cleared before looking at the log: a save committed during the catch-up wakes it again.
+            self._reveil.clear()
             try:
                 self.rattraper()
             except Exception:
                 log.exception("projections_erreur")
-            self._reveil.wait(timeout=self.intervalle)
-            self._reveil.clear()
+            self._reveil.wait(timeout=SECURITE)
 
     def attendre(self, position: int, delai: float = 2.0) -> bool:
         """Read-your-writes: wait (bounded) until the read models include `position`."""

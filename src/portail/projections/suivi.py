@@ -1,8 +1,9 @@
 """How far the read models are, seen from a process that does not run the projections itself.
 
 An `api` process leaves the projections to a `worker` process: its read-your-writes wait watches the
-tracking position the worker commits. One thread polls `proj_tracking` while requests wait, however
-many wait, so a burst of bookings costs one query per interval and not one per request.
+tracking position the worker commits. The worker notifies that position with each page it commits;
+one listening thread per process receives it and wakes the requests that wait for it, however many
+wait, so a burst of bookings costs no query at all.
 """
 
 from __future__ import annotations
@@ -10,14 +11,11 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Protocol
 
-import structlog
-
-from portail.projections.executeur import NOM
+from portail.projections.executeur import CIBLE_DEMARRAGE, NOM
+from portail.store.ecoute import Ecoute, canal_vues
 
 if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresDatastore
-
-log = structlog.get_logger("portail.projections")
 
 
 class SuiviVues(Protocol):
@@ -25,6 +23,8 @@ class SuiviVues(Protocol):
 
     @property
     def position(self) -> int: ...
+
+    def pret(self) -> bool: ...
 
     def attendre(self, position: int, delai: float = 2.0) -> bool: ...
 
@@ -34,83 +34,70 @@ class SuiviVues(Protocol):
 
 
 class SuiviPosition:
-    def __init__(self, datastore: PostgresDatastore, intervalle: float = 0.02) -> None:
+    def __init__(self, datastore: PostgresDatastore) -> None:
         self._ds = datastore
-        self.intervalle = intervalle
         self._condition = threading.Condition()
-        self._attentes = 0
-        self._besoin = threading.Event()
-        self._arret = threading.Event()
-        self._fil: threading.Thread | None = None
-        self._position = self._lire()
+        self.ecoute = Ecoute(datastore, [canal_vues(datastore.schema)], self._reveil, "portail-suivi")
+        self._position, _ = self._lire()
 
-    def _lire(self) -> int:
+    def _lire(self) -> tuple[int, bool]:
+        """The worker's position, and whether a runner that started has not caught up yet."""
         with self._ds.transaction(commit=False) as curs:
-            curs.execute(f"SELECT position FROM {self._ds.schema}.proj_tracking WHERE nom = %s", (NOM,))
-            ligne = curs.fetchone()
-        return int(ligne["position"]) if ligne else 0
+            curs.execute(
+                f"SELECT nom, position FROM {self._ds.schema}.proj_tracking WHERE nom IN (%s, %s)",
+                (NOM, CIBLE_DEMARRAGE),
+            )
+            lignes = {ligne["nom"]: int(ligne["position"]) for ligne in curs.fetchall()}
+        return lignes.get(NOM, 0), CIBLE_DEMARRAGE in lignes
 
-    def _rafraichir(self) -> None:
-        position = self._lire()
+    def _avancer(self, position: int) -> None:
+        # Never backwards: a row read just before a notification must not undo it. (A rebuild
+        # moves the row back to 0; until it passes the old position, waits end at once, as the
+        # views are being refilled anyway.)
         with self._condition:
-            self._position = position
+            self._position = max(self._position, position)
             self._condition.notify_all()
+
+    def _rafraichir(self) -> tuple[int, bool]:
+        position, en_rattrapage = self._lire()
+        self._avancer(position)
+        return position, not en_rattrapage
+
+    def _reveil(self, charge: str | None) -> None:
+        # A notification carries the position the worker committed; without one (listening
+        # again, or a quiet while), the row is read.
+        if charge is not None and charge.isdigit():
+            self._avancer(int(charge))
+        else:
+            self._rafraichir()
 
     @property
     def position(self) -> int:
         """Read afresh: `/ready` and `/metrics` report the worker's real progress."""
-        self._rafraichir()
-        return self._position
+        return self._rafraichir()[0]
+
+    def pret(self) -> bool:
+        """No runner is still catching up with the log as it found it at its start (read afresh)."""
+        return self._rafraichir()[1]
 
     def attendre(self, position: int, delai: float = 2.0) -> bool:
         """Read-your-writes: wait (bounded) until the worker has applied `position`."""
         if self._position >= position:
             return True
-        if self._fil is None:
-            return self._attendre_seul(position, delai)
-        with self._condition:
-            self._attentes += 1
-            self._besoin.set()
-            try:
-                return self._condition.wait_for(lambda: self._position >= position, timeout=delai)
-            finally:
-                self._attentes -= 1
-                if self._attentes == 0:
-                    self._besoin.clear()
-
-    def _attendre_seul(self, position: int, delai: float) -> bool:
-        """Without the polling thread (a command-line use): poll from the caller's thread."""
-        fin = threading.Event()
-        restant = delai
-        while True:
+        if not self.ecoute.active.is_set():
+            # Nothing would wake this wait: look at the row first.
             self._rafraichir()
-            if self._position >= position:
+        with self._condition:
+            if self._condition.wait_for(lambda: self._position >= position, timeout=delai):
                 return True
-            if restant <= 0:
-                return False
-            fin.wait(min(self.intervalle, restant))
-            restant -= self.intervalle
+        # Not listening (a process that never started it), or a notification lost: the row says.
+        self._rafraichir()
+        return self._position >= position
 
     # Running in the background
 
     def demarrer(self) -> None:
-        self._arret.clear()
-        self._fil = threading.Thread(target=self._boucle, name="suivi-projections", daemon=True)
-        self._fil.start()
+        self.ecoute.demarrer()
 
     def arreter(self) -> None:
-        self._arret.set()
-        self._besoin.set()
-        if self._fil is not None:
-            self._fil.join(timeout=5)
-            self._fil = None
-
-    def _boucle(self) -> None:
-        while not self._arret.is_set():
-            if not self._besoin.wait(timeout=1.0):
-                continue
-            try:
-                self._rafraichir()
-            except Exception:
-                log.exception("suivi_projections_erreur")
-            self._arret.wait(self.intervalle)
+        self.ecoute.arreter()

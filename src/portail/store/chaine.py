@@ -39,6 +39,7 @@ from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from portail.store.cles import SujetEfface
+from portail.store.ecoute import canal_journal
 from portail.store.index_audit import IndexAudit
 
 if TYPE_CHECKING:
@@ -160,7 +161,11 @@ class RecorderChaine(PostgresApplicationRecorder):
         )
         for instruction in _index_sql(self.datastore.schema, self.events_table_name):
             curs.execute(instruction)
-        curs.execute(_fonction_sql(self.datastore.schema, self.events_table_name, self.channel_name))
+        curs.execute(
+            _fonction_sql(
+                self.datastore.schema, self.events_table_name, canal_journal(self.events_table_name)
+            )
+        )
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:

@@ -21,23 +21,30 @@ async def health() -> s.SanteService:
     "/ready",
     sync_to_thread=True,
     tags=["Exploitation"],
-    summary="La base de données répond",
+    summary="La base de données répond et les vues ont rattrapé le journal trouvé au démarrage",
     exclude_from_auth=True,
-    responses={503: ResponseSpec(s.Preparation, description="Base de données injoignable")},
+    responses={
+        503: ResponseSpec(
+            s.Preparation,
+            description="Base de données injoignable, ou vues pas encore à jour du journal "
+            "trouvé au démarrage de leur exécuteur",
+        )
+    },
 )
 def ready(request: Request[Any, Any, Any]) -> Response[s.Preparation]:
     sv = services(request)
     try:
         fin = sv.portail.recorder.max_notification_id() or 0
-        # In an `api` process the position is the worker's, read from the database too.
+        # In an `api` process the position and the start target are the worker's, read from
+        # the database too.
         retard = max(0, fin - sv.suivi.position)
+        pret = sv.suivi.pret()
         ok = True
     except Exception:
-        retard, ok = 0, False
-    corps = s.Preparation(
-        statut="pret" if ok else "indisponible", base_de_donnees=ok, retard_projections=retard
-    )
-    return Response(corps, status_code=200 if ok else 503)
+        retard, ok, pret = 0, False, False
+    statut = "pret" if pret else "rattrapage" if ok else "indisponible"
+    corps = s.Preparation(statut=statut, base_de_donnees=ok, retard_projections=retard)
+    return Response(corps, status_code=200 if pret else 503)
 
 
 @get(

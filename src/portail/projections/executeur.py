@@ -11,6 +11,7 @@ import structlog
 from eventsourcing.persistence import MapperDeserialisationError
 
 from portail.projections import brouillons, journal, vues
+from portail.projections.lot import Lot, Reperes
 
 if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
@@ -62,6 +63,7 @@ class Projecteur:
         self._verrou_application = threading.Lock()
         self._fil: threading.Thread | None = None
         self.brouillons = brouillons.Brouillons(self.schema)
+        self._reperes = Reperes()
         # True when a rebuild stopped before its drafts were written: all are written again.
         self._differer_brouillons = self._rebuild_interrompu()
         self._reprendre_faits()
@@ -117,6 +119,7 @@ class Projecteur:
                     if self._differer_brouillons:
                         self._ecrire_brouillons_differes()
                     return lus
+                evenements = self._decoder_page(page)
                 try:
                     with self._ds.transaction(commit=True) as curs:
                         # Moving the position only from where this runner stands guards against a
@@ -127,13 +130,7 @@ class Projecteur:
                         )
                         if curs.rowcount != 1:
                             raise _PositionDepassee
-                        # Pipeline mode: the page's writes are sent without waiting for each
-                        # answer (a round trip per statement was most of a rebuild's time).
-                        with curs.connection.pipeline():
-                            for notification in page:
-                                self._appliquer(curs, notification)
-                            if not self._differer_brouillons:
-                                self.brouillons.ecrire(curs)
+                        self._appliquer(curs, evenements)
                 except _PositionDepassee:
                     self._relire_position()
                     self._reprendre_faits()
@@ -166,17 +163,32 @@ class Projecteur:
             log.error("evenement_illisible", position=notification.id, topic=notification.topic)
             return None
 
-    def _appliquer(self, curs: Any, notification: Any) -> None:
-        suivi = notification.topic in TOPICS_SUIVIS
-        facture = notification.topic.startswith(brouillons.PREFIXES)
-        evenement = self._decoder(notification)
-        if evenement is None:
-            return
-        journal.noter(curs, self.schema, notification.id, evenement)
-        if suivi:
-            vues.GESTIONNAIRES[type(evenement)](curs, self.schema, evenement)
-        if facture:
-            self.brouillons.suivre(evenement)
+    def _decoder_page(self, page: list[Any]) -> list[tuple[Any, Any]]:
+        """The page's readable events, each with its notification."""
+        evenements = []
+        for notification in page:
+            evenement = self._decoder(notification)
+            if evenement is not None:
+                evenements.append((notification, evenement))
+        return evenements
+
+    def _appliquer(self, curs: Any, evenements: list[tuple[Any, Any]]) -> None:
+        """Fold the page's events in memory in log order, then write what they changed: one
+        statement per read model rather than one or more per event."""
+        lot = Lot(self.schema, self._reperes)
+        suivis = [e for n, e in evenements if n.topic in TOPICS_SUIVIS]
+        vues.preparer(curs, lot, suivis)
+        # Pipeline mode: the page's statements are sent without waiting for each answer.
+        with curs.connection.pipeline():
+            for notification, evenement in evenements:
+                journal.noter(curs, self.schema, notification.id, evenement)
+                if notification.topic in TOPICS_SUIVIS:
+                    vues.GESTIONNAIRES[type(evenement)](lot, evenement)
+                if notification.topic.startswith(brouillons.PREFIXES):
+                    self.brouillons.suivre(evenement)
+            lot.ecrire(curs)
+            if not self._differer_brouillons:
+                self.brouillons.ecrire(curs)
 
     def reconstruire(self, progression: Callable[[int], None] | None = None) -> int:
         """Empty the read models and replay the whole log into them."""

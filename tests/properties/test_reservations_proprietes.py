@@ -169,7 +169,16 @@ def test_reconstruction_egale_le_suivi_incremental(services, base, horloge) -> N
         JOURS[0],
         [(enfants[0][1], "SOIR", "present", time(16, 40), None)],
     )
-    services.projecteur.rattraper()
+    services.reservations.pointer(
+        Contexte.systeme("test"),
+        accueil_id,
+        JOURS[0],
+        [(enfants[0][1], "SOIR", "present", None, time(18, 5))],
+    )
+    # One event per page: nothing is folded across events, unlike the rebuild's pages.
+    from portail.projections.executeur import Projecteur
+
+    Projecteur(services.portail, taille_page=1).rattraper()
     incremental = _vues(base)
     assert incremental["proj_calendrier"]
     relus = services.projecteur.reconstruire()

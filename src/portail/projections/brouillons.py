@@ -97,15 +97,41 @@ class Brouillons:
             self.tout = True
 
     def ecrire(self, curs: Cursor[Any]) -> None:
+        """Price the family-months to redo, each once, and write them in two statements."""
         if self.tout:
             cibles = {(f, TOUS_LES_MOIS) for f in self.enfants_de}
             self.tout = False
         else:
             cibles = self.a_recalculer
         self.a_recalculer = set()
-        for famille_id, mois in sorted(cibles, key=lambda fm: (str(fm[0]), fm[1])):
-            for m in self._mois_de(famille_id) if mois == TOUS_LES_MOIS else [mois]:
-                self._ecrire(curs, famille_id, m)
+        a_calculer: set[tuple[UUID, str]] = set()
+        for famille_id, mois in cibles:
+            a_calculer.update(
+                (famille_id, m) for m in (self._mois_de(famille_id) if mois == TOUS_LES_MOIS else [mois])
+            )
+        ecrits: list[tuple[UUID, str, int, int, int]] = []
+        effaces: list[tuple[UUID, str]] = []
+        for famille_id, mois in sorted(a_calculer, key=lambda fm: (str(fm[0]), fm[1])):
+            brouillon = self._calculer(famille_id, mois)
+            if brouillon is None:
+                effaces.append((famille_id, mois))
+            else:
+                ecrits.append(brouillon)
+        s = self.schema
+        if effaces:
+            curs.execute(
+                f"DELETE FROM {s}.proj_brouillons AS b USING unnest(%s::uuid[], %s::text[]) AS u(famille_id, mois)"
+                " WHERE b.famille_id = u.famille_id AND b.mois = u.mois",
+                ([f for f, _ in effaces], [m for _, m in effaces]),
+            )
+        if ecrits:
+            curs.execute(
+                f"INSERT INTO {s}.proj_brouillons (famille_id, mois, lignes, montant_cents, anomalies)"
+                " SELECT * FROM unnest(%s::uuid[], %s::text[], %s::integer[], %s::bigint[], %s::integer[])"
+                " ON CONFLICT (famille_id, mois) DO UPDATE SET lignes = EXCLUDED.lignes,"
+                " montant_cents = EXCLUDED.montant_cents, anomalies = EXCLUDED.anomalies",
+                tuple([b[i] for b in ecrits] for i in range(5)),
+            )
 
     def _mois_de(self, famille_id: UUID) -> set[str]:
         mois: set[str] = set()
@@ -122,7 +148,8 @@ class Brouillons:
                     plannings.append(planning)
         return plannings
 
-    def _ecrire(self, curs: Cursor[Any], famille_id: UUID, mois: str) -> None:
+    def _calculer(self, famille_id: UUID, mois: str) -> tuple[UUID, str, int, int, int] | None:
+        """The family-month's draft; None when it bills nothing and reports nothing."""
         annee, numero = (int(x) for x in mois.split("-"))
         famille = self.faits.get(famille_id)
         parametres = self.faits.get(ID_PARAMETRES)
@@ -149,17 +176,8 @@ class Brouillons:
         ]
         calcul = calculer(annee, numero, familles, enfants, accueils, plannings)
         if not calcul.lignes and not calcul.anomalies:
-            curs.execute(
-                f"DELETE FROM {self.schema}.proj_brouillons WHERE famille_id = %s AND mois = %s",
-                (famille_id, mois),
-            )
-            return
-        curs.execute(
-            f"INSERT INTO {self.schema}.proj_brouillons (famille_id, mois, lignes, montant_cents, anomalies)"
-            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (famille_id, mois) DO UPDATE SET lignes = EXCLUDED.lignes,"
-            " montant_cents = EXCLUDED.montant_cents, anomalies = EXCLUDED.anomalies",
-            (famille_id, mois, len(calcul.lignes), calcul.montant_cents, len(calcul.anomalies)),
-        )
+            return None
+        return (famille_id, mois, len(calcul.lignes), calcul.montant_cents, len(calcul.anomalies))
 
 
 def _jours(evenement: Any) -> list[date]:

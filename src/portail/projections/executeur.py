@@ -11,6 +11,7 @@ import structlog
 from eventsourcing.persistence import MapperDeserialisationError
 
 from portail.projections import brouillons, vues
+from portail.projections.lot import Lot, Reperes
 from portail.store.ecoute import SECURITE, Ecoute, canal_journal, canal_vues
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ class Projecteur:
             "portail-projections",
         )
         self.brouillons = brouillons.Brouillons(self.schema)
+        self._reperes = Reperes()
         # True when a rebuild stopped before its drafts were written: all are written again.
         self._differer_brouillons = self._rebuild_interrompu()
         # Folding the drafts' facts reads the whole log: the first catch-up does it, while
@@ -181,6 +183,7 @@ class Projecteur:
                         self._marquer_pret()
                     return lus
                 atteint = not self._pret and page[-1].id >= self._cible and not self._differer_brouillons
+                evenements = self._decoder_page(page)
                 try:
                     with self._ds.transaction(commit=True) as curs:
                         # Moving the position only from where this runner stands guards against a
@@ -191,18 +194,13 @@ class Projecteur:
                         )
                         if curs.rowcount != 1:
                             raise _PositionDepassee
-                        # Pipeline mode: the page's writes are sent without waiting for each
-                        # answer (a round trip per statement was most of a rebuild's time).
-                        with curs.connection.pipeline():
-                            for notification in page:
-                                self._appliquer(curs, notification)
-                            if not self._differer_brouillons:
-                                self.brouillons.ecrire(curs)
-                                # A start target reached goes: this runner's, or that of one that
-                                # started since and still folds (the views are there all the same).
-                                self._effacer_cible(curs, page[-1].id)
-                            # Delivered at commit: an `api` process's read-your-writes wait wakes.
-                            curs.execute("SELECT pg_notify(%s, %s)", (self.canal, str(page[-1].id)))
+                        self._appliquer(curs, evenements)
+                        if not self._differer_brouillons:
+                            # A start target reached goes: this runner's, or that of one that
+                            # started since and still folds (the views are there all the same).
+                            self._effacer_cible(curs, page[-1].id)
+                        # Delivered at commit: an `api` process's read-your-writes wait wakes.
+                        curs.execute("SELECT pg_notify(%s, %s)", (self.canal, str(page[-1].id)))
                 except _PositionDepassee:
                     self._relire_position()
                     self._reprendre_faits()
@@ -237,18 +235,33 @@ class Projecteur:
             log.error("evenement_illisible", position=notification.id, topic=notification.topic)
             return None
 
-    def _appliquer(self, curs: Any, notification: Any) -> None:
-        suivi = notification.topic in TOPICS_SUIVIS
-        facture = notification.topic.startswith(brouillons.PREFIXES)
-        if not suivi and not facture:
-            return
-        evenement = self._decoder(notification)
-        if evenement is None:
-            return
-        if suivi:
-            vues.GESTIONNAIRES[type(evenement)](curs, self.schema, evenement)
-        if facture:
-            self.brouillons.suivre(evenement)
+    def _decoder_page(self, page: list[Any]) -> list[tuple[Any, Any]]:
+        """The page's readable events that a read model or the drafts follow, each with its
+        notification (the others are not decoded)."""
+        evenements = []
+        for notification in page:
+            if notification.topic in TOPICS_SUIVIS or notification.topic.startswith(brouillons.PREFIXES):
+                evenement = self._decoder(notification)
+                if evenement is not None:
+                    evenements.append((notification, evenement))
+        return evenements
+
+    def _appliquer(self, curs: Any, evenements: list[tuple[Any, Any]]) -> None:
+        """Fold the page's events in memory in log order, then write what they changed: one
+        statement per read model rather than one or more per event."""
+        lot = Lot(self.schema, self._reperes)
+        suivis = [e for n, e in evenements if n.topic in TOPICS_SUIVIS]
+        vues.preparer(curs, lot, suivis)
+        # Pipeline mode: the page's statements are sent without waiting for each answer.
+        with curs.connection.pipeline():
+            for notification, evenement in evenements:
+                if notification.topic in TOPICS_SUIVIS:
+                    vues.GESTIONNAIRES[type(evenement)](lot, evenement)
+                if notification.topic.startswith(brouillons.PREFIXES):
+                    self.brouillons.suivre(evenement)
+            lot.ecrire(curs)
+            if not self._differer_brouillons:
+                self.brouillons.ecrire(curs)
 
     def reconstruire(self, progression: Callable[[int], None] | None = None) -> int:
         """Empty the read models and replay the whole log into them."""

@@ -1,14 +1,13 @@
 """The read models and how each event changes them.
 
-Every handler is a plain SQL change: the runner applies a page of events and
-moves the tracking position in one transaction, so each event is applied exactly once.
+Every handler changes the page's rows in memory (`lot.Lot`); the runner writes them and moves the
+tracking position in one transaction, so each event is applied exactly once.
 Personal data lives only in `proj_enfants`, whose row goes when the child is erased.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +21,18 @@ from portail.domain.document import Document
 from portail.domain.encours import Encours
 from portail.domain.enfant import Enfant
 from portail.domain.planning import Planning
+from portail.projections.lot import (
+    ACCUEILS,
+    ACTUALITES,
+    CAPACITES,
+    DOCUMENTS,
+    ENFANTS,
+    FACTURES,
+    OFFRES,
+    PLANNINGS,
+    Case,
+    Lot,
+)
 
 TABLES = (
     "proj_calendrier",
@@ -82,279 +93,292 @@ def ddl(schema: str) -> list[str]:
     ]
 
 
-Gestionnaire = Callable[[Cursor[Any], str, Any], None]
+Gestionnaire = Callable[[Lot, Any], None]
 
 
-_PLANNINGS: dict[Any, tuple[Any, Any, Any]] = {}
-"""planning id → (child, accueil, family): fixed for the planning's life, so kept once read."""
+def preparer(curs: Cursor[Any], lot: Lot, evenements: list[Any]) -> None:
+    """Read, before the page is folded, what its events need and do not carry: the planning or
+    capacity an event belongs to (unless already known), and the rows it changes after they were
+    added. A page that opens what it uses reads nothing."""
+    plannings: set[Any] = set()
+    capacites: set[Any] = set()
+    reperes = lot.reperes
+    for e in evenements:
+        # Opened in the page: known before the events that use it are folded.
+        if isinstance(e, Planning.Ouvert):
+            reperes.plannings[e.originator_id] = (e.enfant_id, e.accueil_id, e.famille_id)
+        elif isinstance(e, Capacite.Ouverte):
+            reperes.capacites[e.originator_id] = (e.accueil_id, e.jour)
+        elif isinstance(e, Planning.Event) and e.originator_id not in reperes.plannings:
+            plannings.add(e.originator_id)
+        elif isinstance(e, Capacite.Event) and e.originator_id not in reperes.capacites:
+            capacites.add(e.originator_id)
+    lot.reperes.charger(curs, lot.schema, plannings, capacites)
 
-
-def _planning(curs: Cursor[Any], s: str, e: Any) -> tuple[Any, Any, Any]:
-    ids = _PLANNINGS.get(e.originator_id)
-    if ids is not None:
-        return ids
-    curs.execute(
-        f"SELECT enfant_id, accueil_id, famille_id FROM {s}.proj_plannings WHERE planning_id = %s",
-        (e.originator_id,),
-    )
-    ligne = curs.fetchone()
-    assert ligne is not None, f"planning {e.originator_id} absent de proj_plannings"
-    ids = (ligne["enfant_id"], ligne["accueil_id"], ligne["famille_id"])
-    _PLANNINGS[e.originator_id] = ids
-    return ids
-
-
-@dataclass(frozen=True)
-class Case:
-    """One day-unit to write; `majorations=None` keeps the surcharges recorded at booking."""
-
-    jour: Any
-    unite: str
-    etat: str
-    majorations: tuple[int | None, int | None] | None = None
-    facturable: bool = False
-    arrivee: Any = None
-    depart: Any = None
-
-
-def _ecrire(curs: Cursor[Any], s: str, ids: tuple[Any, Any, Any], cases: list[Case]) -> None:
-    """Upsert the day-units of one event in one statement (one array per column)."""
-    if not cases:
-        return
-    enfant_id, accueil_id, famille_id = ids
-    # The last word on a day-unit wins, as if the event's cases were written one after the other.
-    dernieres = list({(c.jour, c.unite): c for c in cases}.values())
-    garder = dernieres[0].majorations is None
-    assert all((c.majorations is None) == garder for c in dernieres)
-    curs.execute(
-        f"INSERT INTO {s}.proj_calendrier AS c (enfant_id, accueil_id, jour, unite, famille_id, etat,"
-        " majoration_cents, majoration_pourcent, facturable, arrivee, depart)"
-        " SELECT %s, %s, u.jour, u.unite, %s, u.etat, u.cents, u.pourcent, u.facturable, u.arrivee, u.depart"
-        " FROM unnest(%s::date[], %s::text[], %s::text[], %s::integer[], %s::integer[], %s::boolean[],"
-        " %s::time[], %s::time[]) AS u(jour, unite, etat, cents, pourcent, facturable, arrivee, depart)"
-        " ON CONFLICT (enfant_id, accueil_id, jour, unite) DO UPDATE SET etat = EXCLUDED.etat,"
-        " majoration_cents = CASE WHEN %s THEN c.majoration_cents ELSE EXCLUDED.majoration_cents END,"
-        " majoration_pourcent = CASE WHEN %s THEN c.majoration_pourcent ELSE EXCLUDED.majoration_pourcent END,"
-        " facturable = EXCLUDED.facturable,"
-        " arrivee = COALESCE(EXCLUDED.arrivee, c.arrivee), depart = COALESCE(EXCLUDED.depart, c.depart)",
-        (
-            enfant_id,
-            accueil_id,
-            famille_id,
-            [c.jour for c in dernieres],
-            [c.unite for c in dernieres],
-            [c.etat for c in dernieres],
-            [(c.majorations or (None, None))[0] for c in dernieres],
-            [(c.majorations or (None, None))[1] for c in dernieres],
-            [c.facturable for c in dernieres],
-            [c.arrivee for c in dernieres],
-            [c.depart for c in dernieres],
-            garder,
-            garder,
-        ),
-    )
-
-
-def planning_ouvert(curs: Cursor[Any], s: str, e: Planning.Ouvert) -> None:
-    _PLANNINGS[e.originator_id] = (e.enfant_id, e.accueil_id, e.famille_id)
-    curs.execute(
-        f"INSERT INTO {s}.proj_plannings (planning_id, enfant_id, accueil_id, famille_id) VALUES (%s, %s, %s, %s)"
-        " ON CONFLICT DO NOTHING",
-        (e.originator_id, e.enfant_id, e.accueil_id, e.famille_id),
-    )
-
-
-def planning_reserve(curs: Cursor[Any], s: str, e: Planning.Reserve | Planning.MisEnListeAttente) -> None:
-    etat = "reserve" if isinstance(e, Planning.Reserve) else "liste_attente"
-    cases = [
-        Case(ligne.jour, ligne.unite, etat, (ligne.majoration_cents, ligne.majoration_pourcent))
+    enfants = [e.originator_id for e in evenements if isinstance(e, Enfant.Event)]
+    documents = [e.originator_id for e in evenements if isinstance(e, Document.Event)]
+    factures = [e.originator_id for e in evenements if isinstance(e, Facture.Emise)] + [
+        a.facture_id
+        for e in evenements
+        if isinstance(e, Encours.Affecte | Encours.PrelevementRejete)
+        for a in e.affectations
+    ]
+    offres = [
+        e.offre_id
+        for e in evenements
+        if isinstance(e, Planning.OffreRecue | Planning.OffreAcceptee | Planning.OffrePerdue)
+    ]
+    # A cancellation withdraws the offers of its day-units, whatever their id: those are read too.
+    annulees = [
+        (*lot.planning(e.originator_id)[:2], ligne.jour, ligne.unite)
+        for e in evenements
+        if isinstance(e, Planning.Annule)
         for ligne in e.lignes
     ]
-    _ecrire(curs, s, _planning(curs, s, e), cases)
+    for table, cles in ((ENFANTS, enfants), (DOCUMENTS, documents), (FACTURES, factures)):
+        if cles:
+            lot.charger(curs, table, cles)
+    if annulees:
+        lot.charger(
+            curs,
+            OFFRES,
+            offres,
+            "(enfant_id, accueil_id, jour, unite) IN"
+            " (SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::date[], %s::text[]))",
+            [[a[i] for a in annulees] for i in range(4)],
+        )
+    elif offres:
+        lot.charger(curs, OFFRES, offres)
 
 
-def planning_annule(curs: Cursor[Any], s: str, e: Planning.Annule) -> None:
-    ids = _planning(curs, s, e)
-    _ecrire(
-        curs,
-        s,
+def _cases(lot: Lot, e: Any, cases: list[tuple[Any, str, str, tuple[int | None, int | None] | None]]) -> None:
+    """Day-units (day, unit, state, surcharges — None keeps those recorded at booking)."""
+    ids = lot.planning(e.originator_id)
+    lot.cases(
+        ids, ((jour, unite, Case(ids[2], etat, maj, False, None, None)) for jour, unite, etat, maj in cases)
+    )
+
+
+def planning_ouvert(lot: Lot, e: Planning.Ouvert) -> None:
+    lot.ajouter(PLANNINGS, (e.originator_id, e.enfant_id, e.accueil_id, e.famille_id))
+
+
+def planning_reserve(lot: Lot, e: Planning.Reserve | Planning.MisEnListeAttente) -> None:
+    etat = "reserve" if isinstance(e, Planning.Reserve) else "liste_attente"
+    _cases(
+        lot,
+        e,
+        [
+            (ligne.jour, ligne.unite, etat, (ligne.majoration_cents, ligne.majoration_pourcent))
+            for ligne in e.lignes
+        ],
+    )
+
+
+def planning_annule(lot: Lot, e: Planning.Annule) -> None:
+    ids = lot.planning(e.originator_id)
+    lot.cases(
         ids,
-        [Case(ligne.jour, ligne.unite, "annule", (None, None), ligne.facturable) for ligne in e.lignes],
+        (
+            (ligne.jour, ligne.unite, Case(ids[2], "annule", (None, None), ligne.facturable, None, None))
+            for ligne in e.lignes
+        ),
     )
     # Cancelling while a place was on offer withdraws the offer.
-    curs.executemany(
-        f"UPDATE {s}.proj_offres SET statut = 'retiree' WHERE enfant_id = %s AND accueil_id = %s"
-        " AND jour = %s AND unite = %s AND statut = 'proposee'",
-        [(ids[0], ids[1], ligne.jour, ligne.unite) for ligne in e.lignes],
-    )
+    cases = {(ids[0], ids[1], ligne.jour, ligne.unite) for ligne in e.lignes}
+    for offre in lot.lignes(OFFRES):
+        if (
+            offre["statut"] == "proposee"
+            and (offre["enfant_id"], offre["accueil_id"], offre["jour"], offre["unite"]) in cases
+        ):
+            lot.poser(OFFRES, offre["offre_id"], {**offre, "statut": "retiree"})
 
 
-def planning_promu(curs: Cursor[Any], s: str, e: Planning.PromuDeListeAttente) -> None:
-    _ecrire(curs, s, _planning(curs, s, e), [Case(e.jour, e.unite, "reserve")])
+def planning_promu(lot: Lot, e: Planning.PromuDeListeAttente) -> None:
+    _cases(lot, e, [(e.jour, e.unite, "reserve", None)])
 
 
-def planning_absence(curs: Cursor[Any], s: str, e: Planning.AbsenceDeclaree) -> None:
+def planning_absence(lot: Lot, e: Planning.AbsenceDeclaree) -> None:
     etat = "absent_justifie" if e.document_id is not None else "absent_non_justifie"
-    _ecrire(curs, s, _planning(curs, s, e), [Case(e.jour, unite, etat) for unite in e.unites])
+    _cases(lot, e, [(e.jour, unite, etat, None) for unite in e.unites])
 
 
-def planning_pointe(curs: Cursor[Any], s: str, e: Planning.Pointe) -> None:
-    cases = [Case(p.jour, p.unite, p.etat.value, arrivee=p.arrivee, depart=p.depart) for p in e.pointages]
-    _ecrire(curs, s, _planning(curs, s, e), cases)
-
-
-def offre_recue(curs: Cursor[Any], s: str, e: Planning.OffreRecue) -> None:
-    enfant_id, accueil_id, famille_id = _planning(curs, s, e)
-    curs.execute(
-        f"INSERT INTO {s}.proj_offres (offre_id, enfant_id, famille_id, accueil_id, jour, unite, expire_le, statut)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, 'proposee') ON CONFLICT DO NOTHING",
-        (e.offre_id, enfant_id, famille_id, accueil_id, e.jour, e.unite, e.expire_le),
-    )
-
-
-def offre_acceptee(curs: Cursor[Any], s: str, e: Planning.OffreAcceptee) -> None:
-    curs.execute(f"UPDATE {s}.proj_offres SET statut = 'acceptee' WHERE offre_id = %s", (e.offre_id,))
-    _ecrire(curs, s, _planning(curs, s, e), [Case(e.jour, e.unite, "reserve")])
-
-
-def offre_perdue(curs: Cursor[Any], s: str, e: Planning.OffrePerdue) -> None:
-    statut = "expiree" if e.expiree else "refusee"
-    curs.execute(f"UPDATE {s}.proj_offres SET statut = %s WHERE offre_id = %s", (statut, e.offre_id))
-    _ecrire(curs, s, _planning(curs, s, e), [Case(e.jour, e.unite, "annule", (None, None))])
-
-
-def facture_emise(curs: Cursor[Any], s: str, e: Facture.Emise) -> None:
-    statut = "avoir" if e.montant_cents < 0 else ("payee" if e.montant_cents == 0 else "a_payer")
-    curs.execute(
-        f"INSERT INTO {s}.proj_factures (facture_id, famille_id, numero, periode, emise_le, echeance,"
-        " montant_cents, reste_a_payer_cents, statut) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-        " ON CONFLICT DO NOTHING",
+def planning_pointe(lot: Lot, e: Planning.Pointe) -> None:
+    ids = lot.planning(e.originator_id)
+    lot.cases(
+        ids,
         (
-            e.originator_id,
-            e.famille_id,
-            e.numero,
-            e.periode,
-            e.emise_le,
-            e.echeance,
-            e.montant_cents,
-            max(e.montant_cents, 0),
-            statut,
+            (p.jour, p.unite, Case(ids[2], p.etat.value, None, False, p.arrivee, p.depart))
+            for p in e.pointages
         ),
     )
 
 
-def encours_affecte(curs: Cursor[Any], s: str, e: Encours.Affecte | Encours.PrelevementRejete) -> None:
+def offre_recue(lot: Lot, e: Planning.OffreRecue) -> None:
+    enfant_id, accueil_id, famille_id = lot.planning(e.originator_id)
+    if lot.ligne(OFFRES, e.offre_id) is None:
+        lot.poser(
+            OFFRES,
+            e.offre_id,
+            {
+                "offre_id": e.offre_id,
+                "enfant_id": enfant_id,
+                "famille_id": famille_id,
+                "accueil_id": accueil_id,
+                "jour": e.jour,
+                "unite": e.unite,
+                "expire_le": e.expire_le,
+                "statut": "proposee",
+            },
+        )
+
+
+def _statut_offre(lot: Lot, offre_id: Any, statut: str) -> None:
+    offre = lot.ligne(OFFRES, offre_id)
+    if offre is not None:
+        lot.poser(OFFRES, offre_id, {**offre, "statut": statut})
+
+
+def offre_acceptee(lot: Lot, e: Planning.OffreAcceptee) -> None:
+    _statut_offre(lot, e.offre_id, "acceptee")
+    _cases(lot, e, [(e.jour, e.unite, "reserve", None)])
+
+
+def offre_perdue(lot: Lot, e: Planning.OffrePerdue) -> None:
+    _statut_offre(lot, e.offre_id, "expiree" if e.expiree else "refusee")
+    _cases(lot, e, [(e.jour, e.unite, "annule", (None, None))])
+
+
+def facture_emise(lot: Lot, e: Facture.Emise) -> None:
+    if lot.ligne(FACTURES, e.originator_id) is not None:
+        return
+    statut = "avoir" if e.montant_cents < 0 else ("payee" if e.montant_cents == 0 else "a_payer")
+    lot.poser(
+        FACTURES,
+        e.originator_id,
+        {
+            "facture_id": e.originator_id,
+            "famille_id": e.famille_id,
+            "numero": e.numero,
+            "periode": e.periode,
+            "emise_le": e.emise_le,
+            "echeance": e.echeance,
+            "montant_cents": e.montant_cents,
+            "reste_a_payer_cents": max(e.montant_cents, 0),
+            "statut": statut,
+        },
+    )
+
+
+def encours_affecte(lot: Lot, e: Encours.Affecte | Encours.PrelevementRejete) -> None:
     signe = -1 if isinstance(e, Encours.Affecte) else 1
     for a in e.affectations:
-        curs.execute(
-            f"UPDATE {s}.proj_factures SET reste_a_payer_cents = reste_a_payer_cents + %s,"
-            " statut = CASE WHEN reste_a_payer_cents + %s = 0 THEN 'payee'"
-            " WHEN reste_a_payer_cents + %s < montant_cents THEN 'partiellement_payee' ELSE 'a_payer' END"
-            " WHERE facture_id = %s",
-            (signe * a.montant_cents, signe * a.montant_cents, signe * a.montant_cents, a.facture_id),
-        )
+        facture = lot.ligne(FACTURES, a.facture_id)
+        if facture is None:
+            continue
+        reste = facture["reste_a_payer_cents"] + signe * a.montant_cents
+        if reste == 0:
+            statut = "payee"
+        elif reste < facture["montant_cents"]:
+            statut = "partiellement_payee"
+        else:
+            statut = "a_payer"
+        lot.poser(FACTURES, a.facture_id, {**facture, "reste_a_payer_cents": reste, "statut": statut})
 
 
-def document_ecrit(curs: Cursor[Any], s: str, e: Any) -> None:
+def document_ecrit(lot: Lot, e: Any) -> None:
+    document = lot.ligne(DOCUMENTS, e.originator_id)
     if isinstance(e, Document.Depose):
+        if document is not None:
+            return
         # The application's clock (the audit time), which the expiry reminders count from.
         horodatage = (getattr(e, "audit", None) or {}).get("horodatage")
-        depose_le = datetime.fromisoformat(horodatage) if horodatage else e.timestamp
-        curs.execute(
-            f"INSERT INTO {s}.proj_documents (document_id, famille_id, enfant_id, type, media_type, taille, statut,"
-            " depose_le) VALUES (%s, %s, %s, %s, %s, %s, 'depose', %s) ON CONFLICT DO NOTHING",
-            (e.originator_id, e.famille_id, e.enfant_id, e.type.value, e.media_type, e.taille, depose_le),
+        lot.poser(
+            DOCUMENTS,
+            e.originator_id,
+            {
+                "document_id": e.originator_id,
+                "famille_id": e.famille_id,
+                "enfant_id": e.enfant_id,
+                "type": e.type.value,
+                "media_type": e.media_type,
+                "taille": e.taille,
+                "statut": "depose",
+                "depose_le": datetime.fromisoformat(horodatage) if horodatage else e.timestamp,
+            },
         )
-    else:
+    elif document is not None:
         statut = "valide" if isinstance(e, Document.Valide) else "refuse"
-        curs.execute(
-            f"UPDATE {s}.proj_documents SET statut = %s WHERE document_id = %s", (statut, e.originator_id)
-        )
+        lot.poser(DOCUMENTS, e.originator_id, {**document, "statut": statut})
 
 
-def actualite_publiee(curs: Cursor[Any], s: str, e: Actualite.Publiee) -> None:
-    curs.execute(
-        f"INSERT INTO {s}.proj_actualites (actualite_id, titre, contenu, accueils, publiee_le)"
-        " VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-        (e.originator_id, e.titre, e.contenu, list(e.accueils), e.publiee_le),
-    )
+def actualite_publiee(lot: Lot, e: Actualite.Publiee) -> None:
+    lot.ajouter(ACTUALITES, (e.originator_id, e.titre, e.contenu, list(e.accueils), e.publiee_le))
 
 
-def capacite_ouverte(curs: Cursor[Any], s: str, e: Capacite.Ouverte) -> None:
-    curs.execute(
-        f"INSERT INTO {s}.proj_capacites (capacite_id, accueil_id, jour) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-        (e.originator_id, e.accueil_id, e.jour),
-    )
+def capacite_ouverte(lot: Lot, e: Capacite.Ouverte) -> None:
+    lot.ajouter(CAPACITES, (e.originator_id, e.accueil_id, e.jour))
 
 
-def _compter(curs: Cursor[Any], s: str, e: Any, reserves: int, attente: int) -> None:
-    curs.execute(
-        f"SELECT accueil_id, jour FROM {s}.proj_capacites WHERE capacite_id = %s", (e.originator_id,)
-    )
-    ligne = curs.fetchone()
-    assert ligne is not None
-    curs.execute(
-        f"INSERT INTO {s}.proj_occupation (accueil_id, jour, unite, reserves, attente) VALUES (%s, %s, %s, %s, %s)"
-        f" ON CONFLICT (accueil_id, jour, unite) DO UPDATE SET reserves = {s}.proj_occupation.reserves + EXCLUDED.reserves,"
-        f" attente = {s}.proj_occupation.attente + EXCLUDED.attente",
-        (ligne["accueil_id"], ligne["jour"], e.unite, reserves, attente),
-    )
+def _compter(lot: Lot, e: Any, reserves: int, attente: int) -> None:
+    accueil_id, jour = lot.capacite(e.originator_id)
+    lot.compter(accueil_id, jour, e.unite, reserves, attente)
 
 
-def enfant_ecrit(curs: Cursor[Any], s: str, e: Any) -> None:
+def enfant_ecrit(lot: Lot, e: Any) -> None:
+    enfant = lot.ligne(ENFANTS, e.originator_id)
     if isinstance(e, Enfant.Inscrit):
+        if enfant is not None:
+            return
         ident = e.identite
         scol = e.scolarite
-        curs.execute(
-            f"INSERT INTO {s}.proj_enfants (enfant_id, famille_id, nom, prenom, date_naissance, niveau)"
-            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (enfant_id) DO NOTHING",
-            (
-                e.originator_id,
-                e.famille_id,
-                ident.nom if ident else None,
-                ident.prenom if ident else None,
-                ident.date_naissance if ident else None,
-                scol.niveau.value if scol and scol.niveau else None,
-            ),
+        lot.poser(
+            ENFANTS,
+            e.originator_id,
+            {
+                "enfant_id": e.originator_id,
+                "famille_id": e.famille_id,
+                "nom": ident.nom if ident else None,
+                "prenom": ident.prenom if ident else None,
+                "date_naissance": ident.date_naissance if ident else None,
+                "niveau": scol.niveau.value if scol and scol.niveau else None,
+                "allergies": [],
+                "pai": False,
+                "regime": None,
+                "fiche_valable_jusqu_au": None,
+            },
         )
-    elif isinstance(e, Enfant.IdentiteModifiee):
+        return
+    if enfant is None:
+        return
+    changes: dict[str, Any]
+    if isinstance(e, Enfant.IdentiteModifiee):
         ident = e.identite
-        curs.execute(
-            f"UPDATE {s}.proj_enfants SET nom = %s, prenom = %s, date_naissance = %s WHERE enfant_id = %s",
-            (
-                ident.nom if ident else None,
-                ident.prenom if ident else None,
-                ident.date_naissance if ident else None,
-                e.originator_id,
-            ),
-        )
+        changes = {
+            "nom": ident.nom if ident else None,
+            "prenom": ident.prenom if ident else None,
+            "date_naissance": ident.date_naissance if ident else None,
+        }
     elif isinstance(e, Enfant.ScolariteModifiee):
-        niveau = e.scolarite.niveau.value if e.scolarite.niveau else None
-        curs.execute(
-            f"UPDATE {s}.proj_enfants SET niveau = %s WHERE enfant_id = %s", (niveau, e.originator_id)
-        )
+        changes = {"niveau": e.scolarite.niveau.value if e.scolarite.niveau else None}
     elif isinstance(e, Enfant.SanteModifiee):
         sante = e.sante
-        curs.execute(
-            f"UPDATE {s}.proj_enfants SET allergies = %s, pai = %s, regime = %s, fiche_valable_jusqu_au = %s"
-            " WHERE enfant_id = %s",
-            (
-                list(sante.allergies) if sante else [],
-                bool(sante and sante.pai),
-                sante.regime_alimentaire.value if sante else None,
-                e.valable_jusqu_au,
-                e.originator_id,
-            ),
-        )
-    elif isinstance(e, Enfant.Efface):
-        curs.execute(f"DELETE FROM {s}.proj_enfants WHERE enfant_id = %s", (e.originator_id,))
+        changes = {
+            "allergies": list(sante.allergies) if sante else [],
+            "pai": bool(sante and sante.pai),
+            "regime": sante.regime_alimentaire.value if sante else None,
+            "fiche_valable_jusqu_au": e.valable_jusqu_au,
+        }
+    else:  # Enfant.Efface
+        lot.poser(ENFANTS, e.originator_id, None)
+        return
+    lot.poser(ENFANTS, e.originator_id, {**enfant, **changes})
 
 
-def accueil_cree(curs: Cursor[Any], s: str, e: Accueil.Cree) -> None:
+def accueil_cree(lot: Lot, e: Accueil.Cree) -> None:
     c = e.configuration
-    curs.execute(
-        f"INSERT INTO {s}.proj_accueils (accueil_id, etablissement, mode_accueil, periode_libelle, debut, fin)"
-        " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+    lot.ajouter(
+        ACCUEILS,
         (e.originator_id, c.etablissement, c.mode_accueil, c.periode.libelle, c.periode.debut, c.periode.fin),
     )
 
@@ -368,13 +392,13 @@ GESTIONNAIRES: dict[type, Gestionnaire] = {
     Planning.AbsenceDeclaree: planning_absence,
     Planning.Pointe: planning_pointe,
     Capacite.Ouverte: capacite_ouverte,
-    Capacite.PlaceAttribuee: lambda c, s, e: _compter(c, s, e, 1, 0),
-    Capacite.MisEnAttente: lambda c, s, e: _compter(c, s, e, 0, 1),
-    Capacite.PlaceLiberee: lambda c, s, e: _compter(c, s, e, -1, 0),
-    Capacite.SortiDeLAttente: lambda c, s, e: _compter(c, s, e, 0, -1),
-    Capacite.Promu: lambda c, s, e: _compter(c, s, e, 1, -1),
-    Capacite.OffreFaite: lambda c, s, e: _compter(c, s, e, 1, -1),
-    Capacite.OffreRetiree: lambda c, s, e: _compter(c, s, e, -1, 0),
+    Capacite.PlaceAttribuee: lambda lot, e: _compter(lot, e, 1, 0),
+    Capacite.MisEnAttente: lambda lot, e: _compter(lot, e, 0, 1),
+    Capacite.PlaceLiberee: lambda lot, e: _compter(lot, e, -1, 0),
+    Capacite.SortiDeLAttente: lambda lot, e: _compter(lot, e, 0, -1),
+    Capacite.Promu: lambda lot, e: _compter(lot, e, 1, -1),
+    Capacite.OffreFaite: lambda lot, e: _compter(lot, e, 1, -1),
+    Capacite.OffreRetiree: lambda lot, e: _compter(lot, e, -1, 0),
     Planning.OffreRecue: offre_recue,
     Planning.OffreAcceptee: offre_acceptee,
     Planning.OffrePerdue: offre_perdue,

@@ -1,0 +1,343 @@
+"""The read-model changes of one page of events, folded in memory and written with one statement
+per table (a few for the day-units): a page of a thousand events costs a handful of statements
+rather than thousands, and the incremental runner and a rebuild go through the same code.
+
+Three kinds of table:
+- rows only ever added (`INSERT … ON CONFLICT DO NOTHING`): the page's first row of a key wins;
+- the day-units and the occupation counters, whose changes compose without reading the row: a
+  day-unit's last state in the page is upserted, the counters' deltas are summed;
+- rows changed or deleted after being added: the page first reads the rows it will touch (one
+  SELECT per table), changes them in memory in log order, then writes those that differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg import Cursor
+
+Ligne = dict[str, Any]
+
+MAX_PARAMETRES = 60_000
+"""PostgreSQL takes at most 65,535 parameters in one statement."""
+
+
+@dataclass(frozen=True)
+class Table:
+    nom: str
+    cle: str
+    colonnes: tuple[str, ...]
+    """The key first."""
+
+
+PLANNINGS = Table("proj_plannings", "planning_id", ("planning_id", "enfant_id", "accueil_id", "famille_id"))
+CAPACITES = Table("proj_capacites", "capacite_id", ("capacite_id", "accueil_id", "jour"))
+ACCUEILS = Table(
+    "proj_accueils",
+    "accueil_id",
+    ("accueil_id", "etablissement", "mode_accueil", "periode_libelle", "debut", "fin"),
+)
+ACTUALITES = Table(
+    "proj_actualites", "actualite_id", ("actualite_id", "titre", "contenu", "accueils", "publiee_le")
+)
+ENFANTS = Table(
+    "proj_enfants",
+    "enfant_id",
+    (
+        "enfant_id",
+        "famille_id",
+        "nom",
+        "prenom",
+        "date_naissance",
+        "niveau",
+        "allergies",
+        "pai",
+        "regime",
+        "fiche_valable_jusqu_au",
+    ),
+)
+OFFRES = Table(
+    "proj_offres",
+    "offre_id",
+    ("offre_id", "enfant_id", "famille_id", "accueil_id", "jour", "unite", "expire_le", "statut"),
+)
+FACTURES = Table(
+    "proj_factures",
+    "facture_id",
+    (
+        "facture_id",
+        "famille_id",
+        "numero",
+        "periode",
+        "emise_le",
+        "echeance",
+        "montant_cents",
+        "reste_a_payer_cents",
+        "statut",
+    ),
+)
+DOCUMENTS = Table(
+    "proj_documents",
+    "document_id",
+    ("document_id", "famille_id", "enfant_id", "type", "media_type", "taille", "statut", "depose_le"),
+)
+AJOUTS = (PLANNINGS, CAPACITES, ACCUEILS, ACTUALITES)
+"""Tables whose rows are only added."""
+LUES = (ENFANTS, OFFRES, FACTURES, DOCUMENTS)
+"""Tables whose rows the page reads before changing them."""
+
+
+class Reperes:
+    """What an aggregate's later events need and do not carry, fixed for its life, so kept once
+    known: a planning's child, accueil and family; a capacity's accueil and day."""
+
+    def __init__(self) -> None:
+        self.plannings: dict[Any, tuple[Any, Any, Any]] = {}
+        self.capacites: dict[Any, tuple[Any, Any]] = {}
+
+    def charger(self, curs: Cursor[Any], schema: str, plannings: set[Any], capacites: set[Any]) -> None:
+        manquants = [p for p in plannings if p not in self.plannings]
+        if manquants:
+            curs.execute(
+                f"SELECT planning_id, enfant_id, accueil_id, famille_id FROM {schema}.proj_plannings"
+                " WHERE planning_id = ANY(%s)",
+                (manquants,),
+            )
+            for ligne in curs.fetchall():
+                self.plannings[ligne["planning_id"]] = (
+                    ligne["enfant_id"],
+                    ligne["accueil_id"],
+                    ligne["famille_id"],
+                )
+        manquants = [c for c in capacites if c not in self.capacites]
+        if manquants:
+            curs.execute(
+                f"SELECT capacite_id, accueil_id, jour FROM {schema}.proj_capacites WHERE capacite_id = ANY(%s)",
+                (manquants,),
+            )
+            for ligne in curs.fetchall():
+                self.capacites[ligne["capacite_id"]] = (ligne["accueil_id"], ligne["jour"])
+
+
+class Case:
+    """A day-unit's pending change; `garder` keeps the surcharges the row already has."""
+
+    __slots__ = ("arrivee", "cents", "depart", "etat", "facturable", "famille_id", "garder", "pourcent")
+
+    def __init__(
+        self,
+        famille_id: Any,
+        etat: str,
+        majorations: tuple[int | None, int | None] | None,
+        facturable: bool,
+        arrivee: Any,
+        depart: Any,
+    ) -> None:
+        self.famille_id = famille_id
+        self.etat = etat
+        self.garder = majorations is None
+        self.cents, self.pourcent = majorations or (None, None)
+        self.facturable = facturable
+        self.arrivee = arrivee
+        self.depart = depart
+
+    def suivie_de(self, autre: Case) -> None:
+        """This change, then `autre` on the same row: what the two upserts in a row leave."""
+        self.etat = autre.etat
+        if not autre.garder:
+            self.garder = False
+            self.cents, self.pourcent = autre.cents, autre.pourcent
+        self.facturable = autre.facturable
+        if autre.arrivee is not None:
+            self.arrivee = autre.arrivee
+        if autre.depart is not None:
+            self.depart = autre.depart
+
+
+class Lot:
+    def __init__(self, schema: str, reperes: Reperes) -> None:
+        self.schema = schema
+        self.reperes = reperes
+        self._ajouts: dict[Table, dict[Any, tuple[Any, ...]]] = {t: {} for t in AJOUTS}
+        self._lignes: dict[Table, dict[Any, Ligne | None]] = {t: {} for t in LUES}
+        self._origines: dict[Table, dict[Any, Ligne | None]] = {t: {} for t in LUES}
+        self._cases: dict[tuple[Any, Any, Any, str], Case] = {}
+        self._occupation: dict[tuple[Any, Any, str], list[int]] = {}
+
+    # Look-ups
+
+    def planning(self, planning_id: Any) -> tuple[Any, Any, Any]:
+        ids = self.reperes.plannings.get(planning_id)
+        assert ids is not None, f"planning {planning_id} absent de proj_plannings"
+        return ids
+
+    def capacite(self, capacite_id: Any) -> tuple[Any, Any]:
+        ids = self.reperes.capacites.get(capacite_id)
+        assert ids is not None, f"capacité {capacite_id} absente de proj_capacites"
+        return ids
+
+    def charger(
+        self,
+        curs: Cursor[Any],
+        table: Table,
+        cles: Iterable[Any],
+        condition: str = "",
+        parametres: Sequence[Any] = (),
+    ) -> None:
+        """Read the rows of `cles` (and those matching `condition`) not yet known to the page."""
+        connues = self._lignes[table]
+        cles = [c for c in set(cles) if c not in connues]
+        if not cles and not condition:
+            return
+        colonnes = ", ".join(table.colonnes)
+        ou = f"{table.cle} = ANY(%s)" + (f" OR {condition}" if condition else "")
+        curs.execute(f"SELECT {colonnes} FROM {self.schema}.{table.nom} WHERE {ou}", (cles, *parametres))
+        for ligne in curs.fetchall():
+            cle = ligne[table.cle]
+            if cle not in connues:
+                connues[cle] = dict(ligne)
+                self._origines[table][cle] = dict(ligne)
+        for cle in cles:
+            if cle not in connues:
+                connues[cle] = None
+                self._origines[table][cle] = None
+
+    # Changes, in log order
+
+    def ajouter(self, table: Table, valeurs: tuple[Any, ...]) -> None:
+        """A row added unless its key exists: the first one of the page wins, as in the log."""
+        if table is PLANNINGS:
+            self.reperes.plannings[valeurs[0]] = valeurs[1:]
+        elif table is CAPACITES:
+            self.reperes.capacites[valeurs[0]] = valeurs[1:]
+        self._ajouts[table].setdefault(valeurs[0], valeurs)
+
+    def ligne(self, table: Table, cle: Any) -> Ligne | None:
+        lignes = self._lignes[table]
+        assert cle in lignes, f"{table.nom} {cle} non lue avant la page"
+        return lignes[cle]
+
+    def poser(self, table: Table, cle: Any, ligne: Ligne | None) -> None:
+        self._lignes[table][cle] = ligne
+
+    def lignes(self, table: Table) -> Iterator[Ligne]:
+        return (ligne for ligne in self._lignes[table].values() if ligne is not None)
+
+    def cases(self, ids: tuple[Any, Any, Any], cases: Iterable[tuple[Any, str, Case]]) -> None:
+        """One event's day-units: within the event the last word on a day-unit replaces the
+        others (as one upsert of its distinct rows did); across events the changes compose."""
+        enfant_id, accueil_id, _ = ids
+        dernieres = {(jour, unite): case for jour, unite, case in cases}
+        for (jour, unite), case in dernieres.items():
+            cle = (enfant_id, accueil_id, jour, unite)
+            avant = self._cases.get(cle)
+            if avant is None:
+                self._cases[cle] = case
+            else:
+                avant.suivie_de(case)
+
+    def compter(self, accueil_id: Any, jour: Any, unite: str, reserves: int, attente: int) -> None:
+        compte = self._occupation.setdefault((accueil_id, jour, unite), [0, 0])
+        compte[0] += reserves
+        compte[1] += attente
+
+    # Writing
+
+    def ecrire(self, curs: Cursor[Any]) -> None:
+        s = self.schema
+        for table, ajouts in self._ajouts.items():
+            _valeurs(
+                curs,
+                f"INSERT INTO {s}.{table.nom}",
+                table.colonnes,
+                list(ajouts.values()),
+                "ON CONFLICT DO NOTHING",
+            )
+        for table in LUES:
+            self._ecrire_lues(curs, table)
+        self._ecrire_cases(curs)
+        if self._occupation:
+            cles = list(self._occupation)
+            curs.execute(
+                f"INSERT INTO {s}.proj_occupation AS o (accueil_id, jour, unite, reserves, attente)"
+                " SELECT * FROM unnest(%s::uuid[], %s::date[], %s::text[], %s::integer[], %s::integer[])"
+                " ON CONFLICT (accueil_id, jour, unite) DO UPDATE SET reserves = o.reserves + EXCLUDED.reserves,"
+                " attente = o.attente + EXCLUDED.attente",
+                (
+                    [c[0] for c in cles],
+                    [c[1] for c in cles],
+                    [c[2] for c in cles],
+                    [v[0] for v in self._occupation.values()],
+                    [v[1] for v in self._occupation.values()],
+                ),
+            )
+
+    def _ecrire_lues(self, curs: Cursor[Any], table: Table) -> None:
+        origines = self._origines[table]
+        effacees = []
+        changees = []
+        for cle, ligne in self._lignes[table].items():
+            if ligne is None:
+                if origines[cle] is not None:
+                    effacees.append(cle)
+            elif ligne != origines[cle]:
+                changees.append(tuple(ligne[c] for c in table.colonnes))
+        if effacees:
+            curs.execute(f"DELETE FROM {self.schema}.{table.nom} WHERE {table.cle} = ANY(%s)", (effacees,))
+        miseajour = ", ".join(f"{c} = EXCLUDED.{c}" for c in table.colonnes[1:])
+        _valeurs(
+            curs,
+            f"INSERT INTO {self.schema}.{table.nom}",
+            table.colonnes,
+            changees,
+            f"ON CONFLICT ({table.cle}) DO UPDATE SET {miseajour}",
+        )
+
+    def _ecrire_cases(self, curs: Cursor[Any]) -> None:
+        s = self.schema
+        for garder in (True, False):
+            cases = [(cle, case) for cle, case in self._cases.items() if case.garder is garder]
+            if not cases:
+                continue
+            # A change that keeps the surcharges leaves them to the row already there, if any.
+            cents = "c.majoration_cents" if garder else "EXCLUDED.majoration_cents"
+            pourcent = "c.majoration_pourcent" if garder else "EXCLUDED.majoration_pourcent"
+            curs.execute(
+                f"INSERT INTO {s}.proj_calendrier AS c (enfant_id, accueil_id, jour, unite, famille_id, etat,"
+                " majoration_cents, majoration_pourcent, facturable, arrivee, depart)"
+                " SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::date[], %s::text[], %s::uuid[], %s::text[],"
+                " %s::integer[], %s::integer[], %s::boolean[], %s::time[], %s::time[])"
+                " ON CONFLICT (enfant_id, accueil_id, jour, unite) DO UPDATE SET etat = EXCLUDED.etat,"
+                f" majoration_cents = {cents}, majoration_pourcent = {pourcent}, facturable = EXCLUDED.facturable,"
+                " arrivee = COALESCE(EXCLUDED.arrivee, c.arrivee), depart = COALESCE(EXCLUDED.depart, c.depart)",
+                (
+                    [cle[0] for cle, _ in cases],
+                    [cle[1] for cle, _ in cases],
+                    [cle[2] for cle, _ in cases],
+                    [cle[3] for cle, _ in cases],
+                    [case.famille_id for _, case in cases],
+                    [case.etat for _, case in cases],
+                    [case.cents for _, case in cases],
+                    [case.pourcent for _, case in cases],
+                    [case.facturable for _, case in cases],
+                    [case.arrivee for _, case in cases],
+                    [case.depart for _, case in cases],
+                ),
+            )
+
+
+def _valeurs(
+    curs: Cursor[Any], debut: str, colonnes: tuple[str, ...], lignes: list[tuple[Any, ...]], fin: str
+) -> None:
+    """`debut (colonnes) VALUES (…), (…) fin`, in as few statements as the parameter limit allows
+    (multi-row VALUES rather than unnest: some columns are arrays, which unnest would flatten)."""
+    par_instruction = MAX_PARAMETRES // len(colonnes)
+    gabarit = "(" + ", ".join(["%s"] * len(colonnes)) + ")"
+    for debut_tranche in range(0, len(lignes), par_instruction):
+        tranche = lignes[debut_tranche : debut_tranche + par_instruction]
+        curs.execute(
+            f"{debut} ({', '.join(colonnes)}) VALUES {', '.join([gabarit] * len(tranche))} {fin}",
+            [valeur for ligne in tranche for valeur in ligne],
+        )

@@ -355,3 +355,17 @@ def test_une_commande_ecrit_sa_reponse_et_ses_lignes_avec_ses_evenements(sv: Ser
     with pytest.raises(IntegrityError):
         sv.portail.enregistrer(CTX, autre, versions=[(lu.id, 1)])
     assert _sql(sv, "SELECT count(*) FROM {evenements} WHERE originator_id = %s", autre.id)[0][0] == 0
+
+
+def test_une_page_du_journal_lit_les_cles_de_ses_sujets_en_une_instruction(sv: Services) -> None:
+    famille_id = uuid.uuid4()
+    enfants = [_enfant(famille_id, f"Enfant {i}") for i in range(20)]
+    sv.portail.enregistrer(CTX, *enfants)
+    # Another process's view: no key in its cache.
+    sv.portail.trousseau._cache.clear()
+    with instructions(sv) as envoyees:
+        page = sv.portail.recorder.select_notifications(start=None, limit=1000)
+        prenoms = {sv.portail.mapper.to_domain_event(n).identite.prenom for n in page}  # type: ignore[attr-defined]
+    assert prenoms == {f"Enfant {i}" for i in range(20)}
+    # The page, then the twenty children's keys: two statements, not one per child.
+    assert len(envoyees) == 2, envoyees

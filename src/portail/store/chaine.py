@@ -33,9 +33,9 @@ from eventsourcing.persistence import (
     StoredEvent,
 )
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from eventsourcing.utils import retry
+from eventsourcing.utils import TopicError, resolve_topic, retry
 from psycopg import Cursor
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, tuple_row
 from psycopg.types.json import Jsonb
 
 from portail.store.cles import SujetEfface
@@ -44,6 +44,28 @@ from portail.store.index_audit import IndexAudit
 
 if TYPE_CHECKING:
     from portail.store.cles import Trousseau
+
+
+class _TopicsPersonnels:
+    def __init__(self) -> None:
+        self._connus: dict[str, bool] = {}
+
+    def __contains__(self, topic: object) -> bool:
+        assert isinstance(topic, str)
+        connu = self._connus.get(topic)
+        if connu is None:
+            try:
+                cls = resolve_topic(topic)
+            except TopicError:
+                connu = False
+            else:
+                connu = bool(getattr(cls, "PERSONNEL", ())) or bool(getattr(cls, "SUJET_PERSONNEL", False))
+            self._connus[topic] = connu
+        return connu
+
+
+_TOPICS_PERSONNELS = _TopicsPersonnels()
+"""Topics whose events may hold an encrypted value (personal fields or the audit reason)."""
 
 GENESE = b"\x00" * 32
 FONCTION = "portail_enregistrer"
@@ -200,6 +222,46 @@ class RecorderChaine(PostgresApplicationRecorder):
         if trousseau is not None:
             trousseau.confirmer_en_attente()
         return resultat.positions
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        """The library's page of the log, reading only the columns a notification holds, as
+        tuples; the keys of the page's personal subjects are then read in one statement."""
+        conditions = []
+        parametres: list[Any] = []
+        if start is not None:
+            conditions.append("notification_id >= %s" if inclusive_of_start else "notification_id > %s")
+            parametres.append(start)
+        if stop is not None:
+            conditions.append("notification_id <= %s")
+            parametres.append(stop)
+        if topics:
+            conditions.append("topic = ANY(%s)")
+            parametres.append(list(topics))
+        parametres.append(limit)
+        requete = (
+            "SELECT notification_id, originator_id, originator_version, topic, state"
+            f" FROM {self.datastore.schema}.{self.events_table_name}"
+            + (" WHERE " + " AND ".join(conditions) if conditions else "")
+            + " ORDER BY notification_id LIMIT %s"
+        )
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(requete, parametres, prepare=True)
+            page = [
+                Notification(id=r[0], originator_id=r[1], originator_version=r[2], topic=r[3], state=r[4])
+                for r in curs.fetchall()
+            ]
+        if self.trousseau is not None and page:
+            self.trousseau.precharger({n.originator_id for n in page if n.topic in _TOPICS_PERSONNELS})
+        return page
 
     def sans_index(self, apres: int, limite: int) -> list[Notification]:
         """Events written before the index columns existed (their index is still empty)."""

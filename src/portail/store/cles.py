@@ -140,6 +140,19 @@ class Trousseau(ABC):
         self._mettre_en_cache(sujet_id, cle)
         return cle
 
+    def precharger(self, sujets: set[UUID | str]) -> None:
+        """Read the keys of these subjects that are not in the cache, in one statement (a page of
+        the log names hundreds of subjects)."""
+        manquants = [s for s in sujets if isinstance(s, UUID) and self._depuis_cache(s) is None]
+        if not manquants:
+            return
+        for sujet, enveloppe in self._lire_plusieurs(manquants):
+            self._mettre_en_cache(sujet, self._deballer(sujet, enveloppe))
+
+    def _lire_plusieurs(self, sujets: list[UUID]) -> list[tuple[UUID, bytes]]:
+        trouvees = [(s, self._lire(s)) for s in sujets]
+        return [(s, e) for s, e in trouvees if e is not None]
+
     def effacer_famille(self, famille_id: UUID) -> Effacement:
         """Delete the keys of the family and of every subject linked to it."""
         sujets = self._supprimer(famille_id)
@@ -243,6 +256,13 @@ class TrousseauPostgres(Trousseau):
                 f"SELECT cle FROM {self._table} WHERE sujet_id = %s", (sujet_id,), prepare=True
             ).fetchone()
         return bytes(ligne["cle"]) if ligne else None
+
+    def _lire_plusieurs(self, sujets: list[UUID]) -> list[tuple[UUID, bytes]]:
+        with self._ds.get_connection() as conn:
+            lignes = conn.execute(
+                f"SELECT sujet_id, cle FROM {self._table} WHERE sujet_id = ANY(%s)", (sujets,), prepare=True
+            ).fetchall()
+        return [(ligne["sujet_id"], bytes(ligne["cle"])) for ligne in lignes]
 
     def _lire_etat(self, sujet_id: UUID) -> tuple[bytes | None, bool]:
         with self._ds.get_connection() as conn:

@@ -170,8 +170,11 @@ def rebuild() -> None:
             TimeRemainingColumn(),
         ) as barre:
             tache = barre.add_task("Reconstruction des vues", total=total)
-            lus = projecteur.reconstruire(lambda n: barre.advance(tache, n))
+            lus = projecteur.reconstruire(lambda n: barre.advance(tache, n), brouillons=False)
             barre.update(tache, completed=total)
+            # The drafts of every family-month, priced once after the replay.
+            barre.add_task("Brouillons de factures", total=None)
+            projecteur.rattraper()
         click.echo(f"{lus} événements relus ; vues à jour à la position {projecteur.position}.")
     finally:
         services.portail.close()

@@ -157,8 +157,11 @@ class Projecteur:
     def _recorder(self) -> PostgresApplicationRecorder:
         return self.portail.recorder  # type: ignore[return-value]
 
-    def rattraper(self, progression: Callable[[int], None] | None = None) -> int:
-        """Apply every event after the tracking position; return how many were read."""
+    def rattraper(
+        self, progression: Callable[[int], None] | None = None, *, brouillons_differes: bool = True
+    ) -> int:
+        """Apply every event after the tracking position; return how many were read. At the end
+        of the log, drafts left by a rebuild are priced, unless `brouillons_differes` is false."""
         lus = 0
         with self._verrou_application:
             if not self._index_complete:
@@ -176,6 +179,8 @@ class Projecteur:
                 )
                 if not page:
                     if self._differer_brouillons:
+                        if not brouillons_differes:
+                            return lus
                         self._ecrire_brouillons_differes()
                     if not self._pret and self._position >= self._cible:
                         with self._ds.transaction(commit=True) as curs:
@@ -263,8 +268,12 @@ class Projecteur:
             if not self._differer_brouillons:
                 self.brouillons.ecrire(curs)
 
-    def reconstruire(self, progression: Callable[[int], None] | None = None) -> int:
-        """Empty the read models and replay the whole log into them."""
+    def reconstruire(
+        self, progression: Callable[[int], None] | None = None, *, brouillons: bool = True
+    ) -> int:
+        """Empty the read models and replay the whole log into them. With `brouillons` false, the
+        drafts are left to price (each family-month once) to the runner's next catch-up: the
+        replay itself only folds their facts."""
         with self._verrou_application:
             with self._ds.transaction(commit=True) as curs:
                 for table in (*vues.TABLES, "proj_brouillons"):
@@ -283,7 +292,7 @@ class Projecteur:
             self.brouillons.vider()
             self._faits_a_reprendre = False
             self._differer_brouillons = True
-        return self.rattraper(progression)
+        return self.rattraper(progression, brouillons_differes=brouillons)
 
     # Running in the background
 

@@ -12,6 +12,7 @@ from eventsourcing.persistence import MapperDeserialisationError
 
 from portail.projections import brouillons, vues
 from portail.projections.lot import Lot, Reperes
+from portail.store import lecture
 from portail.store.ecoute import SECURITE, Ecoute, canal_journal, canal_vues
 
 if TYPE_CHECKING:
@@ -114,9 +115,8 @@ class Projecteur:
         return self._pret
 
     def _rebuild_interrompu(self) -> bool:
-        with self._ds.transaction(commit=False) as curs:
-            curs.execute(f"SELECT 1 FROM {self.schema}.proj_tracking WHERE nom = %s", (BROUILLONS_A_REFAIRE,))
-            return curs.fetchone() is not None
+        requete = f"SELECT 1 FROM {self.schema}.proj_tracking WHERE nom = %s"
+        return lecture.ligne(self._ds, requete, (BROUILLONS_A_REFAIRE,)) is not None
 
     def _ecrire_brouillons_differes(self) -> None:
         """After a rebuild's last page: every draft the replay touched, priced once, in one go."""
@@ -224,9 +224,9 @@ class Projecteur:
                     progression(len(page))
 
     def _relire_position(self) -> None:
-        with self._ds.transaction(commit=False) as curs:
-            curs.execute(f"SELECT position FROM {self.schema}.proj_tracking WHERE nom = %s", (NOM,))
-            ligne = curs.fetchone()
+        ligne = lecture.ligne(
+            self._ds, f"SELECT position FROM {self.schema}.proj_tracking WHERE nom = %s", (NOM,)
+        )
         assert ligne is not None
         with self._condition:
             self._position = ligne["position"]

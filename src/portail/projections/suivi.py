@@ -12,6 +12,7 @@ import threading
 from typing import TYPE_CHECKING, Protocol
 
 from portail.projections.executeur import CIBLE_DEMARRAGE, NOM
+from portail.store import lecture
 from portail.store.ecoute import Ecoute, canal_vues
 
 if TYPE_CHECKING:
@@ -42,12 +43,14 @@ class SuiviPosition:
 
     def _lire(self) -> tuple[int, bool]:
         """The worker's position, and whether a runner that started has not caught up yet."""
-        with self._ds.transaction(commit=False) as curs:
-            curs.execute(
+        lignes = {
+            ligne["nom"]: int(ligne["position"])
+            for ligne in lecture.lignes(
+                self._ds,
                 f"SELECT nom, position FROM {self._ds.schema}.proj_tracking WHERE nom IN (%s, %s)",
                 (NOM, CIBLE_DEMARRAGE),
             )
-            lignes = {ligne["nom"]: int(ligne["position"]) for ligne in curs.fetchall()}
+        }
         return lignes.get(NOM, 0), CIBLE_DEMARRAGE in lignes
 
     def _avancer(self, position: int) -> None:

@@ -64,3 +64,33 @@ def test_les_tables_comparees_sont_toutes_les_vues() -> None:
     ddl = " ".join([*vues.ddl("s"), *brouillons.ddl("s")])
     creees = {mot.split("(")[0].removeprefix("s.") for mot in ddl.split() if mot.startswith("s.proj_")}
     assert creees - {"proj_tracking"} == set(TABLES)
+
+
+@pytest.mark.postgres
+def test_des_brouillons_longs_a_calculer_ne_laissent_pas_de_transaction_inactive(
+    settings, base, monkeypatch
+) -> None:
+    """Pricing a large commune's drafts takes longer than PostgreSQL lets a transaction stay idle
+    (the library sets 5 s): it is done before the transaction that writes them."""
+    monkeypatch.setenv("POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT", "1")
+    horloge = HorlogeSimulee(datetime(ANNEE, 6, 1, 8, tzinfo=UTC))
+    services = construire_services(settings, base, horloge)
+    try:
+        generer(services, horloge, 3, 2, lambda _etape, _fait, _total: None)
+        projecteur = Projecteur(services.portail)
+        projecteur.reconstruire(brouillons=False)
+        calculer = brouillons.Brouillons._calculer
+
+        def lent(self, famille_id, mois):  # type: ignore[no-untyped-def]
+            if not getattr(lent, "fait", False):
+                lent.fait = True  # type: ignore[attr-defined]
+                import time
+
+                time.sleep(1.5)
+            return calculer(self, famille_id, mois)
+
+        monkeypatch.setattr(brouillons.Brouillons, "_calculer", lent)
+        projecteur.rattraper()
+        assert _contenu(base)["proj_brouillons"]
+    finally:
+        services.portail.close()

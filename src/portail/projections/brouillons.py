@@ -7,6 +7,7 @@ event touches are priced again. A tariff or commune change reprices every draft.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -41,6 +42,14 @@ def ddl(schema: str) -> list[str]:
 
 def _mois(jour: date) -> str:
     return f"{jour.year:04d}-{jour.month:02d}"
+
+
+@dataclass
+class Calcules:
+    """Priced drafts waiting to be written, and family-months that no longer have one."""
+
+    ecrits: list[tuple[UUID, str, int, int, int]]
+    effaces: list[tuple[UUID, str]]
 
 
 class Brouillons:
@@ -98,6 +107,11 @@ class Brouillons:
 
     def ecrire(self, curs: Cursor[Any]) -> None:
         """Price the family-months to redo, each once, and write them in two statements."""
+        self.ecrire_calcules(curs, self.calculer())
+
+    def calculer(self) -> Calcules:
+        """Price the family-months to redo, each once. Done before the transaction that writes
+        them: pricing a whole commune takes longer than a transaction may stay idle."""
         if self.tout:
             cibles = {(f, TOUS_LES_MOIS) for f in self.enfants_de}
             self.tout = False
@@ -109,15 +123,18 @@ class Brouillons:
             a_calculer.update(
                 (famille_id, m) for m in (self._mois_de(famille_id) if mois == TOUS_LES_MOIS else [mois])
             )
-        ecrits: list[tuple[UUID, str, int, int, int]] = []
-        effaces: list[tuple[UUID, str]] = []
+        calcules = Calcules([], [])
         for famille_id, mois in sorted(a_calculer, key=lambda fm: (str(fm[0]), fm[1])):
             brouillon = self._calculer(famille_id, mois)
             if brouillon is None:
-                effaces.append((famille_id, mois))
+                calcules.effaces.append((famille_id, mois))
             else:
-                ecrits.append(brouillon)
+                calcules.ecrits.append(brouillon)
+        return calcules
+
+    def ecrire_calcules(self, curs: Cursor[Any], calcules: Calcules) -> None:
         s = self.schema
+        effaces, ecrits = calcules.effaces, calcules.ecrits
         if effaces:
             curs.execute(
                 f"DELETE FROM {s}.proj_brouillons AS b USING unnest(%s::uuid[], %s::text[]) AS u(famille_id, mois)"

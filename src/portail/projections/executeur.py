@@ -120,8 +120,9 @@ class Projecteur:
 
     def _ecrire_brouillons_differes(self) -> None:
         """After a rebuild's last page: every draft the replay touched, priced once, in one go."""
+        calcules = self.brouillons.calculer()
         with self._ds.transaction(commit=True) as curs, curs.connection.pipeline():
-            self.brouillons.ecrire(curs)
+            self.brouillons.ecrire_calcules(curs, calcules)
             curs.execute(f"DELETE FROM {self.schema}.proj_tracking WHERE nom = %s", (BROUILLONS_A_REFAIRE,))
         self._differer_brouillons = False
 
@@ -189,6 +190,12 @@ class Projecteur:
                     return lus
                 atteint = not self._pret and page[-1].id >= self._cible and not self._differer_brouillons
                 evenements = self._decoder_page(page)
+                # The drafts' facts and prices are computed before the page's transaction, which
+                # must not stay idle while Python works; a page that does not commit folds them again.
+                for notification, evenement in evenements:
+                    if notification.topic.startswith(brouillons.PREFIXES):
+                        self.brouillons.suivre(evenement)
+                calcules = None if self._differer_brouillons else self.brouillons.calculer()
                 try:
                     with self._ds.transaction(commit=True) as curs:
                         # Moving the position only from where this runner stands guards against a
@@ -200,7 +207,8 @@ class Projecteur:
                         if curs.rowcount != 1:
                             raise _PositionDepassee
                         self._appliquer(curs, evenements)
-                        if not self._differer_brouillons:
+                        if calcules is not None:
+                            self.brouillons.ecrire_calcules(curs, calcules)
                             # A start target reached goes: this runner's, or that of one that
                             # started since and still folds (the views are there all the same).
                             self._effacer_cible(curs, page[-1].id)
@@ -262,11 +270,7 @@ class Projecteur:
             for notification, evenement in evenements:
                 if notification.topic in TOPICS_SUIVIS:
                     vues.GESTIONNAIRES[type(evenement)](lot, evenement)
-                if notification.topic.startswith(brouillons.PREFIXES):
-                    self.brouillons.suivre(evenement)
             lot.ecrire(curs)
-            if not self._differer_brouillons:
-                self.brouillons.ecrire(curs)
 
     def reconstruire(
         self, progression: Callable[[int], None] | None = None, *, brouillons: bool = True

@@ -19,7 +19,7 @@ from psycopg import sql
 
 from portail.api.app import construire_services
 from portail.application.contexte import Contexte, horloge_systeme
-from portail.generation import ANNEE, HorlogeSimulee, generer, saisie_periscolaire
+from portail.generation import ANNEE, CommuneGeneree, HorlogeSimulee, generer, saisie_periscolaire
 from portail.settings import Settings
 from portail.store.database import BaseDeDonnees
 
@@ -75,11 +75,10 @@ def _autre_cle(settings: Settings) -> Settings:
     return replace(settings, master_key=base64.b64encode(os.urandom(32)).decode())
 
 
-@pytest.mark.postgres
-def test_une_commune_rechargee_est_le_meme_journal(
-    url_postgres: str, settings: Settings, schemas: list[BaseDeDonnees], tmp_path: Path
-) -> None:
-    source = _schema(url_postgres, schemas, settings)
+def _commune_sauvee(
+    url: str, settings: Settings, source: BaseDeDonnees, dossier: Path
+) -> tuple[CommuneGeneree, str, Path]:
+    """A small commune generated in `source`, dumped into `dossier`: (commune, layout, file)."""
     assert source.schema
     horloge = HorlogeSimulee(datetime(ANNEE, 6, 1, 8, tzinfo=UTC))
     services = construire_services(settings, source, horloge)
@@ -87,10 +86,10 @@ def test_une_commune_rechargee_est_le_meme_journal(
         commune = generer(services, horloge, ENFANTS, GRAINE)
     finally:
         services.portail.close()
-    version = version_schema(url_postgres, source.schema)
-    chemin = chemin_dump(tmp_path, ENFANTS, GRAINE, version)
+    version = version_schema(url, source.schema)
+    chemin = chemin_dump(dossier, ENFANTS, GRAINE, version)
     sauver(
-        url_postgres,
+        url,
         source.schema,
         chemin,
         enfants=ENFANTS,
@@ -100,6 +99,15 @@ def test_une_commune_rechargee_est_le_meme_journal(
         master_key=settings.master_key or "",
         generation_s=1.0,
     )
+    return commune, version, chemin
+
+
+@pytest.mark.postgres
+def test_une_commune_rechargee_est_le_meme_journal(
+    url_postgres: str, settings: Settings, schemas: list[BaseDeDonnees], tmp_path: Path
+) -> None:
+    source = _schema(url_postgres, schemas, settings)
+    commune, version, chemin = _commune_sauvee(url_postgres, settings, source, tmp_path)
 
     # The fresh schema's process starts with another master key, as every bench run does.
     cible = _schema(url_postgres, schemas, _autre_cle(settings))
@@ -137,26 +145,7 @@ def test_un_dump_d_une_autre_commune_ou_d_autres_tables_est_refuse(
     url_postgres: str, settings: Settings, schemas: list[BaseDeDonnees], tmp_path: Path
 ) -> None:
     source = _schema(url_postgres, schemas, settings)
-    assert source.schema
-    version = version_schema(url_postgres, source.schema)
-    chemin = chemin_dump(tmp_path, ENFANTS, GRAINE, version)
-    horloge = HorlogeSimulee(datetime(ANNEE, 6, 1, 8, tzinfo=UTC))
-    services = construire_services(settings, source, horloge)
-    try:
-        commune = generer(services, horloge, ENFANTS, GRAINE)
-    finally:
-        services.portail.close()
-    sauver(
-        url_postgres,
-        source.schema,
-        chemin,
-        enfants=ENFANTS,
-        graine=GRAINE,
-        version=version,
-        commune=commune,
-        master_key=settings.master_key or "",
-        generation_s=1.0,
-    )
+    _, version, chemin = _commune_sauvee(url_postgres, settings, source, tmp_path)
     assert lire_entete(chemin)["schema_version"] == version
 
     cible = _schema(url_postgres, schemas, settings)

@@ -130,14 +130,20 @@ def test_une_lecture_est_une_seule_instruction(sv: Services) -> None:
     assert not any('"BEGIN"' in e for e in envoyees)
 
 
-def test_une_sauvegarde_en_conflit_ne_laisse_ni_evenement_ni_cle(sv: Services) -> None:
-    enfant = _enfant(uuid.uuid4(), "Inès")
+def _deux_copies(sv: Services, prenom: str) -> tuple[Enfant, Enfant, Enfant]:
+    """A child, then two copies read at the same version, each changed; the first is saved."""
+    enfant = _enfant(uuid.uuid4(), prenom)
     sv.portail.enregistrer(CTX, enfant)
     a = sv.portail.charger(Enfant, enfant.id)
     b = sv.portail.charger(Enfant, enfant.id)
-    a.modifier_identite(IdentiteEnfant("Martin", "Inès A", date(2018, 5, 4), "Nantes"))
-    b.modifier_identite(IdentiteEnfant("Martin", "Inès B", date(2018, 5, 4), "Nantes"))
+    a.modifier_identite(IdentiteEnfant("Martin", f"{prenom} A", date(2018, 5, 4), "Nantes"))
+    b.modifier_identite(IdentiteEnfant("Martin", f"{prenom} B", date(2018, 5, 4), "Nantes"))
     sv.portail.enregistrer(CTX, a)
+    return enfant, a, b
+
+
+def test_une_sauvegarde_en_conflit_ne_laisse_ni_evenement_ni_cle(sv: Services) -> None:
+    enfant, _, b = _deux_copies(sv, "Inès")
     avant = _sql(sv, "SELECT count(*) FROM {evenements}")[0][0]
     with pytest.raises(IntegrityError):
         sv.portail.enregistrer(CTX, b, _enfant(uuid.uuid4(), "Nouveau"))
@@ -293,13 +299,7 @@ def test_un_evenement_ajoute_est_nomme(sv: Services) -> None:
 
 
 def test_un_evenement_ajoute_dans_un_trou_est_nomme(sv: Services) -> None:
-    enfant = _enfant(uuid.uuid4(), "Lou")
-    sv.portail.enregistrer(CTX, enfant)
-    a = sv.portail.charger(Enfant, enfant.id)
-    b = sv.portail.charger(Enfant, enfant.id)
-    a.modifier_identite(IdentiteEnfant("Martin", "Lou A", date(2018, 5, 4), "Nantes"))
-    b.modifier_identite(IdentiteEnfant("Martin", "Lou B", date(2018, 5, 4), "Nantes"))
-    sv.portail.enregistrer(CTX, a)
+    _, _, b = _deux_copies(sv, "Lou")
     with pytest.raises(IntegrityError):
         sv.portail.enregistrer(CTX, b)
     # The refused save used up a position, which stays a gap in the log.

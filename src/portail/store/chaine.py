@@ -577,36 +577,20 @@ FENETRE_DEPLACEMENT = 500
 PAGE = 2000
 
 
-def _evenements(ds: PostgresDatastore, table: str) -> Iterator[dict[str, Any]]:
+def _pages(ds: PostgresDatastore, table: str, colonnes: str, cle: str) -> Iterator[dict[str, Any]]:
+    """A table's rows in `cle` order, read a page (one statement) at a time."""
     apres = -1
     while True:
         with ds.get_connection() as conn:
             lignes = conn.execute(
-                f"SELECT notification_id, originator_id, originator_version, topic, state FROM {table}"
-                " WHERE notification_id > %s ORDER BY notification_id LIMIT %s",
+                f"SELECT {colonnes} FROM {table} WHERE {cle} > %s ORDER BY {cle} LIMIT %s",
                 (apres, PAGE),
                 prepare=True,
             ).fetchall()
         if not lignes:
             return
         yield from lignes
-        apres = lignes[-1]["notification_id"]
-
-
-def _maillons(ds: PostgresDatastore, table: str) -> Iterator[dict[str, Any]]:
-    apres = -1
-    while True:
-        with ds.get_connection() as conn:
-            lignes = conn.execute(
-                f"SELECT position, premiere, positions, empreintes, hash FROM {table}"
-                " WHERE position > %s ORDER BY position LIMIT %s",
-                (apres, PAGE),
-                prepare=True,
-            ).fetchall()
-        if not lignes:
-            return
-        yield from lignes
-        apres = lignes[-1]["position"]
+        apres = lignes[-1][cle]
 
 
 class _Fenetre:
@@ -639,7 +623,14 @@ def _digest(position: int, ligne: dict[str, Any]) -> bytes:
 def verifier(ds: PostgresDatastore, table_evenements: str, table_chaine: str) -> Verification:
     precedente = GENESE
     verifies = 0
-    evenements = _Fenetre(_evenements(ds, table_evenements))
+    evenements = _Fenetre(
+        _pages(
+            ds,
+            table_evenements,
+            "notification_id, originator_id, originator_version, topic, state",
+            "notification_id",
+        )
+    )
 
     def deplace(attendu: bytes, calcul: Callable[[dict[str, Any]], bytes]) -> bool:
         # Another record's content that belongs here means rows were moved, not edited.
@@ -654,7 +645,7 @@ def verifier(ds: PostgresDatastore, table_evenements: str, table_chaine: str) ->
     def echec(position: int, nature: str) -> Verification:
         return Verification(False, verifies, Anomalie(position, nature))
 
-    for maillon in _maillons(ds, table_chaine):
+    for maillon in _pages(ds, table_chaine, "position, premiere, positions, empreintes, hash", "position"):
         attendues: list[int] = (
             [maillon["position"]] if maillon["positions"] is None else list(maillon["positions"])
         )

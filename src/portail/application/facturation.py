@@ -330,10 +330,11 @@ class ServiceFacturation:
             actuelle = self.campagne(campagne_id)
             if actuelle.emise_le is not None:
                 raise RegleMetier("Cette campagne a déjà été émise.")
-            # Checked again inside the retried command: a concurrent issue of the same period
-            # conflicts on `emissions`, and this check then sees it.
-            self._verifier_a_jour(actuelle)
+            # Checked again inside the retried command, after `emissions` is read: an issue of the
+            # same period committed before that read is seen by the check, one committed after it
+            # makes this save conflict on `emissions`, and the retry's check sees it.
             emissions = self._emissions(actuelle.periode)
+            self._verifier_a_jour(actuelle)
             emissions.noter(actuelle.id)
             aujourd_hui = self.portail.horloge().astimezone(PARIS).date()
             numerotation = self._numerotation(prefixe, aujourd_hui.year)

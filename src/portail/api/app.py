@@ -166,6 +166,7 @@ def create_app(
         )
         app.state.services = services
         app.state.metriques.suivre(services)
+        await anyio.to_thread.run_sync(services.portail.ecouter_journal)
         # The runner catches up in its own thread: the app answers meanwhile, `/ready` with 503.
         services.suivi.demarrer()
         taches = Planificateur(services, base_ouverte) if planificateur else None

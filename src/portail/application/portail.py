@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, Repository
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     IntegrityError,
@@ -27,7 +26,9 @@ from portail.domain.enfant import Enfant
 from portail.domain.erreurs import Introuvable
 from portail.domain.famille import Famille
 from portail.domain.planning import Planning
+from portail.projections.en_ligne import lignes_commande
 from portail.store import transcodings
+from portail.store.cache_agregats import CacheAgregats, copie_a_plat, copier, est_a_plat
 from portail.store.chaine import RecorderChaine, Verification, verifier
 from portail.store.chiffrement import MapperPersonnel
 from portail.store.cles import SujetEfface, Trousseau, TrousseauMemoire, TrousseauPostgres
@@ -37,12 +38,32 @@ A = TypeVar("A", bound=Aggregate)
 R = TypeVar("R")
 
 TENTATIVES_CONFLIT = 8
-AGREGATS_LUS_MAX = 20_000
-"""Aggregates kept for reading (accounts, children, accueils of the requests being served)."""
+
+copie_a_plat(Planning)
+copie_a_plat(Capacite)
 
 
 class ConflitPersistant(Exception):
     """Optimistic concurrency kept failing: the caller may retry later."""
+
+
+class RepositoryCache(Repository[UUID]):
+    """`get` serves a copy of the kept aggregate (`store.cache_agregats`) instead of loading it."""
+
+    cache_agregats: CacheAgregats
+
+    def get(self, aggregate_id: UUID, *, version: int | None = None, **kwargs: Any) -> Any:
+        if version is not None or kwargs:
+            return super().get(aggregate_id, version=version, **kwargs)
+        connu = self.cache_agregats.prendre(aggregate_id)
+        if connu is not None and (
+            self.cache_agregats.fiable
+            or not self.event_store.recorder.select_events(aggregate_id, gt=connu.version, limit=1)
+        ):
+            return copier(connu)
+        aggregat: Aggregate = super().get(aggregate_id)
+        self.cache_agregats.poser(copier(aggregat))
+        return aggregat
 
 
 class Portail(Application[UUID]):
@@ -60,8 +81,7 @@ class Portail(Application[UUID]):
         self._cle_maitre = cle_maitre
         self.horloge = horloge
         self._dernieres = threading.local()
-        self._lus: OrderedDict[UUID, Aggregate] = OrderedDict()
-        self._verrou_lus = threading.Lock()
+        self.cache = CacheAgregats()
         # Commands hold PostgreSQL's lock on the log while they save: with dozens of threads of
         # one process competing for the interpreter, the holder waited for its turn and every
         # writer queued behind it. A few writers at a time keep the lock short (0: no limit).
@@ -76,6 +96,17 @@ class Portail(Application[UUID]):
             self.trousseau.creer_tables()
         if isinstance(self.recorder, RecorderChaine):
             self.recorder.trousseau = self.trousseau
+
+    def construct_repository(self) -> Repository[UUID]:
+        repository = RepositoryCache(event_store=self.events, snapshot_store=self.snapshots)
+        repository.cache_agregats = self.cache
+        return repository
+
+    def ecouter_journal(self) -> None:
+        """Trust the kept aggregates: follow the log's NOTIFY to drop what other processes change."""
+        datastore = getattr(self.factory, "datastore", None)
+        if datastore is not None and isinstance(self.recorder, RecorderChaine):
+            self.cache.ecouter(datastore, self.recorder.events_table_name)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -104,6 +135,10 @@ class Portail(Application[UUID]):
             if aggregat is not None:
                 for evenement in aggregat.pending_events:
                     object.__setattr__(evenement, "audit", audit)
+        # The parent's own read rows commit with the events: the next read needs no runner.
+        lignes = lignes_commande(aggregats)
+        if lignes:
+            ecritures["lignes"] = [*ecritures.get("lignes", ()), *lignes]
         enregistrements = self.save(*aggregats, **ecritures)
         if enregistrements:
             self._dernieres.position = enregistrements[-1].notification.id
@@ -112,7 +147,22 @@ class Portail(Application[UUID]):
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         # Key rows left by a save that failed while mapping belong to no save.
         self.trousseau.abandonner_en_attente()
-        return super()._record(processing_event)
+        try:
+            enregistrements = super()._record(processing_event)
+        except Exception:
+            # Another writer was first, or the subject is erased: what is kept may be stale.
+            self.cache.retirer(processing_event.aggregates)
+            raise
+        for aggregat in processing_event.aggregates.values():
+            # Kept if flat (the booking path's) or already kept: a campaign's invoices, saved once
+            # and rarely read again, are not worth a deep copy each.
+            if isinstance(aggregat, Aggregate) and (est_a_plat(aggregat) or self.cache.contient(aggregat.id)):
+                self.cache.poser(copier(aggregat))
+        return enregistrements
+
+    def close(self) -> None:
+        self.cache.arreter()
+        super().close()
 
     def take_snapshot(
         self, aggregate_id: UUID, version: int | None = None, projector_func: Any = None
@@ -167,19 +217,19 @@ class Portail(Application[UUID]):
         return aggregat
 
     def lire(self, cls: type[A], aggregat_id: UUID) -> A:
-        """An aggregate for reading only (the caller must not change it): kept once loaded, and
-        checked with one query for events recorded since, by this process or another."""
-        with self._verrou_lus:
-            connu = self._lus.get(aggregat_id)
-            if connu is not None:
-                self._lus.move_to_end(aggregat_id)
-        if isinstance(connu, cls) and not self.recorder.select_events(aggregat_id, gt=connu.version, limit=1):
+        """An aggregate for reading only (the caller must not change it): the kept one, trusted
+        while the log is followed (`ecouter_journal`), else checked with one query for events
+        recorded since, by this process or another."""
+        connu = self.cache.prendre(aggregat_id)
+        if (
+            isinstance(connu, cls)
+            and connu is not None
+            and (self.cache.fiable or not self.recorder.select_events(aggregat_id, gt=connu.version, limit=1))
+        ):
             return connu
         aggregat = self.charger(cls, aggregat_id)
-        with self._verrou_lus:
-            self._lus[aggregat_id] = aggregat
-            while len(self._lus) > AGREGATS_LUS_MAX:
-                self._lus.popitem(last=False)
+        # Nobody changes what is read: the loaded one itself is kept, no copy.
+        self.cache.poser(aggregat)
         return aggregat
 
     def completer_index_journal(self, page: int = 2000) -> int:

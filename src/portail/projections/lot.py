@@ -4,8 +4,10 @@ rather than thousands, and the incremental runner and a rebuild go through the s
 
 Three kinds of table:
 - rows only ever added (`INSERT … ON CONFLICT DO NOTHING`): the page's first row of a key wins;
-- the day-units and the occupation counters, whose changes compose without reading the row: a
-  day-unit's last state in the page is upserted, the counters' deltas are summed;
+- the day-units, whose changes compose without reading the row: a day-unit's last state in the
+  page is upserted unless the row is already at a higher stream version (a command wrote it);
+- the occupation counters: their rows are read and locked, and the deltas of a version above the
+  row's are added;
 - rows changed or deleted after being added: the page first reads the rows it will touch (one
   SELECT per table), changes them in memory in log order, then writes those that differ.
 """
@@ -121,39 +123,45 @@ class Reperes:
                 self.capacites[ligne["capacite_id"]] = (ligne["accueil_id"], ligne["jour"])
 
 
-class Case:
-    """A day-unit's pending change; `garder` keeps the surcharges the row already has."""
+GARDER: Any = object()
+"""A field the event leaves as it was (the row's value, or the page's earlier change)."""
 
-    __slots__ = ("arrivee", "cents", "depart", "etat", "facturable", "famille_id", "garder", "pourcent")
+
+class Case:
+    """A day-unit's pending change, as the Planning aggregate applies it: the state always, and
+    each other field either set by the event or kept (`GARDER`). `version` is the planning's stream
+    version after the event: a row of a higher version (written by a command) is left alone."""
+
+    __slots__ = ("etat", "facturable", "famille_id", "horaires", "majorations", "version")
 
     def __init__(
         self,
         famille_id: Any,
         etat: str,
-        majorations: tuple[int | None, int | None] | None,
-        facturable: bool,
-        arrivee: Any,
-        depart: Any,
+        version: int,
+        majorations: tuple[int | None, int | None] | Any = GARDER,
+        facturable: bool | Any = GARDER,
+        horaires: tuple[Any, Any] | Any = GARDER,
     ) -> None:
         self.famille_id = famille_id
         self.etat = etat
-        self.garder = majorations is None
-        self.cents, self.pourcent = majorations or (None, None)
+        self.version = version
+        self.majorations = majorations
         self.facturable = facturable
-        self.arrivee = arrivee
-        self.depart = depart
+        self.horaires = horaires
 
     def suivie_de(self, autre: Case) -> None:
         """This change, then `autre` on the same row: what the two upserts in a row leave."""
         self.etat = autre.etat
-        if not autre.garder:
-            self.garder = False
-            self.cents, self.pourcent = autre.cents, autre.pourcent
-        self.facturable = autre.facturable
-        if autre.arrivee is not None:
-            self.arrivee = autre.arrivee
-        if autre.depart is not None:
-            self.depart = autre.depart
+        self.version = max(self.version, autre.version)
+        for champ in ("majorations", "facturable", "horaires"):
+            valeur = getattr(autre, champ)
+            if valeur is not GARDER:
+                setattr(self, champ, valeur)
+
+    def forme(self) -> tuple[bool, bool, bool]:
+        """Which fields the change sets: one statement per shape."""
+        return (self.majorations is not GARDER, self.facturable is not GARDER, self.horaires is not GARDER)
 
 
 class Lot:
@@ -164,7 +172,7 @@ class Lot:
         self._lignes: dict[Table, dict[Any, Ligne | None]] = {t: {} for t in LUES}
         self._origines: dict[Table, dict[Any, Ligne | None]] = {t: {} for t in LUES}
         self._cases: dict[tuple[Any, Any, Any, str], Case] = {}
-        self._occupation: dict[tuple[Any, Any, str], list[int]] = {}
+        self._occupation: dict[tuple[Any, Any, str], list[tuple[int, int, int]]] = {}
 
     # Look-ups
 
@@ -238,10 +246,11 @@ class Lot:
             else:
                 avant.suivie_de(case)
 
-    def compter(self, accueil_id: Any, jour: Any, unite: str, reserves: int, attente: int) -> None:
-        compte = self._occupation.setdefault((accueil_id, jour, unite), [0, 0])
-        compte[0] += reserves
-        compte[1] += attente
+    def compter(
+        self, accueil_id: Any, jour: Any, unite: str, reserves: int, attente: int, version: int
+    ) -> None:
+        """A counter change of the day's Capacite at stream `version`."""
+        self._occupation.setdefault((accueil_id, jour, unite), []).append((version, reserves, attente))
 
     # Writing
 
@@ -258,21 +267,47 @@ class Lot:
         for table in LUES:
             self._ecrire_lues(curs, table)
         self._ecrire_cases(curs)
-        if self._occupation:
-            cles = list(self._occupation)
-            curs.execute(
-                f"INSERT INTO {s}.proj_occupation AS o (accueil_id, jour, unite, reserves, attente)"
-                " SELECT * FROM unnest(%s::uuid[], %s::date[], %s::text[], %s::integer[], %s::integer[])"
-                " ON CONFLICT (accueil_id, jour, unite) DO UPDATE SET reserves = o.reserves + EXCLUDED.reserves,"
-                " attente = o.attente + EXCLUDED.attente",
-                (
-                    [c[0] for c in cles],
-                    [c[1] for c in cles],
-                    [c[2] for c in cles],
-                    [v[0] for v in self._occupation.values()],
-                    [v[1] for v in self._occupation.values()],
-                ),
-            )
+        self._ecrire_occupation(curs)
+
+    def _ecrire_occupation(self, curs: Cursor[Any]) -> None:
+        """Counters change by deltas, so the rows are read (locked: a command may be writing the
+        same ones) and only the changes of a version above the row's are added."""
+        if not self._occupation:
+            return
+        s = self.schema
+        cles = list(self._occupation)
+        curs.execute(
+            f"SELECT accueil_id, jour, unite, version FROM {s}.proj_occupation"
+            " WHERE (accueil_id, jour, unite) IN (SELECT * FROM unnest(%s::uuid[], %s::date[], %s::text[]))"
+            " ORDER BY accueil_id, jour, unite FOR UPDATE",
+            ([c[0] for c in cles], [c[1] for c in cles], [c[2] for c in cles]),
+        )
+        versions = {(r["accueil_id"], r["jour"], r["unite"]): r["version"] for r in curs.fetchall()}
+        lignes = []
+        for cle, changements in self._occupation.items():
+            lue = versions.get(cle, 0)
+            nouveaux = [c for c in changements if c[0] > lue]
+            if nouveaux:
+                lignes.append(
+                    (
+                        *cle,
+                        sum(c[1] for c in nouveaux),
+                        sum(c[2] for c in nouveaux),
+                        max(c[0] for c in nouveaux),
+                    )
+                )
+        if not lignes:
+            return
+        colonnes = list(zip(*lignes, strict=True))
+        # A row created by a command since the read above holds every change up to its version.
+        curs.execute(
+            f"INSERT INTO {s}.proj_occupation AS o (accueil_id, jour, unite, reserves, attente, version)"
+            " SELECT * FROM unnest(%s::uuid[], %s::date[], %s::text[], %s::integer[], %s::integer[], %s::bigint[])"
+            " ON CONFLICT (accueil_id, jour, unite) DO UPDATE SET reserves = o.reserves + EXCLUDED.reserves,"
+            " attente = o.attente + EXCLUDED.attente, version = EXCLUDED.version"
+            " WHERE o.version < EXCLUDED.version",
+            [list(c) for c in colonnes],
+        )
 
     def _ecrire_lues(self, curs: Cursor[Any], table: Table) -> None:
         origines = self._origines[table]
@@ -297,21 +332,30 @@ class Lot:
 
     def _ecrire_cases(self, curs: Cursor[Any]) -> None:
         s = self.schema
-        for garder in (True, False):
-            cases = [(cle, case) for cle, case in self._cases.items() if case.garder is garder]
-            if not cases:
-                continue
-            # A change that keeps the surcharges leaves them to the row already there, if any.
-            cents = "c.majoration_cents" if garder else "EXCLUDED.majoration_cents"
-            pourcent = "c.majoration_pourcent" if garder else "EXCLUDED.majoration_pourcent"
+        formes: dict[tuple[bool, bool, bool], list[tuple[tuple[Any, Any, Any, str], Case]]] = {}
+        for cle, case in self._cases.items():
+            formes.setdefault(case.forme(), []).append((cle, case))
+        for (majorations, facturable, horaires), cases in formes.items():
+            # A field the change keeps is the row's, if there is one (NULL or false otherwise).
+            def valeur(champ: str, pose: bool) -> str:
+                return f"EXCLUDED.{champ}" if pose else f"c.{champ}"
+
+            def ou_garde(valeur: Any, defaut: Any) -> Any:
+                return defaut if valeur is GARDER else valeur
+
+            maj = [ou_garde(case.majorations, (None, None)) for _, case in cases]
+            heures = [ou_garde(case.horaires, (None, None)) for _, case in cases]
             curs.execute(
                 f"INSERT INTO {s}.proj_calendrier AS c (enfant_id, accueil_id, jour, unite, famille_id, etat,"
-                " majoration_cents, majoration_pourcent, facturable, arrivee, depart)"
+                " majoration_cents, majoration_pourcent, facturable, arrivee, depart, version)"
                 " SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::date[], %s::text[], %s::uuid[], %s::text[],"
-                " %s::integer[], %s::integer[], %s::boolean[], %s::time[], %s::time[])"
+                " %s::integer[], %s::integer[], %s::boolean[], %s::time[], %s::time[], %s::bigint[])"
                 " ON CONFLICT (enfant_id, accueil_id, jour, unite) DO UPDATE SET etat = EXCLUDED.etat,"
-                f" majoration_cents = {cents}, majoration_pourcent = {pourcent}, facturable = EXCLUDED.facturable,"
-                " arrivee = COALESCE(EXCLUDED.arrivee, c.arrivee), depart = COALESCE(EXCLUDED.depart, c.depart)",
+                f" majoration_cents = {valeur('majoration_cents', majorations)},"
+                f" majoration_pourcent = {valeur('majoration_pourcent', majorations)},"
+                f" facturable = {valeur('facturable', facturable)},"
+                f" arrivee = {valeur('arrivee', horaires)}, depart = {valeur('depart', horaires)},"
+                " version = EXCLUDED.version WHERE c.version < EXCLUDED.version",
                 (
                     [cle[0] for cle, _ in cases],
                     [cle[1] for cle, _ in cases],
@@ -319,11 +363,12 @@ class Lot:
                     [cle[3] for cle, _ in cases],
                     [case.famille_id for _, case in cases],
                     [case.etat for _, case in cases],
-                    [case.cents for _, case in cases],
-                    [case.pourcent for _, case in cases],
-                    [case.facturable for _, case in cases],
-                    [case.arrivee for _, case in cases],
-                    [case.depart for _, case in cases],
+                    [m[0] for m in maj],
+                    [m[1] for m in maj],
+                    [ou_garde(case.facturable, False) for _, case in cases],
+                    [h[0] for h in heures],
+                    [h[1] for h in heures],
+                    [case.version for _, case in cases],
                 ),
             )
 

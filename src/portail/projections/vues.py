@@ -7,7 +7,7 @@ Personal data lives only in `proj_enfants`, whose row goes when the child is era
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -59,6 +59,8 @@ def ddl(schema: str) -> list[str]:
         " famille_id uuid NOT NULL, etat text NOT NULL, majoration_cents integer, majoration_pourcent integer,"
         " facturable boolean NOT NULL DEFAULT false, arrivee time, depart time,"
         " PRIMARY KEY (enfant_id, accueil_id, jour, unite))",
+        # The stream version a row reflects (`projections.en_ligne`); 0 on rows written before.
+        f"ALTER TABLE {s}.proj_calendrier ADD COLUMN IF NOT EXISTS version bigint NOT NULL DEFAULT 0",
         f"CREATE INDEX IF NOT EXISTS proj_calendrier_jour ON {s}.proj_calendrier (accueil_id, jour)",
         f"CREATE TABLE IF NOT EXISTS {s}.proj_capacites ("
         " capacite_id uuid PRIMARY KEY, accueil_id uuid NOT NULL, jour date NOT NULL)",
@@ -66,6 +68,7 @@ def ddl(schema: str) -> list[str]:
         " accueil_id uuid NOT NULL, jour date NOT NULL, unite text NOT NULL,"
         " reserves integer NOT NULL DEFAULT 0, attente integer NOT NULL DEFAULT 0,"
         " PRIMARY KEY (accueil_id, jour, unite))",
+        f"ALTER TABLE {s}.proj_occupation ADD COLUMN IF NOT EXISTS version bigint NOT NULL DEFAULT 0",
         f"CREATE TABLE IF NOT EXISTS {s}.proj_enfants ("
         " enfant_id uuid PRIMARY KEY, famille_id uuid NOT NULL, nom text, prenom text, date_naissance date,"
         " niveau text, allergies text[] NOT NULL DEFAULT '{}', pai boolean NOT NULL DEFAULT false, regime text)",
@@ -151,12 +154,12 @@ def preparer(curs: Cursor[Any], lot: Lot, evenements: list[Any]) -> None:
         lot.charger(curs, OFFRES, offres)
 
 
-def _cases(lot: Lot, e: Any, cases: list[tuple[Any, str, str, tuple[int | None, int | None] | None]]) -> None:
-    """Day-units (day, unit, state, surcharges — None keeps those recorded at booking)."""
+def _cases(lot: Lot, e: Any, cases: Iterable[tuple[Any, str, str]], **champs: Any) -> None:
+    """Day-units (day, unit, state) the event changes; `champs` are the other fields it sets
+    (`lot.Case`), the others keep their value, as in the Planning aggregate."""
     ids = lot.planning(e.originator_id)
-    lot.cases(
-        ids, ((jour, unite, Case(ids[2], etat, maj, False, None, None)) for jour, unite, etat, maj in cases)
-    )
+    version = e.originator_version
+    lot.cases(ids, ((jour, unite, Case(ids[2], etat, version, **champs)) for jour, unite, etat in cases))
 
 
 def planning_ouvert(lot: Lot, e: Planning.Ouvert) -> None:
@@ -165,13 +168,24 @@ def planning_ouvert(lot: Lot, e: Planning.Ouvert) -> None:
 
 def planning_reserve(lot: Lot, e: Planning.Reserve | Planning.MisEnListeAttente) -> None:
     etat = "reserve" if isinstance(e, Planning.Reserve) else "liste_attente"
-    _cases(
-        lot,
-        e,
-        [
-            (ligne.jour, ligne.unite, etat, (ligne.majoration_cents, ligne.majoration_pourcent))
+    ids = lot.planning(e.originator_id)
+    lot.cases(
+        ids,
+        (
+            (
+                ligne.jour,
+                ligne.unite,
+                Case(
+                    ids[2],
+                    etat,
+                    e.originator_version,
+                    (ligne.majoration_cents, ligne.majoration_pourcent),
+                    False,
+                    (None, None),
+                ),
+            )
             for ligne in e.lignes
-        ],
+        ),
     )
 
 
@@ -180,7 +194,11 @@ def planning_annule(lot: Lot, e: Planning.Annule) -> None:
     lot.cases(
         ids,
         (
-            (ligne.jour, ligne.unite, Case(ids[2], "annule", (None, None), ligne.facturable, None, None))
+            (
+                ligne.jour,
+                ligne.unite,
+                Case(ids[2], "annule", e.originator_version, (None, None), ligne.facturable, (None, None)),
+            )
             for ligne in e.lignes
         ),
     )
@@ -195,12 +213,12 @@ def planning_annule(lot: Lot, e: Planning.Annule) -> None:
 
 
 def planning_promu(lot: Lot, e: Planning.PromuDeListeAttente) -> None:
-    _cases(lot, e, [(e.jour, e.unite, "reserve", None)])
+    _cases(lot, e, [(e.jour, e.unite, "reserve")])
 
 
 def planning_absence(lot: Lot, e: Planning.AbsenceDeclaree) -> None:
     etat = "absent_justifie" if e.document_id is not None else "absent_non_justifie"
-    _cases(lot, e, [(e.jour, unite, etat, None) for unite in e.unites])
+    _cases(lot, e, [(e.jour, unite, etat) for unite in e.unites])
 
 
 def planning_pointe(lot: Lot, e: Planning.Pointe) -> None:
@@ -208,7 +226,11 @@ def planning_pointe(lot: Lot, e: Planning.Pointe) -> None:
     lot.cases(
         ids,
         (
-            (p.jour, p.unite, Case(ids[2], p.etat.value, None, False, p.arrivee, p.depart))
+            (
+                p.jour,
+                p.unite,
+                Case(ids[2], p.etat.value, e.originator_version, horaires=(p.arrivee, p.depart)),
+            )
             for p in e.pointages
         ),
     )
@@ -216,6 +238,7 @@ def planning_pointe(lot: Lot, e: Planning.Pointe) -> None:
 
 def offre_recue(lot: Lot, e: Planning.OffreRecue) -> None:
     enfant_id, accueil_id, famille_id = lot.planning(e.originator_id)
+    _cases(lot, e, [(e.jour, e.unite, "liste_attente")])
     if lot.ligne(OFFRES, e.offre_id) is None:
         lot.poser(
             OFFRES,
@@ -241,12 +264,19 @@ def _statut_offre(lot: Lot, offre_id: Any, statut: str) -> None:
 
 def offre_acceptee(lot: Lot, e: Planning.OffreAcceptee) -> None:
     _statut_offre(lot, e.offre_id, "acceptee")
-    _cases(lot, e, [(e.jour, e.unite, "reserve", None)])
+    _cases(lot, e, [(e.jour, e.unite, "reserve")])
 
 
 def offre_perdue(lot: Lot, e: Planning.OffrePerdue) -> None:
     _statut_offre(lot, e.offre_id, "expiree" if e.expiree else "refusee")
-    _cases(lot, e, [(e.jour, e.unite, "annule", (None, None))])
+    _cases(
+        lot,
+        e,
+        [(e.jour, e.unite, "annule")],
+        majorations=(None, None),
+        facturable=False,
+        horaires=(None, None),
+    )
 
 
 def facture_emise(lot: Lot, e: Facture.Emise) -> None:
@@ -322,7 +352,7 @@ def capacite_ouverte(lot: Lot, e: Capacite.Ouverte) -> None:
 
 def _compter(lot: Lot, e: Any, reserves: int, attente: int) -> None:
     accueil_id, jour = lot.capacite(e.originator_id)
-    lot.compter(accueil_id, jour, e.unite, reserves, attente)
+    lot.compter(accueil_id, jour, e.unite, reserves, attente, e.originator_version)
 
 
 def enfant_ecrit(lot: Lot, e: Any) -> None:

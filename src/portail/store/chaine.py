@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+import msgspec
 from eventsourcing.persistence import (
     DataError,
     IntegrityError,
@@ -40,6 +41,7 @@ from psycopg.types.json import Jsonb
 
 from portail.store.cles import SujetEfface
 from portail.store.ecoute import canal_journal
+from portail.store.ecrivain import Ecrivain
 from portail.store.index_audit import IndexAudit
 
 if TYPE_CHECKING:
@@ -164,6 +166,8 @@ class RecorderChaine(PostgresApplicationRecorder):
             *("integer", "uuid", "text", "text", "integer", "bytea"),
             *("integer", "text", "text", "jsonb"),
         ]
+        self.ecrivain: Ecrivain[Groupe, Resultat] = Ecrivain(self.enregistrer)
+        """Concurrent saves of this process share one call (group commit)."""
         self._appel = (
             f"SELECT o_groupe, o_statut, o_positions, o_detail FROM {self.fonction}("
             + ", ".join(f"%s::{t}[]" for t in types)
@@ -204,7 +208,7 @@ class RecorderChaine(PostgresApplicationRecorder):
             lignes=kwargs.get("lignes", ()),
         )
         try:
-            [resultat] = self.enregistrer([groupe])
+            resultat = self.ecrivain.soumettre(groupe)
         except BaseException:
             if trousseau is not None:
                 trousseau.abandonner_en_attente()
@@ -329,6 +333,11 @@ class RecorderChaine(PostgresApplicationRecorder):
         return sortie
 
 
+def _json(valeurs: Any) -> str:
+    """Read rows as JSON: ids, dates and times as text, which `jsonb_populate_record` casts back."""
+    return msgspec.json.encode(valeurs).decode()
+
+
 def _parametres(groupes: Sequence[Groupe]) -> list[list[Any]]:
     """The function's 28 arrays: each kind of row, transposed into one array per column."""
     e: list[tuple[Any, ...]] = []
@@ -352,7 +361,7 @@ def _parametres(groupes: Sequence[Groupe]) -> list[list[Any]]:
         if groupe.idempotence is not None:
             idem = groupe.idempotence
             i.append((n, idem.compte_id, idem.cle, idem.empreinte, idem.statut, idem.corps))
-        lg += [(n, x.table, ",".join(x.cles), Jsonb(x.valeurs)) for x in groupe.lignes]
+        lg += [(n, x.table, ",".join(x.cles), Jsonb(x.valeurs, dumps=_json)) for x in groupe.lignes]
     colonnes: list[list[Any]] = []
     for lignes, largeur in ((e, 11), (v, 3), (k, 4), (i, 6), (lg, 4)):
         colonnes += [[ligne[c] for ligne in lignes] for c in range(largeur)]
@@ -494,10 +503,13 @@ BEGIN
                  FILTER (WHERE NOT k = ANY (string_to_array(ligne.cles, ',')))
           INTO colonnes, mises_a_jour FROM jsonb_object_keys(ligne.val) AS k;
         SELECT string_agg(format('%I', c), ', ') INTO conflit FROM unnest(string_to_array(ligne.cles, ',')) AS c;
+        -- A row carrying a stream version only replaces one of a lower version.
         EXECUTE format(
-          'INSERT INTO %I.%I (%s) SELECT %s FROM jsonb_populate_record(NULL::%I.%I, $1) ON CONFLICT (%s) %s',
+          'INSERT INTO %I.%I AS t (%s) SELECT %s FROM jsonb_populate_record(NULL::%I.%I, $1) ON CONFLICT (%s) %s',
           '{schema}', ligne.tab, colonnes, colonnes, '{schema}', ligne.tab, conflit,
-          CASE WHEN mises_a_jour IS NULL THEN 'DO NOTHING' ELSE 'DO UPDATE SET ' || mises_a_jour END
+          CASE WHEN mises_a_jour IS NULL THEN 'DO NOTHING'
+               ELSE 'DO UPDATE SET ' || mises_a_jour
+                    || CASE WHEN ligne.val ? 'version' THEN ' WHERE t.version < EXCLUDED.version' ELSE '' END END
         ) USING ligne.val;
       END LOOP;
 

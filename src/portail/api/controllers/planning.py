@@ -147,7 +147,6 @@ class PlanningController(Controller):
             corps = reponse.corps
         else:
             corps = executer()
-        sv.apres_ecriture()
         return msgspec.json.decode(corps, type=s.ResultatsOut)
 
     @post(
@@ -169,7 +168,6 @@ class PlanningController(Controller):
             data.semaine_du,
             data.jusqu_au,
         )
-        sv.apres_ecriture()
         return _resultats(resultats)
 
     @post(
@@ -194,7 +192,6 @@ class PlanningController(Controller):
             [(p.date, p.unite) for p in data.presences],
             data.motif,
         )
-        sv.apres_ecriture()
         return _resultats(resultats)
 
     @post(
@@ -216,7 +213,6 @@ class PlanningController(Controller):
             data.motif,
             data.document_id,
         )
-        sv.apres_ecriture()
         justifiee = data.document_id is not None
         return s.AbsenceOut(
             enfant_id,
@@ -262,7 +258,6 @@ class PointageController(Controller):
             data.date,
             [(p.enfant_id, p.unite, p.statut, heure(p.arrivee), heure(p.depart)) for p in data.pointages],
         )
-        sv.apres_ecriture()
         return _pointage(request, data.accueil_id, data.date)
 
     @get(

@@ -1,0 +1,229 @@
+"""The aggregates a process has used, kept in memory and trusted without asking the database.
+
+A command decides on a copy (a failed command never changes what is kept); the save's version check
+is what guards it: a save that meets a newer version fails, the entry goes, and the command runs
+again on the aggregate reloaded. Between processes, entries are dropped when another process
+records a newer version: the log's NOTIFY wakes a reader here, which reads the (id, version) of
+every event recorded since the last position it read, in one statement, and drops what is older.
+While that reader is not listening, or has not caught up since it (re)connected, the cache is not
+trusted: each use asks for newer events first (one indexed query, what a load would start with).
+
+The cache is bounded by weight (one per aggregate plus one per entry of its collections: a
+planning of a school year weighs hundreds), least recently used first out.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import structlog
+from eventsourcing.domain import Aggregate
+
+from portail.store import lecture
+from portail.store.ecoute import Ecoute, canal_journal
+
+if TYPE_CHECKING:
+    from eventsourcing.postgres import PostgresDatastore
+
+log = structlog.get_logger("portail.store")
+
+POIDS_MAX = 200_000
+"""About 80 MB of plannings of a school year: the sessions of a registration morning fit."""
+VERSIONS_VUES_MAX = 200_000
+"""Latest versions seen of aggregates not kept: a load that raced with a newer save is not kept."""
+LECTURE_PAR_PAGE = 10_000
+TOPICS_EFFACEMENT = frozenset({"portail:Famille.Effacee", "portail:Enfant.Efface"})
+"""An erased family or child: every kept aggregate of theirs goes (their personal data with it)."""
+
+_COPIE_A_PLAT: set[type] = set()
+
+
+def copie_a_plat(cls: type) -> type:
+    """Mark an aggregate class whose state is values, and dicts or lists of values (frozen
+    dataclasses, strings, ids): copying it copies those collections one level deep, in a fraction
+    of what `copy.deepcopy` costs."""
+    _COPIE_A_PLAT.add(cls)
+    return cls
+
+
+def est_a_plat(aggregat: Aggregate) -> bool:
+    return type(aggregat) in _COPIE_A_PLAT
+
+
+def copier(aggregat: Aggregate) -> Any:
+    if type(aggregat) not in _COPIE_A_PLAT:
+        return copy.deepcopy(aggregat)
+    copie = object.__new__(type(aggregat))
+    etat = copie.__dict__
+    for nom, valeur in aggregat.__dict__.items():
+        if type(valeur) is dict:
+            etat[nom] = {k: (v.copy() if type(v) in (list, dict, set) else v) for k, v in valeur.items()}
+        elif type(valeur) in (list, set):
+            etat[nom] = valeur.copy()
+        else:
+            etat[nom] = valeur
+    return copie
+
+
+def _poids(aggregat: Aggregate) -> int:
+    return 1 + sum(len(v) for v in aggregat.__dict__.values() if type(v) in (dict, list, set))
+
+
+class CacheAgregats:
+    def __init__(self, poids_max: int = POIDS_MAX) -> None:
+        self._poids_max = poids_max
+        self._poids = 0
+        self._entrees: OrderedDict[UUID, tuple[Aggregate, int]] = OrderedDict()
+        self._vues: OrderedDict[UUID, int] = OrderedDict()
+        self._verrou = threading.Lock()
+        self._ecoute: Ecoute | None = None
+        self._pid_rattrape: int | None = None
+        self.succes = 0
+        self.echecs = 0
+        self.retraits = 0
+
+    # Use
+
+    def prendre(self, aggregat_id: UUID) -> Aggregate | None:
+        """The kept aggregate (shared: the caller must not change it), or None."""
+        with self._verrou:
+            entree = self._entrees.get(aggregat_id)
+            if entree is None:
+                self.echecs += 1
+                return None
+            self._entrees.move_to_end(aggregat_id)
+            self.succes += 1
+            return entree[0]
+
+    def poser(self, aggregat: Aggregate) -> None:
+        """Keep `aggregat` (which nobody changes afterwards) unless a newer version was seen."""
+        with self._verrou:
+            if self._vues.get(aggregat.id, 0) > aggregat.version:
+                return
+            ancienne = self._entrees.pop(aggregat.id, None)
+            if ancienne is not None:
+                if ancienne[0].version > aggregat.version:
+                    self._entrees[aggregat.id] = ancienne
+                    return
+                self._poids -= ancienne[1]
+            poids = _poids(aggregat)
+            self._entrees[aggregat.id] = (aggregat, poids)
+            self._poids += poids
+            while self._poids > self._poids_max and self._entrees:
+                _, (_, retire) = self._entrees.popitem(last=False)
+                self._poids -= retire
+
+    def retirer(self, ids: Iterable[UUID]) -> None:
+        with self._verrou:
+            for aggregat_id in ids:
+                self._retirer(aggregat_id)
+
+    def vider(self) -> None:
+        with self._verrou:
+            self._entrees.clear()
+            self._poids = 0
+
+    def _retirer(self, aggregat_id: UUID) -> None:
+        entree = self._entrees.pop(aggregat_id, None)
+        if entree is not None:
+            self._poids -= entree[1]
+            self.retraits += 1
+
+    def contient(self, aggregat_id: UUID) -> bool:
+        return aggregat_id in self._entrees
+
+    def __len__(self) -> int:
+        return len(self._entrees)
+
+    @property
+    def fiable(self) -> bool:
+        """True while the log is listened to and what was recorded before is accounted for."""
+        ecoute = self._ecoute
+        return (
+            ecoute is not None
+            and ecoute.active.is_set()
+            and ecoute.pid is not None
+            and self._pid_rattrape == ecoute.pid
+        )
+
+    # Invalidation
+
+    def ecouter(self, datastore: PostgresDatastore, table_evenements: str) -> None:
+        """Start following the log (idempotent)."""
+        if self._ecoute is not None:
+            return
+        table = f"{datastore.schema}.{table_evenements}"
+        depart = lecture.ligne(datastore, f"SELECT coalesce(max(notification_id), 0) AS p FROM {table}")
+        position = int(depart["p"]) if depart else 0
+        lu = {"position": position}
+        signal = threading.Event()
+
+        def reveil(_charge: str | None) -> None:
+            signal.set()
+
+        ecoute = Ecoute(datastore, [canal_journal(table_evenements)], reveil, "portail-cache-agregats")
+
+        def suivre() -> None:
+            while True:
+                signal.wait()
+                signal.clear()
+                pid = ecoute.pid
+                try:
+                    lu["position"] = self._rattraper(datastore, table, lu["position"])
+                except Exception:
+                    # Unread changes: nothing kept can be trusted.
+                    log.exception("cache_agregats_rattrapage")
+                    self.vider()
+                    continue
+                self._pid_rattrape = pid
+
+        self._ecoute = ecoute
+        threading.Thread(target=suivre, name="portail-cache-agregats-suivi", daemon=True).start()
+        ecoute.demarrer()
+
+    def arreter(self) -> None:
+        if self._ecoute is not None:
+            self._ecoute.arreter()
+        self._pid_rattrape = None
+
+    def _rattraper(self, datastore: PostgresDatastore, table: str, position: int) -> int:
+        while True:
+            brutes = lecture.lignes(
+                datastore,
+                f"SELECT notification_id, originator_id, originator_version, topic FROM {table}"
+                " WHERE notification_id > %s ORDER BY notification_id LIMIT %s",
+                (position, LECTURE_PAR_PAGE),
+            )
+            lignes = [
+                (r["notification_id"], r["originator_id"], r["originator_version"], r["topic"])
+                for r in brutes
+            ]
+            if not lignes:
+                return position
+            with self._verrou:
+                effaces = {aggregat_id for _, aggregat_id, _, topic in lignes if topic in TOPICS_EFFACEMENT}
+                if effaces:
+                    for aggregat_id, (aggregat, _) in list(self._entrees.items()):
+                        if effaces & {
+                            aggregat_id,
+                            getattr(aggregat, "famille_id", None),
+                            getattr(aggregat, "enfant_id", None),
+                        }:
+                            self._retirer(aggregat_id)
+                for _, aggregat_id, version, _ in lignes:
+                    entree = self._entrees.get(aggregat_id)
+                    if entree is not None and entree[0].version < version:
+                        self._retirer(aggregat_id)
+                    if self._vues.get(aggregat_id, 0) < version:
+                        self._vues[aggregat_id] = version
+                        self._vues.move_to_end(aggregat_id)
+                while len(self._vues) > VERSIONS_VUES_MAX:
+                    self._vues.popitem(last=False)
+            position = int(lignes[-1][0])
+            if len(lignes) < LECTURE_PAR_PAGE:
+                return position

@@ -1,0 +1,132 @@
+"""Aggregates kept in memory: trusted without a query while the log is followed, dropped when
+another process records a newer version or erases their family, never changed by a command."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date
+
+import pytest
+from eventsourcing.persistence import IntegrityError
+
+from outils_sql import instructions
+from portail.api.app import construire_services
+from portail.api.etat import Services
+from portail.application.contexte import Contexte
+from portail.domain.enfant import Enfant
+from portail.domain.personnes import IdentiteEnfant, Scolarite
+from portail.domain.planning import Ligne, Planning
+
+pytestmark = pytest.mark.postgres
+
+CTX = Contexte.systeme("test-cache")
+
+
+def _attendre(condition: Callable[[], bool], delai: float = 2.0) -> float:
+    """Seconds until `condition` held (fails after `delai`)."""
+    debut = time.monotonic()
+    while not condition():
+        assert time.monotonic() - debut < delai, "condition jamais remplie"
+        time.sleep(0.005)
+    return time.monotonic() - debut
+
+
+def _enfant(prenom: str) -> Enfant:
+    return Enfant(
+        famille_id=uuid.uuid4(),
+        identite=IdentiteEnfant("Martin", prenom, date(2018, 5, 4), "Nantes"),
+        scolarite=Scolarite("École Jules Ferry", None, None),
+    )
+
+
+@pytest.fixture
+def deux(services: Services, settings, base, horloge) -> Iterator[tuple[Services, Services]]:
+    """Two processes' services on one database, each following the log."""
+    autre = construire_services(settings, base, horloge, projections=False)
+    try:
+        for sv in (services, autre):
+            sv.portail.ecouter_journal()
+        _attendre(lambda: services.portail.cache.fiable and autre.portail.cache.fiable, 5.0)
+        yield services, autre
+    finally:
+        autre.portail.close()
+
+
+def test_un_agregat_garde_se_lit_sans_requete_et_suit_les_changements_d_un_autre_processus(deux) -> None:
+    ici, ailleurs = deux
+    enfant = _enfant("Léa")
+    ici.portail.enregistrer(CTX, enfant)
+    lu = ailleurs.portail.lire(Enfant, enfant.id)
+    with instructions(ailleurs) as envoyees:
+        assert ailleurs.portail.lire(Enfant, enfant.id) is lu
+    assert envoyees == []
+
+    modifie = ici.portail.charger(Enfant, enfant.id)
+    modifie.modifier_identite(IdentiteEnfant("Martin", "Léa-Rose", date(2018, 5, 4), "Nantes"))
+    ici.portail.enregistrer(CTX, modifie)
+    _attendre(lambda: not ailleurs.portail.cache.contient(enfant.id), 1.0)
+    relu = ailleurs.portail.lire(Enfant, enfant.id)
+    assert relu.identite is not None
+    assert relu.identite.prenom == "Léa-Rose"
+
+
+def test_une_commande_decide_sur_une_copie(deux) -> None:
+    ici, _ = deux
+    planning = Planning(
+        id=uuid.uuid4(), enfant_id=uuid.uuid4(), accueil_id=uuid.uuid4(), famille_id=uuid.uuid4()
+    )
+    planning.reserver([Ligne(date(2026, 9, 7), "SOIR")])
+    ici.portail.enregistrer(CTX, planning)
+
+    copie = ici.portail.repository.get(planning.id)
+    copie.annuler([Ligne(date(2026, 9, 7), "SOIR")], None)
+    # Never saved (the command failed after deciding): what is kept is unchanged.
+    relu = ici.portail.repository.get(planning.id)
+    assert relu.version == planning.version
+    assert relu.etat(date(2026, 9, 7), "SOIR").value == "reserve"
+    assert relu.pending_events == []
+
+
+def test_un_conflit_retire_la_copie_perimee(deux) -> None:
+    ici, ailleurs = deux
+    planning = Planning(
+        id=uuid.uuid4(), enfant_id=uuid.uuid4(), accueil_id=uuid.uuid4(), famille_id=uuid.uuid4()
+    )
+    ici.portail.enregistrer(CTX, planning)
+    perimee = ici.portail.repository.get(planning.id)
+    # Another process books first.
+    gagnante = ailleurs.portail.repository.get(planning.id)
+    gagnante.reserver([Ligne(date(2026, 9, 7), "SOIR")])
+    ailleurs.portail.enregistrer(CTX, gagnante)
+
+    perimee.reserver([Ligne(date(2026, 9, 8), "SOIR")])
+    with pytest.raises(IntegrityError):
+        ici.portail.enregistrer(CTX, perimee)
+    assert not ici.portail.cache.contient(planning.id)
+    relu = ici.portail.repository.get(planning.id)
+    assert relu.version == gagnante.version
+    assert relu.etat(date(2026, 9, 7), "SOIR") is not None
+
+
+def test_l_effacement_d_un_enfant_retire_ses_agregats_gardes_partout(deux) -> None:
+    ici, ailleurs = deux
+    enfant = _enfant("Noé")
+    ici.portail.enregistrer(CTX, enfant)
+    planning = Planning(
+        id=Planning.id_pour(enfant.id, uuid.uuid4()),
+        enfant_id=enfant.id,
+        accueil_id=uuid.uuid4(),
+        famille_id=enfant.famille_id,
+    )
+    planning.annuler([Ligne(date(2026, 9, 7), "SOIR")], "rendez-vous médical")
+    ici.portail.enregistrer(CTX, planning)
+    ailleurs.portail.repository.get(planning.id)
+    assert ailleurs.portail.cache.contient(planning.id)
+
+    efface = ici.portail.charger(Enfant, enfant.id)
+    efface.effacer(date(2026, 12, 2))
+    ici.portail.enregistrer(CTX, efface)
+    # The planning itself has no new event: it goes because its child was erased.
+    _attendre(lambda: not ailleurs.portail.cache.contient(planning.id), 1.0)

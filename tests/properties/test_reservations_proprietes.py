@@ -5,7 +5,7 @@ the events (incrementally and after a rebuild)."""
 from __future__ import annotations
 
 import threading
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 
 import psycopg
 import pytest
@@ -13,42 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg import sql
 
-from outils_services import inscrire_famille
+from outils_proprietes import CTX, JOURS, MOMENT, _accueil, _familles
 from portail.application.contexte import Contexte
-from portail.application.offre import SaisieAccueil, SaisieRegle, SaisieUnite
 from portail.domain.capacite import Capacite
 from portail.domain.planning import Etat, Planning
-
-JOURS = [date(2021, 10, 4), date(2021, 10, 5), date(2021, 10, 7)]
-CTX = Contexte("proprietes", role="parent")
-MOMENT = datetime(2021, 9, 20, 8, 0, tzinfo=UTC)
-
-
-def _accueil(services, capacite: int) -> object:
-    regle = SaisieRegle(ancrage="jour", heure_limite=time(18, 0), decalage_jours=1)
-    saisie = SaisieAccueil(
-        etablissement="PERISCOLAIRE",
-        mode_accueil="Garderie",
-        periode_libelle="2021-2022",
-        periode_debut=date(2021, 9, 2),
-        periode_fin=date(2022, 7, 6),
-        jours=(1, 2, 4, 5),
-        unites=(SaisieUnite("SOIR", "Soir", time(16, 30), time(18, 30), capacite),),
-        regle_reservation=regle,
-        regle_annulation=regle,
-    )
-    return services.offre.creer_accueil(Contexte.systeme("test"), saisie)
-
-
-def _familles(services, n: int) -> list[tuple[object, object]]:
-    enfants = []
-    for i in range(n):
-        famille_id = inscrire_famille(services, CTX)
-        enfant_id = services.familles.ajouter_enfant(
-            CTX, famille_id, "Martin", f"Enfant {i}", date(2014, 1, 1)
-        )
-        enfants.append((famille_id, enfant_id))
-    return enfants
 
 
 def _verifier(services, accueil_id, enfants, capacite: int) -> None:

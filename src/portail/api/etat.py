@@ -54,6 +54,12 @@ class Services:
         """Read-your-writes: the caller's next read already shows what this thread just saved."""
         self.suivi.attendre(self.portail.derniere_position())
 
+    def apres_reservation(self) -> None:
+        """Read-your-writes for the booking routes: their calendar and counter rows committed with
+        them; only a save that also changed the waiting-list offers waits for the runner."""
+        if self.portail.attend_le_projecteur():
+            self.apres_ecriture()
+
 
 def services(request: Request[Any, Any, Any]) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]

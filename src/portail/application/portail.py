@@ -26,7 +26,7 @@ from portail.domain.enfant import Enfant
 from portail.domain.erreurs import Introuvable
 from portail.domain.famille import Famille
 from portail.domain.planning import Planning
-from portail.projections.en_ligne import lignes_commande
+from portail.projections.en_ligne import attend_le_projecteur, lignes_commande
 from portail.store import transcodings
 from portail.store.cache_agregats import CacheAgregats, copie_a_plat, copier, est_a_plat
 from portail.store.chaine import RecorderChaine, Verification, verifier
@@ -139,9 +139,11 @@ class Portail(Application[UUID]):
         lignes = lignes_commande(aggregats)
         if lignes:
             ecritures["lignes"] = [*ecritures.get("lignes", ()), *lignes]
+        attendre = attend_le_projecteur(aggregats)
         enregistrements = self.save(*aggregats, **ecritures)
         if enregistrements:
             self._dernieres.position = enregistrements[-1].notification.id
+            self._dernieres.attendre = attendre
         return enregistrements
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
@@ -175,6 +177,10 @@ class Portail(Application[UUID]):
                 super().take_snapshot(aggregate_id, version, projector_func)
         except SujetEfface:
             return
+
+    def attend_le_projecteur(self) -> bool:
+        """Whether the last save of this thread changed a read model only the runner writes."""
+        return bool(getattr(self._dernieres, "attendre", True))
 
     def derniere_position(self) -> int:
         """The log position of the last save made by this thread (0 if none)."""

@@ -120,6 +120,27 @@ def _capacite(capacite: Capacite) -> list[LigneLecture]:
     return lignes
 
 
+ATTENDENT_LE_PROJECTEUR = (
+    Planning.OffreRecue,
+    Planning.OffreAcceptee,
+    Planning.OffrePerdue,
+    Capacite.OffreFaite,
+    Capacite.OffreAcceptee,
+    Capacite.OffreRetiree,
+)
+"""Events that also change a read model the runner keeps (the waiting-list offers: `proj_offres`),
+which the parent may read next: after such a save the answer waits for the runner."""
+
+
+def attend_le_projecteur(aggregats: Iterable[Aggregate | None]) -> bool:
+    return any(
+        isinstance(e, ATTENDENT_LE_PROJECTEUR)
+        for aggregat in aggregats
+        if aggregat is not None
+        for e in aggregat.pending_events
+    )
+
+
 def lignes_commande(aggregats: Iterable[Aggregate | None]) -> list[LigneLecture]:
     """The read rows of the aggregates a command is about to save (their pending events applied)."""
     lignes: list[LigneLecture] = []

@@ -147,6 +147,7 @@ class PlanningController(Controller):
             corps = reponse.corps
         else:
             corps = executer()
+        sv.apres_reservation()
         return msgspec.json.decode(corps, type=s.ResultatsOut)
 
     @post(
@@ -192,6 +193,7 @@ class PlanningController(Controller):
             [(p.date, p.unite) for p in data.presences],
             data.motif,
         )
+        sv.apres_reservation()
         return _resultats(resultats)
 
     @post(

@@ -1,0 +1,143 @@
+"""An accueil of one SOIR unit and families to book it, for the property tests."""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+import msgspec
+
+from outils_services import inscrire_famille
+from portail.application.contexte import Contexte
+from portail.application.offre import SaisieAccueil, SaisieRegle, SaisieUnite
+from portail.settings import Settings
+
+JOURS = [date(2021, 10, 4), date(2021, 10, 5), date(2021, 10, 7)]
+CTX = Contexte("proprietes", role="parent")
+MOMENT = datetime(2021, 9, 20, 8, 0, tzinfo=UTC)
+
+
+def _accueil(services, capacite: int) -> object:
+    regle = SaisieRegle(ancrage="jour", heure_limite=time(18, 0), decalage_jours=1)
+    saisie = SaisieAccueil(
+        etablissement="PERISCOLAIRE",
+        mode_accueil="Garderie",
+        periode_libelle="2021-2022",
+        periode_debut=date(2021, 9, 2),
+        periode_fin=date(2022, 7, 6),
+        jours=(1, 2, 4, 5),
+        unites=(SaisieUnite("SOIR", "Soir", time(16, 30), time(18, 30), capacite),),
+        regle_reservation=regle,
+        regle_annulation=regle,
+    )
+    return services.offre.creer_accueil(Contexte.systeme("test"), saisie)
+
+
+def _familles(services, n: int) -> list[tuple[object, object]]:
+    enfants = []
+    for i in range(n):
+        famille_id = inscrire_famille(services, CTX)
+        enfant_id = services.familles.ajouter_enfant(
+            CTX, famille_id, "Martin", f"Enfant {i}", date(2014, 1, 1)
+        )
+        enfants.append((famille_id, enfant_id))
+    return enfants
+
+
+CAPACITE = 2
+ENFANTS = 6
+FILS = 4
+OPERATIONS = 40
+"""Per process: enough for every day to fill, empty and fill again."""
+
+
+def _horloge() -> datetime:
+    return MOMENT
+
+
+def processus_reservant(
+    url: str,
+    schema: str,
+    reglages: dict[str, Any],
+    accueil_id: uuid.UUID,
+    enfants: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]],
+    graine: int,
+    cles: list[str],
+    sortie: Any,
+    ensemble: Any,
+) -> None:
+    """One api process: books and cancels from FILS threads; sends back what it acknowledged."""
+    from portail.api.app import construire_services
+    from portail.store.database import BaseDeDonnees
+    from portail.store.idempotence import Reponse
+
+    services = construire_services(
+        Settings(**reglages), BaseDeDonnees(url, schema), _horloge, projections=False
+    )
+    services.portail.ecouter_journal()
+    # Both processes ready before either books: their commands overlap.
+    ensemble.wait(timeout=60)
+    hasard = random.Random(graine)
+    plan = [
+        (hasard.randrange(ENFANTS), hasard.random() < 0.65, hasard.choice(JOURS), hasard.choice(cles))
+        for _ in range(OPERATIONS)
+    ]
+    accuses: list[dict[str, Any]] = []
+    erreurs: list[str] = []
+    depart = threading.Barrier(FILS)
+
+    def travailler(numero: int) -> None:
+        depart.wait()
+        for indice, reserver, jour, cle in plan[numero::FILS]:
+            compte_id, famille_id, enfant_id = enfants[indice]
+            ctx = Contexte(f"p{graine}", compte_id, "parent")
+            demande = {"enfant": str(enfant_id), "reserver": reserver, "jour": jour.isoformat()}
+
+            def action(
+                ctx: Contexte = ctx,
+                famille_id: uuid.UUID = famille_id,
+                enfant_id: uuid.UUID = enfant_id,
+                reserver: bool = reserver,
+                jour: date = jour,
+            ) -> Reponse:
+                demandes = [(jour, "SOIR")]
+                if reserver:
+                    resultats = services.reservations.reserver(
+                        ctx, famille_id, enfant_id, accueil_id, demandes
+                    )
+                else:
+                    resultats = services.reservations.annuler(
+                        ctx, famille_id, enfant_id, accueil_id, demandes, None
+                    )
+                statuts = [r.statut if isinstance(r.statut, str) else r.statut.value for r in resultats]
+                return Reponse(200, msgspec.json.encode(statuts))
+
+            try:
+                # The same key for the same request may come from the other process too.
+                reponse = services.idempotence.executer(
+                    compte_id, f"{cle}-{indice}-{reserver}-{jour}", msgspec.json.encode(demande), action
+                )
+            except Exception as erreur:  # a conflict that kept failing, a request still running
+                erreurs.append(f"{type(erreur).__name__}: {erreur}")
+                continue
+            accuses.append(
+                {
+                    "enfant_id": str(enfant_id),
+                    "compte_id": str(compte_id),
+                    "reserver": reserver,
+                    "jour": jour.isoformat(),
+                    "cle": f"{cle}-{indice}-{reserver}-{jour}",
+                    "statuts": msgspec.json.decode(reponse.corps),
+                }
+            )
+
+    fils = [threading.Thread(target=travailler, args=(n,)) for n in range(FILS)]
+    for f in fils:
+        f.start()
+    for f in fils:
+        f.join()
+    services.portail.close()
+    sortie.put({"accuses": accuses, "erreurs": erreurs})

@@ -43,6 +43,7 @@ from portail.api.etat import Services
 from portail.application.contexte import Contexte, horloge_systeme
 from portail.application.facturation import ServiceFacturation
 from portail.domain.planning import Planning
+from portail.domain.reservation import DemandeReservation, Statut
 from portail.generation import (
     ANNEE,
     MOIS_NON_FACTURE,
@@ -224,15 +225,19 @@ def mesurer_reservations(
         travail = [(f.famille_id, e, j, u) for (f, e) in enfants for j in jours[:3] for u in ("MIDI", "SOIR")]
         # Warm-up: connections, caches of the accueil and the first aggregates.
         for famille_id, enfant_id, jour, unite in travail[:50]:
-            services.reservations.reserver(CTX, famille_id, enfant_id, accueil_id, [(jour, unite)])
+            services.reservations.reserver(
+                CTX, famille_id, enfant_id, accueil_id, [DemandeReservation(jour, unite)]
+            )
         faites = 0
         latences = []
         debut = time.perf_counter()
         for famille_id, enfant_id, jour, unite in travail[50:]:
             t = time.perf_counter()
-            resultat = services.reservations.reserver(CTX, famille_id, enfant_id, accueil_id, [(jour, unite)])
+            resultat = services.reservations.reserver(
+                CTX, famille_id, enfant_id, accueil_id, [DemandeReservation(jour, unite)]
+            )
             latences.append(time.perf_counter() - t)
-            assert resultat[0].statut == "reserve", resultat
+            assert resultat[0].statut is Statut.RESERVE, resultat
             faites += 1
             if time.perf_counter() - debut >= duree_s:
                 break

@@ -11,6 +11,7 @@ from psycopg import sql
 from outils_services import inscrire_famille
 from portail.application.contexte import Contexte
 from portail.application.offre import SaisieAccueil, SaisieRegle, SaisieUnite, definir_tarifs
+from portail.domain.reservation import DemandeReservation
 from portail.domain.tarifs import Grille, ModeTarif, Residence
 
 CTX = Contexte("brouillons", role="parent")
@@ -56,13 +57,17 @@ def test_une_reservation_qui_ouvre_un_planning_n_ecrit_aucun_brouillon_des_autre
     famille_id = inscrire_famille(services, CTX)
     enfant_id = services.familles.ajouter_enfant(CTX, famille_id, "Martin", "Lou", date(2016, 1, 1))
     for lundi in LUNDIS.values():
-        services.reservations.reserver(CTX, famille_id, enfant_id, cantine, [(lundi, "MIDI")])
+        services.reservations.reserver(
+            CTX, famille_id, enfant_id, cantine, [DemandeReservation(lundi, "MIDI")]
+        )
     services.projecteur.rattraper()
     avant = _versions(base, famille_id)
     assert {mois: montant for mois, (_, montant) in avant.items()} == dict.fromkeys(LUNDIS, 300)
 
     # The child's first booking at the garderie opens its Planning there, in November.
-    services.reservations.reserver(CTX, famille_id, enfant_id, garderie, [(LUNDIS["2025-11"], "MIDI")])
+    services.reservations.reserver(
+        CTX, famille_id, enfant_id, garderie, [DemandeReservation(LUNDIS["2025-11"], "MIDI")]
+    )
     services.projecteur.rattraper()
     apres = _versions(base, famille_id)
 

@@ -18,6 +18,7 @@ from portail.application.facturation import Periode
 from portail.application.offre import SaisieAccueil, SaisieRegle, SaisieUnite, definir_tarifs
 from portail.domain.campagne import Facture
 from portail.domain.erreurs import ErreurValidation
+from portail.domain.reservation import DemandePointage, DemandeReservation, StatutPointage
 from portail.domain.tarifs import Grille, ModeTarif, ReductionFratrie, Residence, Tranche
 
 CTX = Contexte("proprietes", role="regisseur")
@@ -108,14 +109,21 @@ def _appliquer(services, horloge, accueil_id, enfants, annee, operations, apres_
                 CTX, famille_id, valeur, date(annee, 11, 1) + timedelta(days=decalage), "caf"
             )
         elif nature == "reserver" and not apres_le_mois:
-            services.reservations.reserver(CTX, famille_id, enfant_id, accueil_id, [(jour, unite)])
+            services.reservations.reserver(
+                CTX, famille_id, enfant_id, accueil_id, [DemandeReservation(jour, unite)]
+            )
         elif nature == "annuler" and not apres_le_mois:
-            services.reservations.annuler(CTX, famille_id, enfant_id, accueil_id, [(jour, unite)], None)
+            services.reservations.annuler(
+                CTX, famille_id, enfant_id, accueil_id, [DemandeReservation(jour, unite)], None
+            )
         elif nature in ("present", "absent") and apres_le_mois:
             # A closed day, or an absence with no booking, is refused, as it should be.
             with contextlib.suppress(ErreurValidation):
                 services.reservations.pointer(
-                    CTX, accueil_id, jour, [(enfant_id, unite, nature, time(16, 30), time(17, 40))]
+                    CTX,
+                    accueil_id,
+                    jour,
+                    [DemandePointage(enfant_id, unite, StatutPointage(nature), time(16, 30), time(17, 40))],
                 )
 
 
@@ -129,7 +137,7 @@ def test_identites_de_facturation(services, horloge, avant, apres) -> None:
     annee = next(ANNEES)
     accueil_id, enfants = _commune(services, horloge, annee)
     services.reservations.reserver(
-        CTX, enfants[0][0], enfants[0][1], accueil_id, [(_premier_lundi(annee), "MIDI")]
+        CTX, enfants[0][0], enfants[0][1], accueil_id, [DemandeReservation(_premier_lundi(annee), "MIDI")]
     )
     _appliquer(services, horloge, accueil_id, enfants, annee, avant, apres_le_mois=False)
     horloge.maintenant = datetime(annee, 12, 2, 9, 0, tzinfo=UTC)
@@ -182,7 +190,9 @@ def test_numeros_sans_trou(services, horloge) -> None:
     accueil_id, enfants = _commune(services, horloge, annee)
     lundi = _premier_lundi(annee)
     for famille_id, enfant_id in enfants:
-        services.reservations.reserver(CTX, famille_id, enfant_id, accueil_id, [(lundi, "MIDI")])
+        services.reservations.reserver(
+            CTX, famille_id, enfant_id, accueil_id, [DemandeReservation(lundi, "MIDI")]
+        )
     horloge.maintenant = datetime(annee, 12, 2, 9, 0, tzinfo=UTC)
     campagne, _ = services.facturation.preparer(CTX, f"{annee}-11", None)
     emise = services.facturation.emettre(CTX, campagne.id)

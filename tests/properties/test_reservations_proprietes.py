@@ -17,6 +17,7 @@ from outils_proprietes import CTX, JOURS, MOMENT, _accueil, _familles
 from portail.application.contexte import Contexte
 from portail.domain.capacite import Capacite
 from portail.domain.planning import Etat, Planning
+from portail.domain.reservation import DemandePointage, DemandeReservation, Statut, StatutPointage
 
 
 def _verifier(services, accueil_id, enfants, capacite: int) -> None:
@@ -102,10 +103,12 @@ def test_aucun_entrelacement_ne_depasse_la_capacite(services, base, horloge, cap
             for indice, reserver, jour in operations[numero::fils]:
                 famille_id, enfant_id = enfants[indice]
                 if reserver:
-                    services.reservations.reserver(CTX, famille_id, enfant_id, accueil_id, [(jour, "SOIR")])
+                    services.reservations.reserver(
+                        CTX, famille_id, enfant_id, accueil_id, [DemandeReservation(jour, "SOIR")]
+                    )
                 else:
                     services.reservations.annuler(
-                        CTX, famille_id, enfant_id, accueil_id, [(jour, "SOIR")], None
+                        CTX, famille_id, enfant_id, accueil_id, [DemandeReservation(jour, "SOIR")], None
                     )
         except BaseException as erreur:
             erreurs.append(erreur)
@@ -125,23 +128,25 @@ def test_reconstruction_egale_le_suivi_incremental(services, base, horloge) -> N
     accueil_id = _accueil(services, 2)
     enfants = _familles(services, 4)
     for i, (famille_id, enfant_id) in enumerate(enfants):
-        services.reservations.reserver(CTX, famille_id, enfant_id, accueil_id, [(j, "SOIR") for j in JOURS])
+        services.reservations.reserver(
+            CTX, famille_id, enfant_id, accueil_id, [DemandeReservation(j, "SOIR") for j in JOURS]
+        )
         if i % 2:
             services.reservations.annuler(
-                CTX, famille_id, enfant_id, accueil_id, [(JOURS[0], "SOIR")], "malade"
+                CTX, famille_id, enfant_id, accueil_id, [DemandeReservation(JOURS[0], "SOIR")], "malade"
             )
     horloge.maintenant = datetime(2021, 10, 4, 17, 0, tzinfo=UTC)
     services.reservations.pointer(
         Contexte.systeme("test"),
         accueil_id,
         JOURS[0],
-        [(enfants[0][1], "SOIR", "present", time(16, 40), None)],
+        [DemandePointage(enfants[0][1], "SOIR", StatutPointage.PRESENT, time(16, 40), None)],
     )
     services.reservations.pointer(
         Contexte.systeme("test"),
         accueil_id,
         JOURS[0],
-        [(enfants[0][1], "SOIR", "present", None, time(18, 5))],
+        [DemandePointage(enfants[0][1], "SOIR", StatutPointage.PRESENT, None, time(18, 5))],
     )
     # One event per page: nothing is folded across events, unlike the rebuild's pages.
     from portail.projections.executeur import Projecteur
@@ -162,7 +167,9 @@ def test_deux_executeurs_sur_la_meme_base_n_appliquent_rien_deux_fois(services, 
     accueil_id = _accueil(services, 3)
     enfants = _familles(services, 4)
     for famille_id, enfant_id in enfants:
-        services.reservations.reserver(CTX, famille_id, enfant_id, accueil_id, [(j, "SOIR") for j in JOURS])
+        services.reservations.reserver(
+            CTX, famille_id, enfant_id, accueil_id, [DemandeReservation(j, "SOIR") for j in JOURS]
+        )
     autres = [Projecteur(services.portail, taille_page=7) for _ in range(2)]
     fils = [threading.Thread(target=p.rattraper) for p in (*autres, services.projecteur)]
     for f in fils:
@@ -181,7 +188,9 @@ def test_reconstruction_interrompue_avant_les_brouillons_les_refait_au_redemarra
     accueil_id = _accueil(services, 2)
     enfants = _familles(services, 3)
     for famille_id, enfant_id in enfants:
-        services.reservations.reserver(CTX, famille_id, enfant_id, accueil_id, [(j, "SOIR") for j in JOURS])
+        services.reservations.reserver(
+            CTX, famille_id, enfant_id, accueil_id, [DemandeReservation(j, "SOIR") for j in JOURS]
+        )
     services.projecteur.rattraper()
     incremental = _vues(base)
     assert incremental["proj_brouillons"]
@@ -213,16 +222,20 @@ def test_deux_processus_gardent_chacun_leurs_capacites_sans_surreservation(
         for i, (famille_id, enfant_id) in enumerate(enfants):
             processus = services if i % 2 == 0 else autre
             statuts.append(
-                processus.reservations.reserver(CTX, famille_id, enfant_id, accueil_id, [(JOURS[0], "SOIR")])[
-                    0
-                ].statut
+                processus.reservations.reserver(
+                    CTX, famille_id, enfant_id, accueil_id, [DemandeReservation(JOURS[0], "SOIR")]
+                )[0].statut
             )
-        assert statuts == ["reserve"] * 3 + ["liste_attente"] * 3
+        assert statuts == [Statut.RESERVE] * 3 + [Statut.LISTE_ATTENTE] * 3
         # A cancellation through one process promotes the first waiting child, seen by the other.
         famille_id, enfant_id = enfants[1]
-        services.reservations.annuler(CTX, famille_id, enfant_id, accueil_id, [(JOURS[0], "SOIR")], None)
+        services.reservations.annuler(
+            CTX, famille_id, enfant_id, accueil_id, [DemandeReservation(JOURS[0], "SOIR")], None
+        )
         famille_id, enfant_id = enfants[5]
-        autre.reservations.annuler(CTX, famille_id, enfant_id, accueil_id, [(JOURS[0], "SOIR")], None)
+        autre.reservations.annuler(
+            CTX, famille_id, enfant_id, accueil_id, [DemandeReservation(JOURS[0], "SOIR")], None
+        )
         capacite = services.portail.repository.get(Capacite.id_pour(accueil_id, JOURS[0]))
         assert capacite.places["SOIR"] == [enfants[0][1], enfants[2][1], enfants[3][1]]
         assert capacite.attente["SOIR"] == [enfants[4][1]]

@@ -195,12 +195,18 @@ class Capacite(Aggregate):
         self.offres.setdefault(unite, []).append(offre)
         self.nombre_offres += 1
 
-    def accepter(self, offre_id: UUID, unite: str, maintenant: datetime) -> Offre:
+    def _offre_ouverte(self, offre_id: UUID, unite: str, maintenant: datetime) -> Offre:
+        """The offer a parent answers: still held and not expired. An expired one is left for
+        `expirer`, which passes the place to the next child."""
         offre = next((o for o in self.offres.get(unite, []) if o.offre_id == offre_id), None)
         if offre is None:
             raise OffreIndisponible("Cette offre n'est plus disponible.")
         if maintenant >= offre.expire_le:
             raise OffreIndisponible("Cette offre a expiré ; la place a été proposée à l'enfant suivant.")
+        return offre
+
+    def accepter(self, offre_id: UUID, unite: str, maintenant: datetime) -> Offre:
+        offre = self._offre_ouverte(offre_id, unite, maintenant)
         self._offre_acceptee(offre_id=offre_id, unite=unite)
         return offre
 
@@ -210,10 +216,8 @@ class Capacite(Aggregate):
         self.offres[unite].remove(offre)
         self.places.setdefault(unite, []).append(offre.enfant_id)
 
-    def refuser(self, offre_id: UUID, unite: str) -> Offre:
-        offre = next((o for o in self.offres.get(unite, []) if o.offre_id == offre_id), None)
-        if offre is None:
-            raise OffreIndisponible("Cette offre n'est plus disponible.")
+    def refuser(self, offre_id: UUID, unite: str, maintenant: datetime) -> Offre:
+        offre = self._offre_ouverte(offre_id, unite, maintenant)
         self._offre_retiree(offre_id=offre_id, unite=unite, expiree=False)
         return offre
 

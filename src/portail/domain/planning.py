@@ -9,7 +9,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from portail.domain.erreurs import RegleMetier
+from portail.domain.erreurs import ErreurValidation
 from portail.domain.evenements import PortailEvent
 
 
@@ -252,11 +252,11 @@ class Planning(Aggregate):
     def declarer_absence(
         self, jour: date, unites: tuple[str, ...], motif: str, document_id: UUID | None
     ) -> None:
-        """Only a booked unit not yet pointed can be declared absent."""
+        """Only a booked unit not yet pointed nor declared absent can be declared absent."""
         non_reservees = [u for u in unites if self.etat(jour, u) is not Etat.RESERVE]
         if non_reservees:
-            raise RegleMetier(
-                f"Aucune réservation à déclarer absente le {jour:%d/%m/%Y} pour {', '.join(non_reservees)}."
+            raise ErreurValidation.sur(
+                "unites", f"aucune réservation le {jour:%d/%m/%Y} pour {', '.join(non_reservees)}"
             )
         self._absence(jour=jour, unites=unites, motif=motif, document_id=document_id)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -18,8 +18,15 @@ from portail.api.controllers.offre import heure
 from portail.api.etat import contexte, services
 from portail.api.problemes import reponses_probleme
 from portail.application.documents import verifier_justificatif
-from portail.application.reservations import Resultat
 from portail.domain.erreurs import ErreurValidation
+from portail.domain.reservation import (
+    DemandePointage,
+    DemandeReservation,
+    LieuOffre,
+    Resultat,
+    Statut,
+    StatutPointage,
+)
 from portail.domain.valeurs import Role
 from portail.store.idempotence import Reponse
 
@@ -35,13 +42,27 @@ CleIdempotence = Annotated[
 ]
 
 
+# The JSON words of the API contract (docs/api.md), whatever the domain calls them.
+STATUTS: dict[Statut, Literal["reserve", "liste_attente", "refuse", "annule"]] = {
+    Statut.RESERVE: "reserve",
+    Statut.LISTE_ATTENTE: "liste_attente",
+    Statut.REFUSE: "refuse",
+    Statut.ANNULE: "annule",
+}
+STATUTS_POINTAGE: dict[str, StatutPointage] = {
+    "present": StatutPointage.PRESENT,
+    "absent": StatutPointage.ABSENT,
+    "present_non_reserve": StatutPointage.PRESENT_NON_RESERVE,
+}
+
+
 def _resultats(resultats: list[Resultat]) -> s.ResultatsOut:
     return s.ResultatsOut(
         [
             s.ResultatOut(
-                date=r.date,
+                date=r.jour,
                 unite=r.unite,
-                statut=r.statut,  # type: ignore[arg-type]
+                statut=STATUTS[r.statut],
                 motif=r.motif,
                 majoration_cents=r.majoration_cents,
                 majoration_pourcent=r.majoration_pourcent,
@@ -131,7 +152,7 @@ class PlanningController(Controller):
     ) -> s.ResultatsOut:
         sv = services(request)
         famille_id = famille_de(request.user)
-        demandes = [(p.date, p.unite) for p in data.presences]
+        demandes = [DemandeReservation(p.date, p.unite) for p in data.presences]
 
         def executer() -> bytes:
             resultats = sv.reservations.reserver(
@@ -190,7 +211,7 @@ class PlanningController(Controller):
             famille_de(request.user),
             enfant_id,
             data.accueil_id,
-            [(p.date, p.unite) for p in data.presences],
+            [DemandeReservation(p.date, p.unite) for p in data.presences],
             data.motif,
         )
         sv.apres_reservation()
@@ -258,7 +279,12 @@ class PointageController(Controller):
             contexte(request),
             data.accueil_id,
             data.date,
-            [(p.enfant_id, p.unite, p.statut, heure(p.arrivee), heure(p.depart)) for p in data.pointages],
+            [
+                DemandePointage(
+                    p.enfant_id, p.unite, STATUTS_POINTAGE[p.statut], heure(p.arrivee), heure(p.depart)
+                )
+                for p in data.pointages
+            ],
         )
         return _pointage(request, data.accueil_id, data.date)
 
@@ -344,7 +370,7 @@ class OffresController(Controller):
         ligne = sv.lectures.offre_par_id(offre_id)
         if ligne is None or ligne["famille_id"] != famille_id:
             raise NotFoundException("Offre introuvable.")
-        lieu = (ligne["enfant_id"], ligne["accueil_id"], ligne["jour"], ligne["unite"])
+        lieu = LieuOffre(ligne["enfant_id"], ligne["accueil_id"], ligne["jour"], ligne["unite"])
         try:
             resultat = sv.reservations.repondre_offre(contexte(request), famille_id, offre_id, accepter, lieu)
         finally:

@@ -3,19 +3,16 @@ statement, and the chain (one row per transaction) names the event altered, remo
 
 from __future__ import annotations
 
-import os
-import tempfile
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
 from datetime import date
 from typing import Any
 
 import psycopg
 import pytest
 from eventsourcing.persistence import IntegrityError, StoredEvent
-from psycopg import pq, sql
+from psycopg import sql
 
+from outils_sql import instructions
 from portail.api.etat import Services
 from portail.application.contexte import Contexte
 from portail.domain.enfant import Enfant
@@ -26,40 +23,6 @@ from portail.store.format_evenements import FORMAT_MSGPACK, format_de
 pytestmark = pytest.mark.postgres
 
 CTX = Contexte.systeme("test-enregistrement")
-
-
-@contextmanager
-def instructions(services: Services) -> Iterator[list[str]]:
-    """The statements the application sends to PostgreSQL meanwhile (libpq's protocol trace)."""
-    ds = services.portail.recorder.datastore  # type: ignore[attr-defined]
-    d_origine = ds.get_connection
-    envoyees: list[str] = []
-
-    @contextmanager
-    def tracee() -> Iterator[Any]:
-        with d_origine() as conn:
-            fd, chemin = tempfile.mkstemp()
-            conn.pgconn.trace(fd)
-            conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
-            try:
-                yield conn
-            finally:
-                conn.pgconn.untrace()
-                with open(chemin) as f:
-                    for ligne in f:
-                        champs = ligne.split("\t")
-                        # Each Execute (extended protocol) or Query (simple protocol) is a statement.
-                        if champs[0] == "F" and champs[2].split(" ")[0] in ("Execute", "Query"):
-                            envoyees.append(ligne.strip())
-                os.unlink(chemin)
-                with suppress(OSError):
-                    os.close(fd)
-
-    ds.get_connection = tracee
-    try:
-        yield envoyees
-    finally:
-        del ds.get_connection
 
 
 def _enfant(famille_id: uuid.UUID, prenom: str) -> Enfant:

@@ -50,7 +50,7 @@ from portail.api.metriques import Metriques
 from portail.api.problemes import GESTIONNAIRES
 from portail.application.audit import ServiceAudit
 from portail.application.calendriers import calendrier_officiel
-from portail.application.comptes import LimitesConnexion, ServiceComptes
+from portail.application.comptes import EtatSession, LimitesConnexion, ServiceComptes
 from portail.application.contexte import Horloge, horloge_systeme
 from portail.application.courriel import Courrier, CourrierDossier, CourrierSmtp
 from portail.application.documents import ServiceDocuments
@@ -61,6 +61,7 @@ from portail.application.offre import ServiceOffre
 from portail.application.paiement_carte import PrestataireTest
 from portail.application.portail import Portail
 from portail.application.reservations import ServiceReservations
+from portail.domain.compte import Compte
 from portail.jobs.planificateur import Planificateur
 from portail.projections.executeur import Projecteur, creer_vues
 from portail.projections.requetes import Lectures
@@ -68,6 +69,7 @@ from portail.projections.suivi import SuiviPosition
 from portail.settings import Settings
 from portail.store.database import BaseDeDonnees
 from portail.store.idempotence import Idempotence
+from portail.store.invalidation import Invalidations
 from portail.store.securite import EchecsConnexionPostgres, RevocationsPostgres
 
 log = structlog.get_logger("portail")
@@ -97,6 +99,13 @@ def _construire(settings: Settings, base: BaseDeDonnees, horloge: Horloge) -> Se
         ecritures_simultanees=settings.ecritures_simultanees,
     )
     datastore = portail.factory.datastore  # type: ignore[attr-defined]
+    revocations = RevocationsPostgres(datastore)
+    sessions: Invalidations[EtatSession] = Invalidations(
+        datastore,
+        portail.recorder.events_table_name,  # type: ignore[attr-defined]
+        revocations,
+        prefixe_topics=Compte.TOPIC + ".",
+    )
     courrier: Courrier = (
         CourrierSmtp(settings.smtp_url, settings.mail_from)
         if settings.smtp_url
@@ -114,6 +123,7 @@ def _construire(settings: Settings, base: BaseDeDonnees, horloge: Horloge) -> Se
         courrier,
         settings.url_publique,
         secret=hmac.new(cle, b"portail:index", hashlib.sha256).digest(),
+        sessions=sessions,
     )
     familles = ServiceFamilles(portail)
     offre = ServiceOffre(portail)
@@ -125,7 +135,7 @@ def _construire(settings: Settings, base: BaseDeDonnees, horloge: Horloge) -> Se
         comptes=comptes,
         familles=familles,
         jetons=Jetons(secrets_locaux.secret_sessions(settings.secret_key, settings.data_dir)),
-        revocations=RevocationsPostgres(datastore),
+        revocations=sessions,
         offre=offre,
         reservations=ServiceReservations(portail, familles, offre, calendrier),
         lectures=Lectures(datastore, offre, calendrier),
@@ -169,6 +179,8 @@ def create_app(
         await anyio.to_thread.run_sync(services.portail.ecouter_journal)
         # The runner catches up in its own thread: the app answers meanwhile, `/ready` with 503.
         services.suivi.demarrer()
+        # Sessions are checked in memory once this process listens for their invalidations.
+        services.demarrer_sessions()
         taches = Planificateur(services, base_ouverte) if planificateur else None
         if taches is not None:
             taches.demarrer()
@@ -185,6 +197,7 @@ def create_app(
             if taches is not None:
                 await anyio.to_thread.run_sync(taches.arreter)
             services.suivi.arreter()
+            services.arreter_sessions()
             services.portail.close()
             if base is None:
                 await anyio.to_thread.run_sync(base_ouverte.fermer)

@@ -50,6 +50,14 @@ class Services:
     audit: ServiceAudit
     documents: ServiceDocuments
 
+    def demarrer_sessions(self) -> None:
+        if self.comptes.sessions is not None:
+            self.comptes.sessions.demarrer()
+
+    def arreter_sessions(self) -> None:
+        if self.comptes.sessions is not None:
+            self.comptes.sessions.arreter()
+
     def apres_ecriture(self) -> None:
         """Read-your-writes: the caller's next read already shows what this thread just saved."""
         self.suivi.attendre(self.portail.derniere_position())

@@ -29,6 +29,7 @@ from portail.domain.famille import Famille
 from portail.domain.index_email import IndexEmail
 from portail.domain.installation import ID_INSTALLATION, Installation
 from portail.domain.valeurs import Role, email
+from portail.store.invalidation import Invalidations
 from portail.store.securite import EchecsConnexion
 
 DUREE_LIEN_REINITIALISATION = timedelta(minutes=30)
@@ -50,6 +51,23 @@ class TropDeTentatives(ErreurDomaine):
 
 
 @dataclass(frozen=True)
+class EtatSession:
+    """What checking a session needs of its account: kept in memory between requests."""
+
+    compte_id: UUID
+    email: str | None
+    roles: tuple[Role, ...]
+    famille_id: UUID | None
+    actif: bool
+    valides_apres: float | None
+    """Tokens issued at or before this instant (a timestamp) are void."""
+
+    def accepte(self, emis_le: float) -> bool:
+        # Tokens carry their issue time to the microsecond: any issued before the change is void.
+        return self.actif and (self.valides_apres is None or emis_le > self.valides_apres)
+
+
+@dataclass(frozen=True)
 class LimitesConnexion:
     echecs_compte: int
     echecs_ip: int
@@ -66,8 +84,11 @@ class ServiceComptes:
         courrier: Courrier,
         url_publique: str,
         secret: bytes,
+        sessions: Invalidations[EtatSession] | None = None,
     ) -> None:
         self.portail = portail
+        self.sessions = sessions
+        """The accounts' session states this process keeps (None: read on every request)."""
         self.hacheur = hacheur
         self.echecs = echecs
         self.limites = limites
@@ -233,19 +254,40 @@ class ServiceComptes:
         libere_le = recents[limite - 1] + self.limites.fenetre
         return max(1, math.ceil((libere_le - maintenant).total_seconds()))
 
-    def session_valide(self, compte_id: UUID, emis_le: float) -> Compte | None:
-        """Asked on every request: the account is kept between requests, read only."""
+    def etat_en_memoire(self, compte_id: UUID) -> EtatSession | None:
+        """The account's session state if this process keeps it: no query, no wait."""
+        return None if self.sessions is None else self.sessions.compte(compte_id)
+
+    def etat_session(self, compte_id: UUID) -> EtatSession | None:
+        """Read from the log (one query when the account is already held), then kept."""
+        jeton = None if self.sessions is None else self.sessions.jeton()
         try:
             compte = self.portail.lire(Compte, compte_id)
         except ErreurDomaine:
             return None
-        if not compte.actif:
-            return None
         sva = compte.sessions_valides_apres
-        # Tokens carry their issue time to the microsecond: any issued before the change is void.
-        if sva is not None and emis_le <= sva.timestamp():
-            return None
-        return compte
+        etat = EtatSession(
+            compte.id,
+            compte.email,
+            compte.roles,
+            compte.famille_id,
+            compte.actif,
+            None if sva is None else sva.timestamp(),
+        )
+        if self.sessions is not None:
+            self.sessions.garder(compte_id, etat, jeton)
+        return etat
+
+    def session_valide(self, compte_id: UUID, emis_le: float) -> EtatSession | None:
+        """Asked on every request: kept in memory, invalidated when the account changes."""
+        etat = self.etat_en_memoire(compte_id) or self.etat_session(compte_id)
+        return etat if etat is not None and etat.accepte(emis_le) else None
+
+    def oublier_sessions(self, *compte_ids: UUID) -> None:
+        """Accounts just changed by this process: its next request sees the change at once; the
+        other processes learn it from the log's notification."""
+        if self.sessions is not None:
+            self.sessions.oublier(*compte_ids)
 
     # Changes by the account holder
 
@@ -269,6 +311,7 @@ class ServiceComptes:
             self.portail.enregistrer(contexte, compte, nouvel_index, ancien_index)
 
         self.portail.avec_reessais(commande)
+        self.oublier_sessions(compte_id)
 
     def changer_mot_de_passe(self, contexte: Contexte, compte_id: UUID, ancien: str, nouveau: str) -> None:
         compte = self.compte(compte_id)
@@ -283,6 +326,7 @@ class ServiceComptes:
             self.portail.enregistrer(contexte, compte)
 
         self.portail.avec_reessais(commande)
+        self.oublier_sessions(compte_id)
 
     # Password reset (OWASP: same answer whether or not the account exists)
 
@@ -335,6 +379,7 @@ class ServiceComptes:
             self.portail.enregistrer(acteur, compte)
 
         self.portail.avec_reessais(commande)
+        self.oublier_sessions(compte_id)
 
 
 def _empreinte_jeton(secret: str) -> str:

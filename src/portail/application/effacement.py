@@ -56,6 +56,7 @@ def effacer_famille(
 
     portail.avec_reessais(commande)
     famille = portail.charger(Famille, famille_id)
+    comptes.oublier_sessions(*famille.comptes)
     sujets = {famille_id, *famille.enfants, *famille.comptes}
     effacement = portail.trousseau.effacer_famille(famille_id)
     # Snapshots are deleted from the family's own list, so a rerun after a crash still does it.

@@ -4,15 +4,16 @@ small configuration streams)."""
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from portail.domain.accueil import Accueil
 from portail.domain.planning import Etat
 from portail.domain.regles.calendrier import Calendrier
-from portail.domain.regles.delais import evaluer
+from portail.domain.regles.delais import a_paris, evaluer
 from portail.store import lecture
 
 if TYPE_CHECKING:
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from portail.application.offre import ServiceOffre
 
 MODIFIABLES = {"reserve", "liste_attente"}
+SQUELETTES_MAX = 5_000
 PLACES_TENUES = ("reserve", "present", "absent_justifie", "absent_non_justifie")
 """States in which a child holds a place (pointed absent or not, until cancelled)."""
 
@@ -32,6 +34,85 @@ class CaseCalendrier:
     etat: str
     modifiable_jusqu_au: datetime | None
     motif: str | None = None
+
+
+@dataclass(frozen=True)
+class MoisLu:
+    """A child's month as the read models hold it."""
+
+    debut: date
+    fin: date
+    accueils: list[Accueil]
+    """Open during the month, in the order they are shown."""
+    plannings: frozenset[UUID]
+    """Accueils where the child has a planning (shown even if no longer eligible)."""
+    etats: dict[tuple[UUID, date, str], str]
+    occupation: dict[tuple[UUID, date, str], int]
+
+
+@dataclass(frozen=True)
+class UniteJour:
+    """What a unit's cell is on a day, whoever the child: its deadlines, and whether a booking
+    is refused at the skeleton's instant."""
+
+    code: str
+    capacite: int | None
+    limite_reservation: datetime
+    reservation_refusee: bool
+    limite_annulation: datetime
+
+
+@dataclass(frozen=True)
+class Squelette:
+    """An accueil's month, the same for every child: each day's closure and its reason, each
+    unit's deadlines. Valid for the accueil's version, from the instant it was computed until the
+    next instant at which a deadline passes (then "verrouille" states change)."""
+
+    version: int
+    depuis: datetime
+    jusqu_a: datetime | None
+    jours: list[tuple[str | None, bool, tuple[UniteJour, ...]]]
+    """Per day: why it is closed (None: open), whether it is in the période, the units."""
+
+    def vaut_pour(self, version: int, instant: datetime) -> bool:
+        return (
+            version == self.version
+            and self.depuis <= instant
+            and (self.jusqu_a is None or instant < self.jusqu_a)
+        )
+
+    @classmethod
+    def calculer(cls, accueil: Accueil, debut: date, instant: datetime, calendrier: Calendrier) -> Squelette:
+        config = accueil.config
+        reservation, annulation = config.regle_reservation, config.regle_annulation
+        bornes: list[datetime] = []
+        jours: list[tuple[str | None, bool, tuple[UniteJour, ...]]] = []
+        for i in range(calendar.monthrange(debut.year, debut.month)[1]):
+            jour = debut + timedelta(days=i)
+            unites: list[UniteJour] = []
+            for unite in config.unites:
+                debut_unite = unite.debut or time(0)
+                decision = evaluer(reservation, jour, debut_unite, instant, calendrier)
+                # As `evaluer`: a booking is refused after the deadline or, when late ones are
+                # accepted with a surcharge, from the unit's start.
+                bornes.append(decision.limite.astimezone(UTC))
+                if reservation.retard is not None:
+                    bornes.append(a_paris(jour, debut_unite).astimezone(UTC))
+                unites.append(
+                    UniteJour(
+                        unite.code,
+                        unite.capacite,
+                        decision.limite,
+                        decision.refusee,
+                        annulation.limite(jour, calendrier),
+                    )
+                )
+            jours.append(
+                (accueil.motif_fermeture(jour, calendrier), config.periode.contient(jour), tuple(unites))
+            )
+        # Refused from just after a deadline, or from a unit's start: recomputed from either.
+        suivantes = [b for b in bornes if b >= instant]
+        return cls(accueil.version, instant, min(suivantes, default=None), jours)
 
 
 @dataclass(frozen=True)
@@ -49,6 +130,38 @@ class Lectures:
         self._s = datastore.schema
         self.offre = offre
         self.calendrier = calendrier
+        self._accueils: dict[UUID, Accueil] = {}
+        self._squelettes: dict[tuple[UUID, date], Squelette] = {}
+        evenements = f"{self._s}.{offre.portail.recorder.events_table_name}"  # type: ignore[attr-defined]
+        s = self._s
+        # Scalar subqueries, each an array: one row, one round trip, whatever the month holds.
+        self._requete_mois = (
+            "WITH ouverts AS ("
+            " SELECT a.accueil_id, a.etablissement, a.debut,"
+            f" (SELECT max(e.originator_version) FROM {evenements} e WHERE e.originator_id = a.accueil_id)"
+            " AS version"
+            f" FROM {s}.proj_accueils a WHERE a.debut <= %(fin)s AND a.fin >= %(debut)s),"
+            " cases AS ("
+            f" SELECT accueil_id, jour, unite, etat FROM {s}.proj_calendrier"
+            " WHERE enfant_id = %(enfant)s AND famille_id = %(famille)s AND jour BETWEEN %(debut)s AND %(fin)s),"
+            " occupation AS ("
+            f" SELECT accueil_id, jour, unite, reserves FROM {s}.proj_occupation"
+            " WHERE accueil_id IN (SELECT accueil_id FROM ouverts) AND jour BETWEEN %(debut)s AND %(fin)s)"
+            " SELECT"
+            f" EXISTS (SELECT 1 FROM {s}.proj_enfants WHERE enfant_id = %(enfant)s AND famille_id = %(famille)s)"
+            " AS a_la_famille,"
+            " (SELECT array_agg(accueil_id ORDER BY etablissement, debut, accueil_id) FROM ouverts) AS accueils,"
+            " (SELECT array_agg(version ORDER BY etablissement, debut, accueil_id) FROM ouverts) AS versions,"
+            f" (SELECT array_agg(accueil_id) FROM {s}.proj_plannings WHERE enfant_id = %(enfant)s) AS plannings,"
+            " (SELECT array_agg(accueil_id) FROM cases) AS c_accueil,"
+            " (SELECT array_agg(jour) FROM cases) AS c_jour,"
+            " (SELECT array_agg(unite) FROM cases) AS c_unite,"
+            " (SELECT array_agg(etat) FROM cases) AS c_etat,"
+            " (SELECT array_agg(accueil_id) FROM occupation) AS o_accueil,"
+            " (SELECT array_agg(jour) FROM occupation) AS o_jour,"
+            " (SELECT array_agg(unite) FROM occupation) AS o_unite,"
+            " (SELECT array_agg(reserves) FROM occupation) AS o_reserves"
+        )
 
     def _lignes(self, requete: str, parametres: tuple[Any, ...]) -> list[Any]:
         return lecture.lignes(self._ds, requete, parametres)
@@ -72,65 +185,90 @@ class Lectures:
             is None
         ]
 
-    def planning_mois(
-        self,
-        enfant_id: UUID,
-        mois: date,
-        accueils: list[Accueil],
-        maintenant: datetime,
-    ) -> dict[date, list[CaseCalendrier]]:
+    def mois_enfant(self, famille_id: UUID, enfant_id: UUID, mois: date) -> MoisLu | None:
+        """Everything a child's month needs from the database, in one prepared statement: None
+        when the child is not this family's (or not known to the read models)."""
         debut = mois.replace(day=1)
         fin = mois.replace(day=calendar.monthrange(mois.year, mois.month)[1])
-        etats = {
-            (ligne["accueil_id"], ligne["jour"], ligne["unite"]): ligne["etat"]
-            for ligne in self._lignes(
-                f"SELECT accueil_id, jour, unite, etat FROM {self._s}.proj_calendrier"
-                " WHERE enfant_id = %s AND jour BETWEEN %s AND %s",
-                (enfant_id, debut, fin),
-            )
-        }
-        ids = [a.id for a in accueils]
-        occupation = {
-            (ligne["accueil_id"], ligne["jour"], ligne["unite"]): ligne["reserves"]
-            for ligne in self._lignes(
-                f"SELECT accueil_id, jour, unite, reserves FROM {self._s}.proj_occupation"
-                " WHERE accueil_id = ANY(%s) AND jour BETWEEN %s AND %s",
-                (ids, debut, fin),
-            )
-        }
+        parametres = {"enfant": enfant_id, "famille": famille_id, "debut": debut, "fin": fin}
+        with self._ds.get_connection() as conn:
+            ligne = conn.execute(self._requete_mois, parametres, prepare=True).fetchone()
+        if ligne is None or not ligne["a_la_famille"]:
+            return None
+        accueils = [
+            self._accueil(i, v) for i, v in zip(ligne["accueils"] or (), ligne["versions"] or (), strict=True)
+        ]
+        cases = zip(
+            ligne["c_accueil"] or (),
+            ligne["c_jour"] or (),
+            ligne["c_unite"] or (),
+            ligne["c_etat"] or (),
+            strict=True,
+        )
+        occupation = zip(ligne["o_accueil"] or (), ligne["o_jour"] or (), ligne["o_unite"] or (), strict=True)
+        return MoisLu(
+            debut=debut,
+            fin=fin,
+            accueils=accueils,
+            plannings=frozenset(ligne["plannings"] or ()),
+            etats={(a, j, u): e for a, j, u, e in cases},
+            occupation=dict(zip(occupation, ligne["o_reserves"] or (), strict=True)),
+        )
+
+    def _accueil(self, accueil_id: UUID, version: int) -> Accueil:
+        """Kept between requests; read again when the log holds a newer version."""
+        connu = self._accueils.get(accueil_id)
+        if connu is not None and connu.version == version:
+            return connu
+        accueil = self.offre.accueil_lu(accueil_id)
+        self._accueils[accueil_id] = accueil
+        return accueil
+
+    def planning_mois(
+        self, lu: MoisLu, accueils: Sequence[Accueil], maintenant: datetime
+    ) -> dict[date, list[CaseCalendrier]]:
+        """The month's cells: the child's states from `lu`, the rest from each accueil's
+        skeleton of the month."""
+        instant = maintenant.astimezone(UTC)
+        squelettes = [(a.id, self._squelette(a, lu.debut, instant)) for a in accueils]
+        etats, occupation = lu.etats, lu.occupation
         jours: dict[date, list[CaseCalendrier]] = {}
-        jour = debut
-        while jour <= fin:
+        for i in range(lu.fin.day):
+            jour = lu.debut + timedelta(days=i)
             cases: list[CaseCalendrier] = []
-            for accueil in accueils:
-                fermeture = accueil.motif_fermeture(jour, self.calendrier)
-                for unite in accueil.config.unites:
-                    cle = (accueil.id, jour, unite.code)
+            for accueil_id, squelette in squelettes:
+                fermeture, dans_periode, unites = squelette.jours[i]
+                for unite in unites:
+                    cle = (accueil_id, jour, unite.code)
                     etat = etats.get(cle)
-                    if etat is None and fermeture is not None:
-                        if not accueil.config.periode.contient(jour):
-                            continue
-                        cases.append(CaseCalendrier(accueil.id, unite.code, "ferme", None, fermeture))
-                        continue
-                    regle = (
-                        accueil.config.regle_annulation
-                        if etat in MODIFIABLES
-                        else accueil.config.regle_reservation
-                    )
-                    decision = evaluer(regle, jour, unite.debut or time(0), maintenant, self.calendrier)
-                    limite = decision.limite if etat in (None, *MODIFIABLES) else None
                     if etat is None:
-                        plein = unite.capacite is not None and occupation.get(cle, 0) >= unite.capacite
-                        if decision.refusee:
+                        if fermeture is not None:
+                            if dans_periode:
+                                cases.append(CaseCalendrier(accueil_id, unite.code, "ferme", None, fermeture))
+                            continue
+                        if unite.reservation_refusee:
                             etat = "verrouille"
-                        elif plein:
+                        elif unite.capacite is not None and occupation.get(cle, 0) >= unite.capacite:
                             etat = "complet"
                         else:
                             etat = "libre"
-                    cases.append(CaseCalendrier(accueil.id, unite.code, etat, limite))
+                        cases.append(CaseCalendrier(accueil_id, unite.code, etat, unite.limite_reservation))
+                    elif etat in MODIFIABLES:
+                        cases.append(CaseCalendrier(accueil_id, unite.code, etat, unite.limite_annulation))
+                    else:
+                        cases.append(CaseCalendrier(accueil_id, unite.code, etat, None))
             jours[jour] = cases
-            jour += timedelta(days=1)
         return jours
+
+    def _squelette(self, accueil: Accueil, debut: date, instant: datetime) -> Squelette:
+        cle = (accueil.id, debut)
+        squelette = self._squelettes.get(cle)
+        if squelette is None or not squelette.vaut_pour(accueil.version, instant):
+            squelette = Squelette.calculer(accueil, debut, instant, self.calendrier)
+            if len(self._squelettes) >= SQUELETTES_MAX:
+                self._squelettes.clear()
+            self._squelettes[cle] = squelette
+        return squelette
 
     def pointage(self, accueil: Accueil, jour: date) -> list[dict[str, Any]]:
         """Children expected (or already pointed) that day, with what the agents must know."""

@@ -71,6 +71,9 @@ class Ecoute:
         """Set while the channels are listened to."""
         self.pid: int | None = None
         """The listening session's server process (to find it in `pg_stat_activity`)."""
+        self.connexions = 0
+        """How many times the channels were listened to afresh: an owner keeping state that the
+        notifications maintain tells a reconnection (some may be lost) from a quiet while by it."""
         self._arret = threading.Event()
         self._tube: tuple[int, int] | None = None
         self._fil: threading.Thread | None = None
@@ -102,6 +105,7 @@ class Ecoute:
                     for canal in self.canaux:
                         conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(canal)))
                     self.pid = conn.info.backend_pid
+                    self.connexions += 1
                     self.active.set()
                     pause = 0.1
                     self._appeler(None)

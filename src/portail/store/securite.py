@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -19,10 +20,19 @@ class EchecsConnexion(Protocol):
     def ajouter(self, cles: list[str], horodatage: datetime) -> None: ...
 
 
+def canal_sessions(schema: str) -> str:
+    """The channel a revocation notifies, with the token's id, in the transaction that records it.
+    Per schema (hashed: a channel name is at most 63 bytes)."""
+    return "portail_sessions_" + hashlib.sha256(schema.encode()).hexdigest()[:16]
+
+
 class Revocations(Protocol):
     def revoquer(self, jti: str, expire_le: datetime) -> None: ...
 
     def est_revoque(self, jti: str) -> bool: ...
+
+    def revoque_en_memoire(self, jti: str) -> bool | None:
+        """What this process knows without asking the database; None when it cannot tell."""
 
 
 class EchecsConnexionMemoire:
@@ -90,14 +100,28 @@ class RevocationsPostgres(_TablePostgres):
                 f"CREATE TABLE IF NOT EXISTS {self._table} ("
                 " jti text PRIMARY KEY, expire_le timestamptz NOT NULL)"
             )
+        self.canal = canal_sessions(datastore.schema)
 
     def revoquer(self, jti: str, expire_le: datetime) -> None:
+        """Recorded and announced together: the notification is delivered at commit, to every
+        process that keeps revoked ids in memory."""
         with self._ds.transaction(commit=True) as curs:
             curs.execute(
                 f"INSERT INTO {self._table} (jti, expire_le) VALUES (%s, %s) ON CONFLICT DO NOTHING",
                 (jti, expire_le),
             )
+            curs.execute("SELECT pg_notify(%s, %s)", (self.canal, f"{jti} {expire_le.timestamp()}"))
             curs.execute(f"DELETE FROM {self._table} WHERE expire_le < now() - interval '1 day'")
 
     def est_revoque(self, jti: str) -> bool:
         return lecture.ligne(self._ds, f"SELECT 1 FROM {self._table} WHERE jti = %s", (jti,)) is not None
+
+    def revoque_en_memoire(self, jti: str) -> bool | None:
+        return None
+
+    def toutes(self) -> dict[str, float]:
+        """Every revoked id still kept, with its token's expiry (a timestamp)."""
+        return {
+            ligne["jti"]: ligne["expire_le"].timestamp()
+            for ligne in lecture.lignes(self._ds, f"SELECT jti, expire_le FROM {self._table}")
+        }

@@ -18,7 +18,7 @@ from portail.api.controllers.offre import heure
 from portail.api.etat import contexte, services
 from portail.api.problemes import reponses_probleme
 from portail.application.documents import verifier_justificatif
-from portail.domain.erreurs import ErreurValidation
+from portail.domain.erreurs import ErreurValidation, Introuvable
 from portail.domain.reservation import (
     DemandePointage,
     DemandeReservation,
@@ -107,22 +107,38 @@ class PlanningController(Controller):
     ) -> s.PlanningOut:
         sv = services(request)
         famille_id = famille_de(request.user)
-        enfant = sv.familles.enfant(famille_id, enfant_id, lecture=True)
-        premier = _mois(mois)
-        naissance = enfant.identite.date_naissance if enfant.identite else None
-        resident = sv.reservations.resident(famille_id)
-        accueils = [
-            a
-            for a in sv.lectures.accueils_ouverts(premier, _fin(premier))
-            if a.motif_non_eligible(
-                enfant.scolarite.niveau, naissance, resident, max(premier, a.config.periode.debut)
-            )
-            is None
-            or sv.reservations.planning_existant(enfant.id, a.id) is not None
-        ]
-        jours = sv.lectures.planning_mois(enfant.id, premier, accueils, sv.portail.horloge())
+        try:
+            premier = _mois(mois)
+        except ErreurValidation:
+            sv.familles.enfant(famille_id, enfant_id, lecture=True)  # another family's child: 404 first
+            raise
+        lu = sv.lectures.mois_enfant(famille_id, enfant_id, premier)
+        if lu is None:
+            # Not in the read models: the log says whether it is this family's child (else 404),
+            # and a child just added is read once the views show it.
+            sv.familles.enfant(famille_id, enfant_id, lecture=True)
+            sv.suivi.attendre(sv.portail.recorder.max_notification_id() or 0)
+            lu = sv.lectures.mois_enfant(famille_id, enfant_id, premier)
+            if lu is None:
+                raise Introuvable("Enfant introuvable.")
+        accueils = lu.accueils
+        if any(a.id not in lu.plannings for a in accueils):
+            # Eligibility needs the child's level and age and the family's residence.
+            enfant = sv.familles.enfant(famille_id, enfant_id, lecture=True)
+            naissance = enfant.identite.date_naissance if enfant.identite else None
+            resident = sv.reservations.resident(famille_id)
+            accueils = [
+                a
+                for a in accueils
+                if a.id in lu.plannings
+                or a.motif_non_eligible(
+                    enfant.scolarite.niveau, naissance, resident, max(premier, a.config.periode.debut)
+                )
+                is None
+            ]
+        jours = sv.lectures.planning_mois(lu, accueils, sv.portail.horloge())
         return s.PlanningOut(
-            enfant_id=enfant.id,
+            enfant_id=enfant_id,
             mois=mois,
             jours=[
                 s.JourOut(

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from portail.store.idempotence import DemandeIdempotente
+
 Horloge = Callable[[], datetime]
 
 
@@ -24,6 +26,8 @@ class Contexte:
     role: str | None = None
     nom: str | None = None
     motif: str | None = None
+    idempotence: DemandeIdempotente | None = None
+    """The request's idempotency key: its row and answer are written by the command's save."""
 
     @classmethod
     def systeme(cls, nom: str, correlation_id: str = "systeme") -> Contexte:

@@ -29,7 +29,7 @@ from portail.domain.planning import Planning
 from portail.projections.en_ligne import attend_le_projecteur, lignes_commande
 from portail.store import transcodings
 from portail.store.cache_agregats import CacheAgregats, copie_a_plat, copier, est_a_plat
-from portail.store.chaine import RecorderChaine, Verification, verifier
+from portail.store.chaine import LigneIdempotence, RecorderChaine, Verification, verifier
 from portail.store.chiffrement import MapperPersonnel
 from portail.store.cles import SujetEfface, Trousseau, TrousseauMemoire, TrousseauPostgres
 from portail.store.index_audit import indexer
@@ -123,13 +123,14 @@ class Portail(Application[UUID]):
     # Writing
 
     def enregistrer(
-        self, contexte: Contexte, *aggregats: Aggregate | None, **ecritures: Any
+        self, contexte: Contexte, *aggregats: Aggregate | None, reponse: Any = None, **ecritures: Any
     ) -> list[Recording[UUID]]:
         """Save the aggregates' new events in one statement, each stamped with who, when, why.
 
         `ecritures` go into the same transaction (`store.chaine.Groupe`): `versions` of aggregates
         the command read without changing, its `idempotence` row and answer, the read rows
-        (`lignes`) it writes."""
+        (`lignes`) it writes. With `reponse`, what the command answers, a request's idempotency
+        key (`contexte.idempotence`) is written with its answer."""
         audit = contexte.audit(self.horloge())
         for aggregat in aggregats:
             if aggregat is not None:
@@ -140,7 +141,15 @@ class Portail(Application[UUID]):
         if lignes:
             ecritures["lignes"] = [*ecritures.get("lignes", ()), *lignes]
         attendre = attend_le_projecteur(aggregats)
+        demande = contexte.idempotence
+        if demande is not None and reponse is not None:
+            corps = demande.encoder(reponse)
+            ecritures["idempotence"] = LigneIdempotence(
+                demande.compte_id, demande.cle, demande.empreinte, 200, corps
+            )
         enregistrements = self.save(*aggregats, **ecritures)
+        if "idempotence" in ecritures and demande is not None:
+            demande.corps = ecritures["idempotence"].corps
         if enregistrements:
             self._dernieres.position = enregistrements[-1].notification.id
             self._dernieres.attendre = attendre

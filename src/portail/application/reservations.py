@@ -9,9 +9,7 @@ the command then runs again on fresh state.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import date
 from uuid import UUID
@@ -44,26 +42,25 @@ from portail.domain.reservation import (
     verifier_pointage,
 )
 
-CAPACITES_GARDEES_MAX = 2_000
-"""Day capacities a process keeps after saving them."""
-
 
 class _Chargeur:
     """What a decision asks for, loaded for one attempt of one command."""
 
-    def __init__(
-        self,
-        capacite: Callable[[dict[date, Capacite], UUID, date], Capacite],
-        portail: Portail,
-        accueil_id: UUID,
-    ) -> None:
-        self._charger_capacite = capacite
+    def __init__(self, portail: Portail, accueil_id: UUID) -> None:
         self._portail = portail
         self._accueil_id = accueil_id
         self._capacites: dict[date, Capacite] = {}
 
     def capacite(self, jour: date) -> Capacite:
-        return self._charger_capacite(self._capacites, self._accueil_id, jour)
+        """The day's Capacite: a copy of the one this process keeps (`Portail.repository`), so a
+        command that fails leaves nothing half-changed behind."""
+        if jour not in self._capacites:
+            capacite_id = Capacite.id_pour(self._accueil_id, jour)
+            try:
+                self._capacites[jour] = self._portail.repository.get(capacite_id)
+            except AggregateNotFoundError:
+                self._capacites[jour] = Capacite(id=capacite_id, accueil_id=self._accueil_id, jour=jour)
+        return self._capacites[jour]
 
     def planning(self, enfant_id: UUID) -> Planning:
         return self._portail.charger(Planning, Planning.id_pour(enfant_id, self._accueil_id))
@@ -78,8 +75,6 @@ class ServiceReservations:
         self.offre = offre
         self.calendrier = calendrier
         self.verrous = VerrousParCle()
-        self._capacites_gardees: OrderedDict[UUID, Capacite] = OrderedDict()
-        self._verrou_gardees = threading.Lock()
 
     # Loading
 
@@ -101,12 +96,11 @@ class ServiceReservations:
         return planning
 
     def _lot(self, accueil: Accueil) -> Lot:
-        chargeur = _Chargeur(self._capacite, self.portail, accueil.id)
+        chargeur = _Chargeur(self.portail, accueil.id)
         return Lot(accueil, self.calendrier, self.portail.horloge(), chargeur)
 
-    def _enregistrer(self, contexte: Contexte, lot: Lot) -> None:
-        self.portail.enregistrer(contexte, *lot.agregats())
-        self._garder(*lot.capacites())
+    def _enregistrer(self, contexte: Contexte, lot: Lot, reponse: object) -> None:
+        self.portail.enregistrer(contexte, *lot.agregats(), reponse=reponse)
 
     def _tenir_capacites(
         self, accueil: Accueil, demandes: Sequence[DemandeReservation]
@@ -115,34 +109,6 @@ class ServiceReservations:
         unites = unites_demandees(accueil, [d.unite for d in demandes], "presences")
         jours = {d.jour for d, u in zip(demandes, unites, strict=True) if u.capacite is not None}
         return self.verrous.tenir(Capacite.id_pour(accueil.id, jour) for jour in jours)
-
-    def _capacite(self, capacites: dict[date, Capacite], accueil_id: UUID, jour: date) -> Capacite:
-        """The day's Capacite: the one this process saved last if nothing was recorded since (one
-        query instead of a load), else loaded. It leaves the kept ones while a command uses it, so
-        a command that fails leaves nothing half-changed behind; `_garder` puts it back."""
-        if jour not in capacites:
-            capacite_id = Capacite.id_pour(accueil_id, jour)
-            with self._verrou_gardees:
-                gardee = self._capacites_gardees.pop(capacite_id, None)
-            if gardee is not None and not self.portail.recorder.select_events(
-                capacite_id, gt=gardee.version, limit=1
-            ):
-                capacites[jour] = gardee
-                return gardee
-            try:
-                capacites[jour] = self.portail.repository.get(capacite_id)
-            except AggregateNotFoundError:
-                capacites[jour] = Capacite(id=capacite_id, accueil_id=accueil_id, jour=jour)
-        return capacites[jour]
-
-    def _garder(self, *capacites: Capacite) -> None:
-        """After a save: on an opening morning the same days are asked for again at once."""
-        with self._verrou_gardees:
-            for capacite in capacites:
-                self._capacites_gardees[capacite.id] = capacite
-                self._capacites_gardees.move_to_end(capacite.id)
-            while len(self._capacites_gardees) > CAPACITES_GARDEES_MAX:
-                self._capacites_gardees.popitem(last=False)
 
     def resident(self, famille_id: UUID) -> bool:
         parametres = self.offre.parametres_lus()
@@ -168,7 +134,7 @@ class ServiceReservations:
             lot = self._lot(accueil)
             resident = self.resident(famille_id)
             resultats = lot.reserver(enfant, self._planning(enfant, accueil.id), demandes, resident)
-            self._enregistrer(contexte, lot)
+            self._enregistrer(contexte, lot, resultats)
             return resultats
 
         with verrous:
@@ -217,7 +183,7 @@ class ServiceReservations:
             lot = self._lot(accueil)
             planning = self._planning(enfant, accueil.id)
             resultats = lot.annuler(planning, demandes, motif, sans_delai=sans_delai)
-            self._enregistrer(contexte, lot)
+            self._enregistrer(contexte, lot, resultats)
             return resultats
 
         with verrous:
@@ -247,7 +213,7 @@ class ServiceReservations:
             lot = self._lot(accueil)
             planning = self._planning(enfant, accueil.id)
             resultat = lot.repondre_offre(planning, offre_id, lieu.jour, lieu.unite, accepter)
-            self._enregistrer(contexte, lot)
+            self._enregistrer(contexte, lot, resultat)
             return resultat
 
         with self.verrous.tenir([Capacite.id_pour(accueil.id, lieu.jour)]):

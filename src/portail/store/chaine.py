@@ -42,6 +42,7 @@ from psycopg.types.json import Jsonb
 from portail.store.cles import SujetEfface
 from portail.store.ecoute import canal_journal
 from portail.store.ecrivain import Ecrivain
+from portail.store.idempotence import CleDejaServie
 from portail.store.index_audit import IndexAudit
 
 if TYPE_CHECKING:
@@ -147,6 +148,9 @@ class Resultat:
     detail: str | None = None
 
 
+CLE_DEJA_SERVIE = "clé d'idempotence déjà servie"
+
+
 class RecorderChaine(PostgresApplicationRecorder):
     """Saves through `portail_enregistrer`; reads as the library does."""
 
@@ -217,6 +221,8 @@ class RecorderChaine(PostgresApplicationRecorder):
             if trousseau is not None:
                 trousseau.abandonner_en_attente()
             if resultat.statut == "conflit":
+                if groupe.idempotence is not None and (resultat.detail or "").startswith(CLE_DEJA_SERVIE):
+                    raise CleDejaServie(resultat.detail)
                 raise IntegrityError(resultat.detail or "conflit")
             if resultat.statut == "efface":
                 raise SujetEfface(
@@ -490,7 +496,7 @@ BEGIN
           WHERE t.empreinte = EXCLUDED.empreinte AND t.statut = 0;
         GET DIAGNOSTICS n = ROW_COUNT;
         IF n < attendu THEN
-          RAISE EXCEPTION 'clé d''idempotence déjà servie' USING ERRCODE = 'unique_violation';
+          RAISE EXCEPTION '{CLE_DEJA_SERVIE.replace("'", "''")}' USING ERRCODE = 'unique_violation';
         END IF;
       END IF;
 

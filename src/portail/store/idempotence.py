@@ -1,9 +1,16 @@
 """Idempotency keys of booking commands: the same key and body give the same answer, once.
 
-A request first claims its key with a row; a retry arriving while the first is still running is
-told to come back (409 with Retry-After) instead of booking twice, and the first answer is kept and
-replayed afterwards. No connection is held while the command runs, so a rush of retries cannot
-starve the pool. A claim left by a crashed process is taken over after a minute.
+`servir`: the key's row and its answer are written by the command's own save, in the transaction
+of its events (`store.chaine`): a request looks the key up (one read), and if it is new runs the
+command, whose save carries the row. Two requests with the same key running at once both decide,
+but only one save can write the row: the other's save fails whole (no event of it is kept) and
+that request answers with the row the first one wrote. A command that ends without saving anything
+writes its answer alone.
+
+`executer`, for an action that does not save through the application: the request first claims
+its key with a row; a retry arriving while the first is still running is told to come back (409
+with Retry-After), and the first answer is kept and replayed afterwards. No connection is held
+while the action runs. A claim left by a crashed process is taken over after a minute.
 """
 
 from __future__ import annotations
@@ -11,10 +18,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from portail.domain.erreurs import Conflit
+from portail.store import lecture
 
 if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresDatastore
@@ -31,10 +39,27 @@ class DemandeEnCours(Conflit):
     reessayer_dans = 1
 
 
+class CleDejaServie(Exception):
+    """The save met the key's row, written meanwhile by another request: nothing of it was kept."""
+
+
 @dataclass(frozen=True)
 class Reponse:
     statut: int
     corps: bytes
+
+
+@dataclass
+class DemandeIdempotente:
+    """A key the command's save writes with its answer (`Contexte.idempotence`)."""
+
+    compte_id: UUID
+    cle: str
+    empreinte: str
+    encoder: Callable[[Any], bytes]
+    """The answer's body from what the command returns."""
+    corps: bytes | None = None
+    """Set once a save has written the row."""
 
 
 class Idempotence:
@@ -48,6 +73,58 @@ class Idempotence:
                 " statut integer NOT NULL, corps bytea NOT NULL, cree_le timestamptz NOT NULL DEFAULT now(),"
                 " PRIMARY KEY (compte_id, cle))"
             )
+
+    def _lire(self, compte_id: UUID, cle: str) -> Any:
+        return lecture.ligne(
+            self._ds,
+            f"SELECT empreinte, statut, corps, now() - cree_le > make_interval(secs => %s) AS abandonnee"
+            f" FROM {self._table} WHERE compte_id = %s AND cle = %s",
+            (ABANDON_SECONDES, compte_id, cle),
+        )
+
+    @staticmethod
+    def _rejouer(ligne: Any, empreinte: str) -> Reponse:
+        if ligne["empreinte"] != empreinte:
+            raise CleReutilisee(
+                "Cette clé d'idempotence a déjà servi pour une autre demande ; utilisez-en une nouvelle."
+            )
+        if not ligne["statut"]:
+            raise DemandeEnCours("La même demande est en cours ; réessayez dans un instant.")
+        return Reponse(ligne["statut"], bytes(ligne["corps"]))
+
+    def servir(
+        self,
+        compte_id: UUID,
+        cle: str,
+        requete: bytes,
+        encoder: Callable[[Any], bytes],
+        commande: Callable[[DemandeIdempotente], Any],
+    ) -> Reponse:
+        """The answer of `commande` (200, `encoder` of what it returns), or the one stored for the key."""
+        empreinte = hashlib.sha256(requete).hexdigest()
+        ligne = self._lire(compte_id, cle)
+        if ligne is not None:
+            return self._rejouer(ligne, empreinte)
+        demande = DemandeIdempotente(compte_id, cle, empreinte, encoder)
+        try:
+            corps = encoder(commande(demande))
+        except CleDejaServie:
+            ligne = self._lire(compte_id, cle)
+            if ligne is None:
+                raise
+            return self._rejouer(ligne, empreinte)
+        if demande.corps is None:
+            # Nothing was saved (every item refused, say): the answer alone, unless another
+            # request with the key was first.
+            ecrite = lecture.ligne(
+                self._ds,
+                f"INSERT INTO {self._table} (compte_id, cle, empreinte, statut, corps) VALUES (%s, %s, %s, 200, %s)"
+                " ON CONFLICT DO NOTHING RETURNING statut",
+                (compte_id, cle, empreinte, corps),
+            )
+            if ecrite is None:
+                return self._rejouer(self._lire(compte_id, cle), empreinte)
+        return Reponse(200, corps)
 
     def executer(self, compte_id: UUID, cle: str, requete: bytes, action: Callable[[], Reponse]) -> Reponse:
         empreinte = hashlib.sha256(requete).hexdigest()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+from dataclasses import replace
 from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -17,6 +18,7 @@ from portail.api.auth import SECURITE, Utilisateur, exige_famille, exige_role, f
 from portail.api.controllers.offre import heure
 from portail.api.etat import contexte, services
 from portail.api.problemes import reponses_probleme
+from portail.application.contexte import Contexte
 from portail.application.documents import verifier_justificatif
 from portail.domain.erreurs import ErreurValidation, Introuvable
 from portail.domain.reservation import (
@@ -28,7 +30,6 @@ from portail.domain.reservation import (
     StatutPointage,
 )
 from portail.domain.valeurs import Role
-from portail.store.idempotence import Reponse
 
 ECRITURE = reponses_probleme(401, 403, 404, 409, 422)
 CleIdempotence = Annotated[
@@ -170,20 +171,27 @@ class PlanningController(Controller):
         famille_id = famille_de(request.user)
         demandes = [DemandeReservation(p.date, p.unite) for p in data.presences]
 
-        def executer() -> bytes:
-            resultats = sv.reservations.reserver(
-                contexte(request), famille_id, enfant_id, data.accueil_id, demandes
-            )
+        def encoder(resultats: list[Resultat]) -> bytes:
             return msgspec.json.encode(_resultats(resultats))
+
+        def reserver(contexte_commande: Contexte) -> list[Resultat]:
+            return sv.reservations.reserver(
+                contexte_commande, famille_id, enfant_id, data.accueil_id, demandes
+            )
 
         if idempotency_key:
             empreinte = msgspec.json.encode({"enfant_id": str(enfant_id), "corps": data})
-            reponse = sv.idempotence.executer(
-                request.user.compte_id, idempotency_key, empreinte, lambda: Reponse(200, executer())
+            # The key's row and answer commit with the booking's events.
+            reponse = sv.idempotence.servir(
+                request.user.compte_id,
+                idempotency_key,
+                empreinte,
+                encoder,
+                lambda demande: reserver(replace(contexte(request), idempotence=demande)),
             )
             corps = reponse.corps
         else:
-            corps = executer()
+            corps = encoder(reserver(contexte(request)))
         sv.apres_reservation()
         return msgspec.json.decode(corps, type=s.ResultatsOut)
 

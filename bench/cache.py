@@ -1,11 +1,25 @@
 """A generated commune kept on disk, so that a rerun of `portail bench` loads it in a minute instead
 of writing it again through the application (about 18 minutes at 10,000 children).
 
+The dump holds the tables that are the commune's truth and nothing the application derives from
+them again: the events table and its hash chain, the encryption keys and erased subjects, the
+aggregate-to-family links the save function writes with the events (`portail_sujets`), the
+snapshots, the idempotency answers, and whatever else the application creates outside the read
+models (revoked tokens, failed logins, job markers). The read models are every `proj_*` table,
+the tracking rows (`proj_tracking`) and the drafts (`proj_brouillons`) included: `portail
+projections rebuild` empties and refills all of them from the log, so a loaded commune gets them
+from the application's own rebuild (`reconstruire_vues`), never from the file. Snapshots are
+derived from the log too, but no rebuild writes them and aggregates load from them: they travel.
+
 One file per key: the number of children, the seed, the event format and the version of the
-tables' layout (a digest of every table's columns and types as the application creates them), so a
-dump of another layout or format is never loaded. It holds what the run needs besides the rows:
+dumped tables' layout (a digest of their columns and types as the application creates them), so a
+change to a read model's columns leaves the dump usable, and a dump of another layout of the
+dumped tables or of another format is never loaded. It holds what the run needs besides the rows:
 the master key the events were encrypted with and the commune's description. The rows travel as
-PostgreSQL binary COPY streams, one after the other, in blocks with a length prefix.
+PostgreSQL binary COPY streams, one table after the other, in blocks with a length prefix, in the
+order the header lists the tables. Dumps written before this selection (every table, the read
+models too, keyed by every table's layout) still load: their read-model streams are skipped, and
+their dumped tables are checked against the ones created here like any other dump's.
 """
 
 from __future__ import annotations
@@ -26,7 +40,9 @@ import psycopg
 from psycopg import sql
 
 from bench.commun import format_evenements
+from portail.application.portail import Portail
 from portail.generation import CommuneGeneree, FamilleGeneree
+from portail.projections.executeur import Projecteur
 
 MAGIQUE = b"portail-banc-commune 1\n"
 GZIP = b"\x1f\x8b"
@@ -77,15 +93,38 @@ def _colonnes(conn: psycopg.Connection[Any], schema: str) -> dict[str, list[list
     return tables
 
 
+def est_vue(table: str) -> bool:
+    """A read model or its tracking: emptied and refilled from the log by the rebuild."""
+    return table.startswith("proj_")
+
+
+def _dumpees(tables: dict[str, list[list[str]]]) -> dict[str, list[list[str]]]:
+    return {table: colonnes for table, colonnes in tables.items() if not est_vue(table)}
+
+
 def version_schema(url: str, schema: str) -> str:
-    """A digest of the tables' layout as the application creates them in `schema`."""
+    """A digest of the dumped tables' layout as the application creates them in `schema` (the read
+    models' columns are not in it)."""
     with psycopg.connect(url) as conn:
-        tables = _colonnes(conn, schema)
+        tables = _dumpees(_colonnes(conn, schema))
     return hashlib.sha256(json.dumps(tables, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def chemin_dump(dossier: Path, enfants: int, graine: int, version: str) -> Path:
     return dossier / f"commune-{enfants}-seed{graine}-{format_evenements()}-{version}.copy.gz"
+
+
+def dumps_candidats(dossier: Path, enfants: int, graine: int, version: str) -> list[Path]:
+    """The dumps of this commune and event format that may fit: the file of this layout first, then
+    any other (a dump of every table is named after every table's layout, and loads if its dumped
+    tables are still the ones created here: `charger` checks)."""
+    exact = chemin_dump(dossier, enfants, graine, version)
+    autres = sorted(
+        p
+        for p in dossier.glob(f"commune-{enfants}-seed{graine}-{format_evenements()}-*.copy.gz")
+        if p != exact
+    )
+    return [exact, *autres] if exact.exists() else autres
 
 
 def commune_en_json(commune: CommuneGeneree) -> dict[str, Any]:
@@ -166,9 +205,11 @@ def sauver(
     master_key: str,
     generation_s: float,
     niveau_gzip: int = NIVEAU_GZIP,
+    avec_vues: bool = False,
 ) -> float:
-    """Write every table of `schema` into `chemin` (through a temporary file, so a run stopped
-    halfway leaves no dump); returns the seconds it took."""
+    """Write the tables of `schema` that are not read models into `chemin` (through a temporary
+    file, so a run stopped halfway leaves no dump); returns the seconds it took. `avec_vues` writes
+    the read models too, as the dumps of every table did: only to check that those still load."""
     debut = time.perf_counter()
     chemin.parent.mkdir(parents=True, exist_ok=True)
     provisoire = chemin.with_name(f".{chemin.name}.{os.getpid()}")
@@ -177,6 +218,8 @@ def sauver(
             # One snapshot for every table: the dump is one consistent state of the schema.
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             tables = _colonnes(conn, schema)
+            if not avec_vues:
+                tables = _dumpees(tables)
             entete = {
                 "enfants": enfants,
                 "seed": graine,
@@ -231,7 +274,9 @@ def lire_entete(chemin: Path) -> dict[str, Any]:
 
 def charger(url: str, schema: str, chemin: Path, *, enfants: int, graine: int) -> DumpCharge:
     """Put the dumped rows into `schema`, whose tables the application has just created (empty,
-    or with what its start wrote: replaced). Refuses a dump of another key or layout."""
+    or with what its start wrote: replaced). Refuses a dump of another key or whose dumped tables
+    are not laid out as here. The read models are left as the start made them, behind the log:
+    `reconstruire_vues` fills them before anything reads them."""
     debut = time.perf_counter()
     lignes = 0
     with _ouvrir(chemin) as fichier, psycopg.connect(url) as conn:
@@ -242,8 +287,9 @@ def charger(url: str, schema: str, chemin: Path, *, enfants: int, graine: int) -
         recu = {cle: entete.get(cle) for cle in attendu}
         if recu != attendu:
             raise DumpIncompatible(f"dump de {recu}, attendu {attendu}")
-        tables: dict[str, list[list[str]]] = entete["tables"]
-        if tables != _colonnes(conn, schema):
+        ecrites: dict[str, list[list[str]]] = entete["tables"]
+        tables = _dumpees(ecrites)
+        if tables != _dumpees(_colonnes(conn, schema)):
             raise DumpIncompatible("les tables du dump ne sont pas celles que l'application crée")
         with conn.cursor() as curs:
             # Truncated in this transaction, the tables take FREEZE: rows land already frozen and
@@ -251,7 +297,13 @@ def charger(url: str, schema: str, chemin: Path, *, enfants: int, graine: int) -
             curs.execute(
                 sql.SQL("TRUNCATE {}").format(sql.SQL(", ").join(sql.Identifier(schema, t) for t in tables))
             )
-            for table, colonnes in tables.items():
+            # In the order written; a dump of every table also carries the read models: skipped.
+            for table in ecrites:
+                if table not in tables:
+                    while _lire_bloc(fichier):
+                        pass
+                    continue
+                colonnes = tables[table]
                 requete = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary, FREEZE)").format(
                     sql.Identifier(schema, table),
                     sql.SQL(", ").join(sql.Identifier(c[0]) for c in colonnes),
@@ -272,6 +324,27 @@ def charger(url: str, schema: str, chemin: Path, *, enfants: int, graine: int) -
         seconds=time.perf_counter() - debut,
         rows=lignes,
     )
+
+
+@dataclass(frozen=True)
+class Reconstruction:
+    events: int
+    seconds: float
+    """Replaying the whole log into every read model."""
+    drafts_seconds: float
+    """Then pricing the drafts of every family-month once."""
+
+
+def reconstruire_vues(portail: Portail) -> Reconstruction:
+    """What `portail projections rebuild` does: every read model emptied and replayed from the
+    whole log, the drafts left out of the replay, then priced once by the catch-up that follows."""
+    projecteur = Projecteur(portail)
+    debut = time.perf_counter()
+    relus = projecteur.reconstruire(brouillons=False)
+    reconstruction = time.perf_counter() - debut
+    debut = time.perf_counter()
+    projecteur.rattraper()
+    return Reconstruction(relus, reconstruction, time.perf_counter() - debut)
 
 
 def _recaler_sequences(conn: psycopg.Connection[Any], schema: str) -> None:

@@ -3,6 +3,7 @@
     python -m bench.charge TRAVAIL.json --clients 50 --duree 20              # closed loop
     python -m bench.charge TRAVAIL.json --debit 200 --duree 30 --connexions 200   # open loop
     python -m bench.charge TRAVAIL.json --horaires --connexions 1000 ...     # each request at its `a`
+    python -m bench.charge TRAVAIL.json --horaires --nouvelle-connexion ...  # one browser each
 
 The work file is `{"url": "http://127.0.0.1:P", "requetes": [{"methode", "chemin", "entetes"?,
 "corps"?, "a"?}]}`; the result (requests, statuses, errors, achieved rate, p50/p99, own peak RSS) is
@@ -12,7 +13,10 @@ Closed loop: N clients, each on its own keep-alive connection, send the next req
 as soon as their previous one is answered: the figure is a throughput. Open loop: requests leave
 at the offered rate whatever the answers, through at most `--connexions` connections; a request's
 latency counts from the moment it was due, so time spent waiting for a free connection (the
-server being behind) is in the figure rather than hidden (coordinated omission).
+server being behind) is in the figure rather than hidden (coordinated omission). With
+`--nouvelle-connexion` no connection is reused: each request opens its own, as many browsers
+arriving at once would, and the process raises its open-files limit to hold them all.
+A request unanswered after `--delai-requete` seconds (30) counts as not answered.
 
 Plain asyncio protocols and the C parser uvicorn itself uses (httptools), on uvloop: the server
 under test shares two cores with this process, so every microsecond spent here is taken from it.
@@ -39,6 +43,7 @@ from urllib.parse import urlsplit
 import httptools
 
 DELAI_REQUETE = 30.0
+"""A client's patience by default: an answer later than this counts as none."""
 RETRY_AFTER_MAX = 5.0
 STATUTS_A_REESSAYER = {409, 429, 503}
 """Answers that carry `Retry-After` and that a real client would retry with the same key."""
@@ -167,12 +172,14 @@ class Connexion(asyncio.Protocol):
 
 
 class Reserve:
-    """At most `maximum` connections, idle ones reused first (keep-alive)."""
+    """At most `maximum` connections, idle ones reused first (keep-alive) unless `reutiliser` is
+    false: then each exchange opens its own and closes it after."""
 
-    def __init__(self, hote: str, port: int, maximum: int) -> None:
+    def __init__(self, hote: str, port: int, maximum: int, reutiliser: bool = True) -> None:
         self.hote, self.port = hote, port
         self._libres: list[Connexion] = []
         self._places = asyncio.Semaphore(maximum)
+        self._reutiliser = reutiliser
         self.ouvertes = 0
 
     async def _ouvrir(self) -> Connexion:
@@ -194,7 +201,9 @@ class Reserve:
             raise
 
     def rendre(self, connexion: Connexion) -> None:
-        if connexion.ouverte:
+        if not self._reutiliser:
+            connexion.fermer()
+        elif connexion.ouverte:
             self._libres.append(connexion)
         self._places.release()
 
@@ -247,6 +256,9 @@ class Options:
     connexions: int = 200
     repeter: bool = False
     suivre_retry_after: int = 0
+    nouvelle_connexion: bool = False
+    """Each request on a connection of its own (`--horaires` and `--debit`)."""
+    delai_requete: float = DELAI_REQUETE
     garder_corps: bool = False
     delai_max: float = 60.0
     """Hard bound on the whole run: what is still unanswered then is counted as abandoned."""
@@ -261,7 +273,10 @@ class Generateur:
         self.options = options
         self.mesures: list[Mesure] = []
         self.reserve = Reserve(
-            self.hote, self.port, options.clients if options.clients else options.connexions
+            self.hote,
+            self.port,
+            options.clients if options.clients else options.connexions,
+            reutiliser=not options.nouvelle_connexion or bool(options.clients),
         )
         self._t0 = 0.0
 
@@ -273,7 +288,9 @@ class Generateur:
         mesure = Mesure(indice, 0, du, du)
         try:
             while True:
-                reponse = await asyncio.wait_for(self.reserve.echanger(requete.brut), DELAI_REQUETE)
+                reponse = await asyncio.wait_for(
+                    self.reserve.echanger(requete.brut), self.options.delai_requete
+                )
                 a_reessayer = (
                     reponse.statut in STATUTS_A_REESSAYER
                     and reponse.retry_after is not None
@@ -400,6 +417,18 @@ def resumer(mesures: Sequence[Mesure], duree: float, abandonnees: int = 0) -> di
     }
 
 
+def relever_limite_fichiers(besoin: int) -> int:
+    """Raise this process's soft limit on open files to `besoin` if the hard limit allows (each
+    connection is a descriptor; 1,024 is a common default); the limit now in force. A process
+    started afterwards inherits it."""
+    souple, dure = resource.getrlimit(resource.RLIMIT_NOFILE)
+    voulu = besoin if dure == resource.RLIM_INFINITY else min(besoin, dure)
+    if voulu > souple:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (voulu, dure))
+        souple = voulu
+    return souple
+
+
 def _cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -445,12 +474,18 @@ def analyser(arguments: Sequence[str] | None = None) -> tuple[argparse.Namespace
     p.add_argument("--connexions", type=int, default=200, help="boucle ouverte : connexions au plus")
     p.add_argument("--repeter", action="store_true", help="reprendre la liste au début une fois finie")
     p.add_argument("--suivre-retry-after", type=int, default=0, metavar="N")
+    p.add_argument(
+        "--nouvelle-connexion", action="store_true", help="boucle ouverte : une connexion par requête"
+    )
+    p.add_argument("--delai-requete", type=float, default=DELAI_REQUETE, help="secondes avant abandon")
     p.add_argument("--detail", help="écrire ici le résultat de chaque requête (JSON)")
     p.add_argument("--corps", action="store_true", help="garder le corps des réponses dans --detail")
     p.add_argument("--delai-max", type=float, default=60.0)
     a = p.parse_args(arguments)
     if bool(a.clients) + bool(a.debit) + a.horaires != 1:
         p.error("choisir une boucle : --clients, --debit ou --horaires")
+    if a.nouvelle_connexion and a.clients:
+        p.error("--nouvelle-connexion est pour une boucle ouverte")
     options = Options(
         clients=a.clients,
         debit=a.debit,
@@ -459,6 +494,8 @@ def analyser(arguments: Sequence[str] | None = None) -> tuple[argparse.Namespace
         connexions=a.connexions,
         repeter=a.repeter,
         suivre_retry_after=a.suivre_retry_after,
+        nouvelle_connexion=a.nouvelle_connexion,
+        delai_requete=a.delai_requete,
         garder_corps=a.corps,
         delai_max=a.delai_max,
     )
@@ -472,14 +509,16 @@ def main(arguments: Sequence[str] | None = None) -> None:
     adresse = urlsplit(travail["url"])
     hote, port = adresse.hostname or "127.0.0.1", adresse.port or 80
     requetes = [encoder(hote, port, r) for r in travail["requetes"]]
+    # Each connection is a descriptor; the work file, the detail file and the loop need a few more.
+    limite = relever_limite_fichiers((options.clients or options.connexions) + 64)
+    generateur = Generateur(travail["url"], requetes, options)
     try:
         import uvloop
-
-        executer = uvloop.run
     except ImportError:
-        executer = asyncio.run
-    generateur = Generateur(travail["url"], requetes, options)
-    resultat = executer(generateur.lancer())
+        resultat = asyncio.run(generateur.lancer())
+    else:
+        resultat = uvloop.run(generateur.lancer())
+    resultat["limite_fichiers"] = limite
     if a.detail:
         with open(a.detail, "w", encoding="utf-8") as f:
             json.dump(detail(generateur.mesures), f)

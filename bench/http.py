@@ -8,7 +8,7 @@ together on this machine. Fixtures (accueils, families, tokens) are written thro
 application in-process before the server starts; the checks after a run read the aggregates (the
 truth) and the projections (what parents and staff see).
 
-`mesurer_http(banc)` → `{"http_booking", "planning_read", "rss_mb"}`; `mesurer_ruee(banc)` → the
+`mesurer_http(banc)` → `{"http_booking", "planning_read", "rss_mb"}`; `mesurer_ruee(banc, parents)` → the
 `rush` section.
 """
 
@@ -51,6 +51,10 @@ DEBIT_OUVERT = 200.0
 DUREE_OUVERTE = 30.0
 CONNEXIONS_OUVERTE = 200
 DUREE_LECTURE = 15.0
+DEBIT_500 = 500.0
+DUREE_500 = 20.0
+CONNEXIONS_500 = 500
+"""As at 200/s: at most a second's worth of requests in flight before one waits for a connection."""
 DELAI_MAX = 60.0
 
 # Bookings are spread round-robin over the days (one Capacite stream each) so that, at any point
@@ -59,33 +63,42 @@ DELAI_MAX = 60.0
 JOURS_FERMEE, CAPACITE_FERMEE = 100, 5
 JOURS_OUVERTE, CAPACITE_OUVERTE = 200, 20
 """Open loop: 6,000 bookings over 200 days, 30 a day for 20 places."""
+JOURS_500, CAPACITE_500 = 250, 20
+"""Open loop at 500/s: 10,000 bookings over 250 days, 40 a day for 20 places."""
 
-PARENTS_RUEE = 2_000
 CAPACITE_RUEE = 100
-FENETRE_RUEE = 20.0
-"""The originals arrive uniformly within these seconds (the opening minute, front-loaded)."""
-PART_REESSAIS = 0.10
-CONNEXIONS_RUEE = PARENTS_RUEE
-"""One connection per parent, as 2,000 browsers would open."""
+FENETRE_RUEE = 60.0
+"""The parents' first requests leave evenly spread over the opening minute."""
+PART_REESSAIS = 0.05
+"""Parents who send their booking again with the same `Idempotency-Key`."""
+DELAI_CLIENT_RUEE = 30.0
+"""A browser's patience: a request unanswered after it counts as not answered."""
+DELAI_MAX_RUEE = FENETRE_RUEE + 5 + DELAI_CLIENT_RUEE + 60
+"""The last retry leaves 5 s after the window; following `Retry-After` answers may take a minute."""
+FILS_FAMILLES_RUEE = 8
 
 
 # Running the generator
 
 
 def _charge(
-    url: str, requetes: list[dict[str, Any]], arguments: list[str], detail: bool = False
+    url: str,
+    requetes: list[dict[str, Any]],
+    arguments: list[str],
+    detail: bool = False,
+    delai_max: float = DELAI_MAX,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Run `bench.charge` on these requests; its summary, and each request's result if asked."""
     with tempfile.TemporaryDirectory(prefix="portail-bench-charge-") as dossier:
         travail = Path(dossier) / "travail.json"
         travail.write_text(json.dumps({"url": url, "requetes": requetes}))
         commande = [sys.executable, "-m", "bench.charge", str(travail), *arguments]
-        commande += ["--delai-max", str(DELAI_MAX)]
+        commande += ["--delai-max", str(delai_max)]
         if detail:
             commande += ["--detail", str(Path(dossier) / "detail.json"), "--corps"]
         # `-m` from the repository root: `bench/` itself on sys.path would shadow stdlib `http`.
         fini = subprocess.run(  # noqa: S603 (our interpreter, our module)
-            commande, cwd=RACINE, capture_output=True, text=True, timeout=DELAI_MAX + 60, check=False
+            commande, cwd=RACINE, capture_output=True, text=True, timeout=delai_max + 60, check=False
         )
         if fini.returncode != 0:
             raise RuntimeError(f"générateur de charge en échec :\n{fini.stderr[-3000:]}")
@@ -171,11 +184,15 @@ class Phases:
         self._journal: dict[str, int] = {}
 
     def mesurer(
-        self, requetes: list[dict[str, Any]], arguments: list[str], detail: bool = False
+        self,
+        requetes: list[dict[str, Any]],
+        arguments: list[str],
+        detail: bool = False,
+        delai_max: float = DELAI_MAX,
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         url = self.serveur.url
         metriques, cpu = _metriques(url), self.serveur.cpu_s()
-        resume, lignes = _charge(url, requetes, arguments, detail)
+        resume, lignes = _charge(url, requetes, arguments, detail, delai_max)
         cpu_serveur = self.serveur.cpu_s() - cpu
         conflits = _difference(metriques, _metriques(url))
         journal = self.serveur.erreurs_du_journal()
@@ -369,16 +386,23 @@ def mesurer_http(banc: Banc) -> dict[str, Any]:
     accueil_ouvert, jours_ouverte = _accueil(
         banc, "Banc boucle ouverte", debut, debut + timedelta(days=450), CAPACITE_OUVERTE
     )
+    accueil_500, jours_500 = _accueil(
+        banc, "Banc boucle ouverte 500", debut, debut + timedelta(days=550), CAPACITE_500
+    )
     jours_fermee, jours_ouverte = jours_fermee[:JOURS_FERMEE], jours_ouverte[:JOURS_OUVERTE]
+    jours_500 = jours_500[:JOURS_500]
     jetons = _jetons(banc, (f.compte_id for f in banc.commune.familles))
     # Enough for 400 bookings a second: the closed loop stops at its duration, not at the list's end.
     fermee = _reservations(banc, jetons, accueil_ferme, jours_fermee, int(400 * DUREE_FERMEE), hasard)
     ouverte = _reservations(
         banc, jetons, accueil_ouvert, jours_ouverte, int(DEBIT_OUVERT * DUREE_OUVERTE), hasard
     )
+    a_500 = _reservations(banc, jetons, accueil_500, jours_500, int(DEBIT_500 * DUREE_500), hasard)
     lectures = _lectures(banc, jetons, hasard)
+    lectures_500 = _lectures(banc, jetons, hasard, int(DEBIT_500 * DUREE_500))
     fermee_args = ["--clients", str(CLIENTS)]
     ouverte_args = ["--debit", str(DEBIT_OUVERT), "--connexions", str(CONNEXIONS_OUVERTE)]
+    args_500 = ["--debit", str(DEBIT_500), "--connexions", str(CONNEXIONS_500), "--duree", str(DUREE_500)]
 
     with ServeurApi(banc) as serveur:
         phases = Phases(serveur)
@@ -393,6 +417,12 @@ def mesurer_http(banc: Banc) -> dict[str, Any]:
         )
         retard = _attendre_projections(serveur.url)
         lecture, _ = phases.mesurer(lectures, [*fermee_args, "--duree", str(DUREE_LECTURE), "--repeter"])
+        # At 500/s, after the figures at 200/s so that those are as before: reads first, then the
+        # bookings, whose backlog (if the server falls behind) would otherwise slow the reads.
+        base_500, _ = phases.mesurer(sante, [*args_500[:4], "--duree", str(DUREE_BASE), "--repeter"])
+        lecture_500, _ = phases.mesurer(lectures_500, args_500)
+        resa_500, lignes_500 = phases.mesurer(a_500, args_500, True)
+        retard_500 = _attendre_projections(serveur.url)
         rss_api = rss_pic_mb(serveur.pid)
         rss_worker = rss_pic_mb(serveur.pid_worker) if serveur.pid_worker else None
         demarrage = serveur.demarre_en_s
@@ -404,6 +434,7 @@ def mesurer_http(banc: Banc) -> dict[str, Any]:
     controle_ouverte = _verifier_reservations(
         banc, accueil_ouvert, jours_ouverte, CAPACITE_OUVERTE, ouverte, lignes_ouverte
     )
+    controle_500 = _verifier_reservations(banc, accueil_500, jours_500, CAPACITE_500, a_500, lignes_500)
     return {
         "http_booking": {
             "closed_loop": {
@@ -424,6 +455,16 @@ def mesurer_http(banc: Banc) -> dict[str, Any]:
                 "projection_lag_after": retard,
                 "baseline_health": base_ouverte,
             },
+            "open_loop_500": {
+                "offered_per_s": DEBIT_500,
+                "duration_s": DUREE_500,
+                "max_connections": CONNEXIONS_500,
+                **resa_500,
+                **controle_500,
+                "projection_lag_after": retard_500,
+                "baseline_health": base_500,
+            },
+            # The loops at 200/s, as before the loop at 500/s was measured (which has its own).
             "errors": resa_fermee["errors"] + resa_ouverte["errors"],
             "overbooked": controle_fermee["overbooked"] + controle_ouverte["overbooked"],
         },
@@ -433,6 +474,13 @@ def mesurer_http(banc: Banc) -> dict[str, Any]:
             "baseline_health_rps": base_fermee["rate_per_s"],
             **lecture,
             "baseline_health": base_fermee,
+            "open_loop_500": {
+                "offered_per_s": DEBIT_500,
+                "duration_s": DUREE_500,
+                "max_connections": CONNEXIONS_500,
+                **lecture_500,
+                "baseline_health": base_500,
+            },
         },
         "rss_mb": {"api": rss_api, "worker": rss_worker, "charge": phases.rss_charge},
         "server_ready_s": demarrage,
@@ -496,9 +544,25 @@ def _familles_ruee(banc: Banc, nombre: int) -> list[tuple[UUID, UUID]]:
         )
         return compte_id, enfant_id
 
-    # A few threads: each family is two short transactions, the database is the bottleneck.
-    with ThreadPoolExecutor(8) as pool:
+    # Several threads: each family is two short transactions, and a single thread would mostly
+    # wait for commits; the database is the bottleneck past a few.
+    with ThreadPoolExecutor(FILS_FAMILLES_RUEE) as pool:
         return list(pool.map(une, range(nombre)))
+
+
+def plan_ruee(parents: int, hasard: random.Random) -> list[tuple[int, float]]:
+    """Every request of the rush as (parent, seconds after the opening), in due order: each parent's
+    booking once, the arrivals evenly spread over `FENETRE_RUEE` (parents in a random order), then
+    `PART_REESSAIS` of the parents again with the same key: half at once (a double click while the
+    first is unanswered), half 1-5 s later (a reload after a slow answer)."""
+    ordre = list(range(parents))
+    hasard.shuffle(ordre)
+    pas = FENETRE_RUEE / parents
+    plan = [(p, rang * pas) for rang, p in enumerate(ordre)]
+    for n, rang in enumerate(sorted(hasard.sample(range(parents), round(PART_REESSAIS * parents)))):
+        delai = hasard.uniform(0, 0.05) if n % 2 == 0 else hasard.uniform(1, 5)
+        plan.append((ordre[rang], rang * pas + delai))
+    return sorted(plan, key=lambda requete: requete[1])
 
 
 def _semaine_ete(banc: Banc) -> tuple[UUID, list[date]]:
@@ -514,47 +578,42 @@ def _semaine_ete(banc: Banc) -> tuple[UUID, list[date]]:
     raise RuntimeError("aucune semaine d'été entièrement ouverte")
 
 
-def mesurer_ruee(banc: Banc) -> dict[str, Any]:
+def mesurer_ruee(banc: Banc, nombre: int) -> dict[str, Any]:
+    """`nombre` parents book the same summer week (5 days, `CAPACITE_RUEE` places) in the opening
+    minute, each on a connection of their own, as many browsers would."""
     hasard = random.Random(20260706)
     debut_prep = time.perf_counter()
-    parents = _familles_ruee(banc, PARENTS_RUEE)
+    parents = _familles_ruee(banc, nombre)
     preparation_s = time.perf_counter() - debut_prep
     accueil_id, semaine = _semaine_ete(banc)
     jetons = _jetons(banc, (c for c, _ in parents))
 
+    cles = [str(uuid.uuid4()) for _ in parents]
+    plan = plan_ruee(nombre, hasard)
     requetes: list[dict[str, Any]] = []
     parent_de: list[int] = []
     """For each request, the parent (index into `parents`) it belongs to."""
-    cles = [str(uuid.uuid4()) for _ in parents]
-    arrivees = sorted(hasard.uniform(0, FENETRE_RUEE) for _ in parents)
-    ordre = list(range(len(parents)))
-    hasard.shuffle(ordre)
-    for rang, p in enumerate(ordre):
+    for p, a in plan:
         compte_id, enfant_id = parents[p]
-        requetes.append(
-            {**_reservation(enfant_id, jetons[compte_id], accueil_id, semaine, cles[p]), "a": arrivees[rang]}
-        )
-        parent_de.append(p)
-    # 10 % send again with the same key: half at once (a double click, while the first is still
-    # running), half a few seconds later (a reload after a slow answer).
-    for n, rang in enumerate(hasard.sample(range(len(parents)), int(PART_REESSAIS * len(parents)))):
-        p = ordre[rang]
-        delai = hasard.uniform(0, 0.05) if n % 2 == 0 else hasard.uniform(1, 5)
-        compte_id, enfant_id = parents[p]
-        requetes.append(
-            {
-                **_reservation(enfant_id, jetons[compte_id], accueil_id, semaine, cles[p]),
-                "a": arrivees[rang] + delai,
-            }
-        )
+        requetes.append({**_reservation(enfant_id, jetons[compte_id], accueil_id, semaine, cles[p]), "a": a})
         parent_de.append(p)
 
     with ServeurApi(banc) as serveur:
         phases = Phases(serveur)
         resume, lignes = phases.mesurer(
             requetes,
-            ["--horaires", "--connexions", str(CONNEXIONS_RUEE), "--suivre-retry-after", "20"],
+            [
+                "--horaires",
+                "--nouvelle-connexion",
+                "--connexions",
+                str(len(requetes)),
+                "--delai-requete",
+                str(DELAI_CLIENT_RUEE),
+                "--suivre-retry-after",
+                "20",
+            ],
             detail=True,
+            delai_max=DELAI_MAX_RUEE,
         )
         retard = _attendre_projections(serveur.url)
         rss_api = rss_pic_mb(serveur.pid)
@@ -563,12 +622,15 @@ def mesurer_ruee(banc: Banc) -> dict[str, Any]:
 
     controle = _verifier_ruee(banc, accueil_id, semaine, parents, parent_de, lignes)
     return {
-        "parents": PARENTS_RUEE,
+        "parents": nombre,
         "capacity": CAPACITE_RUEE,
         "days": [j.isoformat() for j in semaine],
         "arrival_window_s": FENETRE_RUEE,
+        "arrivals": "evenly spread",
+        "client_timeout_s": DELAI_CLIENT_RUEE,
         "retries_same_key": len(requetes) - len(parents),
         "setup_families_s": round(preparation_s, 1),
+        "setup_families_threads": FILS_FAMILLES_RUEE,
         **resume,
         **controle,
         "projection_lag_after": retard,

@@ -21,11 +21,14 @@ from collections import Counter
 from pathlib import Path
 from types import TracebackType
 
+from bench.charge import relever_limite_fichiers
 from bench.commun import RACINE, Banc
 
 DELAI_DEMARRAGE = 600.0
 """`/ready` answers 503 until the projections have caught up after start: a big commune takes a while."""
 DELAI_ARRET = 15.0
+LIMITE_FICHIERS = 65_536
+"""Open files the server may need: a connection per parent of the rush, beside its pool and logs."""
 
 
 def port_libre() -> int:
@@ -60,6 +63,8 @@ class ServeurApi:
         env = os.environ | self.banc.env()
         portail = str(RACINE / ".venv" / "bin" / "portail")
         separe = self.banc.deploiement == "separe"
+        # Raised here, inherited by the processes started below (within the hard limit).
+        relever_limite_fichiers(LIMITE_FICHIERS)
         commande = [portail, "api" if separe else "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         # stderr into a file, not a pipe: nobody reads it during the run and a full pipe would
         # block the server's logging.

@@ -221,7 +221,16 @@ def verify() -> None:
 @click.option("--enfants", type=click.IntRange(min=10), default=10_000, show_default=True)
 @click.option("--seed", "graine", type=int, default=1, show_default=True)
 @click.option("--json", "chemin_json", type=click.Path(dir_okay=False, path_type=Path), default=None)
-@click.option("--rush", "ruee", is_flag=True, help="Ajouter la ruée d'ouverture (2 000 parents, 100 places).")
+@click.option(
+    "--rush", "ruee", is_flag=True, help="Ajouter la ruée d'ouverture (100 places, --parents parents)."
+)
+@click.option(
+    "--parents",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    help="Ruée : parents qui réservent la même semaine d'été en 60 s.",
+)
 @click.option("--sans-http", is_flag=True, help="Seulement les mesures dans le processus.")
 @click.option("--garder", is_flag=True, help="Garder le schéma de la mesure (PORTAIL_DATABASE_URL).")
 @click.option(
@@ -244,6 +253,7 @@ def bench(
     graine: int,
     chemin_json: Path | None,
     ruee: bool,
+    parents: int,
     sans_http: bool,
     garder: bool,
     deploiement: str,
@@ -260,7 +270,7 @@ def bench(
     if sans_cache and dossier_cache is not None:
         raise click.UsageError("--cache et --sans-cache s'excluent.")
     cache = None if sans_cache else (dossier_cache or CACHE_PAR_DEFAUT)
-    executer(enfants, graine, chemin_json, ruee, not sans_http, garder, deploiement, cache)
+    executer(enfants, graine, chemin_json, ruee, not sans_http, garder, deploiement, cache, parents)
 
 
 if __name__ == "__main__":

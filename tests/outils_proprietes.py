@@ -13,6 +13,7 @@ import msgspec
 from outils_services import inscrire_famille
 from portail.application.contexte import Contexte
 from portail.application.offre import SaisieAccueil, SaisieRegle, SaisieUnite
+from portail.domain.reservation import DemandeReservation
 from portail.settings import Settings
 
 JOURS = [date(2021, 10, 4), date(2021, 10, 5), date(2021, 10, 7)]
@@ -103,7 +104,7 @@ def processus_reservant(
                 reserver: bool = reserver,
                 jour: date = jour,
             ) -> Reponse:
-                demandes = [(jour, "SOIR")]
+                demandes = [DemandeReservation(jour, "SOIR")]
                 if reserver:
                     resultats = services.reservations.reserver(
                         ctx, famille_id, enfant_id, accueil_id, demandes
@@ -112,7 +113,7 @@ def processus_reservant(
                     resultats = services.reservations.annuler(
                         ctx, famille_id, enfant_id, accueil_id, demandes, None
                     )
-                statuts = [r.statut if isinstance(r.statut, str) else r.statut.value for r in resultats]
+                statuts = [r.statut.value for r in resultats]
                 return Reponse(200, msgspec.json.encode(statuts))
 
             try:

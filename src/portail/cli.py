@@ -162,6 +162,14 @@ def rebuild() -> None:
     projecteur = services.projecteur
     assert projecteur is not None
     try:
+        # Commands write the parents' calendar and counter rows themselves: emptied under them,
+        # parents would see empty months until the replay is done. The commune stops them first.
+        ecrivains = services.portail.processus_ecrivains()
+        if ecrivains:
+            raise click.ClickException(
+                f"{ecrivains} processus api ou serve servent ce schéma : arrêtez-les avant de"
+                " reconstruire les vues (docs/operations.md)."
+            )
         total = services.portail.recorder.max_notification_id() or 0
         with Progress(
             "[progress.description]{task.description}",

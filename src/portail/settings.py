@@ -47,7 +47,7 @@ class Settings:
     requetes_par_minute_ip: int = 6_000
     pool_size: int = 10
     pool_max_overflow: int = 20
-    ecritures_simultanees: int = 4
+    ecritures_simultanees: int = 0
     """Commands of one process that load, decide and save at the same time (0: no limit)."""
     cors_origines: tuple[str, ...] = field(default_factory=tuple)
     paiement_carte: str = "aucun"

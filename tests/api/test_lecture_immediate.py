@@ -23,8 +23,10 @@ def test_reserver_puis_lire_sans_aucun_projecteur(client, horloge) -> None:
     second = nouvelle_famille(client, "seconde@example.fr", nom="Durand")
     enfant_2 = ajouter_enfant(second, prenom="Enfant 2")
     services = client.app.state.services
-    # From here on nothing folds the log into the read models.
+    # The runner folds what was written so far (the children's rows among it), then stops: from
+    # here on nothing folds the log into the read models.
     services.projecteur.arreter()
+    services.projecteur.rattraper()
     position_vues = services.projecteur.position
 
     assert statuts(reserver(premier, enfant_1, accueil, ("2021-10-04", "SOIR"))) == [

@@ -130,3 +130,56 @@ def test_l_effacement_d_un_enfant_retire_ses_agregats_gardes_partout(deux) -> No
     ici.portail.enregistrer(CTX, efface)
     # The planning itself has no new event: it goes because its child was erased.
     _attendre(lambda: not ailleurs.portail.cache.contient(planning.id), 1.0)
+
+
+def test_une_reservation_d_un_appelant_seul_est_une_instruction(deux, horloge) -> None:
+    from outils_proprietes import JOURS, MOMENT, _accueil, _familles
+    from portail.domain.reservation import DemandeReservation, Statut
+
+    ici, _ = deux
+    horloge.maintenant = MOMENT
+    accueil_id = _accueil(ici, 30)
+    [(famille_id, enfant_id)] = _familles(ici, 1)
+    # A first booking loads what it needs (the child, the family, the accueil, the days).
+    premier = ici.reservations.reserver(
+        CTX, famille_id, enfant_id, accueil_id, [DemandeReservation(JOURS[0], "SOIR")]
+    )
+    assert [r.statut for r in premier] == [Statut.RESERVE]
+    ici.reservations.annuler(
+        CTX, famille_id, enfant_id, accueil_id, [DemandeReservation(JOURS[0], "SOIR")], None
+    )
+    _attendre(lambda: ici.portail.cache.fiable)
+    with instructions(ici) as envoyees:
+        resultats = ici.reservations.reserver(
+            CTX, famille_id, enfant_id, accueil_id, [DemandeReservation(JOURS[0], "SOIR")]
+        )
+    assert [r.statut for r in resultats] == [Statut.RESERVE]
+    # Decided on the kept aggregates; events, calendar and counter rows in one statement.
+    assert len(envoyees) == 1, envoyees
+
+
+def test_la_reconstruction_des_vues_est_refusee_tant_qu_une_api_sert(
+    deux, base, settings, monkeypatch
+) -> None:
+    from click.testing import CliRunner
+
+    from portail.cli import main
+
+    ici, ailleurs = deux
+    assert ici.portail.processus_ecrivains() == 1  # the other one; a process does not count itself
+    environnement = {
+        "PORTAIL_DATABASE_URL": base.url,
+        "PORTAIL_DATABASE_SCHEMA": base.schema,
+        "PORTAIL_MASTER_KEY": settings.master_key,
+        "PORTAIL_SECRET_KEY": settings.secret_key,
+        "PORTAIL_DATA_DIR": str(settings.data_dir),
+    }
+    refus = CliRunner().invoke(main, ["projections", "rebuild"], env=environnement)
+    assert refus.exit_code != 0
+    assert "arrêtez-les" in refus.output
+    # The api stopped (its listener with it), this one's listener too: nobody serves the schema.
+    ailleurs.portail.close()
+    ici.portail.cache.arreter()
+    _attendre(lambda: ici.portail.processus_ecrivains() == 0)
+    reconstruit = CliRunner().invoke(main, ["projections", "rebuild"], env=environnement)
+    assert reconstruit.exit_code == 0, reconstruit.output

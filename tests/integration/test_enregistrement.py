@@ -332,3 +332,24 @@ def test_une_page_du_journal_lit_les_cles_de_ses_sujets_en_une_instruction(sv: S
     assert prenoms == {f"Enfant {i}" for i in range(20)}
     # The page, then the twenty children's keys: two statements, not one per child.
     assert len(envoyees) == 2, envoyees
+
+
+def test_un_groupe_decide_sur_un_groupe_qui_echoue_echoue_avec_lui(sv: Services) -> None:
+    recorder = sv.portail.recorder
+    assert isinstance(recorder, RecorderChaine)
+    deja, libre = uuid.uuid4(), uuid.uuid4()
+    assert [r.statut for r in recorder.enregistrer([Groupe(evenements=[_evenement(deja, 1)])])] == ["ok"]
+    groupes = [
+        # 0: conflicts (version 1 exists).
+        Groupe(evenements=[_evenement(deja, 1)]),
+        # 1: decided on 0's state: falls with it.
+        Groupe(evenements=[_evenement(deja, 2)]),
+        # 2: depends on nothing.
+        Groupe(evenements=[_evenement(libre, 1)]),
+        # 3: decided on 2: stands with it.
+        Groupe(evenements=[_evenement(libre, 2)]),
+    ]
+    resultats = recorder.enregistrer(groupes, [(1, 0), (3, 2)])
+    assert [r.statut for r in resultats] == ["conflit", "conflit", "ok", "ok"]
+    assert _sql(sv, "SELECT count(*) FROM {evenements} WHERE originator_id = %s", deja)[0][0] == 1
+    assert _sql(sv, "SELECT count(*) FROM {evenements} WHERE originator_id = %s", libre)[0][0] == 2

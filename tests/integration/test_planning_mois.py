@@ -22,6 +22,7 @@ from portail.application.contexte import Contexte
 from portail.application.offre import SaisieAccueil, SaisieRegle, SaisieUnite
 from portail.domain.accueil import Accueil
 from portail.domain.regles.delais import evaluer
+from portail.domain.reservation import DemandeReservation
 from portail.generation import ANNEE, MOT_DE_PASSE_PARENTS, PARIS, HorlogeSimulee, generer
 
 from outils_http import Session, compte_personnel, nouvelle_famille
@@ -150,10 +151,16 @@ def test_le_mois_d_un_enfant_est_celui_de_la_lecture_precedente(settings, base) 
         quinze, seize = date(ANNEE + 1, 7, 15), date(ANNEE + 1, 7, 16)
         for famille, enfant_id in enfants[:3]:
             sv.reservations.reserver(
-                CTX, famille.famille_id, enfant_id, ete, [(quinze, "JOURNEE"), (seize, "SOIR")]
+                CTX,
+                famille.famille_id,
+                enfant_id,
+                ete,
+                [DemandeReservation(quinze, "JOURNEE"), DemandeReservation(seize, "SOIR")],
             )
         famille, enfant_id = enfants[0]
-        sv.reservations.annuler(CTX, famille.famille_id, enfant_id, ete, [(seize, "SOIR")], None)
+        sv.reservations.annuler(
+            CTX, famille.famille_id, enfant_id, ete, [DemandeReservation(seize, "SOIR")], None
+        )
         sv.offre.fermer(CTX, ete, date(ANNEE + 1, 7, 17), "sortie du personnel")
         sv.apres_ecriture()
 

@@ -27,8 +27,8 @@ from portail.domain.erreurs import Introuvable
 from portail.domain.famille import Famille
 from portail.domain.planning import Planning
 from portail.projections.en_ligne import attend_le_projecteur, lignes_commande
-from portail.store import transcodings
-from portail.store.cache_agregats import CacheAgregats, copie_a_plat, copier, est_a_plat
+from portail.store import lecture, transcodings
+from portail.store.cache_agregats import CacheAgregats, copie_a_plat, copier, est_a_plat, nom_ecoute
 from portail.store.chaine import LigneIdempotence, RecorderChaine, Verification, verifier
 from portail.store.chiffrement import MapperPersonnel
 from portail.store.cles import SujetEfface, Trousseau, TrousseauMemoire, TrousseauPostgres
@@ -51,19 +51,42 @@ class RepositoryCache(Repository[UUID]):
     """`get` serves a copy of the kept aggregate (`store.cache_agregats`) instead of loading it."""
 
     cache_agregats: CacheAgregats
+    dependances: threading.local
+    """Per thread: the saves not yet committed whose state the current command decided on."""
 
     def get(self, aggregate_id: UUID, *, version: int | None = None, **kwargs: Any) -> Any:
         if version is not None or kwargs:
             return super().get(aggregate_id, version=version, **kwargs)
-        connu = self.cache_agregats.prendre(aggregate_id)
-        if connu is not None and (
-            self.cache_agregats.fiable
-            or not self.event_store.recorder.select_events(aggregate_id, gt=connu.version, limit=1)
-        ):
-            return copier(connu)
-        aggregat: Aggregate = super().get(aggregate_id)
+        entree = self.cache_agregats.prendre(aggregate_id)
+        if entree is not None:
+            connu, depot = entree
+            if depot is not None:
+                # Left by a command of this process whose save is not committed yet: this one
+                # decides on it, and its save will stand or fall with that one.
+                self.dependances.liste = [*getattr(self.dependances, "liste", ()), depot]
+            if depot is not None or (
+                self.cache_agregats.fiable
+                or not self.event_store.recorder.select_events(aggregate_id, gt=connu.version, limit=1)
+            ):
+                if isinstance(connu, Aggregate):
+                    return copier(connu)
+                raise AggregateNotFoundError(aggregate_id)
+        return self.charger_de_la_base(aggregate_id)
+
+    def charger_de_la_base(self, aggregate_id: UUID) -> Any:
+        """Load from the log (and keep a copy), whatever is kept."""
+        try:
+            aggregat: Aggregate = super().get(aggregate_id)
+        except AggregateNotFoundError:
+            self.cache_agregats.poser_absent(aggregate_id)
+            raise
         self.cache_agregats.poser(copier(aggregat))
         return aggregat
+
+    def prendre_dependances(self) -> list[Any]:
+        liste: list[Any] = getattr(self.dependances, "liste", [])
+        self.dependances.liste = []
+        return liste
 
 
 class Portail(Application[UUID]):
@@ -100,6 +123,7 @@ class Portail(Application[UUID]):
     def construct_repository(self) -> Repository[UUID]:
         repository = RepositoryCache(event_store=self.events, snapshot_store=self.snapshots)
         repository.cache_agregats = self.cache
+        repository.dependances = threading.local()
         return repository
 
     def ecouter_journal(self) -> None:
@@ -107,6 +131,19 @@ class Portail(Application[UUID]):
         datastore = getattr(self.factory, "datastore", None)
         if datastore is not None and isinstance(self.recorder, RecorderChaine):
             self.cache.ecouter(datastore, self.recorder.events_table_name)
+
+    def processus_ecrivains(self) -> int:
+        """Processes serving commands on this schema (`api`, `serve`): their log listeners."""
+        datastore = getattr(self.factory, "datastore", None)
+        if datastore is None:
+            return 0
+        ligne = lecture.ligne(
+            datastore,
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database()"
+            " AND application_name = %s AND pid IS DISTINCT FROM %s",
+            (nom_ecoute(datastore.schema), self.cache.pid_ecoute),
+        )
+        return int(ligne["n"]) if ligne else 0
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -123,14 +160,23 @@ class Portail(Application[UUID]):
     # Writing
 
     def enregistrer(
-        self, contexte: Contexte, *aggregats: Aggregate | None, reponse: Any = None, **ecritures: Any
+        self,
+        contexte: Contexte,
+        *aggregats: Aggregate | None,
+        reponse: Any = None,
+        liberer: Callable[[], None] | None = None,
+        **ecritures: Any,
     ) -> list[Recording[UUID]]:
         """Save the aggregates' new events in one statement, each stamped with who, when, why.
 
         `ecritures` go into the same transaction (`store.chaine.Groupe`): `versions` of aggregates
         the command read without changing, its `idempotence` row and answer, the read rows
         (`lignes`) it writes. With `reponse`, what the command answers, a request's idempotency
-        key (`contexte.idempotence`) is written with its answer."""
+        key (`contexte.idempotence`) is written with its answer.
+
+        `liberer`: the command's in-process locks, released as soon as the save is queued, after
+        the state it leaves is published to the next command (`store.ecrivain`): commands on the
+        same days are decided one after the other and committed together."""
         audit = contexte.audit(self.horloge())
         for aggregat in aggregats:
             if aggregat is not None:
@@ -147,6 +193,18 @@ class Portail(Application[UUID]):
             ecritures["idempotence"] = LigneIdempotence(
                 demande.compte_id, demande.cle, demande.empreinte, 200, corps
             )
+        repository = self.repository
+        if isinstance(repository, RepositoryCache):
+            ecritures["dependances"] = repository.prendre_dependances()
+        if liberer is not None:
+
+            def apres_depot(depot: Any) -> None:
+                for aggregat in aggregats:
+                    if aggregat is not None and est_a_plat(aggregat):
+                        self.cache.poser(copier(aggregat), depot)
+                liberer()
+
+            ecritures["apres_depot"] = apres_depot
         enregistrements = self.save(*aggregats, **ecritures)
         if "idempotence" in ecritures and demande is not None:
             demande.corps = ecritures["idempotence"].corps
@@ -211,6 +269,8 @@ class Portail(Application[UUID]):
     def avec_reessais(self, commande: Callable[[], R]) -> R:
         """Run a load-decide-save command again when another writer saved first."""
         for tentative in range(TENTATIVES_CONFLIT):
+            if isinstance(self.repository, RepositoryCache):
+                self.repository.prendre_dependances()
             try:
                 with self._tour_d_ecriture():
                     return commande()
@@ -235,11 +295,16 @@ class Portail(Application[UUID]):
         """An aggregate for reading only (the caller must not change it): the kept one, trusted
         while the log is followed (`ecouter_journal`), else checked with one query for events
         recorded since, by this process or another."""
-        connu = self.cache.prendre(aggregat_id)
-        if (
-            isinstance(connu, cls)
-            and connu is not None
-            and (self.cache.fiable or not self.recorder.select_events(aggregat_id, gt=connu.version, limit=1))
+        entree = self.cache.prendre(aggregat_id)
+        if entree is not None and entree[1] is not None and isinstance(self.repository, RepositoryCache):
+            # Not committed yet: what is read is what the log holds.
+            aggregat = self.repository.charger_de_la_base(aggregat_id)
+            if not isinstance(aggregat, cls):
+                raise Introuvable(f"{cls.__name__} introuvable.")
+            return aggregat
+        connu = entree[0] if entree is not None else None
+        if isinstance(connu, cls) and (
+            self.cache.fiable or not self.recorder.select_events(aggregat_id, gt=connu.version, limit=1)
         ):
             return connu
         aggregat = self.charger(cls, aggregat_id)

@@ -10,7 +10,6 @@ the command then runs again on fresh state.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from datetime import date
 from uuid import UUID
 
@@ -20,7 +19,7 @@ from portail.application.contexte import Contexte
 from portail.application.familles import ServiceFamilles
 from portail.application.offre import ServiceOffre
 from portail.application.portail import Portail
-from portail.application.verrous import VerrousParCle
+from portail.application.verrous import Tenue, VerrousParCle
 from portail.domain.accueil import Accueil
 from portail.domain.capacite import Capacite, OffreIndisponible
 from portail.domain.enfant import Enfant
@@ -99,16 +98,14 @@ class ServiceReservations:
         chargeur = _Chargeur(self.portail, accueil.id)
         return Lot(accueil, self.calendrier, self.portail.horloge(), chargeur)
 
-    def _enregistrer(self, contexte: Contexte, lot: Lot, reponse: object) -> None:
-        self.portail.enregistrer(contexte, *lot.agregats(), reponse=reponse)
+    def _enregistrer(self, contexte: Contexte, lot: Lot, reponse: object, tenue: Tenue) -> None:
+        self.portail.enregistrer(contexte, *lot.agregats(), reponse=reponse, liberer=tenue.liberer)
 
-    def _tenir_capacites(
-        self, accueil: Accueil, demandes: Sequence[DemandeReservation]
-    ) -> AbstractContextManager[None]:
-        """The days whose Capacite the command may change (units with a capacity)."""
+    def _capacites_touchees(self, accueil: Accueil, demandes: Sequence[DemandeReservation]) -> list[UUID]:
+        """The days whose Capacite the command may change (units with a capacity): their locks."""
         unites = unites_demandees(accueil, [d.unite for d in demandes], "presences")
         jours = {d.jour for d, u in zip(demandes, unites, strict=True) if u.capacite is not None}
-        return self.verrous.tenir(Capacite.id_pour(accueil.id, jour) for jour in jours)
+        return [Capacite.id_pour(accueil.id, jour) for jour in jours]
 
     def resident(self, famille_id: UUID) -> bool:
         parametres = self.offre.parametres_lus()
@@ -127,18 +124,18 @@ class ServiceReservations:
         demandes: Sequence[DemandeReservation],
     ) -> list[Resultat]:
         accueil = self.offre.accueil_demande(accueil_id)
-        verrous = self._tenir_capacites(accueil, demandes)
+        cles = self._capacites_touchees(accueil, demandes)
         enfant = self.familles.enfant(famille_id, enfant_id, lecture=True)
 
         def commande() -> list[Resultat]:
-            lot = self._lot(accueil)
-            resident = self.resident(famille_id)
-            resultats = lot.reserver(enfant, self._planning(enfant, accueil.id), demandes, resident)
-            self._enregistrer(contexte, lot, resultats)
-            return resultats
+            with self.verrous.tenir(cles) as tenue:
+                lot = self._lot(accueil)
+                resident = self.resident(famille_id)
+                resultats = lot.reserver(enfant, self._planning(enfant, accueil.id), demandes, resident)
+                self._enregistrer(contexte, lot, resultats, tenue)
+                return resultats
 
-        with verrous:
-            return self.portail.avec_reessais(commande)
+        return self.portail.avec_reessais(commande)
 
     def recopier(
         self,
@@ -176,18 +173,18 @@ class ServiceReservations:
     ) -> list[Resultat]:
         """`sans_delai`: the commune cancels (erasure): no deadline, nothing billed."""
         accueil = self.offre.accueil_demande(accueil_id)
-        verrous = self._tenir_capacites(accueil, demandes)
+        cles = self._capacites_touchees(accueil, demandes)
         enfant = self.familles.enfant(famille_id, enfant_id, lecture=True)
 
         def commande() -> list[Resultat]:
-            lot = self._lot(accueil)
-            planning = self._planning(enfant, accueil.id)
-            resultats = lot.annuler(planning, demandes, motif, sans_delai=sans_delai)
-            self._enregistrer(contexte, lot, resultats)
-            return resultats
+            with self.verrous.tenir(cles) as tenue:
+                lot = self._lot(accueil)
+                planning = self._planning(enfant, accueil.id)
+                resultats = lot.annuler(planning, demandes, motif, sans_delai=sans_delai)
+                self._enregistrer(contexte, lot, resultats, tenue)
+                return resultats
 
-        with verrous:
-            return self.portail.avec_reessais(commande)
+        return self.portail.avec_reessais(commande)
 
     def liberer_avenir(self, contexte: Contexte, famille_id: UUID, enfant_id: UUID, accueil_id: UUID) -> int:
         """Cancel, without charge, every booking and waiting-list entry from today on: the places
@@ -210,14 +207,14 @@ class ServiceReservations:
         accueil = self.offre.accueil(lieu.accueil_id)
 
         def commande() -> Resultat | OffreIndisponible:
-            lot = self._lot(accueil)
-            planning = self._planning(enfant, accueil.id)
-            resultat = lot.repondre_offre(planning, offre_id, lieu.jour, lieu.unite, accepter)
-            self._enregistrer(contexte, lot, resultat)
-            return resultat
+            with self.verrous.tenir([Capacite.id_pour(accueil.id, lieu.jour)]) as tenue:
+                lot = self._lot(accueil)
+                planning = self._planning(enfant, accueil.id)
+                resultat = lot.repondre_offre(planning, offre_id, lieu.jour, lieu.unite, accepter)
+                self._enregistrer(contexte, lot, resultat, tenue)
+                return resultat
 
-        with self.verrous.tenir([Capacite.id_pour(accueil.id, lieu.jour)]):
-            resultat = self.portail.avec_reessais(commande)
+        resultat = self.portail.avec_reessais(commande)
         if isinstance(resultat, OffreIndisponible):
             raise resultat
         return resultat

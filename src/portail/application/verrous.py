@@ -2,7 +2,9 @@
 
 Optimistic concurrency stays the guarantee (and covers several processes); these locks only
 spare the retries: on an opening morning every request of a summer week loads the same day
-Capacite streams, and without them all threads but one redo their work at each round.
+Capacite streams, and without them all threads but one redo their work at each round. A command
+holds them while it decides and until its save is queued, not while the save is written: the
+next command decides on the state the first one left (`store.ecrivain`).
 """
 
 from __future__ import annotations
@@ -28,10 +30,22 @@ class VerrousParCle:
             return verrou
 
     @contextmanager
-    def tenir(self, cles: Iterable[UUID]) -> Iterator[None]:
-        """Hold every key's lock, taken in one global order so two commands never deadlock."""
+    def tenir(self, cles: Iterable[UUID]) -> Iterator[Tenue]:
+        """Hold every key's lock, taken in one global order so two commands never deadlock;
+        `Tenue.liberer()` lets them go before the block ends."""
         verrous = [self._verrou(cle) for cle in sorted(set(cles))]
         with ExitStack() as pile:
             for verrou in verrous:
                 pile.enter_context(verrou)
-            yield
+            tenue = Tenue(pile)
+            yield tenue
+            tenue.liberer()
+
+
+class Tenue:
+    def __init__(self, pile: ExitStack) -> None:
+        self._pile = pile
+
+    def liberer(self) -> None:
+        """Release the locks now (once; the end of the block then releases nothing)."""
+        self._pile.close()

@@ -15,17 +15,20 @@ planning of a school year weighs hundreds), least recently used first out.
 from __future__ import annotations
 
 import copy
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+import psycopg
 import structlog
 from eventsourcing.domain import Aggregate
 
 from portail.store import lecture
 from portail.store.ecoute import Ecoute, canal_journal
+from portail.store.ecrivain import Depot
 
 if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresDatastore
@@ -74,11 +77,29 @@ def _poids(aggregat: Aggregate) -> int:
     return 1 + sum(len(v) for v in aggregat.__dict__.values() if type(v) in (dict, list, set))
 
 
+def nom_ecoute(schema: str) -> str:
+    """The listening session's `application_name`: per schema (at most 63 bytes), so that
+    `pg_stat_activity` shows which processes serve commands on a schema."""
+    return "portail-ecrivain-" + hashlib.sha256(schema.encode()).hexdigest()[:16]
+
+
+class _Absent:
+    """An aggregate looked for and not found: its creation (version 1) drops the entry."""
+
+    __slots__ = ("id",)
+    version = 0
+
+    def __init__(self, aggregat_id: UUID) -> None:
+        self.id = aggregat_id
+
+
 class CacheAgregats:
     def __init__(self, poids_max: int = POIDS_MAX) -> None:
         self._poids_max = poids_max
         self._poids = 0
-        self._entrees: OrderedDict[UUID, tuple[Aggregate, int]] = OrderedDict()
+        self._entrees: OrderedDict[UUID, tuple[Aggregate | _Absent, int, Depot[Any, Any] | None]] = (
+            OrderedDict()
+        )
         self._vues: OrderedDict[UUID, int] = OrderedDict()
         self._verrou = threading.Lock()
         self._ecoute: Ecoute | None = None
@@ -89,19 +110,31 @@ class CacheAgregats:
 
     # Use
 
-    def prendre(self, aggregat_id: UUID) -> Aggregate | None:
-        """The kept aggregate (shared: the caller must not change it), or None."""
+    def prendre(self, aggregat_id: UUID) -> tuple[Aggregate | _Absent, Depot[Any, Any] | None] | None:
+        """The kept aggregate (shared: the caller must not change it) or `_Absent` if known not to
+        exist, with the save not yet committed it comes from (None once committed); or None. An
+        entry whose save failed is dropped."""
         with self._verrou:
             entree = self._entrees.get(aggregat_id)
+            if entree is not None and entree[2] is not None and entree[2].echoue:
+                self._retirer(aggregat_id)
+                entree = None
             if entree is None:
                 self.echecs += 1
                 return None
             self._entrees.move_to_end(aggregat_id)
             self.succes += 1
-            return entree[0]
+            depot = entree[2]
+            return entree[0], (None if depot is None or depot.fini else depot)
 
-    def poser(self, aggregat: Aggregate) -> None:
-        """Keep `aggregat` (which nobody changes afterwards) unless a newer version was seen."""
+    def poser_absent(self, aggregat_id: UUID) -> None:
+        """Remember that `aggregat_id` does not exist (a day nobody booked yet, settings never set)."""
+        self.poser(_Absent(aggregat_id))
+
+    def poser(self, aggregat: Aggregate | _Absent, depot: Depot[Any, Any] | None = None) -> None:
+        """Keep `aggregat` (which nobody changes afterwards) unless a newer version was seen.
+        With `depot`, the state a save of this process leaves, before it is committed: the next
+        command decides on it, and its own save then depends on that one."""
         with self._verrou:
             if self._vues.get(aggregat.id, 0) > aggregat.version:
                 return
@@ -111,11 +144,11 @@ class CacheAgregats:
                     self._entrees[aggregat.id] = ancienne
                     return
                 self._poids -= ancienne[1]
-            poids = _poids(aggregat)
-            self._entrees[aggregat.id] = (aggregat, poids)
+            poids = 1 if isinstance(aggregat, _Absent) else _poids(aggregat)
+            self._entrees[aggregat.id] = (aggregat, poids, depot)
             self._poids += poids
             while self._poids > self._poids_max and self._entrees:
-                _, (_, retire) = self._entrees.popitem(last=False)
+                _, (_, retire, _) = self._entrees.popitem(last=False)
                 self._poids -= retire
 
     def retirer(self, ids: Iterable[UUID]) -> None:
@@ -141,6 +174,10 @@ class CacheAgregats:
         return len(self._entrees)
 
     @property
+    def pid_ecoute(self) -> int | None:
+        return self._ecoute.pid if self._ecoute is not None else None
+
+    @property
     def fiable(self) -> bool:
         """True while the log is listened to and what was recorded before is accounted for."""
         ecoute = self._ecoute
@@ -161,12 +198,13 @@ class CacheAgregats:
         depart = lecture.ligne(datastore, f"SELECT coalesce(max(notification_id), 0) AS p FROM {table}")
         position = int(depart["p"]) if depart else 0
         lu = {"position": position}
+        connexion: list[Any] = []
         signal = threading.Event()
 
         def reveil(_charge: str | None) -> None:
             signal.set()
 
-        ecoute = Ecoute(datastore, [canal_journal(table_evenements)], reveil, "portail-cache-agregats")
+        ecoute = Ecoute(datastore, [canal_journal(table_evenements)], reveil, nom_ecoute(datastore.schema))
 
         def suivre() -> None:
             while True:
@@ -174,11 +212,17 @@ class CacheAgregats:
                 signal.clear()
                 pid = ecoute.pid
                 try:
-                    lu["position"] = self._rattraper(datastore, table, lu["position"])
+                    # A connection of its own: neither a pool slot under load nor a statement
+                    # counted among a request's.
+                    if not connexion or connexion[0].closed:
+                        connexion[:] = [ecoute.connecter("portail-cache-agregats")]
+                    lu["position"] = self._rattraper(connexion[0], table, lu["position"])
                 except Exception:
                     # Unread changes: nothing kept can be trusted.
                     log.exception("cache_agregats_rattrapage")
                     self.vider()
+                    if connexion:
+                        connexion.pop().close()
                     continue
                 self._pid_rattrape = pid
 
@@ -191,24 +235,20 @@ class CacheAgregats:
             self._ecoute.arreter()
         self._pid_rattrape = None
 
-    def _rattraper(self, datastore: PostgresDatastore, table: str, position: int) -> int:
+    def _rattraper(self, connexion: psycopg.Connection[Any], table: str, position: int) -> int:
         while True:
-            brutes = lecture.lignes(
-                datastore,
+            lignes = connexion.execute(
                 f"SELECT notification_id, originator_id, originator_version, topic FROM {table}"
                 " WHERE notification_id > %s ORDER BY notification_id LIMIT %s",
                 (position, LECTURE_PAR_PAGE),
-            )
-            lignes = [
-                (r["notification_id"], r["originator_id"], r["originator_version"], r["topic"])
-                for r in brutes
-            ]
+                prepare=True,
+            ).fetchall()
             if not lignes:
                 return position
             with self._verrou:
                 effaces = {aggregat_id for _, aggregat_id, _, topic in lignes if topic in TOPICS_EFFACEMENT}
                 if effaces:
-                    for aggregat_id, (aggregat, _) in list(self._entrees.items()):
+                    for aggregat_id, (aggregat, _, _) in list(self._entrees.items()):
                         if effaces & {
                             aggregat_id,
                             getattr(aggregat, "famille_id", None),

@@ -149,6 +149,7 @@ class Resultat:
 
 
 CLE_DEJA_SERVIE = "clé d'idempotence déjà servie"
+DEPENDANCE_ECHOUEE = "décidé sur un enregistrement qui a échoué"
 
 
 class RecorderChaine(PostgresApplicationRecorder):
@@ -169,12 +170,18 @@ class RecorderChaine(PostgresApplicationRecorder):
             *("integer", "uuid", "uuid", "bytea"),
             *("integer", "uuid", "text", "text", "integer", "bytea"),
             *("integer", "text", "text", "jsonb"),
+            *("integer", "integer"),
         ]
-        self.ecrivain: Ecrivain[Groupe, Resultat] = Ecrivain(self.enregistrer)
+        self.ecrivain: Ecrivain[Groupe, Resultat] = Ecrivain(
+            lambda appel: self.enregistrer(appel.groupes, appel.dependances),
+            echec=lambda _: Resultat("conflit", detail=DEPENDANCE_ECHOUEE),
+            reussi=lambda resultat: resultat is not None and resultat.statut == "ok",
+        )
         """Concurrent saves of this process share one call (group commit)."""
+        self._types = types
         self._appel = (
             f"SELECT o_groupe, o_statut, o_positions, o_detail FROM {self.fonction}("
-            + ", ".join(f"%s::{t}[]" for t in types)
+            + ", ".join(f"%b::{t}[]" for t in types)
             + ")"
         )
 
@@ -191,6 +198,11 @@ class RecorderChaine(PostgresApplicationRecorder):
         )
         for instruction in _index_sql(self.datastore.schema, self.events_table_name):
             curs.execute(instruction)
+        # The function before saves could depend on each other (two arrays fewer): a distinct
+        # signature, so it is dropped by its own (a no-op once gone; the current one is untouched).
+        curs.execute(
+            f"DROP FUNCTION IF EXISTS {self.fonction}({', '.join(t + '[]' for t in self._types[:-2])})"
+        )
         curs.execute(
             _fonction_sql(
                 self.datastore.schema, self.events_table_name, canal_journal(self.events_table_name)
@@ -201,7 +213,9 @@ class RecorderChaine(PostgresApplicationRecorder):
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         """One command's save (the library's path): its events, the key rows its mapping made,
         and what the caller passed to `Application.save(**kwargs)`: `versions`, `idempotence`,
-        `lignes` (see `Groupe`)."""
+        `lignes` (see `Groupe`); `dependances`, the saves of this process it was decided on top
+        of, and `apres_depot(depot)`, called once the save is queued and before it is written
+        (the command publishes its state and lets the next one decide)."""
         trousseau = self.trousseau
         cles = trousseau.cles_en_attente() if trousseau is not None else []
         groupe = Groupe(
@@ -212,7 +226,11 @@ class RecorderChaine(PostgresApplicationRecorder):
             lignes=kwargs.get("lignes", ()),
         )
         try:
-            resultat = self.ecrivain.soumettre(groupe)
+            depot = self.ecrivain.deposer(groupe, kwargs.get("dependances", ()))
+            apres_depot = kwargs.get("apres_depot")
+            if apres_depot is not None:
+                apres_depot(depot)
+            resultat = depot.attendre()
         except BaseException:
             if trousseau is not None:
                 trousseau.abandonner_en_attente()
@@ -319,11 +337,15 @@ class RecorderChaine(PostgresApplicationRecorder):
                 [list(c) for c in colonnes],
             )
 
-    def enregistrer(self, groupes: Sequence[Groupe]) -> list[Resultat]:
-        """Several command groups in one statement and one transaction; a result per group."""
+    def enregistrer(
+        self, groupes: Sequence[Groupe], dependances: Sequence[tuple[int, int]] = ()
+    ) -> list[Resultat]:
+        """Several command groups in one statement and one transaction; a result per group.
+        `dependances`: (group, group it was decided on top of), which must commit first."""
         if not any(g.evenements or g.idempotence or g.lignes for g in groupes):
             return [Resultat("ok") for _ in groupes]
         parametres = _parametres(groupes)
+        parametres += [[d[0] for d in dependances], [d[1] for d in dependances]]
         with self.datastore.get_connection() as conn:
             lignes = conn.execute(self._appel, parametres, prepare=True).fetchall()
         resultats = {ligne["o_groupe"]: ligne for ligne in lignes}
@@ -345,7 +367,7 @@ def _json(valeurs: Any) -> str:
 
 
 def _parametres(groupes: Sequence[Groupe]) -> list[list[Any]]:
-    """The function's 28 arrays: each kind of row, transposed into one array per column."""
+    """The function's arrays but the dependencies': each kind of row, one array per column."""
     e: list[tuple[Any, ...]] = []
     vide = IndexAudit(None, None, None, None, None, None)  # type: ignore[arg-type]
     v: list[tuple[Any, ...]] = []
@@ -410,7 +432,8 @@ CREATE OR REPLACE FUNCTION {schema}.{FONCTION}(
   v_groupe integer[], v_id uuid[], v_version bigint[],
   k_groupe integer[], k_sujet uuid[], k_famille uuid[], k_cle bytea[],
   i_groupe integer[], i_compte uuid[], i_cle text[], i_empreinte text[], i_statut integer[], i_corps bytea[],
-  l_groupe integer[], l_table text[], l_cles text[], l_valeurs jsonb[]
+  l_groupe integer[], l_table text[], l_cles text[], l_valeurs jsonb[],
+  d_groupe integer[], d_depend integer[]
 ) RETURNS TABLE (o_groupe integer, o_statut text, o_positions bigint[], o_detail text)
 LANGUAGE plpgsql AS $fonction$
 DECLARE
@@ -436,9 +459,17 @@ BEGIN
   -- passes over a position that commits later.
   LOCK TABLE {evenements} IN EXCLUSIVE MODE;
   FOR g IN
-    SELECT DISTINCT x FROM unnest(e_groupe || v_groupe || k_groupe || i_groupe || l_groupe) AS x ORDER BY 1
+    SELECT DISTINCT x FROM unnest(e_groupe || v_groupe || k_groupe || i_groupe || l_groupe || d_groupe) AS x ORDER BY 1
   LOOP
     BEGIN
+      -- Decided on top of an earlier group of this call: stands or falls with it.
+      IF EXISTS (
+        SELECT 1 FROM unnest(d_groupe, d_depend) AS d(grp, dep)
+        WHERE d.grp = g AND coalesce(resultats_statut[array_position(resultats_groupe, d.dep)], 'ok') <> 'ok'
+      ) THEN
+        RAISE EXCEPTION '{DEPENDANCE_ECHOUEE}' USING ERRCODE = 'PF002';
+      END IF;
+
       IF EXISTS (
         SELECT 1 FROM unnest(v_groupe, v_id, v_version) AS v(grp, id, ver)
         WHERE v.grp = g

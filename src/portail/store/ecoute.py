@@ -101,7 +101,7 @@ class Ecoute:
         pause = 0.1
         while not self._arret.is_set():
             try:
-                with self._connecter() as conn:
+                with self.connecter() as conn:
                     for canal in self.canaux:
                         conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(canal)))
                     self.pid = conn.info.backend_pid
@@ -119,13 +119,14 @@ class Ecoute:
             self._arret.wait(pause)
             pause = min(pause * 2, SECURITE)
 
-    def _connecter(self) -> psycopg.Connection[tuple[Any, ...]]:
+    def connecter(self, nom: str | None = None) -> psycopg.Connection[tuple[Any, ...]]:
+        """A connection like the listening one (autocommit, outside the pool), named `nom`."""
         return psycopg.connect(
             self._conninfo,
             **self._parametres,
             autocommit=True,
             connect_timeout=5,
-            application_name=self.nom,
+            application_name=nom or self.nom,
             **KEEPALIVES,
         )
 

@@ -7,12 +7,18 @@ save waiting at that moment (up to `TAILLE_LOT`) into one call, one transaction 
 command in its own group, which commits or fails alone (`store.chaine.Groupe`). Commands arriving
 while it writes wait for the next call, made by one of them. A command alone in its process is not
 delayed: it writes its own save at once, as one statement.
+
+A save may depend on earlier ones (`deposer(…, dependances)`): a command that decided on the
+state another command of this process left before it was committed. Saves are written in the
+order they were deposited; a save whose dependency failed fails too, without being sent, or, when
+both are in the same call, in the database (`Appel.dependances`).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 G = TypeVar("G")
@@ -23,41 +29,76 @@ TAILLE_LOT = 64
 the batch waits for the slowest."""
 
 
-class _Attente(Generic[G, R]):
-    __slots__ = ("erreur", "fini", "groupe", "resultat")
+class Depot(Generic[G, R]):
+    """A deposited save: `attendre()` returns its result or raises what failed its whole call."""
 
-    def __init__(self, groupe: G) -> None:
+    __slots__ = ("_ecrivain", "dependances", "erreur", "fini", "groupe", "resultat")
+
+    def __init__(self, ecrivain: Ecrivain[G, R], groupe: G, dependances: Sequence[Depot[G, R]]) -> None:
+        self._ecrivain = ecrivain
         self.groupe = groupe
+        self.dependances = tuple(dependances)
         self.fini = False
         self.resultat: R | None = None
         self.erreur: BaseException | None = None
 
+    @property
+    def echoue(self) -> bool:
+        """Finished and not committed."""
+        return self.fini and (self.erreur is not None or not self._ecrivain.reussi(self.resultat))
+
+    def attendre(self) -> R:
+        return self._ecrivain.attendre(self)
+
+
+@dataclass(frozen=True)
+class Appel(Generic[G]):
+    groupes: Sequence[G]
+    dependances: Sequence[tuple[int, int]]
+    """(group, group it depends on), both indices into `groupes`: the first fails unless the
+    second commits."""
+
 
 class Ecrivain(Generic[G, R]):
-    """Calls `ecrire(groupes) -> résultats` (one result per group, in order) for batches of the
-    groups submitted concurrently; `soumettre` returns its group's result or raises the error that
-    failed the whole call (a lost connection, say: the caller's retry submits it again)."""
+    """Calls `ecrire(appel) -> résultats` (one result per group, in order) for batches of the
+    groups deposited concurrently. `echec(groupe)` is the result of a group failed for its
+    dependency; `reussi(résultat)` says whether a group committed."""
 
-    def __init__(self, ecrire: Callable[[Sequence[G]], Sequence[R]], taille_lot: int = TAILLE_LOT) -> None:
+    def __init__(
+        self,
+        ecrire: Callable[[Appel[G]], Sequence[R]],
+        echec: Callable[[G], R],
+        reussi: Callable[[R | None], bool],
+        taille_lot: int = TAILLE_LOT,
+    ) -> None:
         self._ecrire = ecrire
+        self._echec = echec
+        self.reussi = reussi
         self._taille_lot = taille_lot
         self._condition = threading.Condition()
-        self._file: list[_Attente[G, R]] = []
+        self._file: list[Depot[G, R]] = []
         self._occupe = False
         self.appels = 0
         self.groupes = 0
         self.plus_grand_lot = 0
 
-    def soumettre(self, groupe: G) -> R:
-        attente: _Attente[G, R] = _Attente(groupe)
+    def deposer(self, groupe: G, dependances: Sequence[Depot[G, R]] = ()) -> Depot[G, R]:
+        depot = Depot(self, groupe, dependances)
         with self._condition:
-            self._file.append(attente)
+            self._file.append(depot)
+        return depot
+
+    def soumettre(self, groupe: G) -> R:
+        return self.deposer(groupe).attendre()
+
+    def attendre(self, depot: Depot[G, R]) -> R:
+        with self._condition:
             while True:
-                while self._occupe and not attente.fini:
+                while self._occupe and not depot.fini:
                     self._condition.wait()
-                if attente.fini:
-                    return self._issue(attente)
-                # Nobody is writing: this thread writes what is waiting, its own group among it
+                if depot.fini:
+                    return self._issue(depot)
+                # Nobody is writing: this thread writes what is waiting, its own save among it
                 # unless more than a batch arrived before it (then it loops and writes again).
                 self._occupe = True
                 lot = self._file[: self._taille_lot]
@@ -70,29 +111,42 @@ class Ecrivain(Generic[G, R]):
                     self._occupe = False
                     self._condition.notify_all()
 
-    def _executer(self, lot: list[_Attente[G, R]]) -> None:
+    def _executer(self, lot: list[Depot[G, R]]) -> None:
+        envoyes: list[Depot[G, R]] = []
+        for depot in lot:
+            if any(d.echoue for d in depot.dependances):
+                depot.resultat = self._echec(depot.groupe)
+                depot.fini = True
+            else:
+                envoyes.append(depot)
+        if not envoyes:
+            return
+        rang = {id(d): i for i, d in enumerate(envoyes)}
+        dependances = [
+            (i, rang[id(d)]) for i, depot in enumerate(envoyes) for d in depot.dependances if id(d) in rang
+        ]
         try:
-            resultats = self._ecrire([a.groupe for a in lot])
-            if len(resultats) != len(lot):
-                raise RuntimeError(f"{len(resultats)} résultats pour {len(lot)} groupes")
+            resultats = self._ecrire(Appel([d.groupe for d in envoyes], dependances))
+            if len(resultats) != len(envoyes):
+                raise RuntimeError(f"{len(resultats)} résultats pour {len(envoyes)} groupes")
         except BaseException as erreur:
-            for attente in lot:
-                attente.erreur = erreur
-                attente.fini = True
+            for depot in envoyes:
+                depot.erreur = erreur
+                depot.fini = True
             if not isinstance(erreur, Exception):
                 raise
             return
         finally:
             self.appels += 1
-            self.groupes += len(lot)
-            self.plus_grand_lot = max(self.plus_grand_lot, len(lot))
-        for attente, resultat in zip(lot, resultats, strict=True):
-            attente.resultat = resultat
-            attente.fini = True
+            self.groupes += len(envoyes)
+            self.plus_grand_lot = max(self.plus_grand_lot, len(envoyes))
+        for depot, resultat in zip(envoyes, resultats, strict=True):
+            depot.resultat = resultat
+            depot.fini = True
 
     @staticmethod
-    def _issue(attente: _Attente[G, R]) -> R:
-        if attente.erreur is not None:
-            raise attente.erreur
-        assert attente.resultat is not None
-        return attente.resultat
+    def _issue(depot: Depot[G, R]) -> R:
+        if depot.erreur is not None:
+            raise depot.erreur
+        assert depot.resultat is not None
+        return depot.resultat

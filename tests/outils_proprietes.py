@@ -11,8 +11,9 @@ from typing import Any
 import msgspec
 
 from outils_services import inscrire_famille
+from portail.application.catalogue import SaisieAccueil, SaisieRegle, SaisieUnite
 from portail.application.contexte import Contexte
-from portail.application.offre import SaisieAccueil, SaisieRegle, SaisieUnite
+from portail.domain.reservation import DemandeReservation
 from portail.settings import Settings
 
 JOURS = [date(2021, 10, 4), date(2021, 10, 5), date(2021, 10, 7)]
@@ -33,7 +34,7 @@ def _accueil(services, capacite: int) -> object:
         regle_reservation=regle,
         regle_annulation=regle,
     )
-    return services.offre.creer_accueil(Contexte.systeme("test"), saisie)
+    return services.catalogue.creer_accueil(Contexte.systeme("test"), saisie)
 
 
 def _familles(services, n: int) -> list[tuple[object, object]]:
@@ -70,7 +71,7 @@ def processus_reservant(
     ensemble: Any,
 ) -> None:
     """One api process: books and cancels from FILS threads; sends back what it acknowledged."""
-    from portail.api.app import construire_services
+    from portail.bootstrap import construire_services
     from portail.store.database import BaseDeDonnees
     from portail.store.idempotence import Reponse
 
@@ -103,7 +104,7 @@ def processus_reservant(
                 reserver: bool = reserver,
                 jour: date = jour,
             ) -> Reponse:
-                demandes = [(jour, "SOIR")]
+                demandes = [DemandeReservation(jour, "SOIR")]
                 if reserver:
                     resultats = services.reservations.reserver(
                         ctx, famille_id, enfant_id, accueil_id, demandes

@@ -25,7 +25,7 @@ from psycopg import sql
 
 from outils_sql import instructions
 from portail.api import auth
-from portail.api.etat import Services
+from portail.bootstrap import Services
 
 from outils_http import MOT_DE_PASSE, connecter, inscription
 

@@ -1,10 +1,11 @@
-# Two commands: `make run` (install, demo data, serve) and `make test` (install, lint, type-check, tests).
+# Two commands: `make run` (install, demo data, serve) and `make test` (install, lint, type-check,
+# layering contracts, tests).
 PYTHON ?= python3
 UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test install lint typecheck pytest clean
+.PHONY: run test install lint typecheck layers pytest clean
 
 $(UV):
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --target .tools uv==$(UV_VERSION)
@@ -26,10 +27,14 @@ lint: install
 typecheck: install
 	.venv/bin/mypy
 
+# The import contracts of pyproject.toml ([tool.importlinter]): who may import whom.
+layers: install
+	.venv/bin/lint-imports --no-cache --no-logo
+
 pytest: install
 	.venv/bin/pytest
 
-test: lint typecheck pytest
+test: lint typecheck layers pytest
 
 clean:
 	rm -rf .venv .tools

@@ -7,7 +7,7 @@ import resource
 from dataclasses import dataclass
 from pathlib import Path
 
-from portail.api.etat import Services
+from portail.bootstrap import Services
 from portail.generation import CommuneGeneree
 from portail.settings import Settings
 from portail.store.format_evenements import FORMAT_ACTUEL

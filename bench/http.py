@@ -36,8 +36,8 @@ from eventsourcing.application import AggregateNotFoundError
 
 from bench.commun import RACINE, Banc, rss_pic_mb
 from bench.serveur import ServeurApi
+from portail.application.catalogue import SaisieAccueil, SaisieRegle, SaisieUnite
 from portail.application.contexte import Contexte
-from portail.application.offre import SaisieAccueil, SaisieRegle, SaisieUnite
 from portail.application.saisies import SaisieAdresse, SaisieResponsable
 from portail.domain.capacite import Capacite
 from portail.domain.planning import Planning
@@ -223,8 +223,8 @@ def _jetons(banc: Banc, comptes: Iterable[UUID]) -> dict[UUID, str]:
 def _accueil(banc: Banc, libelle: str, debut: date, fin: date, capacite: int) -> tuple[UUID, list[date]]:
     """A one-unit accueil open on weekdays, waiting list on; its open days."""
     veille = SaisieRegle(ancrage="jour", heure_limite=heure(18, 0), decalage_jours=1)
-    offre = banc.services.offre
-    accueil_id = offre.creer_accueil(
+    catalogue = banc.services.catalogue
+    accueil_id = catalogue.creer_accueil(
         CTX,
         SaisieAccueil(
             etablissement="BANC HTTP",
@@ -239,7 +239,7 @@ def _accueil(banc: Banc, libelle: str, debut: date, fin: date, capacite: int) ->
             liste_attente="automatique",
         ),
     )
-    accueil = offre.accueil(accueil_id)
+    accueil = catalogue.accueil(accueil_id)
     calendrier = banc.services.reservations.calendrier
     jours = [
         jour
@@ -488,7 +488,7 @@ def mesurer_http(banc: Banc) -> dict[str, Any]:
 
 
 def _mois_scolaires(banc: Banc) -> list[str]:
-    periode = banc.services.offre.accueil(banc.commune.periscolaire_id).config.periode
+    periode = banc.services.catalogue.accueil(banc.commune.periscolaire_id).config.periode
     mois, fin = periode.debut.replace(day=1), periode.fin
     tous = []
     while mois <= fin:

@@ -47,10 +47,9 @@ from bench.cache import (
     version_schema,
 )
 from bench.commun import RACINE, Banc, rss_pic_mb_du_processus
-from portail.api.app import construire_services
-from portail.api.etat import Services
 from portail.application.contexte import Contexte, horloge_systeme
 from portail.application.facturation import ServiceFacturation
+from portail.bootstrap import Services, construire_services
 from portail.domain.planning import Planning
 from portail.domain.reservation import DemandeReservation, Statut
 from portail.generation import (
@@ -218,8 +217,8 @@ def preparer_commune(
 
 def _accueil_rentree(services: Services) -> tuple[Any, list[date]]:
     """Next school year's périscolaire, and its open days of the first term."""
-    accueil_id = services.offre.creer_accueil(CTX, saisie_periscolaire(ANNEE + 1))
-    accueil = services.offre.accueil(accueil_id)
+    accueil_id = services.catalogue.creer_accueil(CTX, saisie_periscolaire(ANNEE + 1))
+    accueil = services.catalogue.accueil(accueil_id)
     jours = jours_ouverts(
         accueil, services.reservations.calendrier, date(ANNEE + 1, 9, 1), date(ANNEE + 1, 12, 1)
     )

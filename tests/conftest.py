@@ -16,8 +16,8 @@ import pytest
 from litestar.testing import TestClient
 from psycopg import sql
 
-from portail.api.app import construire_services, create_app
-from portail.api.etat import Services
+from portail.api.app import create_app
+from portail.bootstrap import Services, construire_services
 from portail.settings import Settings
 from portail.store.database import BaseDeDonnees
 

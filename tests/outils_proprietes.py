@@ -11,8 +11,8 @@ from typing import Any
 import msgspec
 
 from outils_services import inscrire_famille
+from portail.application.catalogue import SaisieAccueil, SaisieRegle, SaisieUnite
 from portail.application.contexte import Contexte
-from portail.application.offre import SaisieAccueil, SaisieRegle, SaisieUnite
 from portail.domain.reservation import DemandeReservation
 from portail.settings import Settings
 
@@ -34,7 +34,7 @@ def _accueil(services, capacite: int) -> object:
         regle_reservation=regle,
         regle_annulation=regle,
     )
-    return services.offre.creer_accueil(Contexte.systeme("test"), saisie)
+    return services.catalogue.creer_accueil(Contexte.systeme("test"), saisie)
 
 
 def _familles(services, n: int) -> list[tuple[object, object]]:
@@ -71,7 +71,7 @@ def processus_reservant(
     ensemble: Any,
 ) -> None:
     """One api process: books and cancels from FILS threads; sends back what it acknowledged."""
-    from portail.api.app import construire_services
+    from portail.bootstrap import construire_services
     from portail.store.database import BaseDeDonnees
     from portail.store.idempotence import Reponse
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from uuid import UUID
 
-from portail.api.etat import Services
 from portail.application.contexte import Contexte
 from portail.application.saisies import SaisieAdresse, SaisieResponsable
+from portail.bootstrap import Services
 
 
 def inscrire_famille(services: Services, contexte: Contexte) -> UUID:

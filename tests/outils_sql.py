@@ -10,7 +10,7 @@ from typing import Any
 
 from psycopg import pq
 
-from portail.api.etat import Services
+from portail.bootstrap import Services
 
 
 @contextmanager

@@ -13,7 +13,7 @@ import click
 from portail.settings import Settings
 
 if TYPE_CHECKING:
-    from portail.api.etat import Services
+    from portail.bootstrap import Services
     from portail.store.database import BaseDeDonnees
 
 
@@ -75,8 +75,8 @@ def _jusqu_au_signal() -> None:
 def _processus(projections: bool) -> Iterator[tuple[Services, BaseDeDonnees]]:
     """The services of a `worker` or `scheduler` process, logging as the API does; closed on exit."""
     from portail import journal
-    from portail.api.app import construire_services
     from portail.application.contexte import horloge_systeme
+    from portail.bootstrap import construire_services
     from portail.store.database import BaseDeDonnees
 
     settings = Settings.depuis_environnement()
@@ -113,10 +113,10 @@ def worker() -> None:
     "les autres attendent et prennent le relais."
 )
 def scheduler() -> None:
-    from portail.jobs.planificateur import Planificateur
+    from portail.bootstrap import construire_planificateur
 
     with _processus(projections=False) as (services, base):
-        planificateur = Planificateur(services, base)
+        planificateur = construire_planificateur(services, base)
         try:
             planificateur.demarrer()
             _jusqu_au_signal()
@@ -152,8 +152,8 @@ def projections() -> None:
 def rebuild() -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from portail.api.app import construire_services
     from portail.application.contexte import horloge_systeme
+    from portail.bootstrap import construire_services
     from portail.store.database import BaseDeDonnees
 
     settings = Settings.depuis_environnement()

@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime, time
 import click
 from rich.progress import TaskID
 
-from portail.api.app import construire_services
+from portail.application.catalogue import SaisieAccueil, SaisieRegle, SaisieUnite
 from portail.application.contexte import Contexte, horloge_systeme
-from portail.application.offre import SaisieAccueil, SaisieRegle, SaisieUnite
 from portail.application.saisies import SaisieAdresse, SaisieResponsable, SaisieSante
+from portail.bootstrap import construire_services
 from portail.domain.index_email import EmailDejaUtilise
 from portail.settings import Settings
 from portail.store.database import BaseDeDonnees
@@ -59,10 +59,10 @@ def remplir(settings: Settings) -> Iterator[str]:
         )
         familles.signer_mandat(ctx, famille_id, "Camille Peje", "FR7630006000011234567890189", None)
         yield f"famille Peje (2 enfants) : {PARENT[0]} / {PARENT[1]}"
-        services.offre.definir_parametres(ctx, "Nantes", "44000", None, 0)
+        services.catalogue.definir_parametres(ctx, "Nantes", "44000", None, 0)
         veille = SaisieRegle(ancrage="jour", heure_limite=time(18, 0), decalage_jours=1)
         mardi = SaisieRegle(ancrage="semaine_precedente", heure_limite=time(23, 59), jour_semaine=2)
-        periscolaire = services.offre.creer_accueil(
+        periscolaire = services.catalogue.creer_accueil(
             ctx,
             SaisieAccueil(
                 etablissement="PERISCOLAIRE",
@@ -82,7 +82,7 @@ def remplir(settings: Settings) -> Iterator[str]:
                 regle_annulation=veille,
             ),
         )
-        services.offre.creer_accueil(
+        services.catalogue.creer_accueil(
             ctx,
             SaisieAccueil(
                 etablissement="ACCUEIL DE LOISIRS",

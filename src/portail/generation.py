@@ -25,8 +25,8 @@ from zoneinfo import ZoneInfo
 from eventsourcing.domain import Aggregate
 from schwifty import IBAN
 
+from portail.application.catalogue import SaisieAccueil, SaisieRegle, SaisieUnite, definir_tarifs
 from portail.application.contexte import Contexte
-from portail.application.offre import SaisieAccueil, SaisieRegle, SaisieUnite, definir_tarifs
 from portail.domain.capacite import Attribution, Capacite
 from portail.domain.compte import Compte
 from portail.domain.enfant import Enfant
@@ -38,7 +38,7 @@ from portail.domain.tarifs import Grille, ModeTarif, ReductionFratrie, Residence
 from portail.domain.valeurs import Adresse, Civilite, Classe, Iban, Role, SourceQuotient
 
 if TYPE_CHECKING:
-    from portail.api.etat import Services
+    from portail.bootstrap import Services
     from portail.domain.accueil import Accueil
     from portail.domain.regles.calendrier import Calendrier
 
@@ -208,10 +208,10 @@ class Generateur:
 
     # The commune
 
-    def offre(self, enfants: int) -> tuple[UUID, UUID, UUID]:
+    def catalogue(self, enfants: int) -> tuple[UUID, UUID, UUID]:
         ctx = Contexte.systeme("generation-offre")
         self.horloge.aller(date(ANNEE, 6, 2), time(9))
-        self.sv.offre.definir_parametres(
+        self.sv.catalogue.definir_parametres(
             ctx,
             "Nantes",
             "44000",
@@ -224,8 +224,8 @@ class Generateur:
             500,
         )
         mardi = SaisieRegle(ancrage="semaine_precedente", heure_limite=time(23, 59), jour_semaine=2)
-        periscolaire = self.sv.offre.creer_accueil(ctx, saisie_periscolaire(ANNEE))
-        mercredis = self.sv.offre.creer_accueil(
+        periscolaire = self.sv.catalogue.creer_accueil(ctx, saisie_periscolaire(ANNEE))
+        mercredis = self.sv.catalogue.creer_accueil(
             ctx,
             SaisieAccueil(
                 etablissement="ACCUEIL DE LOISIRS",
@@ -241,7 +241,7 @@ class Generateur:
                 regle_annulation=mardi,
             ),
         )
-        vacances = self.sv.offre.creer_accueil(
+        vacances = self.sv.catalogue.creer_accueil(
             ctx,
             SaisieAccueil(
                 etablissement="ACCUEIL DE LOISIRS",
@@ -579,12 +579,12 @@ def generer(
     """Write the commune; `services` must read `horloge` as their clock."""
     generateur = Generateur(services, horloge, graine, progression)
     with ids_deterministes(generateur.hasard):
-        periscolaire_id, mercredis_id, vacances_id = generateur.offre(enfants)
+        periscolaire_id, mercredis_id, vacances_id = generateur.catalogue(enfants)
         generateur.familles_et_enfants(enfants)
         accueils = (
-            services.offre.accueil(periscolaire_id),
-            services.offre.accueil(mercredis_id),
-            services.offre.accueil(vacances_id),
+            services.catalogue.accueil(periscolaire_id),
+            services.catalogue.accueil(mercredis_id),
+            services.catalogue.accueil(vacances_id),
         )
         for i, (annee, mois) in enumerate(MOIS):
             generateur.mois(annee, mois, accueils)

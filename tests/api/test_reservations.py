@@ -402,7 +402,7 @@ def test_eligibilite_et_ouverture_echelonnee_par_residence(client, horloge) -> N
     assert ext["motif"] == "inscriptions ouvertes à partir du 04/10/2021 à 08:30"
 
 
-def test_administration_de_l_offre(client, horloge) -> None:
+def test_administration_du_catalogue(client, horloge) -> None:
     _avant_la_rentree(horloge)
     admin = compte_personnel(client, "admin@mairie.fr", "admin")
     parent = nouvelle_famille(client, "offre@example.fr")

@@ -45,8 +45,6 @@ import psycopg
 from eventsourcing.persistence import StoredEvent
 from psycopg import sql
 
-from portail.api.app import construire_services
-from portail.api.etat import Services
 from portail.application.contexte import Contexte
 from portail.application.effacement import effacer_famille
 from portail.application.saisies import (
@@ -55,6 +53,7 @@ from portail.application.saisies import (
     SaisieResponsable,
     SaisieSante,
 )
+from portail.bootstrap import Services, construire_services
 from portail.domain.planning import Planning
 from portail.generation import ANNEE, PARIS, HorlogeSimulee, generer
 from portail.settings import Settings

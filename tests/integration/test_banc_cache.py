@@ -18,8 +18,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from portail.api.app import construire_services
 from portail.application.contexte import Contexte, horloge_systeme
+from portail.bootstrap import construire_services
 from portail.generation import ANNEE, CommuneGeneree, HorlogeSimulee, generer, saisie_periscolaire
 from portail.projections.executeur import Projecteur
 from portail.settings import Settings
@@ -170,7 +170,7 @@ def test_une_commune_rechargee_est_le_meme_journal(
             portail.mapper.to_domain_event(notification)
         assert portail.verifier_chaine().ok
         # The log goes on after the loaded positions, chained to them.
-        services.offre.creer_accueil(Contexte.systeme("test"), saisie_periscolaire(ANNEE + 1))
+        services.catalogue.creer_accueil(Contexte.systeme("test"), saisie_periscolaire(ANNEE + 1))
         assert recorder.max_notification_id() == commune.evenements + 1
         verification = portail.verifier_chaine()
         assert verification.ok

@@ -23,13 +23,12 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from portail.api.app import construire_services
-from portail.api.etat import Services
 from portail.application.audit import Filtres
 from portail.application.contexte import Contexte
-from portail.application.facturation import Periode
 from portail.application.saisies import SaisieSante
+from portail.bootstrap import Services, construire_services
 from portail.domain.enfant import Enfant
+from portail.domain.facturation import Periode
 from portail.domain.famille import Famille
 from portail.settings import Settings
 from portail.store.database import BaseDeDonnees

@@ -9,8 +9,8 @@ import psycopg
 from psycopg import sql
 
 from outils_services import inscrire_famille
+from portail.application.catalogue import SaisieAccueil, SaisieRegle, SaisieUnite, definir_tarifs
 from portail.application.contexte import Contexte
-from portail.application.offre import SaisieAccueil, SaisieRegle, SaisieUnite, definir_tarifs
 from portail.domain.reservation import DemandeReservation
 from portail.domain.tarifs import Grille, ModeTarif, Residence
 
@@ -21,7 +21,7 @@ LUNDIS = {"2025-11": date(2025, 11, 3), "2025-12": date(2025, 12, 1), "2026-01":
 
 
 def _accueil(services: Any, mode_accueil: str, prix_cents: int) -> Any:
-    accueil_id = services.offre.creer_accueil(
+    accueil_id = services.catalogue.creer_accueil(
         SYSTEME,
         SaisieAccueil(
             etablissement="PERISCOLAIRE",

@@ -12,9 +12,8 @@ import pytest
 from eventsourcing.persistence import IntegrityError
 
 from outils_sql import instructions
-from portail.api.app import construire_services
-from portail.api.etat import Services
 from portail.application.contexte import Contexte
+from portail.bootstrap import Services, construire_services
 from portail.domain.enfant import Enfant
 from portail.domain.personnes import IdentiteEnfant, Scolarite
 from portail.domain.planning import Ligne, Planning

@@ -11,8 +11,8 @@ import psycopg
 import pytest
 from litestar.testing import TestClient
 
-from portail.api.app import construire_services, create_app
-from portail.jobs.planificateur import Planificateur
+from portail.api.app import create_app
+from portail.bootstrap import construire_planificateur, construire_services
 
 from outils_http import compte_personnel, nouvelle_famille
 from outils_reservation import accueil_periscolaire
@@ -33,8 +33,8 @@ def _attendre_fin_de_session(url: str, pid: int) -> None:
 
 
 def test_un_seul_planificateur_mene_et_un_autre_prend_le_relais(services, base) -> None:
-    premier = Planificateur(services, base, taches=())
-    second = Planificateur(services, base, taches=())
+    premier = construire_planificateur(services, base, taches=())
+    second = construire_planificateur(services, base, taches=())
     try:
         assert premier.veiller() is True
         assert second.veiller() is False
@@ -57,8 +57,8 @@ def test_un_seul_planificateur_mene_et_un_autre_prend_le_relais(services, base) 
 
 
 def test_un_leader_qui_s_arrete_rend_la_main(services, base) -> None:
-    premier = Planificateur(services, base, taches=())
-    second = Planificateur(services, base, taches=())
+    premier = construire_planificateur(services, base, taches=())
+    second = construire_planificateur(services, base, taches=())
     try:
         assert premier.veiller() is True
         assert second.veiller() is False
@@ -71,8 +71,10 @@ def test_un_leader_qui_s_arrete_rend_la_main(services, base) -> None:
 def test_un_autre_schema_a_son_propre_leader(services, base, url_postgres) -> None:
     from portail.store.database import BaseDeDonnees
 
-    ici = Planificateur(services, base, taches=())
-    ailleurs = Planificateur(services, BaseDeDonnees(url_postgres, f"{base.schema}_autre"), taches=())
+    ici = construire_planificateur(services, base, taches=())
+    ailleurs = construire_planificateur(
+        services, BaseDeDonnees(url_postgres, f"{base.schema}_autre"), taches=()
+    )
     try:
         assert ici.veiller() is True
         assert ailleurs.veiller() is True

@@ -13,8 +13,8 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from psycopg import sql
 
 from outils_sql import instructions
-from portail.api.etat import Services
 from portail.application.contexte import Contexte
+from portail.bootstrap import Services
 from portail.domain.enfant import Enfant
 from portail.domain.personnes import IdentiteEnfant, Scolarite
 from portail.store.chaine import Groupe, LigneIdempotence, LigneLecture, RecorderChaine

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from portail.api.app import construire_services
+from portail.bootstrap import construire_services
 from portail.generation import ANNEE, HorlogeSimulee, generer
 from portail.settings import Settings
 from portail.store.database import BaseDeDonnees

@@ -16,10 +16,10 @@ from litestar.testing import TestClient
 
 from outils_sql import instructions
 from portail.api import schemas as s
-from portail.api.app import construire_services, create_app
-from portail.api.etat import Services
+from portail.api.app import create_app
+from portail.application.catalogue import SaisieAccueil, SaisieRegle, SaisieUnite
 from portail.application.contexte import Contexte
-from portail.application.offre import SaisieAccueil, SaisieRegle, SaisieUnite
+from portail.bootstrap import Services, construire_services
 from portail.domain.accueil import Accueil
 from portail.domain.regles.delais import evaluer
 from portail.domain.reservation import DemandeReservation
@@ -146,7 +146,7 @@ def test_le_mois_d_un_enfant_est_celui_de_la_lecture_precedente(settings, base) 
         # Next summer: a small centre where a day fills up, a waiting list, a cancellation and an
         # exceptional closure, beside the generated year's accueils.
         horloge.aller(date(ANNEE + 1, 7, 2), time(9))
-        ete = sv.offre.creer_accueil(CTX, _ete())
+        ete = sv.catalogue.creer_accueil(CTX, _ete())
         enfants = commune.enfants
         quinze, seize = date(ANNEE + 1, 7, 15), date(ANNEE + 1, 7, 16)
         for famille, enfant_id in enfants[:3]:
@@ -161,7 +161,7 @@ def test_le_mois_d_un_enfant_est_celui_de_la_lecture_precedente(settings, base) 
         sv.reservations.annuler(
             CTX, famille.famille_id, enfant_id, ete, [DemandeReservation(seize, "SOIR")], None
         )
-        sv.offre.fermer(CTX, ete, date(ANNEE + 1, 7, 17), "sortie du personnel")
+        sv.catalogue.fermer(CTX, ete, date(ANNEE + 1, 7, 17), "sortie du personnel")
         sv.apres_ecriture()
 
         sessions: dict[UUID, Session] = {}
@@ -206,7 +206,7 @@ def test_le_mois_d_un_enfant_est_celui_de_la_lecture_precedente(settings, base) 
         horloge.maintenant = datetime(ANNEE + 1, 7, 13, 18, 0, 1, tzinfo=PARIS)
         comparer("2026-07")
         # A new closure changes the accueil's version: its skeletons are computed again.
-        sv.offre.fermer(CTX, ete, date(ANNEE + 1, 7, 20), "formation")
+        sv.catalogue.fermer(CTX, ete, date(ANNEE + 1, 7, 20), "formation")
         sv.apres_ecriture()
         comparer("2026-07")
         assert {

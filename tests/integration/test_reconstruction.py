@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from portail.api.app import construire_services
+from portail.bootstrap import construire_services
 from portail.generation import ANNEE, HorlogeSimulee, generer
 from portail.projections import brouillons, vues
 from portail.projections.executeur import Projecteur

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from portail.bootstrap import outils_des_taches
 from portail.domain.capacite import Capacite
 from portail.domain.famille import Famille
 from portail.jobs import campagnes, conservation, offres, prelevements, rappels
@@ -46,7 +47,7 @@ def _courriels(dossier: Path) -> list[tuple[str, str, str]]:
 
 
 def _outils(client) -> Outils:
-    return Outils.pour(client.app.state.services)
+    return outils_des_taches(client.app.state.services)
 
 
 def _commune_facturee(client, regie: dict | None = None) -> str:

@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from outils_services import inscrire_famille
+from portail.application.catalogue import SaisieAccueil, SaisieRegle, SaisieUnite, definir_tarifs
 from portail.application.contexte import Contexte
-from portail.application.facturation import Periode
-from portail.application.offre import SaisieAccueil, SaisieRegle, SaisieUnite, definir_tarifs
 from portail.domain.campagne import Facture
 from portail.domain.erreurs import ErreurValidation
+from portail.domain.facturation import Periode
 from portail.domain.reservation import DemandePointage, DemandeReservation, StatutPointage
 from portail.domain.tarifs import Grille, ModeTarif, ReductionFratrie, Residence, Tranche
 
@@ -41,7 +41,7 @@ def _premier_lundi(annee: int) -> date:
 def _commune(services, horloge, annee: int):
     horloge.maintenant = datetime(annee, 10, 1, 8, 0, tzinfo=UTC)
     regle = SaisieRegle(ancrage="jour", heure_limite=time(18, 0), decalage_jours=1)
-    accueil_id = services.offre.creer_accueil(
+    accueil_id = services.catalogue.creer_accueil(
         Contexte.systeme("test"),
         SaisieAccueil(
             etablissement="PERISCOLAIRE",

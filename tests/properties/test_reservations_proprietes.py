@@ -211,7 +211,7 @@ def test_deux_processus_gardent_chacun_leurs_capacites_sans_surreservation(
     services, settings, base, horloge
 ) -> None:
     """Each process keeps the day capacities it saved; what the other one recorded since is seen."""
-    from portail.api.app import construire_services
+    from portail.bootstrap import construire_services
 
     horloge.maintenant = MOMENT
     accueil_id = _accueil(services, 3)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import anyio.to_thread
-import jwt
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
@@ -19,6 +16,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.types import Guard
 
 from portail.application.comptes import EtatSession, ServiceComptes
+from portail.application.jetons import JetonRefuse, Jetons
 from portail.domain.valeurs import Role
 from portail.store.securite import Revocations
 
@@ -28,6 +26,7 @@ SECURITE: list[dict[str, list[str]]] = [{"jeton": []}, {"cookie": []}]
 COOKIE_SESSION = "portail_session"
 COOKIE_CSRF = "csrftoken"
 ENTETE_CSRF = "x-csrftoken"
+SESSION_INVALIDE = "Session invalide ou expirée ; reconnectez-vous."
 METHODES_SURES = {"GET", "HEAD", "OPTIONS", "TRACE"}
 CHEMINS_PUBLICS = (
     "/health",
@@ -61,53 +60,6 @@ class Session:
     par_cookie: bool
 
 
-@dataclass(frozen=True)
-class JetonEmis:
-    jeton: str
-    expire_le: datetime
-    csrf: str
-
-
-class Jetons:
-    ALGORITHME = "HS256"
-
-    def __init__(self, secret: str) -> None:
-        # Whatever length the configured secret has, the HMAC key is its 32-byte digest.
-        self._secret = hashlib.sha256(secret.encode()).digest()
-
-    def emettre(self, compte_id: UUID, maintenant: datetime, duree: timedelta) -> JetonEmis:
-        expire_le = maintenant + duree
-        csrf = secrets.token_urlsafe(24)
-        charge = {
-            "sub": str(compte_id),
-            "jti": secrets.token_urlsafe(16),
-            "iat": maintenant.timestamp(),
-            "exp": int(expire_le.timestamp()),
-            "csrf": csrf,
-        }
-        return JetonEmis(jwt.encode(charge, self._secret, algorithm=self.ALGORITHME), expire_le, csrf)
-
-    def lire(self, jeton: str, maintenant: datetime) -> dict[str, Any]:
-        """Check the signature, then the expiry against the application's clock."""
-        try:
-            charge: dict[str, Any] = jwt.decode(
-                jeton,
-                self._secret,
-                algorithms=[self.ALGORITHME],
-                options={
-                    "require": ["sub", "jti", "iat", "exp", "csrf"],
-                    "verify_exp": False,
-                    "verify_iat": False,
-                },
-            )
-            expire = float(charge["exp"])
-        except (jwt.PyJWTError, TypeError, ValueError):
-            raise NotAuthorizedException("Session invalide ou expirée ; reconnectez-vous.") from None
-        if expire <= maintenant.timestamp():
-            raise NotAuthorizedException("Session invalide ou expirée ; reconnectez-vous.")
-        return charge
-
-
 class AuthentificationMiddleware(AbstractAuthenticationMiddleware):
     """Bearer header first, else the session cookie; cookie sessions must echo the CSRF token."""
 
@@ -126,11 +78,14 @@ class AuthentificationMiddleware(AbstractAuthenticationMiddleware):
             jeton, par_cookie = jeton_cookie, True
         else:
             raise NotAuthorizedException("Connectez-vous pour accéder à cette ressource.")
-        charge = jetons.lire(jeton, comptes.portail.horloge())
+        try:
+            charge = jetons.lire(jeton, comptes.portail.horloge())
+        except JetonRefuse:
+            raise NotAuthorizedException(SESSION_INVALIDE) from None
         try:
             compte_id = UUID(str(charge["sub"]))
         except ValueError:
-            raise NotAuthorizedException("Session invalide ou expirée ; reconnectez-vous.") from None
+            raise NotAuthorizedException(SESSION_INVALIDE) from None
         if par_cookie and connection.scope.get("method", "GET") not in METHODES_SURES:
             recu = connection.headers.get(ENTETE_CSRF, "")
             if not recu or not hmac.compare_digest(recu, str(charge["csrf"])):
@@ -149,7 +104,7 @@ class AuthentificationMiddleware(AbstractAuthenticationMiddleware):
 
             etat = await anyio.to_thread.run_sync(verifier)
         if etat is None or not etat.accepte(emis_le):
-            raise NotAuthorizedException("Session invalide ou expirée ; reconnectez-vous.")
+            raise NotAuthorizedException(SESSION_INVALIDE)
         utilisateur = Utilisateur(etat.compte_id, etat.email, etat.roles, etat.famille_id)
         session = Session(
             jti=jti,

@@ -336,7 +336,7 @@ class Preparation(msgspec.Struct):
     retard_projections: int
 
 
-# Offer (staff)
+# Catalogue (staff)
 
 CodeUnite = Annotated[str, msgspec.Meta(min_length=1, max_length=30)]
 Heure = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -35,6 +34,7 @@ from portail.domain.facturation import (
     EnfantFacture,
     FamilleFacturee,
     LigneFacture,
+    Periode,
     PresencesDuMois,
     calculer,
 )
@@ -49,25 +49,6 @@ PREFIXES_FAITS = (
     "portail:Parametres.",
 )
 ECHEANCE_JOURS = 30
-
-
-@dataclass(frozen=True)
-class Periode:
-    annee: int
-    mois: int
-
-    @classmethod
-    def lire(cls, texte: str) -> Periode:
-        try:
-            annee, mois = (int(x) for x in texte.split("-"))
-            if not (2000 <= annee <= 2100 and 1 <= mois <= 12) or len(texte) != 7:
-                raise ValueError
-        except ValueError:
-            raise ErreurValidation.sur("periode", "période attendue au format AAAA-MM") from None
-        return cls(annee, mois)
-
-    def __str__(self) -> str:
-        return f"{self.annee:04d}-{self.mois:02d}"
 
 
 class ServiceFacturation:

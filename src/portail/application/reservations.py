@@ -15,9 +15,9 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
+from portail.application.catalogue import ServiceCatalogue
 from portail.application.contexte import Contexte
 from portail.application.familles import ServiceFamilles
-from portail.application.offre import ServiceOffre
 from portail.application.portail import Portail
 from portail.application.verrous import Tenue, VerrousParCle
 from portail.domain.accueil import Accueil
@@ -67,11 +67,11 @@ class _Chargeur:
 
 class ServiceReservations:
     def __init__(
-        self, portail: Portail, familles: ServiceFamilles, offre: ServiceOffre, calendrier: Calendrier
+        self, portail: Portail, familles: ServiceFamilles, catalogue: ServiceCatalogue, calendrier: Calendrier
     ) -> None:
         self.portail = portail
         self.familles = familles
-        self.offre = offre
+        self.catalogue = catalogue
         self.calendrier = calendrier
         self.verrous = VerrousParCle()
 
@@ -108,7 +108,7 @@ class ServiceReservations:
         return [Capacite.id_pour(accueil.id, jour) for jour in jours]
 
     def resident(self, famille_id: UUID) -> bool:
-        parametres = self.offre.parametres_lus()
+        parametres = self.catalogue.parametres_lus()
         if parametres is None:
             return True
         return parametres.commune.est_residente(self.portail.lire(Famille, famille_id).adresse)
@@ -123,7 +123,7 @@ class ServiceReservations:
         accueil_id: UUID,
         demandes: Sequence[DemandeReservation],
     ) -> list[Resultat]:
-        accueil = self.offre.accueil_demande(accueil_id)
+        accueil = self.catalogue.accueil_demande(accueil_id)
         cles = self._capacites_touchees(accueil, demandes)
         enfant = self.familles.enfant(famille_id, enfant_id, lecture=True)
 
@@ -151,7 +151,7 @@ class ServiceReservations:
             raise ErreurValidation.sur("jusqu_au", "doit suivre semaine_du, entre 2000 et 2100")
         if (jusqu_au - semaine_du).days > 400:
             raise ErreurValidation.sur("jusqu_au", "au plus un an de recopie")
-        accueil = self.offre.accueil_demande(accueil_id)
+        accueil = self.catalogue.accueil_demande(accueil_id)
         enfant = self.familles.enfant(famille_id, enfant_id, lecture=True)
         demandes = recopie(self.planning_existant(enfant.id, accueil.id), semaine_du, jusqu_au)
         if not demandes:
@@ -172,7 +172,7 @@ class ServiceReservations:
         sans_delai: bool = False,
     ) -> list[Resultat]:
         """`sans_delai`: the commune cancels (erasure): no deadline, nothing billed."""
-        accueil = self.offre.accueil_demande(accueil_id)
+        accueil = self.catalogue.accueil_demande(accueil_id)
         cles = self._capacites_touchees(accueil, demandes)
         enfant = self.familles.enfant(famille_id, enfant_id, lecture=True)
 
@@ -204,7 +204,7 @@ class ServiceReservations:
     ) -> Resultat:
         """Accept (the place becomes reserved) or refuse (it goes to the next child) an offer."""
         enfant = self.familles.enfant(famille_id, lieu.enfant_id, lecture=True)
-        accueil = self.offre.accueil(lieu.accueil_id)
+        accueil = self.catalogue.accueil(lieu.accueil_id)
 
         def commande() -> Resultat | OffreIndisponible:
             with self.verrous.tenir([Capacite.id_pour(accueil.id, lieu.jour)]) as tenue:
@@ -223,7 +223,7 @@ class ServiceReservations:
         """Expire that day's offers whose time is up and offer the places to the next children in
         line, without waiting for a command to touch the day. Returns how many offers expired;
         records nothing when none has (run twice, or late, it does no harm)."""
-        accueil = self.offre.accueil(accueil_id)
+        accueil = self.catalogue.accueil(accueil_id)
 
         def commande() -> int:
             try:
@@ -251,7 +251,7 @@ class ServiceReservations:
         motif: str,
         document_id: UUID | None,
     ) -> None:
-        accueil = self.offre.accueil_demande(accueil_id)
+        accueil = self.catalogue.accueil_demande(accueil_id)
         unites = unites_demandees(accueil, codes, "unites")
         enfant = self.familles.enfant(famille_id, enfant_id, lecture=True)
         if not motif.strip():
@@ -269,7 +269,7 @@ class ServiceReservations:
         self, contexte: Contexte, accueil_id: UUID, jour: date, pointages: Sequence[DemandePointage]
     ) -> None:
         """Record who came: present, absent, or present without a booking; never a future day."""
-        accueil = self.offre.accueil_demande(accueil_id)
+        accueil = self.catalogue.accueil_demande(accueil_id)
         verifier_pointage(accueil, jour, self.familles.aujourd_hui(), pointages, self.calendrier)
         enfants: dict[UUID, Enfant] = {}
         for i, p in enumerate(pointages):

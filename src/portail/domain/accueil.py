@@ -1,4 +1,4 @@
-"""Accueil: an offer configured by staff (établissement, période, unités, calendar, rules)."""
+"""Accueil: what staff put in the catalogue (établissement, période, unités, calendar, rules)."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from portail.domain.accueil import Accueil, ModeFacturation
+from portail.domain.erreurs import ErreurValidation
 from portail.domain.planning import Etat, Presence
 from portail.domain.quotient import QuotientFamilial, quotient_au
 from portail.domain.tarifs import (
@@ -25,6 +26,27 @@ from portail.domain.tarifs import (
 
 PRESTATION = "prestation"
 MAJORATION = "majoration"
+
+
+@dataclass(frozen=True)
+class Periode:
+    """A billed month, written AAAA-MM."""
+
+    annee: int
+    mois: int
+
+    @classmethod
+    def lire(cls, texte: str) -> Periode:
+        try:
+            annee, mois = (int(x) for x in texte.split("-"))
+            if not (2000 <= annee <= 2100 and 1 <= mois <= 12) or len(texte) != 7:
+                raise ValueError
+        except ValueError:
+            raise ErreurValidation.sur("periode", "période attendue au format AAAA-MM") from None
+        return cls(annee, mois)
+
+    def __str__(self) -> str:
+        return f"{self.annee:04d}-{self.mois:02d}"
 
 
 @dataclass(frozen=True)

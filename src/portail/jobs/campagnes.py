@@ -8,7 +8,7 @@ from uuid import UUID
 import structlog
 
 from portail.application.contexte import Contexte
-from portail.application.facturation import Periode
+from portail.domain.facturation import Periode
 from portail.jobs.outils import Outils
 
 NOM = "campagne-mensuelle"
@@ -19,7 +19,7 @@ def preparer_campagne(outils: Outils) -> UUID | None:
     """Prepare (never issue) the previous month's original campaign, as of now, if no original
     campaign of that month exists and there is something to bill. Run daily, it acts once a month
     and catches up after a stop."""
-    facturation = outils.services.facturation
+    facturation = outils.facturation
     periode = Periode.lire(f"{outils.aujourd_hui().replace(day=1) - timedelta(days=1):%Y-%m}")
     if any(
         c.periode == str(periode) and c.campagne_origine is None

@@ -15,9 +15,8 @@ from uuid import UUID
 import structlog
 
 from portail.application.contexte import Contexte
-from portail.application.effacement import effacer_famille
-from portail.application.familles import PARIS
 from portail.domain.famille import Famille
+from portail.domain.regles.calendrier import PARIS
 from portail.jobs.outils import Outils
 
 NOM = "conservation"
@@ -32,20 +31,19 @@ def limite_conservation(aujourd_hui: date, annees: int) -> date:
 
 
 def effacer_familles_parties(outils: Outils) -> list[UUID]:
-    sv = outils.services
-    limite = limite_conservation(outils.aujourd_hui(), sv.settings.retention_annees)
+    limite = limite_conservation(outils.aujourd_hui(), outils.reglages.retention_annees)
     contexte = Contexte.systeme(NOM)
     effacees: list[UUID] = []
     for famille_id in outils.echeances.familles_parties(limite, datetime.combine(limite, time(), PARIS)):
         # The read model may be behind an erasure made a moment ago: the aggregate decides.
-        if sv.portail.charger(Famille, famille_id).effacee:
+        if outils.portail.charger(Famille, famille_id).effacee:
             continue
 
         def liberer(enfant_id: UUID, famille_id: UUID = famille_id) -> None:
-            for accueil_id in sv.lectures.accueils_de_l_enfant(enfant_id):
-                sv.reservations.liberer_avenir(contexte, famille_id, enfant_id, accueil_id)
+            for accueil_id in outils.lectures.accueils_de_l_enfant(enfant_id):
+                outils.reservations.liberer_avenir(contexte, famille_id, enfant_id, accueil_id)
 
-        effacer_famille(contexte, sv.familles, sv.comptes, famille_id, liberer)
+        outils.effacer_famille(contexte, famille_id, liberer)
         log.info("famille_effacee", famille_id=str(famille_id), partie_avant=limite.isoformat())
         effacees.append(famille_id)
     return effacees

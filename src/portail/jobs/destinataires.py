@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 from uuid import UUID
 
+from portail.application.courriel import Courrier
+from portail.application.portail import Portail
 from portail.domain.compte import Compte
 from portail.domain.erreurs import Introuvable
 from portail.domain.famille import Famille
 
-if TYPE_CHECKING:
-    from portail.api.etat import Services
 
-
-def ecrire_a_la_famille(services: Services, famille_id: UUID, sujet: str, texte: str) -> bool:
+def ecrire_a_la_famille(
+    portail: Portail, courrier: Courrier, famille_id: UUID, sujet: str, texte: str
+) -> bool:
     """Send to every active account of the family; `False` when there is nobody to write to."""
-    portail = services.portail
     try:
         famille = portail.charger(Famille, famille_id)
     except Introuvable:
@@ -28,5 +27,5 @@ def ecrire_a_la_famille(services: Services, famille_id: UUID, sujet: str, texte:
         if compte.actif and compte.email:
             adresses.append(compte.email)
     for adresse in adresses:
-        services.comptes.courrier.envoyer(adresse, sujet, texte)
+        courrier.envoyer(adresse, sujet, texte)
     return bool(adresses)

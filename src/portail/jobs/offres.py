@@ -18,7 +18,7 @@ def expirer_offres(outils: Outils) -> int:
     contexte = Contexte.systeme(NOM)
     expirees = 0
     for accueil_id, jour in outils.echeances.offres_echues(outils.maintenant()):
-        expirees += outils.services.reservations.expirer_offres(contexte, accueil_id, jour)
+        expirees += outils.reservations.expirer_offres(contexte, accueil_id, jour)
     if expirees:
         log.info("offres_expirees", nombre=expirees)
     return expirees

@@ -1,32 +1,39 @@
-"""What every job works with: the application services, the claims of what is done, the reads."""
+"""What every job works with, handed over by the composition root (`portail.bootstrap`): the event
+store, narrow ports onto the use cases, the claims of what is done, the reads."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
+from portail.application.courriel import Courrier
+from portail.application.portail import Portail
+from portail.domain.regles.calendrier import PARIS, Calendrier
 from portail.jobs.marqueurs import Marqueurs
+from portail.jobs.ports import EffacementFamille, Facturation, FichierPrelevements, Reservations
 from portail.projections.echeances import Echeances
-
-if TYPE_CHECKING:
-    from portail.api.etat import Services
+from portail.projections.requetes import Lectures
+from portail.settings import Settings
 
 
 @dataclass
 class Outils:
-    services: Services
+    portail: Portail
+    reglages: Settings
     marqueurs: Marqueurs
     echeances: Echeances
-
-    @classmethod
-    def pour(cls, services: Services) -> Outils:
-        datastore = services.portail.factory.datastore  # type: ignore[attr-defined]
-        return cls(services, Marqueurs(datastore), Echeances(datastore))
+    lectures: Lectures
+    calendrier: Calendrier
+    courrier: Courrier
+    reservations: Reservations
+    facturation: Facturation
+    fichier_prelevements: FichierPrelevements
+    effacer_famille: EffacementFamille
 
     def maintenant(self) -> datetime:
         """The application's clock, which tests move."""
-        return self.services.portail.horloge()
+        return self.portail.horloge()
 
     def aujourd_hui(self) -> date:
-        return self.services.familles.aujourd_hui()
+        """Rules speak of the day in Paris."""
+        return self.maintenant().astimezone(PARIS).date()

@@ -20,13 +20,12 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from portail.application.familles import PARIS
+from portail.domain.regles.calendrier import PARIS
 from portail.jobs import campagnes, conservation, offres, prelevements, rappels
 from portail.jobs.direction import Candidat
 from portail.jobs.outils import Outils
 
 if TYPE_CHECKING:
-    from portail.api.etat import Services
     from portail.store.database import BaseDeDonnees
 
 log = structlog.get_logger("portail.jobs")
@@ -73,14 +72,14 @@ def executer(tache: Tache, outils: Outils) -> None:
 class Planificateur:
     def __init__(
         self,
-        services: Services,
+        outils: Outils,
         base: BaseDeDonnees,
         taches: tuple[Tache, ...] = TACHES,
     ) -> None:
-        self.outils = Outils.pour(services)
+        self.outils = outils
         self.candidat = Candidat(base.url, base.schema)
         self.taches = taches
-        self.intervalle = services.settings.leader_intervalle_secondes
+        self.intervalle = outils.reglages.leader_intervalle_secondes
         self._scheduler: BackgroundScheduler | None = None
         self._arret = threading.Event()
         self._fil: threading.Thread | None = None

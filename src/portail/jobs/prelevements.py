@@ -10,7 +10,6 @@ from uuid import UUID
 
 import structlog
 
-from portail.application.sepa import prelevements
 from portail.domain.erreurs import RegleMetier
 from portail.jobs.outils import Outils
 
@@ -19,7 +18,7 @@ log = structlog.get_logger("portail.jobs")
 
 
 def dossier(outils: Outils) -> Path:
-    return outils.services.settings.data_dir / "sepa"
+    return outils.reglages.data_dir / "sepa"
 
 
 def _ecrire(chemin: Path, contenu: bytes) -> None:
@@ -36,9 +35,9 @@ def ecrire_prelevements(outils: Outils) -> list[UUID]:
     """The files due today: campaigns issued, whose debit date is at most `PORTAIL_SEPA_AVANCE_JOURS`
     days ahead and not past (a bank refuses a collection date in the past), not written yet.
     The file debits what each invoice still owes when it is written."""
-    facturation = outils.services.facturation
+    facturation = outils.facturation
     aujourd_hui = outils.aujourd_hui()
-    avance = timedelta(days=outils.services.settings.sepa_avance_jours)
+    avance = timedelta(days=outils.reglages.sepa_avance_jours)
     ecrits: list[UUID] = []
     for campagne in facturation.faits_campagnes().values():
         if campagne.emise_le is None or not campagne.factures:
@@ -49,7 +48,7 @@ def ecrire_prelevements(outils: Outils) -> list[UUID]:
         if outils.marqueurs.fait(NOM, str(campagne.id)):
             continue
         try:
-            xml, nombre = prelevements(facturation, campagne.id)
+            xml, nombre = outils.fichier_prelevements(campagne.id)
         except RegleMetier as refus:
             # No régie yet, or nothing to debit: tried again tomorrow until the debit date.
             log.warning("prelevements_impossibles", campagne_id=str(campagne.id), motif=str(refus))

@@ -8,10 +8,10 @@ from uuid import UUID
 
 import structlog
 
-from portail.application.familles import PARIS
 from portail.application.pdf import euros
 from portail.domain.accueil import Accueil
 from portail.domain.document import TypeDocument
+from portail.domain.regles.calendrier import PARIS
 from portail.jobs.destinataires import ecrire_a_la_famille
 from portail.jobs.outils import Outils
 
@@ -47,7 +47,7 @@ def _envoyer_une_fois(outils: Outils, tache: str, cle: str, famille_id: UUID, su
     try:
         with outils.marqueurs.une_fois(tache, cle, outils.maintenant()) as pris:
             # A family erased or without an active account keeps the claim: nobody to tell.
-            return pris and ecrire_a_la_famille(outils.services, famille_id, sujet, texte)
+            return pris and ecrire_a_la_famille(outils.portail, outils.courrier, famille_id, sujet, texte)
     except Exception as erreur:
         # The claim was given back: the next run tries again. Mail errors quote the address.
         log.warning("rappel_echec", tache=tache, type_erreur=type(erreur).__name__)
@@ -58,7 +58,7 @@ def prochaine_limite(accueil: Accueil, outils: Outils) -> tuple[datetime, date, 
     """The next booking deadline of the accueil still to come, with the first and last open
     days it closes; None when no open day is ahead."""
     maintenant = outils.maintenant()
-    calendrier = outils.services.reservations.calendrier
+    calendrier = outils.calendrier
     regle = accueil.config.regle_reservation
     jours: dict[datetime, list[date]] = {}
     jour = outils.aujourd_hui()
@@ -81,9 +81,7 @@ def rappeler_delais(outils: Outils) -> int:
     maintenant = outils.maintenant()
     aujourd_hui = outils.aujourd_hui()
     envoyes = 0
-    for accueil in outils.services.lectures.accueils_ouverts(
-        aujourd_hui, aujourd_hui + timedelta(days=HORIZON_JOURS)
-    ):
+    for accueil in outils.lectures.accueils_ouverts(aujourd_hui, aujourd_hui + timedelta(days=HORIZON_JOURS)):
         prochaine = prochaine_limite(accueil, outils)
         if prochaine is None:
             continue
@@ -123,7 +121,7 @@ def relancer_impayes(outils: Outils) -> int:
 def rappeler_documents(outils: Outils) -> int:
     """Documents (a year after their deposit, by default) and fiches sanitaires (at the end of the
     school year) expiring within the reminder window, or expired within it: once each."""
-    settings = outils.services.settings
+    settings = outils.reglages
     aujourd_hui = outils.aujourd_hui()
     fenetre = timedelta(days=settings.rappel_document_jours)
     envoyes = 0

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
+from uuid import UUID
 
 import structlog
 from eventsourcing.persistence import MapperDeserialisationError
@@ -16,9 +17,8 @@ from portail.store import lecture
 from portail.store.ecoute import SECURITE, Ecoute, canal_journal, canal_vues
 
 if TYPE_CHECKING:
+    from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory, Mapper, TrackingRecorder
     from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-
-    from portail.application.portail import Portail
 
 log = structlog.get_logger("portail.projections")
 
@@ -29,6 +29,22 @@ CIBLE_DEMARRAGE = "cible_demarrage"
 """Present while a runner that started (or a rebuild) has not yet applied the log as it found it
 then; its position is that last log position. `/ready` answers 503 while it is there."""
 TOPICS_SUIVIS = frozenset(vues.TOPICS)
+
+
+class Journal(Protocol):
+    """What the runner needs of the event-sourced application (`Portail`, which calls the inline
+    projections of this package: typed here by its shape, the package imports no application)."""
+
+    @property
+    def factory(self) -> InfrastructureFactory[TrackingRecorder]: ...
+
+    @property
+    def recorder(self) -> ApplicationRecorder: ...
+
+    @property
+    def mapper(self) -> Mapper[UUID]: ...
+
+    def completer_index_journal(self) -> int: ...
 
 
 class _PositionDepassee(Exception):
@@ -53,7 +69,7 @@ def creer_vues(datastore: PostgresDatastore) -> int:
 
 
 class Projecteur:
-    def __init__(self, portail: Portail, taille_page: int = 1000) -> None:
+    def __init__(self, portail: Journal, taille_page: int = 1000) -> None:
         self.portail = portail
         self.taille_page = taille_page
         datastore: PostgresDatastore = portail.factory.datastore  # type: ignore[attr-defined]

@@ -4,7 +4,7 @@ small configuration streams)."""
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -18,8 +18,6 @@ from portail.store import lecture
 
 if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresDatastore
-
-    from portail.application.offre import ServiceOffre
 
 MODIFIABLES = {"reserve", "liste_attente"}
 SQUELETTES_MAX = 5_000
@@ -125,14 +123,22 @@ class LigneOccupation:
 
 
 class Lectures:
-    def __init__(self, datastore: PostgresDatastore, offre: ServiceOffre, calendrier: Calendrier) -> None:
+    def __init__(
+        self,
+        datastore: PostgresDatastore,
+        table_evenements: str,
+        lire_accueil: Callable[[UUID], Accueil],
+        calendrier: Calendrier,
+    ) -> None:
+        """`lire_accueil`: an accueil from its stream (`Introuvable` if none), for reading only;
+        `table_evenements`: the log's table, whose versions tell when a kept accueil is stale."""
         self._ds = datastore
         self._s = datastore.schema
-        self.offre = offre
+        self._lire_accueil = lire_accueil
         self.calendrier = calendrier
         self._accueils: dict[UUID, Accueil] = {}
         self._squelettes: dict[tuple[UUID, date], Squelette] = {}
-        evenements = f"{self._s}.{offre.portail.recorder.events_table_name}"  # type: ignore[attr-defined]
+        evenements = f"{self._s}.{table_evenements}"
         s = self._s
         # Scalar subqueries, each an array: one row, one round trip, whatever the month holds.
         self._requete_mois = (
@@ -171,7 +177,7 @@ class Lectures:
             f"SELECT accueil_id FROM {self._s}.proj_accueils WHERE debut <= %s AND fin >= %s ORDER BY etablissement, debut",
             (au, du),
         )
-        return [self.offre.accueil_lu(ligne["accueil_id"]) for ligne in lignes]
+        return [self._lire_accueil(ligne["accueil_id"]) for ligne in lignes]
 
     def accueils_pour(
         self, niveau: Any, naissance: date | None, resident: bool, aujourd_hui: date
@@ -220,7 +226,7 @@ class Lectures:
         connu = self._accueils.get(accueil_id)
         if connu is not None and connu.version == version:
             return connu
-        accueil = self.offre.accueil_lu(accueil_id)
+        accueil = self._lire_accueil(accueil_id)
         self._accueils[accueil_id] = accueil
         return accueil
 

@@ -16,10 +16,11 @@ from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 from portail.api import presentation
 from portail.api import schemas as s
 from portail.api.auth import COOKIE_CSRF, COOKIE_SESSION, SECURITE, Session, exige_role
-from portail.api.etat import Services, adresse_ip, contexte, services
+from portail.api.etat import adresse_ip, contexte, services
 from portail.api.problemes import reponses_probleme
 from portail.application.contexte import Contexte
 from portail.application.saisies import SaisieAdresse, SaisieResponsable
+from portail.bootstrap import Services
 from portail.domain.valeurs import Role
 
 log = structlog.get_logger("portail.acces")

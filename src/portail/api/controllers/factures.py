@@ -11,17 +11,17 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from portail.api import schemas as s
 from portail.api.auth import SECURITE, Utilisateur, exige_famille, exige_role, famille_de
-from portail.api.etat import Services, contexte, correlation, services
+from portail.api.etat import contexte, correlation, services
 from portail.api.problemes import reponses_probleme
 from portail.application.attestation import attestation
 from portail.application.contexte import Contexte
-from portail.application.facturation import Periode
 from portail.application.paiement_carte import PrestataireTest, reference_facture
 from portail.application.pdf import attestation_pdf, facture_pdf
 from portail.application.sepa import prelevements as fichier_prelevements
+from portail.bootstrap import Services
 from portail.domain.campagne import Campagne
 from portail.domain.erreurs import ErreurValidation, RegleMetier
-from portail.domain.facturation import Calcul, LigneFacture
+from portail.domain.facturation import Calcul, LigneFacture, Periode
 from portail.domain.famille import Famille
 from portail.domain.valeurs import Role
 
@@ -356,7 +356,7 @@ class FacturesController(Controller):
             raise NotFoundException("Facture introuvable.")
         facture = sv.facturation.facture(facture_id)
         destinataire = _destinataire(sv.familles.famille(famille_id))
-        parametres = sv.offre.parametres()
+        parametres = sv.catalogue.parametres()
         regie = parametres.regie.nom if parametres and parametres.regie else "Régie"
         contenu = facture_pdf(facture, regie, destinataire, resume["reste_a_payer_cents"])
         return Response(
@@ -461,7 +461,7 @@ class AttestationsController(Controller):
         lignes = attestation(sv.facturation, famille_id, annee)
         famille = sv.familles.famille(famille_id)
         destinataire = _destinataire(famille)
-        parametres = sv.offre.parametres()
+        parametres = sv.catalogue.parametres()
         regie = parametres.regie.nom if parametres and parametres.regie else "Régie"
         contenu = attestation_pdf(
             annee,

@@ -15,7 +15,7 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Quer
 
 from portail.api import schemas as s
 from portail.api.auth import SECURITE, Utilisateur, exige_famille, exige_role, famille_de
-from portail.api.controllers.offre import heure
+from portail.api.controllers.catalogue import heure
 from portail.api.etat import contexte, services
 from portail.api.problemes import reponses_probleme
 from portail.application.contexte import Contexte
@@ -328,7 +328,7 @@ class PointageController(Controller):
         if au < du or (au - du).days > 366:
             raise ErreurValidation.sur("au", "période d'au plus un an, après « du »")
         sv = services(request)
-        accueil = sv.offre.accueil(accueil_id)
+        accueil = sv.catalogue.accueil(accueil_id)
         return s.OccupationsOut(
             accueil_id=accueil.id,
             occupation=[
@@ -340,7 +340,7 @@ class PointageController(Controller):
 
 def _pointage(request: Request[Any, Any, Any], accueil_id: UUID, jour: date) -> s.PointageOut:
     sv = services(request)
-    accueil = sv.offre.accueil(accueil_id)
+    accueil = sv.catalogue.accueil(accueil_id)
     return s.PointageOut(
         accueil_id=accueil.id,
         date=jour,

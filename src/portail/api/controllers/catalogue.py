@@ -1,4 +1,4 @@
-"""The offer: commune settings and accueils (staff), and the accueils a child may book (parents)."""
+"""The catalogue: commune settings and accueils (staff), and the accueils a child may book (parents)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from portail.api import schemas as s
 from portail.api.auth import SECURITE, Utilisateur, exige_famille, exige_role, famille_de
 from portail.api.etat import contexte, services
 from portail.api.problemes import reponses_probleme
-from portail.application.offre import SaisieAccueil, SaisieRegle, SaisieUnite, definir_tarifs
+from portail.application.catalogue import SaisieAccueil, SaisieRegle, SaisieUnite, definir_tarifs
 from portail.domain.accueil import Accueil
 from portail.domain.commune import Parametres
 from portail.domain.tarifs import Grille, ModeTarif, ReductionFratrie, Residence, Tranche
@@ -70,7 +70,7 @@ def _parametres_out(p: Parametres) -> s.ParametresOut:
     )
 
 
-class OffreController(Controller):
+class CatalogueController(Controller):
     path = "/api/admin"
     security = SECURITE
     tags = ["Offre"]  # noqa: RUF012
@@ -96,7 +96,7 @@ class OffreController(Controller):
                 "bic": r.bic,
             }
         sv = services(request)
-        parametres = sv.offre.definir_parametres(
+        parametres = sv.catalogue.definir_parametres(
             contexte(request), data.commune.nom, data.commune.code_postal, regie, data.seuil_facturation_cents
         )
         return _parametres_out(parametres)
@@ -108,7 +108,7 @@ class OffreController(Controller):
         responses=reponses_probleme(401, 403, 404),
     )
     def lire_parametres(self, request: Request[Any, Any, Any]) -> s.ParametresOut:
-        parametres = services(request).offre.parametres()
+        parametres = services(request).catalogue.parametres()
         if parametres is None:
             raise NotFoundException("Les paramètres de la commune ne sont pas encore définis.")
         return _parametres_out(parametres)
@@ -158,7 +158,7 @@ class OffreController(Controller):
             duree_offre_heures=data.duree_offre_heures,
         )
         sv = services(request)
-        accueil_id = sv.offre.creer_accueil(contexte(request), saisie)
+        accueil_id = sv.catalogue.creer_accueil(contexte(request), saisie)
         sv.apres_ecriture()
         return s.IdOut(id=accueil_id)
 
@@ -172,7 +172,7 @@ class OffreController(Controller):
     def fermer(
         self, request: Request[Any, Any, Any], accueil_id: FromPath[UUID], data: JSONBody[s.FermetureIn]
     ) -> s.IdOut:
-        services(request).offre.fermer(contexte(request), accueil_id, data.date, data.motif)
+        services(request).catalogue.fermer(contexte(request), accueil_id, data.date, data.motif)
         return s.IdOut(id=accueil_id)
 
 
@@ -218,7 +218,7 @@ class TarifsController(Controller):
             for g in data.grilles
         ]
         sv = services(request)
-        sv.offre.accueil(accueil_id)
+        sv.catalogue.accueil(accueil_id)
         definir_tarifs(sv.portail, contexte(request), accueil_id, data.valable_du, grilles)
         return s.TarifsOut(accueil_id, data.valable_du, len(grilles))
 

@@ -1,4 +1,4 @@
-"""The offer configured by staff: commune settings, accueils and their closures."""
+"""The catalogue configured by staff: commune settings, accueils and their closures."""
 
 from __future__ import annotations
 
@@ -179,7 +179,7 @@ def construire_configuration(s: SaisieAccueil) -> ConfigurationAccueil:
     )
 
 
-class ServiceOffre:
+class ServiceCatalogue:
     def __init__(self, portail: Portail) -> None:
         self.portail = portail
 

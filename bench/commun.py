@@ -31,6 +31,8 @@ class Banc:
     commune: CommuneGeneree
     deploiement: str = "separe"
     """`separe`: `portail api` and `portail worker` processes; `serve`: one `portail serve`."""
+    api_workers: int = 1
+    """`separe`: the api's uvicorn worker processes (`portail api --workers N`)."""
 
     def env(self) -> dict[str, str]:
         """The `PORTAIL_*` variables for a `portail` subprocess on the same data."""
@@ -57,6 +59,19 @@ class Banc:
 def rss_pic_mb_du_processus() -> float:
     """Peak resident set of this process, in MB (Linux reports KiB)."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def rss_pic_mb_par_processus(pid: int) -> float | None:
+    """The largest peak resident set among a process and its children (the uvicorn workers of
+    `portail api --workers N`), in MB: the figure that is "per api process"."""
+    pics = [rss_pic_mb(pid)]
+    try:
+        enfants = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        enfants = []
+    pics += [rss_pic_mb(int(enfant)) for enfant in enfants]
+    connus = [p for p in pics if p is not None]
+    return max(connus) if connus else None
 
 
 def rss_pic_mb(pid: int) -> float | None:

@@ -34,7 +34,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from bench.commun import RACINE, Banc, rss_pic_mb
+from bench.commun import RACINE, Banc, rss_pic_mb, rss_pic_mb_par_processus
 from bench.serveur import ServeurApi
 from portail.application.catalogue import SaisieAccueil, SaisieRegle, SaisieUnite
 from portail.application.contexte import Contexte
@@ -423,7 +423,7 @@ def mesurer_http(banc: Banc) -> dict[str, Any]:
         lecture_500, _ = phases.mesurer(lectures_500, args_500)
         resa_500, lignes_500 = phases.mesurer(a_500, args_500, True)
         retard_500 = _attendre_projections(serveur.url)
-        rss_api = rss_pic_mb(serveur.pid)
+        rss_api = rss_pic_mb_par_processus(serveur.pid)
         rss_worker = rss_pic_mb(serveur.pid_worker) if serveur.pid_worker else None
         demarrage = serveur.demarre_en_s
     serveur.supprimer_journal()
@@ -616,7 +616,7 @@ def mesurer_ruee(banc: Banc, nombre: int) -> dict[str, Any]:
             delai_max=DELAI_MAX_RUEE,
         )
         retard = _attendre_projections(serveur.url)
-        rss_api = rss_pic_mb(serveur.pid)
+        rss_api = rss_pic_mb_par_processus(serveur.pid)
         rss_worker = rss_pic_mb(serveur.pid_worker) if serveur.pid_worker else None
     serveur.supprimer_journal()
 

@@ -594,6 +594,7 @@ def executer(
     deploiement: str = "separe",
     cache: Path | None = CACHE_PAR_DEFAUT,
     parents: int = PARENTS_RUEE,
+    api_workers: int = 1,
 ) -> dict[str, Any]:
     """`cache`: the folder of dumped communes; None generates and keeps nothing. `parents`: the
     rush's parents."""
@@ -640,8 +641,9 @@ def executer(
             from bench.http import mesurer_http, mesurer_ruee
 
             services = construire_services(settings, base, horloge_systeme)
-            banc = Banc(settings, services, commune, deploiement)
+            banc = Banc(settings, services, commune, deploiement, api_workers)
             rapport["deployment"] = deploiement
+            rapport["api_workers"] = api_workers if deploiement == "separe" else 1
             try:
                 if http:
                     print("Mesure : HTTP (réservations, lecture du planning)…", file=sys.stderr)

@@ -66,6 +66,8 @@ class ServeurApi:
         # Raised here, inherited by the processes started below (within the hard limit).
         relever_limite_fichiers(LIMITE_FICHIERS)
         commande = [portail, "api" if separe else "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        if separe and self.banc.api_workers > 1:
+            commande += ["--workers", str(self.banc.api_workers)]
         # stderr into a file, not a pipe: nobody reads it during the run and a full pipe would
         # block the server's logging.
         with self._journal.open("wb") as sortie:

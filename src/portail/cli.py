@@ -256,6 +256,13 @@ def verify() -> None:
     help="Dossier des communes générées (défaut : var/bench-cache/ du clone).",
 )
 @click.option("--sans-cache", is_flag=True, help="Générer la commune sans lire ni écrire de dump.")
+@click.option(
+    "--api-workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="HTTP séparé : processus de l'API (portail api --workers N).",
+)
 def bench(
     enfants: int,
     graine: int,
@@ -267,6 +274,7 @@ def bench(
     deploiement: str,
     dossier_cache: Path | None,
     sans_cache: bool,
+    api_workers: int,
 ) -> None:
     # The harness lives in the clone's bench/ folder, beside src/, not in the installed package.
     racine = Path(__file__).resolve().parents[2]
@@ -278,7 +286,9 @@ def bench(
     if sans_cache and dossier_cache is not None:
         raise click.UsageError("--cache et --sans-cache s'excluent.")
     cache = None if sans_cache else (dossier_cache or CACHE_PAR_DEFAUT)
-    executer(enfants, graine, chemin_json, ruee, not sans_http, garder, deploiement, cache, parents)
+    executer(
+        enfants, graine, chemin_json, ruee, not sans_http, garder, deploiement, cache, parents, api_workers
+    )
 
 
 if __name__ == "__main__":

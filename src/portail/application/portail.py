@@ -105,9 +105,9 @@ class Portail(Application[UUID]):
         self.horloge = horloge
         self._dernieres = threading.local()
         self.cache = CacheAgregats()
-        # Commands hold PostgreSQL's lock on the log while they save: with dozens of threads of
-        # one process competing for the interpreter, the holder waited for its turn and every
-        # writer queued behind it. A few writers at a time keep the lock short (0: no limit).
+        # An optional cap on the commands of this process running at once (0: none). The log's
+        # lock is held inside one statement now, never across Python, and concurrent saves are
+        # committed together: a cap only makes those batches smaller.
         self._ecritures: AbstractContextManager[Any] = (
             threading.BoundedSemaphore(ecritures_simultanees) if ecritures_simultanees > 0 else nullcontext()
         )

@@ -18,7 +18,7 @@ import copy
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -104,6 +104,7 @@ class CacheAgregats:
         self._verrou = threading.Lock()
         self._ecoute: Ecoute | None = None
         self._pid_rattrape: int | None = None
+        self._arreter_suivi: Callable[[], None] | None = None
         self.succes = 0
         self.echecs = 0
         self.retraits = 0
@@ -206,33 +207,52 @@ class CacheAgregats:
 
         ecoute = Ecoute(datastore, [canal_journal(table_evenements)], reveil, nom_ecoute(datastore.schema))
 
+        arret = threading.Event()
+
         def suivre() -> None:
-            while True:
-                signal.wait()
-                signal.clear()
-                pid = ecoute.pid
-                try:
-                    # A connection of its own: neither a pool slot under load nor a statement
-                    # counted among a request's.
-                    if not connexion or connexion[0].closed:
-                        connexion[:] = [ecoute.connecter("portail-cache-agregats")]
-                    lu["position"] = self._rattraper(connexion[0], table, lu["position"])
-                except Exception:
-                    # Unread changes: nothing kept can be trusted.
-                    log.exception("cache_agregats_rattrapage")
-                    self.vider()
-                    if connexion:
-                        connexion.pop().close()
-                    continue
-                self._pid_rattrape = pid
+            try:
+                while True:
+                    signal.wait()
+                    signal.clear()
+                    if arret.is_set():
+                        return
+                    pid = ecoute.pid
+                    try:
+                        # A connection of its own: neither a pool slot under load nor a
+                        # statement counted among a request's.
+                        if not connexion or connexion[0].closed:
+                            connexion[:] = [ecoute.connecter("portail-cache-agregats")]
+                        lu["position"] = self._rattraper(connexion[0], table, lu["position"])
+                    except Exception:
+                        # Unread changes: nothing kept can be trusted.
+                        log.exception("cache_agregats_rattrapage")
+                        self.vider()
+                        if connexion:
+                            connexion.pop().close()
+                        continue
+                    self._pid_rattrape = pid
+            finally:
+                for c in connexion:
+                    c.close()
+
+        fil = threading.Thread(target=suivre, name="portail-cache-agregats-suivi", daemon=True)
+
+        def arreter() -> None:
+            arret.set()
+            signal.set()
+            fil.join(timeout=5)
 
         self._ecoute = ecoute
-        threading.Thread(target=suivre, name="portail-cache-agregats-suivi", daemon=True).start()
+        self._arreter_suivi = arreter
+        fil.start()
         ecoute.demarrer()
 
     def arreter(self) -> None:
         if self._ecoute is not None:
             self._ecoute.arreter()
+        if self._arreter_suivi is not None:
+            self._arreter_suivi()
+            self._arreter_suivi = None
         self._pid_rattrape = None
 
     def _rattraper(self, connexion: psycopg.Connection[Any], table: str, position: int) -> int:

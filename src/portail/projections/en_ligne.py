@@ -20,6 +20,7 @@ from eventsourcing.domain import Aggregate
 
 from portail.domain.capacite import Capacite
 from portail.domain.planning import Planning
+from portail.projections.lot import ordre_des_lignes
 from portail.store.chaine import LigneLecture
 
 CLES_CALENDRIER = ("enfant_id", "accueil_id", "jour", "unite")
@@ -149,4 +150,4 @@ def lignes_commande(aggregats: Iterable[Aggregate | None]) -> list[LigneLecture]
             lignes += _planning(aggregat)
         elif isinstance(aggregat, Capacite) and aggregat.pending_events:
             lignes += _capacite(aggregat)
-    return lignes
+    return sorted(lignes, key=lambda x: ordre_des_lignes(x.table, (x.valeurs[c] for c in x.cles)))

@@ -16,11 +16,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from psycopg import Cursor
 
 Ligne = dict[str, Any]
+
+ORDRE_TABLES = {"proj_plannings": 0, "proj_capacites": 1, "proj_calendrier": 2, "proj_occupation": 3}
+
+
+def ordre_des_lignes(table: str, cle: Iterable[Any]) -> tuple[int, tuple[str, ...]]:
+    """The order rows are written in, by the commands and by the runner alike (`Lot`) and the commands (`en_ligne`): the
+    calendar before the counters, each by key, so that the two never lock the same rows in
+    opposite orders."""
+    return ORDRE_TABLES.get(table, 9), tuple(v.isoformat() if isinstance(v, date) else str(v) for v in cle)
+
 
 MAX_PARAMETRES = 60_000
 """PostgreSQL takes at most 65,535 parameters in one statement."""
@@ -279,12 +290,14 @@ class Lot:
         curs.execute(
             f"SELECT accueil_id, jour, unite, version FROM {s}.proj_occupation"
             " WHERE (accueil_id, jour, unite) IN (SELECT * FROM unnest(%s::uuid[], %s::date[], %s::text[]))"
-            " ORDER BY accueil_id, jour, unite FOR UPDATE",
+            ' ORDER BY accueil_id, jour, unite COLLATE "C" FOR UPDATE',
             ([c[0] for c in cles], [c[1] for c in cles], [c[2] for c in cles]),
         )
         versions = {(r["accueil_id"], r["jour"], r["unite"]): r["version"] for r in curs.fetchall()}
         lignes = []
-        for cle, changements in self._occupation.items():
+        for cle, changements in sorted(
+            self._occupation.items(), key=lambda c: ordre_des_lignes("proj_occupation", c[0])
+        ):
             lue = versions.get(cle, 0)
             nouveaux = [c for c in changements if c[0] > lue]
             if nouveaux:
@@ -333,7 +346,7 @@ class Lot:
     def _ecrire_cases(self, curs: Cursor[Any]) -> None:
         s = self.schema
         formes: dict[tuple[bool, bool, bool], list[tuple[tuple[Any, Any, Any, str], Case]]] = {}
-        for cle, case in self._cases.items():
+        for cle, case in sorted(self._cases.items(), key=lambda c: ordre_des_lignes("proj_calendrier", c[0])):
             formes.setdefault(case.forme(), []).append((cle, case))
         for (majorations, facturable, horaires), cases in formes.items():
             # A field the change keeps is the row's, if there is one (NULL or false otherwise).

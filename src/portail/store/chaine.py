@@ -557,7 +557,9 @@ BEGIN
       resultats_detail := resultats_detail || NULL::text;
       resultats_positions := resultats_positions || coalesce(pos, '{{}}')::text;
     EXCEPTION
-      WHEN unique_violation OR SQLSTATE 'PF002' THEN
+      -- A deadlock or a lock wait cut short (the runner locks the same read rows) is a conflict
+      -- like another: the command runs again.
+      WHEN unique_violation OR SQLSTATE 'PF002' OR deadlock_detected OR lock_not_available THEN
         resultats_groupe := resultats_groupe || g;
         resultats_statut := resultats_statut || 'conflit'::text;
         resultats_detail := resultats_detail || SQLERRM;

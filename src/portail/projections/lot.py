@@ -27,9 +27,9 @@ ORDRE_TABLES = {"proj_plannings": 0, "proj_capacites": 1, "proj_calendrier": 2, 
 
 
 def ordre_des_lignes(table: str, cle: Iterable[Any]) -> tuple[int, tuple[str, ...]]:
-    """The order rows are written in, by the commands and by the runner alike (`Lot`) and the commands (`en_ligne`): the
-    calendar before the counters, each by key, so that the two never lock the same rows in
-    opposite orders."""
+    """The order read rows are written in, by the runner (`Lot`) and the commands (`en_ligne`)
+    alike: the calendar before the counters, each by key, so that the two never lock the same
+    rows in opposite orders."""
     return ORDRE_TABLES.get(table, 9), tuple(v.isoformat() if isinstance(v, date) else str(v) for v in cle)
 
 

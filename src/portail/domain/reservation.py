@@ -144,9 +144,6 @@ class Lot:
         principal: list[Aggregate] = [self._planning] if self._planning is not None else []
         return [*principal, *self._capacites.values(), *self._autres.values()]
 
-    def capacites(self) -> list[Capacite]:
-        return list(self._capacites.values())
-
     def _capacite(self, jour: date) -> Capacite:
         if jour not in self._capacites:
             self._capacites[jour] = self._chargeur.capacite(jour)

@@ -35,8 +35,9 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("portail.store")
 
-POIDS_MAX = 200_000
-"""About 80 MB of plannings of a school year: the sessions of a registration morning fit."""
+POIDS_MAX = 60_000
+"""About 25 MB of plannings of a school year: the aggregates of a registration morning's sessions
+fit (a family, a child, a planning, the days), and an api process stays small."""
 VERSIONS_VUES_MAX = 200_000
 """Latest versions seen of aggregates not kept: a load that raced with a newer save is not kept."""
 LECTURE_PAR_PAGE = 10_000

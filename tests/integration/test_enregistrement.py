@@ -353,3 +353,29 @@ def test_un_groupe_decide_sur_un_groupe_qui_echoue_echoue_avec_lui(sv: Services)
     assert [r.statut for r in resultats] == ["conflit", "conflit", "ok", "ok"]
     assert _sql(sv, "SELECT count(*) FROM {evenements} WHERE originator_id = %s", deja)[0][0] == 1
     assert _sql(sv, "SELECT count(*) FROM {evenements} WHERE originator_id = %s", libre)[0][0] == 2
+
+
+def test_un_chargement_est_une_seule_instruction(sv: Services) -> None:
+    from eventsourcing.application import AggregateNotFoundError
+
+    from portail.domain.capacite import Capacite
+
+    capacite = Capacite(id=uuid.uuid4(), accueil_id=uuid.uuid4(), jour=date(2026, 9, 7))
+    for n in range(105):
+        capacite.demander(uuid.uuid4(), "SOIR", None, False)
+        if n % 10 == 0:
+            sv.portail.enregistrer(CTX, capacite)
+    sv.portail.enregistrer(CTX, capacite)
+    # Past 100 versions a snapshot exists: the load reads it and the events after it.
+    assert sv.portail.snapshots is not None
+    assert list(sv.portail.snapshots.get(capacite.id))
+    sv.portail.cache.vider()
+    with instructions(sv) as envoyees:
+        relue = sv.portail.repository.get(capacite.id)
+    assert len(envoyees) == 1, envoyees
+    assert relue.version == capacite.version
+    assert relue.places == capacite.places
+    # An aggregate that does not exist: one statement too, then remembered.
+    with instructions(sv) as envoyees, pytest.raises(AggregateNotFoundError):
+        sv.portail.repository.get(uuid.uuid4())
+    assert len(envoyees) == 1, envoyees

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from psycopg.rows import tuple_row
+
 if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresDatastore
     from psycopg.rows import DictRow
@@ -22,3 +24,10 @@ def lignes(ds: PostgresDatastore, requete: str, parametres: Sequence[Any] = ()) 
 def ligne(ds: PostgresDatastore, requete: str, parametres: Sequence[Any] = ()) -> DictRow | None:
     with ds.get_connection() as conn:
         return conn.execute(requete, parametres, prepare=True).fetchone()
+
+
+def tuples(ds: PostgresDatastore, requete: str, parametres: Any = ()) -> list[tuple[Any, ...]]:
+    """Rows as tuples (no dict per row): for reads of many rows."""
+    with ds.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+        curs.execute(requete, parametres, prepare=True)
+        return curs.fetchall()

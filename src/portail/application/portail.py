@@ -98,6 +98,14 @@ class RepositoryCache(Repository[UUID]):
         ):
             return super()._reconstruct_aggregate(aggregate_id, version, projector_func)
         schema = evenements.datastore.schema
+        mapper = self.event_store.mapper
+        trousseau = getattr(mapper, "trousseau", None)
+        # The subject's key too, when it is not known yet: decrypting needs it next.
+        cle = (
+            f" UNION ALL SELECT 2, sujet_id, 0, '', cle FROM {trousseau.table} WHERE sujet_id = %(id)s"
+            if isinstance(trousseau, TrousseauPostgres) and not trousseau.connue(aggregate_id)
+            else ""
+        )
         requete = (
             "WITH s AS (SELECT originator_id, originator_version, topic, state"
             f" FROM {schema}.{instantanes.events_table_name} WHERE originator_id = %(id)s"
@@ -106,11 +114,13 @@ class RepositoryCache(Repository[UUID]):
             " UNION ALL SELECT 1, originator_id, originator_version, topic, state"
             f" FROM {schema}.{evenements.events_table_name} WHERE originator_id = %(id)s"
             " AND originator_version > coalesce((SELECT originator_version FROM s), 0)"
-            " ORDER BY 1, 3"
+            f"{cle} ORDER BY 1, 3"
         )
         lignes = lecture.tuples(evenements.datastore, requete, {"id": aggregate_id})
+        if lignes and lignes[-1][0] == 2:
+            assert isinstance(trousseau, TrousseauPostgres)
+            trousseau.accepter(aggregate_id, bytes(lignes.pop()[4]))
         stockes = [StoredEvent(r[1], r[2], r[3], bytes(r[4])) for r in lignes]
-        mapper = self.event_store.mapper
         aggregat = projector_func(None, (mapper.to_domain_event(e) for e in stockes))
         if aggregat is None:
             raise AggregateNotFoundError(f"Aggregate {aggregate_id!r} not found.")

@@ -140,6 +140,14 @@ class Trousseau(ABC):
         self._mettre_en_cache(sujet_id, cle)
         return cle
 
+    def connue(self, sujet_id: UUID) -> bool:
+        return self._depuis_cache(sujet_id) is not None
+
+    def accepter(self, sujet_id: UUID, enveloppe: bytes) -> None:
+        """A subject's stored key, read along with something else (one round trip fewer)."""
+        if self._depuis_cache(sujet_id) is None:
+            self._mettre_en_cache(sujet_id, self._deballer(sujet_id, enveloppe))
+
     def precharger(self, sujets: set[UUID | str]) -> None:
         """Read the keys of these subjects that are not in the cache, in one statement (a page of
         the log names hundreds of subjects)."""
@@ -249,6 +257,10 @@ class TrousseauPostgres(Trousseau):
                 " famille_id uuid,"
                 " efface_le timestamptz NOT NULL DEFAULT now())"
             )
+
+    @property
+    def table(self) -> str:
+        return self._table
 
     def _lire(self, sujet_id: UUID) -> bytes | None:
         with self._ds.get_connection() as conn:

@@ -128,10 +128,13 @@ class ServiceReservations:
         enfant = self.familles.enfant(famille_id, enfant_id, lecture=True)
 
         def commande() -> list[Resultat]:
+            # What only this family's commands change is read before the days' locks: the
+            # commands queued on the same days wait for the decisions, not for these reads.
+            resident = self.resident(famille_id)
+            planning = self._planning(enfant, accueil.id)
             with self.verrous.tenir(cles) as tenue:
                 lot = self._lot(accueil)
-                resident = self.resident(famille_id)
-                resultats = lot.reserver(enfant, self._planning(enfant, accueil.id), demandes, resident)
+                resultats = lot.reserver(enfant, planning, demandes, resident)
                 self._enregistrer(contexte, lot, resultats, tenue)
                 return resultats
 
@@ -177,9 +180,9 @@ class ServiceReservations:
         enfant = self.familles.enfant(famille_id, enfant_id, lecture=True)
 
         def commande() -> list[Resultat]:
+            planning = self._planning(enfant, accueil.id)
             with self.verrous.tenir(cles) as tenue:
                 lot = self._lot(accueil)
-                planning = self._planning(enfant, accueil.id)
                 resultats = lot.annuler(planning, demandes, motif, sans_delai=sans_delai)
                 self._enregistrer(contexte, lot, resultats, tenue)
                 return resultats

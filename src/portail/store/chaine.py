@@ -120,7 +120,9 @@ class LigneIdempotence:
 
 @dataclass(frozen=True)
 class LigneLecture:
-    """A read row a command writes in its own transaction (upserted on its key columns)."""
+    """A read row a command writes in its own transaction (upserted on its key columns). The rows
+    of one table in one group are written by one statement: they have the same columns and
+    distinct keys; with a `version` column, a row only replaces one of a lower version."""
 
     table: str
     cles: tuple[str, ...]
@@ -531,23 +533,26 @@ BEGIN
         END IF;
       END IF;
 
+      -- The group's rows of one table in one statement, in the order given (commands and the
+      -- runner lock read rows in the same order); the rows of a table share their columns.
       FOR ligne IN
-        SELECT l.tab, l.cles, l.val FROM unnest(l_groupe, l_table, l_cles, l_valeurs) AS l(grp, tab, cles, val)
-        WHERE l.grp = g
+        SELECT l.tab, l.cles, jsonb_agg(l.val ORDER BY l.rang) AS vals, min(l.rang) AS premier
+        FROM unnest(l_groupe, l_table, l_cles, l_valeurs) WITH ORDINALITY AS l(grp, tab, cles, val, rang)
+        WHERE l.grp = g GROUP BY l.tab, l.cles ORDER BY premier
       LOOP
         SELECT string_agg(format('%I', k), ', '),
                string_agg(format('%I = EXCLUDED.%I', k, k), ', ')
                  FILTER (WHERE NOT k = ANY (string_to_array(ligne.cles, ',')))
-          INTO colonnes, mises_a_jour FROM jsonb_object_keys(ligne.val) AS k;
+          INTO colonnes, mises_a_jour FROM jsonb_object_keys(ligne.vals -> 0) AS k;
         SELECT string_agg(format('%I', c), ', ') INTO conflit FROM unnest(string_to_array(ligne.cles, ',')) AS c;
         -- A row carrying a stream version only replaces one of a lower version.
         EXECUTE format(
-          'INSERT INTO %I.%I AS t (%s) SELECT %s FROM jsonb_populate_record(NULL::%I.%I, $1) ON CONFLICT (%s) %s',
+          'INSERT INTO %I.%I AS t (%s) SELECT %s FROM jsonb_populate_recordset(NULL::%I.%I, $1) ON CONFLICT (%s) %s',
           '{schema}', ligne.tab, colonnes, colonnes, '{schema}', ligne.tab, conflit,
           CASE WHEN mises_a_jour IS NULL THEN 'DO NOTHING'
                ELSE 'DO UPDATE SET ' || mises_a_jour
-                    || CASE WHEN ligne.val ? 'version' THEN ' WHERE t.version < EXCLUDED.version' ELSE '' END END
-        ) USING ligne.val;
+                    || CASE WHEN (ligne.vals -> 0) ? 'version' THEN ' WHERE t.version < EXCLUDED.version' ELSE '' END END
+        ) USING ligne.vals;
       END LOOP;
 
       toutes_positions := toutes_positions || coalesce(pos, '{{}}');

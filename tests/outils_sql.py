@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -12,16 +13,25 @@ from psycopg import pq
 
 from portail.bootstrap import Services
 
+FILS_DE_FOND = ("projections", "planificateur", "portail-sessions-journal", "portail-cache-agregats-suivi")
+"""The process's background threads (the projection runner, the scheduler, the readers that follow
+the log): what they send while a request runs is not the request's."""
+
 
 @contextmanager
 def instructions(services: Services) -> Iterator[list[str]]:
-    """The statements the application sends to PostgreSQL meanwhile (libpq's protocol trace)."""
+    """The statements the application sends to PostgreSQL meanwhile (libpq's protocol trace),
+    background threads excepted."""
     ds = services.portail.recorder.datastore  # type: ignore[attr-defined]
     d_origine = ds.get_connection
     envoyees: list[str] = []
 
     @contextmanager
     def tracee() -> Iterator[Any]:
+        if threading.current_thread().name in FILS_DE_FOND:
+            with d_origine() as conn:
+                yield conn
+            return
         with d_origine() as conn:
             fd, chemin = tempfile.mkstemp()
             conn.pgconn.trace(fd)

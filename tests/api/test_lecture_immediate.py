@@ -25,8 +25,8 @@ def test_reserver_puis_lire_sans_aucun_projecteur(client, horloge) -> None:
     services = client.app.state.services
     # The runner folds what was written so far (the children's rows among it), then stops: from
     # here on nothing folds the log into the read models.
-    services.projecteur.arreter()
     services.projecteur.rattraper()
+    services.projecteur.arreter()
     position_vues = services.projecteur.position
 
     assert statuts(reserver(premier, enfant_1, accueil, ("2021-10-04", "SOIR"))) == [

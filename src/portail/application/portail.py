@@ -251,9 +251,10 @@ class Portail(Application[UUID]):
         enregistrements = self.save(*aggregats, **ecritures)
         if "idempotence" in ecritures and demande is not None:
             demande.corps = ecritures["idempotence"].corps
+        # A save that recorded nothing changed no read model: nothing to wait for after it.
+        self._dernieres.attendre = attendre and bool(enregistrements)
         if enregistrements:
             self._dernieres.position = enregistrements[-1].notification.id
-            self._dernieres.attendre = attendre
         return enregistrements
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -13,8 +14,9 @@ import msgspec
 from outils_services import inscrire_famille
 from portail.application.catalogue import SaisieAccueil, SaisieRegle, SaisieUnite
 from portail.application.contexte import Contexte
-from portail.domain.reservation import DemandeReservation
+from portail.domain.reservation import DemandeReservation, Resultat
 from portail.settings import Settings
+from portail.store.idempotence import DemandeIdempotente
 
 JOURS = [date(2021, 10, 4), date(2021, 10, 5), date(2021, 10, 7)]
 CTX = Contexte("proprietes", role="parent")
@@ -73,7 +75,6 @@ def processus_reservant(
     """One api process: books and cancels from FILS threads; sends back what it acknowledged."""
     from portail.bootstrap import construire_services
     from portail.store.database import BaseDeDonnees
-    from portail.store.idempotence import Reponse
 
     services = construire_services(
         Settings(**reglages), BaseDeDonnees(url, schema), _horloge, projections=False
@@ -97,31 +98,35 @@ def processus_reservant(
             ctx = Contexte(f"p{graine}", compte_id, "parent")
             demande = {"enfant": str(enfant_id), "reserver": reserver, "jour": jour.isoformat()}
 
-            def action(
+            def commande(
+                demande: DemandeIdempotente,
                 ctx: Contexte = ctx,
                 famille_id: uuid.UUID = famille_id,
                 enfant_id: uuid.UUID = enfant_id,
                 reserver: bool = reserver,
                 jour: date = jour,
-            ) -> Reponse:
+            ) -> list[Resultat]:
+                # The key and its answer are written by the booking's own save, as over HTTP.
+                avec_cle = replace(ctx, idempotence=demande)
                 demandes = [DemandeReservation(jour, "SOIR")]
                 if reserver:
-                    resultats = services.reservations.reserver(
-                        ctx, famille_id, enfant_id, accueil_id, demandes
+                    return services.reservations.reserver(
+                        avec_cle, famille_id, enfant_id, accueil_id, demandes
                     )
-                else:
-                    resultats = services.reservations.annuler(
-                        ctx, famille_id, enfant_id, accueil_id, demandes, None
-                    )
-                statuts = [r.statut.value for r in resultats]
-                return Reponse(200, msgspec.json.encode(statuts))
+                return services.reservations.annuler(
+                    avec_cle, famille_id, enfant_id, accueil_id, demandes, None
+                )
 
             try:
                 # The same key for the same request may come from the other process too.
-                reponse = services.idempotence.executer(
-                    compte_id, f"{cle}-{indice}-{reserver}-{jour}", msgspec.json.encode(demande), action
+                reponse = services.idempotence.servir(
+                    compte_id,
+                    f"{cle}-{indice}-{reserver}-{jour}",
+                    msgspec.json.encode(demande),
+                    lambda resultats: msgspec.json.encode([r.statut.value for r in resultats]),
+                    commande,
                 )
-            except Exception as erreur:  # a conflict that kept failing, a request still running
+            except Exception as erreur:  # a conflict that kept failing
                 erreurs.append(f"{type(erreur).__name__}: {erreur}")
                 continue
             accuses.append(

@@ -1,45 +1,52 @@
-"""Idempotency keys: a retry while the first request runs is told to wait; the first answer is
-replayed afterwards; another body under the same key is refused; a crashed claim is taken over."""
+"""Idempotency keys: the first answer is written with the command's save and replayed afterwards;
+another body under the same key is refused; a claim left by an earlier version is taken over; a
+failed command frees its key."""
 
 from __future__ import annotations
 
 import hashlib
-import threading
 import uuid
+from dataclasses import replace
 
 import psycopg
 import pytest
 from psycopg import sql
 
-from portail.store.idempotence import CleReutilisee, DemandeEnCours, Reponse
+from outils_proprietes import CTX, JOURS, MOMENT, _accueil, _familles
+from portail.domain.reservation import DemandeReservation, Resultat
+from portail.store.idempotence import CleReutilisee, DemandeIdempotente, Reponse
 
 
-def test_cle_d_idempotence_en_cours_rejouee_et_reprise(services, base) -> None:
+def _encoder(resultats: list[Resultat]) -> bytes:
+    return ",".join(r.statut.value for r in resultats).encode()
+
+
+def test_cle_d_idempotence_rejouee_refusee_et_reprise(services, base, horloge) -> None:
+    horloge.maintenant = MOMENT
     idem = services.idempotence
+    accueil_id = _accueil(services, 5)
+    [(famille_id, enfant_id)] = _familles(services, 1)
     compte = uuid.uuid4()
-    dedans = threading.Event()
-    relache = threading.Event()
     appels: list[int] = []
 
-    def lente() -> Reponse:
+    def reserver(demande: DemandeIdempotente, jour=JOURS[0]) -> list[Resultat]:
         appels.append(1)
-        dedans.set()
-        relache.wait(5)
-        return Reponse(200, b'{"ok":1}')
+        return services.reservations.reserver(
+            replace(CTX, idempotence=demande),
+            famille_id,
+            enfant_id,
+            accueil_id,
+            [DemandeReservation(jour, "SOIR")],
+        )
 
-    premier = threading.Thread(target=lambda: idem.executer(compte, "k1", b"corps", lente))
-    premier.start()
-    assert dedans.wait(5)
-    with pytest.raises(DemandeEnCours):
-        idem.executer(compte, "k1", b"corps", lente)
-    relache.set()
-    premier.join()
-    assert idem.executer(compte, "k1", b"corps", lente) == Reponse(200, b'{"ok":1}')
+    assert idem.servir(compte, "k1", b"corps", _encoder, reserver) == Reponse(200, b"reserve")
+    # The same key and body: the stored answer, and the command does not run again.
+    assert idem.servir(compte, "k1", b"corps", _encoder, reserver) == Reponse(200, b"reserve")
     assert appels == [1]
     with pytest.raises(CleReutilisee):
-        idem.executer(compte, "k1", b"autre corps", lente)
+        idem.servir(compte, "k1", b"autre corps", _encoder, reserver)
 
-    # A claim left by a process that died is taken over once it is old enough.
+    # A claim without an answer, left by an earlier version, is taken over by the booking's save.
     table = sql.SQL("{}.portail_idempotence").format(sql.Identifier(base.schema))
     with psycopg.connect(base.url, autocommit=True) as conn:
         conn.execute(
@@ -48,12 +55,18 @@ def test_cle_d_idempotence_en_cours_rejouee_et_reprise(services, base) -> None:
             ).format(table),
             (compte, hashlib.sha256(b"corps").hexdigest()),
         )
-    assert idem.executer(compte, "k2", b"corps", lambda: Reponse(200, b"repris")) == Reponse(200, b"repris")
+    assert idem.servir(compte, "k2", b"corps", _encoder, lambda d: reserver(d, JOURS[1])) == Reponse(
+        200, b"reserve"
+    )
+    assert idem.servir(compte, "k2", b"corps", _encoder, reserver) == Reponse(200, b"reserve")
+    assert appels == [1, 1]
 
     # A failed command frees its key for a retry.
-    def echoue() -> Reponse:
+    def echoue(_demande: DemandeIdempotente) -> list[Resultat]:
         raise RuntimeError("panne")
 
     with pytest.raises(RuntimeError):
-        idem.executer(compte, "k3", b"corps", echoue)
-    assert idem.executer(compte, "k3", b"corps", lambda: Reponse(200, b"ok")) == Reponse(200, b"ok")
+        idem.servir(compte, "k3", b"corps", _encoder, echoue)
+    assert idem.servir(compte, "k3", b"corps", _encoder, lambda d: reserver(d, JOURS[2])) == Reponse(
+        200, b"reserve"
+    )

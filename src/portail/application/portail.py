@@ -66,14 +66,18 @@ class RepositoryCache(Repository[UUID]):
                 # Left by a command of this process whose save is not committed yet: this one
                 # decides on it, and its save will stand or fall with that one.
                 self.dependances.liste = [*getattr(self.dependances, "liste", ()), depot]
-            if depot is not None or (
-                self.cache_agregats.fiable
-                or not self.event_store.recorder.select_events(aggregate_id, gt=connu.version, limit=1)
-            ):
+            if depot is not None or self.a_jour(aggregate_id, connu.version):
                 if isinstance(connu, Aggregate):
                     return copier(connu)
                 raise AggregateNotFoundError(aggregate_id)
         return self.charger_de_la_base(aggregate_id)
+
+    def a_jour(self, aggregate_id: UUID, version: int) -> bool:
+        """Whether a kept aggregate at `version` is the latest: trusted while the log is followed,
+        else one query for a newer event."""
+        return self.cache_agregats.fiable or not self.event_store.recorder.select_events(
+            aggregate_id, gt=version, limit=1
+        )
 
     def charger_de_la_base(self, aggregate_id: UUID) -> Any:
         """Load from the log (and keep a copy), whatever is kept."""
@@ -347,8 +351,11 @@ class Portail(Application[UUID]):
                 raise Introuvable(f"{cls.__name__} introuvable.")
             return aggregat
         connu = entree[0] if entree is not None else None
-        if isinstance(connu, cls) and (
-            self.cache.fiable or not self.recorder.select_events(aggregat_id, gt=connu.version, limit=1)
+        repository = self.repository
+        if (
+            isinstance(connu, cls)
+            and isinstance(repository, RepositoryCache)
+            and repository.a_jour(aggregat_id, connu.version)
         ):
             return connu
         aggregat = self.charger(cls, aggregat_id)

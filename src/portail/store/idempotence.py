@@ -1,16 +1,12 @@
 """Idempotency keys of booking commands: the same key and body give the same answer, once.
 
-`servir`: the key's row and its answer are written by the command's own save, in the transaction
-of its events (`store.chaine`): a request looks the key up (one read), and if it is new runs the
-command, whose save carries the row. Two requests with the same key running at once both decide,
-but only one save can write the row: the other's save fails whole (no event of it is kept) and
-that request answers with the row the first one wrote. A command that ends without saving anything
-writes its answer alone.
-
-`executer`, for an action that does not save through the application: the request first claims
-its key with a row; a retry arriving while the first is still running is told to come back (409
-with Retry-After), and the first answer is kept and replayed afterwards. No connection is held
-while the action runs. A claim left by a crashed process is taken over after a minute.
+The key's row and its answer are written by the command's own save, in the transaction of its
+events (`store.chaine`): a request looks the key up (one read), and if it is new runs the command,
+whose save carries the row. Two requests with the same key running at once both decide, but only
+one save can write the row: the other's save fails whole (no event of it is kept) and that request
+answers with the row the first one wrote. A command that ends without saving anything writes its
+answer alone. A row without an answer (`statut = 0`, a claim left by an earlier version of the
+application) is taken over by the save.
 """
 
 from __future__ import annotations
@@ -27,16 +23,9 @@ from portail.store import lecture
 if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresDatastore
 
-ABANDON_SECONDES = 60
-
 
 class CleReutilisee(Conflit):
     titre = "Clé d'idempotence déjà utilisée"
-
-
-class DemandeEnCours(Conflit):
-    titre = "Demande déjà en cours"
-    reessayer_dans = 1
 
 
 class CleDejaServie(Exception):
@@ -77,9 +66,8 @@ class Idempotence:
     def _lire(self, compte_id: UUID, cle: str) -> Any:
         return lecture.ligne(
             self._ds,
-            f"SELECT empreinte, statut, corps, now() - cree_le > make_interval(secs => %s) AS abandonnee"
-            f" FROM {self._table} WHERE compte_id = %s AND cle = %s",
-            (ABANDON_SECONDES, compte_id, cle),
+            f"SELECT empreinte, statut, corps FROM {self._table} WHERE compte_id = %s AND cle = %s",
+            (compte_id, cle),
         )
 
     @staticmethod
@@ -88,8 +76,6 @@ class Idempotence:
             raise CleReutilisee(
                 "Cette clé d'idempotence a déjà servi pour une autre demande ; utilisez-en une nouvelle."
             )
-        if not ligne["statut"]:
-            raise DemandeEnCours("La même demande est en cours ; réessayez dans un instant.")
         return Reponse(ligne["statut"], bytes(ligne["corps"]))
 
     def servir(
@@ -103,7 +89,8 @@ class Idempotence:
         """The answer of `commande` (200, `encoder` of what it returns), or the one stored for the key."""
         empreinte = hashlib.sha256(requete).hexdigest()
         ligne = self._lire(compte_id, cle)
-        if ligne is not None:
+        # A row without an answer (an old claim) is the command's to take over.
+        if ligne is not None and (ligne["statut"] or ligne["empreinte"] != empreinte):
             return self._rejouer(ligne, empreinte)
         demande = DemandeIdempotente(compte_id, cle, empreinte, encoder)
         try:
@@ -118,55 +105,11 @@ class Idempotence:
             # request with the key was first.
             ecrite = lecture.ligne(
                 self._ds,
-                f"INSERT INTO {self._table} (compte_id, cle, empreinte, statut, corps) VALUES (%s, %s, %s, 200, %s)"
-                " ON CONFLICT DO NOTHING RETURNING statut",
+                f"INSERT INTO {self._table} AS t (compte_id, cle, empreinte, statut, corps)"
+                " VALUES (%s, %s, %s, 200, %s) ON CONFLICT (compte_id, cle) DO UPDATE SET statut = 200,"
+                " corps = EXCLUDED.corps WHERE t.statut = 0 AND t.empreinte = EXCLUDED.empreinte RETURNING statut",
                 (compte_id, cle, empreinte, corps),
             )
             if ecrite is None:
                 return self._rejouer(self._lire(compte_id, cle), empreinte)
         return Reponse(200, corps)
-
-    def executer(self, compte_id: UUID, cle: str, requete: bytes, action: Callable[[], Reponse]) -> Reponse:
-        empreinte = hashlib.sha256(requete).hexdigest()
-        with self._ds.transaction(commit=True) as curs:
-            curs.execute(
-                f"INSERT INTO {self._table} (compte_id, cle, empreinte, statut, corps) VALUES (%s, %s, %s, 0, '')"
-                " ON CONFLICT DO NOTHING RETURNING compte_id",
-                (compte_id, cle, empreinte),
-            )
-            if curs.fetchone() is None:
-                # Someone had the key: same request done, same request running, or another body.
-                curs.execute(
-                    f"SELECT empreinte, statut, corps, now() - cree_le > make_interval(secs => %s) AS abandonnee"
-                    f" FROM {self._table} WHERE compte_id = %s AND cle = %s",
-                    (ABANDON_SECONDES, compte_id, cle),
-                )
-                ligne = curs.fetchone()
-                if ligne is not None:
-                    if ligne["empreinte"] != empreinte:
-                        raise CleReutilisee(
-                            "Cette clé d'idempotence a déjà servi pour une autre demande ; utilisez-en une nouvelle."
-                        )
-                    if ligne["statut"]:
-                        return Reponse(ligne["statut"], bytes(ligne["corps"]))
-                    if not ligne["abandonnee"]:
-                        raise DemandeEnCours("La même demande est en cours ; réessayez dans un instant.")
-                    curs.execute(
-                        f"UPDATE {self._table} SET cree_le = now() WHERE compte_id = %s AND cle = %s",
-                        (compte_id, cle),
-                    )
-        try:
-            reponse = action()
-        except BaseException:
-            with self._ds.transaction(commit=True) as curs:
-                curs.execute(
-                    f"DELETE FROM {self._table} WHERE compte_id = %s AND cle = %s AND statut = 0",
-                    (compte_id, cle),
-                )
-            raise
-        with self._ds.transaction(commit=True) as curs:
-            curs.execute(
-                f"UPDATE {self._table} SET statut = %s, corps = %s WHERE compte_id = %s AND cle = %s",
-                (reponse.statut, reponse.corps, compte_id, cle),
-            )
-        return reponse

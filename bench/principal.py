@@ -230,6 +230,8 @@ def mesurer_reservations(
 ) -> dict[str, Any]:
     horloge = lambda: datetime(ANNEE + 1, 8, 20, 10, tzinfo=UTC)  # noqa: E731
     services = construire_services(settings, base, horloge)
+    # As in an api process: kept aggregates are trusted while the log is followed.
+    services.portail.ecouter_journal()
     try:
         accueil_id, jours = _accueil_rentree(services)
         hasard = random.Random(7)

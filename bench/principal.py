@@ -48,7 +48,6 @@ from bench.cache import (
 )
 from bench.commun import RACINE, Banc, rss_pic_mb_du_processus
 from portail.application.contexte import Contexte, horloge_systeme
-from portail.application.facturation import ServiceFacturation
 from portail.bootstrap import Services, construire_services
 from portail.domain.planning import Planning
 from portail.domain.reservation import DemandeReservation, Statut
@@ -336,29 +335,46 @@ def mesurer_reconstruction(settings: Settings, base: BaseDeDonnees) -> dict[str,
 
 
 def mesurer_campagne(settings: Settings, base: BaseDeDonnees) -> dict[str, Any]:
+    """A month's campaign as of now: the drafts' sum at the runner's position (the runner has
+    caught up, as a worker does in the background), against a SQL GROUP BY of the same lines;
+    then its replay, folded from the log family by family, which must give the same digest."""
     services = construire_services(settings, base, horloge_systeme)
     try:
-        facturation = ServiceFacturation(services.portail)
+        facturation = services.facturation
+        assert services.projecteur is not None
+        services.projecteur.rattraper()
         periode = f"{MOIS_NON_FACTURE[0]}-{MOIS_NON_FACTURE[1]:02d}"
         debut = time.perf_counter()
-        campagne, calcul = facturation.preparer(CTX, periode, None)
+        campagne, _ = facturation.preparer(CTX, periode, None)
         duree = time.perf_counter() - debut
+        debut = time.perf_counter()
+        calcul = facturation.lignes(campagne)
+        duree_lignes = time.perf_counter() - debut
         lignes = [
             (str(x.famille_id), str(x.enfant_id), x.jour, x.unite, x.montant_cents) for x in calcul.lignes
         ]
         duree_sql, familles_sql, total_sql = _group_by(base.url, base.schema or "public", lignes)
+        debut = time.perf_counter()
+        _, empreinte = facturation.verifier(campagne)
+        duree_rejeu = time.perf_counter() - debut
     finally:
         services.portail.close()
     if total_sql != calcul.montant_cents or familles_sql != campagne.totaux.familles:
         raise AssertionError("le GROUP BY ne retrouve pas les totaux de la campagne")
+    if empreinte != campagne.empreinte:
+        raise AssertionError("le rejeu ne retrouve pas l'empreinte de la campagne")
     return {
         "period": periode,
+        "position": campagne.position,
         "families": campagne.totaux.familles,
         "lines": campagne.totaux.lignes,
         "amount_cents": calcul.montant_cents,
         "seconds": round(duree, 3),
         "sql_group_by_seconds": round(duree_sql, 4),
-        "ratio": round(duree / duree_sql, 1),
+        "ratio": round(duree / duree_sql, 2),
+        "lines_read_seconds": round(duree_lignes, 3),
+        "replay_seconds": round(duree_rejeu, 2),
+        "replay_equals_campaign": empreinte == campagne.empreinte,
     }
 
 
@@ -654,6 +670,10 @@ def executer(
                     rapport["planning_read"] = resultat["planning_read"]
                     rapport["rss_mb"] = dict(resultat.get("rss_mb", {}))
                     rapport["server_ready_s"] = resultat.get("server_ready_s")
+                    if deploiement == "separe":
+                        # A worker started on the log it had applied (its tracking row at the
+                        # end): the api and the worker until `/ready` reports no lag.
+                        rapport["worker_restart_s"] = resultat.get("server_ready_s")
                 if ruee:
                     print("Mesure : ruée d'ouverture…", file=sys.stderr)
                     rapport["rush"] = mesurer_ruee(banc, parents)

@@ -48,6 +48,10 @@ if TYPE_CHECKING:
     from portail.store.database import BaseDeDonnees
 
 
+DELAI_BROUILLONS = 30.0
+"""Seconds a campaign waits for the drafts to catch up with the log before folding it instead."""
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -99,6 +103,8 @@ def construire_services(
         # Folding the drafts' facts can take a while: outside the lock other processes wait on.
         services.projecteur = Projecteur(services.portail)
         services.suivi = services.projecteur
+    # A campaign as of now is the sum of the drafts once they include the log's last position.
+    services.facturation.attendre_vues = lambda position: services.suivi.attendre(position, DELAI_BROUILLONS)
     return services
 
 

@@ -1,4 +1,4 @@
-"""Which drafts a new fact makes the runner price again (no database: the in-memory facts)."""
+"""Which drafts a new fact makes the runner price again (no database: what the runner notes)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from portail.domain.accueil import Accueil, ConfigurationAccueil, Periode, Unite
 from portail.domain.planning import Ligne, Planning
 from portail.domain.regles.delais import RegleDelai
 from portail.domain.tarifs import Grille, ModeTarif, Residence, Tarification
-from portail.projections.brouillons import TOUS_LES_MOIS, Brouillons
+from portail.projections.brouillons import Brouillons
 
 REGLE = RegleDelai.creer("jour", time(18), decalage_jours=1)
 
@@ -34,30 +34,22 @@ def _suivre(brouillons: Brouillons, *aggregats) -> None:
             brouillons.suivre(evenement)
 
 
-def test_un_nouvel_accueil_ne_fait_recalculer_aucun_brouillon_ses_tarifs_ceux_de_ses_familles() -> None:
+def test_un_accueil_fait_recalculer_les_familles_qui_y_ont_un_planning_pas_les_autres() -> None:
     brouillons = Brouillons("public")
     accueil = nouvel_accueil()
     autre_accueil = nouvel_accueil()
-    famille, autre_famille = uuid.uuid4(), uuid.uuid4()
-    enfant, autre_enfant = uuid.uuid4(), uuid.uuid4()
+    famille, enfant = uuid.uuid4(), uuid.uuid4()
     planning = Planning(
         id=Planning.id_pour(enfant, accueil.id), enfant_id=enfant, accueil_id=accueil.id, famille_id=famille
     )
     planning.reserver([Ligne(date(2025, 10, 6), "repas")])
-    ailleurs = Planning(
-        id=Planning.id_pour(autre_enfant, autre_accueil.id),
-        enfant_id=autre_enfant,
-        accueil_id=autre_accueil.id,
-        famille_id=autre_famille,
-    )
-    ailleurs.reserver([Ligne(date(2025, 10, 6), "repas")])
-    _suivre(brouillons, accueil, autre_accueil, planning, ailleurs)
-    assert {(famille, "2025-10"), (autre_famille, "2025-10")} <= brouillons.a_recalculer
-    brouillons.a_recalculer = set()
-
-    _suivre(brouillons, nouvel_accueil())
-    assert brouillons.a_recalculer == set()
-    assert brouillons.tout is False
+    _suivre(brouillons, accueil, autre_accueil, planning)
+    # The planning's month, by the planning's id: its family is read from the subjects' table.
+    assert brouillons.a_recalculer == {(planning.id, "2025-10")}
+    # The accueils are the commune's facts, kept; the families booked on them are looked up.
+    assert set(brouillons.communs) == {accueil.id, autre_accueil.id}
+    assert brouillons.accueils_touches == {accueil.id, autre_accueil.id}
+    brouillons.a_recalculer, brouillons.accueils_touches = set(), set()
 
     accueil.definir_tarifs(
         Tarification(
@@ -66,7 +58,10 @@ def test_un_nouvel_accueil_ne_fait_recalculer_aucun_brouillon_ses_tarifs_ceux_de
         )
     )
     _suivre(brouillons, accueil)
-    assert brouillons.a_recalculer == {(famille, TOUS_LES_MOIS)}
+    assert brouillons.a_recalculer == set()
+    assert brouillons.accueils_touches == {accueil.id}
+    assert brouillons.communs[accueil.id].tarifs  # type: ignore[attr-defined]
+    assert brouillons.tout is False
 
 
 def test_ouvrir_un_planning_ne_fait_recalculer_que_les_mois_de_ses_reservations() -> None:
@@ -81,4 +76,4 @@ def test_ouvrir_un_planning_ne_fait_recalculer_que_les_mois_de_ses_reservations(
 
     planning.reserver([Ligne(date(2025, 11, 3), "repas")])
     _suivre(brouillons, planning)
-    assert brouillons.a_recalculer == {(famille, "2025-11")}
+    assert brouillons.a_recalculer == {(planning.id, "2025-11")}

@@ -668,8 +668,10 @@ class CorrectionIn(Entree):
 
 
 class RejeuIn(Entree):
-    periode: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
-    jusqu_a: Position | datetime
+    periode: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] | None = None
+    jusqu_a: Position | datetime | None = None
+    campagne_id: UUID | None = None
+    """Replay this campaign (its period, at its position) and compare with its digest."""
 
 
 class TotauxOut(msgspec.Struct):
@@ -722,6 +724,13 @@ class EmissionOut(msgspec.Struct):
     reportees: int
 
 
+class VerificationCampagneOut(msgspec.Struct):
+    campagne_id: UUID
+    empreinte_campagne: str
+    empreinte_rejeu: str
+    conforme: bool
+
+
 class RejeuOut(msgspec.Struct):
     periode: str
     position: int
@@ -729,6 +738,8 @@ class RejeuOut(msgspec.Struct):
     lignes: list[LigneOut]
     anomalies: list[AnomalieOut]
     empreinte: str
+    empreinte_lignes: str
+    verification: VerificationCampagneOut | None = None
 
 
 class FactureResumeOut(msgspec.Struct):

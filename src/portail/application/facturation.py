@@ -3,19 +3,17 @@ gap-free numbers, replayed as of any position, corrected by differences only."""
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.domain import Aggregate
 
 from portail.application.contexte import Contexte
 from portail.application.familles import PARIS
 from portail.application.portail import Portail
-from portail.domain.accueil import Accueil
 from portail.domain.campagne import (
     Campagne,
     EmissionsPeriode,
@@ -27,35 +25,41 @@ from portail.domain.campagne import (
 )
 from portail.domain.commune import ID_PARAMETRES, Parametres
 from portail.domain.encours import Encours, ModeReglement
-from portail.domain.enfant import Enfant
 from portail.domain.erreurs import ErreurValidation, Introuvable, RegleMetier
 from portail.domain.facturation import (
+    EMPREINTE_PAR_FAMILLE,
+    Anomalie,
     Calcul,
-    EnfantFacture,
-    FamilleFacturee,
     LigneFacture,
     Periode,
-    PresencesDuMois,
-    calculer,
+    empreinte_campagne,
 )
+from portail.domain.facturation_famille import accueils_de, facturer_famille
 from portail.domain.famille import Famille
-from portail.domain.planning import Planning
+from portail.projections import brouillons
+from portail.projections.executeur import BROUILLONS_A_REFAIRE
+from portail.projections.executeur import NOM as NOM_PROJECTIONS
+from portail.store import lecture
+from portail.store.pliage import Pliage
 
-PREFIXES_FAITS = (
-    "portail:Famille.",
-    "portail:Enfant.",
-    "portail:Accueil.",
-    "portail:Planning.",
-    "portail:Parametres.",
-)
 ECHEANCE_JOURS = 30
+
+
+@dataclass(frozen=True)
+class Rejeu:
+    calcul: Calcul
+    empreinte: str
+    """The digest of the families' digests (a campaign's since billing became a projection)."""
 
 
 class ServiceFacturation:
     def __init__(self, portail: Portail) -> None:
         self.portail = portail
-        self._faits: OrderedDict[int, dict[UUID, Aggregate]] = OrderedDict()
-        self._verrou = threading.Lock()
+        datastore = portail.factory.datastore  # type: ignore[attr-defined]
+        self.schema: str = datastore.schema
+        self.pliage = Pliage(datastore, portail.mapper, portail.recorder.events_table_name)  # type: ignore[attr-defined]
+        self.attendre_vues: Callable[[int], bool] = lambda _position: False
+        """Wait (bounded) until the drafts include a log position: set by the composition root."""
 
     # Positions
 
@@ -90,60 +94,45 @@ class ServiceFacturation:
         horodatage: datetime = evenement.timestamp  # type: ignore[attr-defined]
         return horodatage
 
-    # Facts as of a position
+    # The oracle: facts folded from the log as of a position, a batch of families at a time
 
-    def faits(self, position: int) -> dict[UUID, Aggregate]:
-        """The aggregates billing reads, as they stood at `position` (folded from the log)."""
-        with self._verrou:
-            if position in self._faits:
-                self._faits.move_to_end(position)
-                return self._faits[position]
-        etat: dict[UUID, Aggregate] = {}
-        debut = 0
-        while debut < position:
-            page = self.portail.recorder.select_notifications(
-                start=debut, limit=1000, stop=position, inclusive_of_start=False
-            )
-            if not page:
-                break
-            for notification in page:
-                if notification.topic.startswith(PREFIXES_FAITS):
-                    evenement = self.portail.mapper.to_domain_event(notification)
-                    etat[evenement.originator_id] = evenement.mutate(etat.get(evenement.originator_id))  # type: ignore[attr-defined]
-            debut = page[-1].id
-        with self._verrou:
-            self._faits[position] = etat
-            while len(self._faits) > 2:
-                self._faits.popitem(last=False)
-        return etat
+    def par_famille(
+        self, periode: Periode, position: int, familles: Iterable[UUID] | None = None
+    ) -> Iterator[tuple[UUID, Calcul]]:
+        """Each family's lines and anomalies of `periode` as of `position`, folded from the log
+        (nothing computed before is reused), in family id order; families with neither are left
+        out."""
+        communs = self.pliage.communs(position)
+        accueils = accueils_de(communs)
+        ids = sorted(
+            familles if familles is not None else self.pliage.familles_facturables(position), key=str
+        )
+        for famille_id, aggregats in self.pliage.familles(position, ids):
+            calcul = facturer_famille(famille_id, aggregats, communs, periode.annee, periode.mois, accueils)
+            if calcul.lignes or calcul.anomalies:
+                yield famille_id, calcul
 
     def calculer(self, periode: Periode, position: int) -> Calcul:
-        etat = self.faits(position)
-        parametres = etat.get(ID_PARAMETRES)
-        familles: dict[UUID, FamilleFacturee] = {}
-        enfants: dict[UUID, EnfantFacture] = {}
-        accueils: dict[UUID, Accueil] = {}
-        plannings: list[PresencesDuMois] = []
-        for aggregat in etat.values():
-            if isinstance(aggregat, Famille):
-                resident = (
-                    parametres.commune.est_residente(aggregat.adresse)
-                    if isinstance(parametres, Parametres)
-                    else True
-                )
-                familles[aggregat.id] = FamilleFacturee(aggregat.id, resident, tuple(aggregat.quotients))
-            elif isinstance(aggregat, Enfant):
-                naissance = aggregat.identite.date_naissance if aggregat.identite else None
-                enfants[aggregat.id] = EnfantFacture(
-                    aggregat.id, aggregat.famille_id, naissance, bool(aggregat.sante and aggregat.sante.pai)
-                )
-            elif isinstance(aggregat, Accueil):
-                accueils[aggregat.id] = aggregat
-            elif isinstance(aggregat, Planning):
-                presences = tuple(aggregat.presences_du_mois(periode.annee, periode.mois))
-                if presences:
-                    plannings.append(PresencesDuMois(aggregat.enfant_id, aggregat.accueil_id, presences))
-        return calculer(periode.annee, periode.mois, familles, enfants, accueils, plannings)
+        """The commune's lines of `periode` as of `position` (the replay)."""
+        lignes: list[LigneFacture] = []
+        anomalies: list[Anomalie] = []
+        for _, calcul in self.par_famille(periode, position):
+            lignes.extend(calcul.lignes)
+            anomalies.extend(calcul.anomalies)
+        anomalies.sort(key=lambda a: (str(a.enfant_id), a.jour, str(a.accueil_id), a.unite))
+        return Calcul(tuple(lignes), tuple(anomalies))
+
+    def rejouer(self, periode: Periode, position: int) -> Rejeu:
+        """The replay with the digest a campaign prepared at `position` would carry."""
+        lignes: list[LigneFacture] = []
+        anomalies: list[Anomalie] = []
+        empreintes: list[tuple[UUID, str]] = []
+        for famille_id, calcul in self.par_famille(periode, position):
+            lignes.extend(calcul.lignes)
+            anomalies.extend(calcul.anomalies)
+            empreintes.append((famille_id, calcul.empreinte))
+        anomalies.sort(key=lambda a: (str(a.enfant_id), a.jour, str(a.accueil_id), a.unite))
+        return Rejeu(Calcul(tuple(lignes), tuple(anomalies)), empreinte_campagne(empreintes))
 
     # Campaigns
 
@@ -156,6 +145,9 @@ class ServiceFacturation:
     def preparer(
         self, contexte: Contexte, periode_texte: str, jusqu_a: int | datetime | None
     ) -> tuple[Campagne, Calcul]:
+        """Record the campaign of a month: as of now, the sum of the drafts at the runner's
+        position (waited for); as of an earlier position, or when the drafts cannot catch up,
+        the replay folded from the log. Returns the campaign and its anomalies (no lines)."""
         periode = Periode.lire(periode_texte)
         for existante in self.faits_campagnes().values():
             if (
@@ -166,30 +158,175 @@ class ServiceFacturation:
                 raise RegleMetier(
                     f"La période {periode} est déjà facturée ; une campagne corrective porte les changements."
                 )
+        campagne_id = uuid4()
+        if jusqu_a is None:
+            fin = self.position(None)
+            somme = self._somme_des_brouillons(campagne_id, periode) if self.attendre_vues(fin) else None
+            if somme is not None and somme[0] >= fin:
+                position, totaux, anomalies, empreinte = somme
+                campagne = Campagne(
+                    id=campagne_id,
+                    periode=str(periode),
+                    position=position,
+                    campagne_origine=None,
+                    totaux=totaux,
+                    anomalies=anomalies,
+                    empreinte=empreinte,
+                    version_empreinte=EMPREINTE_PAR_FAMILLE,
+                )
+                try:
+                    self.portail.enregistrer(contexte, campagne)
+                except BaseException:
+                    self._oublier_copie(campagne_id)
+                    raise
+                return campagne, Calcul((), self._anomalies_copiees(campagne_id))
+            if somme is not None:
+                self._oublier_copie(campagne_id)
         position = self.position(jusqu_a)
-        calcul = self.calculer(periode, position)
-        totaux = Totaux(len(calcul.par_famille()), len(calcul.lignes), calcul.montant_cents)
+        rejeu = self.rejouer(periode, position)
+        calcul = rejeu.calcul
         campagne = Campagne(
+            id=campagne_id,
             periode=str(periode),
             position=position,
             campagne_origine=None,
-            totaux=totaux,
+            totaux=Totaux(len(calcul.par_famille()), len(calcul.lignes), calcul.montant_cents),
             anomalies=len(calcul.anomalies),
-            empreinte=calcul.empreinte,
+            empreinte=rejeu.empreinte,
+            version_empreinte=EMPREINTE_PAR_FAMILLE,
         )
         self.portail.enregistrer(contexte, campagne)
-        return campagne, calcul
+        return campagne, Calcul((), calcul.anomalies)
+
+    def a_facturer(self, periode: Periode) -> bool:
+        """Whether a campaign of `periode` prepared now would bill a line (the drafts once they
+        include the log's last position, else the replay)."""
+        fin = self.position(None)
+        if self.attendre_vues(fin) and not lecture.tuples(
+            self.pliage.ds,
+            f"SELECT 1 FROM {self.schema}.proj_tracking WHERE nom = %s",
+            (BROUILLONS_A_REFAIRE,),
+        ):
+            return bool(
+                lecture.tuples(
+                    self.pliage.ds,
+                    f"SELECT 1 FROM {self.schema}.proj_brouillons WHERE mois = %s AND lignes > 0 LIMIT 1",
+                    (str(periode),),
+                )
+            )
+        return any(calcul.lignes for _, calcul in self.par_famille(periode, fin))
+
+    def _somme_des_brouillons(
+        self, campagne_id: UUID, periode: Periode
+    ) -> tuple[int, Totaux, int, str] | None:
+        """Copy the month's drafts for the campaign and sum them, in one statement (one snapshot:
+        the runner's position and its drafts agree). None while a rebuild's drafts are still to
+        be priced."""
+        s = self.schema
+        ligne = lecture.tuples(
+            self.pliage.ds,
+            f"WITH refaire AS (SELECT 1 FROM {s}.proj_tracking WHERE nom = %(refaire)s),"
+            f" copie AS (INSERT INTO {s}.proj_campagne_familles"
+            " (campagne_id, famille_id, lignes, montant_cents, anomalies, empreinte)"
+            f" SELECT %(id)s, famille_id, lignes, montant_cents, anomalies, empreinte FROM {s}.proj_brouillons"
+            " WHERE mois = %(mois)s AND NOT EXISTS (SELECT 1 FROM refaire)"
+            " RETURNING famille_id, lignes, montant_cents, anomalies, empreinte)"
+            f" SELECT (SELECT position FROM {s}.proj_tracking WHERE nom = %(nom)s),"
+            " EXISTS (SELECT 1 FROM refaire), count(*) FILTER (WHERE lignes > 0),"
+            " coalesce(sum(lignes), 0), coalesce(sum(montant_cents), 0), coalesce(sum(anomalies), 0),"
+            " encode(sha256(convert_to(coalesce(string_agg(famille_id::text || ':' || empreinte, E'\\n'"
+            " ORDER BY famille_id), ''), 'UTF8')), 'hex') FROM copie",
+            {
+                "refaire": BROUILLONS_A_REFAIRE,
+                "id": campagne_id,
+                "mois": str(periode),
+                "nom": NOM_PROJECTIONS,
+            },
+        )[0]
+        position, a_refaire, familles, lignes, montant, anomalies, empreinte = ligne
+        if position is None or a_refaire:
+            return None
+        return int(position), Totaux(int(familles), int(lignes), int(montant)), int(anomalies), empreinte
+
+    def _oublier_copie(self, campagne_id: UUID) -> None:
+        with self.pliage.ds.transaction(commit=True) as curs:
+            curs.execute(
+                f"DELETE FROM {self.schema}.proj_campagne_familles WHERE campagne_id = %s", (campagne_id,)
+            )
+
+    def _copie(self, campagne: Campagne) -> Calcul | None:
+        """The campaign's lines from the drafts copied when it was prepared; None when the copy
+        is gone (a rebuild) or does not sum to the campaign's digest."""
+        s = self.schema
+        lignes = lecture.tuples(
+            self.pliage.ds,
+            f"SELECT k.famille_id, k.empreinte, k.anomalies, c.lignes, c.anomalies"
+            f" FROM {s}.proj_campagne_familles k LEFT JOIN {s}.proj_lignes_facture c ON c.empreinte = k.empreinte"
+            " WHERE k.campagne_id = %s ORDER BY k.famille_id",
+            (campagne.id,),
+        )
+        if (
+            not lignes
+            or empreinte_campagne((r[0], r[1]) for r in lignes) != campagne.empreinte
+            or any(r[3] is None for r in lignes)
+        ):
+            return None
+        tout_lignes: list[LigneFacture] = []
+        tout_anomalies: list[Anomalie] = []
+        for r in lignes:
+            calcul = brouillons.relire(bytes(r[3]), bytes(r[4]))
+            tout_lignes.extend(calcul.lignes)
+            tout_anomalies.extend(calcul.anomalies)
+        tout_anomalies.sort(key=lambda a: (str(a.enfant_id), a.jour, str(a.accueil_id), a.unite))
+        return Calcul(tuple(tout_lignes), tuple(tout_anomalies))
+
+    def _anomalies_copiees(self, campagne_id: UUID) -> tuple[Anomalie, ...]:
+        s = self.schema
+        anomalies: list[Anomalie] = []
+        for (contenu,) in lecture.tuples(
+            self.pliage.ds,
+            f"SELECT c.anomalies FROM {s}.proj_campagne_familles k"
+            f" JOIN {s}.proj_lignes_facture c ON c.empreinte = k.empreinte"
+            " WHERE k.campagne_id = %s AND k.anomalies > 0",
+            (campagne_id,),
+        ):
+            anomalies.extend(brouillons.relire(b"[]", bytes(contenu)).anomalies)
+        anomalies.sort(key=lambda a: (str(a.enfant_id), a.jour, str(a.accueil_id), a.unite))
+        return tuple(anomalies)
 
     def lignes(self, campagne: Campagne) -> Calcul:
-        """A campaign's lines, recomputed from its position (a corrective one: its differences)."""
+        """A campaign's lines (a corrective one: its differences): the drafts copied when it was
+        prepared, else recomputed from its position. Lines that do not give the campaign's
+        digest are refused, never served."""
         periode = Periode.lire(campagne.periode)
-        if campagne.campagne_origine is None:
-            calcul = self.calculer(periode, campagne.position)
-        else:
+        if campagne.campagne_origine is not None:
             calcul = self._differences(campagne.campagne_origine, periode, campagne.position)
-        if calcul.empreinte != campagne.empreinte:
+            empreinte = calcul.empreinte
+        elif campagne.version_empreinte == EMPREINTE_PAR_FAMILLE:
+            copie = self._copie(campagne)
+            if copie is not None:
+                return copie
+            rejeu = self.rejouer(periode, campagne.position)
+            calcul, empreinte = rejeu.calcul, rejeu.empreinte
+        else:
+            calcul = self.calculer(periode, campagne.position)
+            empreinte = calcul.empreinte
+        if empreinte != campagne.empreinte:
             raise RegleMetier("Les lignes recalculées ne correspondent plus à l'empreinte de la campagne.")
         return calcul
+
+    def verifier(self, campagne: Campagne) -> tuple[Calcul, str]:
+        """The replay of a campaign, folded from the log at its position (never from a copy),
+        and the digest it gives, to compare with the recorded one."""
+        periode = Periode.lire(campagne.periode)
+        if campagne.campagne_origine is not None:
+            calcul = self._differences(campagne.campagne_origine, periode, campagne.position)
+            return calcul, calcul.empreinte
+        if campagne.version_empreinte == EMPREINTE_PAR_FAMILLE:
+            rejeu = self.rejouer(periode, campagne.position)
+            return rejeu.calcul, rejeu.empreinte
+        calcul = self.calculer(periode, campagne.position)
+        return calcul, calcul.empreinte
 
     def corriger(
         self, contexte: Contexte, campagne_id: UUID, jusqu_a: int | datetime | None
@@ -206,6 +343,7 @@ class ServiceFacturation:
         calcul = self._differences(origine.id, periode, position)
         totaux = Totaux(len(calcul.par_famille()), len(calcul.lignes), calcul.montant_cents)
         corrective = Campagne(
+            id=uuid4(),
             periode=str(periode),
             position=position,
             campagne_origine=origine.id,
@@ -253,7 +391,7 @@ class ServiceFacturation:
         en_report = {f for f, periodes in self._reports_ouverts().items() if str(periode) in periodes}
         # An erased family's facts can no longer be read in full (residence, birth order): what
         # was issued to it stands, and nothing is recomputed against it.
-        en_report |= {a.id for a in self.faits(position).values() if isinstance(a, Famille) and a.effacee}
+        en_report |= self._effacees(position)
         nouveau = self.calculer(periode, position)
         actuelles = {ligne.cle: ligne for ligne in nouveau.lignes if ligne.famille_id not in en_report}
         facturees = {k: v for k, v in facturees.items() if v[0].famille_id not in en_report}
@@ -291,6 +429,15 @@ class ServiceFacturation:
                 differences.append(actuelle)
         return Calcul(tuple(differences), nouveau.anomalies)
 
+    def _effacees(self, position: int) -> set[UUID]:
+        """The families erased at `position`."""
+        lignes = lecture.tuples(
+            self.pliage.ds,
+            f"SELECT originator_id FROM {self.pliage.table} WHERE topic = %s AND notification_id <= %s",
+            (Famille.Effacee.TOPIC, position),
+        )
+        return {r[0] for r in lignes}
+
     def emettre(self, contexte: Contexte, campagne_id: UUID, seuil_cents: int | None = None) -> Campagne:
         """Issue one invoice per family (a credit note when the difference is negative), numbered
         without gap in the same transaction; a family under the threshold is carried over."""
@@ -298,7 +445,10 @@ class ServiceFacturation:
         if campagne.emise_le is not None:
             raise RegleMetier("Cette campagne a déjà été émise.")
         self._verifier_a_jour(campagne)
-        calcul = self.lignes(campagne)
+        # Issued from the replay folded at the campaign's position, never from a copy.
+        calcul, empreinte = self.verifier(campagne)
+        if empreinte != campagne.empreinte:
+            raise RegleMetier("Les lignes recalculées ne correspondent plus à l'empreinte de la campagne.")
         parametres = self._parametres()
         seuil = (
             seuil_cents
@@ -328,10 +478,8 @@ class ServiceFacturation:
             )
             for famille_id, periodes in reports.items():
                 for periode in periodes:
-                    lignes_report = self.calculer(Periode.lire(periode), actuelle.position).lignes
-                    par_famille.setdefault(famille_id, []).extend(
-                        ligne for ligne in lignes_report if ligne.famille_id == famille_id
-                    )
+                    for _, report in self.par_famille(Periode.lire(periode), actuelle.position, [famille_id]):
+                        par_famille.setdefault(famille_id, []).extend(report.lignes)
             a_facturer: list[tuple[UUID, list[LigneFacture]]] = []
             reportees: list[UUID] = []
             reports_inclus: list[Report] = []

@@ -56,6 +56,14 @@ class Campagne(Aggregate):
         totaux: Totaux
         anomalies: int
         empreinte: str
+        class_version = 2
+        version_empreinte: int
+        """1: a digest of all the lines; 2: a digest of the families' digests
+        (`domain.facturation.empreinte_campagne`)."""
+
+        @staticmethod
+        def upcast_v1_v2(etat: dict[str, object]) -> None:
+            etat["version_empreinte"] = 1
 
     class Emise(Event):
         TOPIC = "portail:Campagne.Emise"
@@ -72,12 +80,14 @@ class Campagne(Aggregate):
     @event(Preparee)
     def __init__(
         self,
+        id: UUID,
         periode: str,
         position: int,
         campagne_origine: UUID | None,
         totaux: Totaux,
         anomalies: int,
         empreinte: str,
+        version_empreinte: int = 1,
     ) -> None:
         self.periode = periode
         self.position = position
@@ -85,6 +95,7 @@ class Campagne(Aggregate):
         self.totaux = totaux
         self.anomalies = anomalies
         self.empreinte = empreinte
+        self.version_empreinte = version_empreinte
         self.emise_le: date | None = None
         self.factures: tuple[FactureEmise, ...] = ()
         self.reportees: tuple[UUID, ...] = ()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -327,3 +328,15 @@ def _majoration(presence: Presence, prix_cents: int) -> tuple[int, str] | None:
         montant = pourcentage(prix_cents, Decimal(presence.majoration_pourcent))
         return montant, f"{presence.majoration_pourcent} % de {euros(prix_cents)}"
     return None
+
+
+EMPREINTE_PAR_FAMILLE = 2
+"""The campaign digest's definition since billing became a projection: a digest of the families'
+digests (version 1, a digest of all the lines at once, stays for the campaigns that carry it)."""
+
+
+def empreinte_campagne(empreintes: Iterable[tuple[UUID, str]]) -> str:
+    """The digest of a campaign's family digests, in family id order: `sha256` of the lines
+    `<famille_id>:<digest>` joined by a line feed (what PostgreSQL computes from the drafts)."""
+    brut = "\n".join(f"{f}:{e}" for f, e in sorted(empreintes, key=lambda fe: str(fe[0])))
+    return hashlib.sha256(brut.encode()).hexdigest()

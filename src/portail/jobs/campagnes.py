@@ -26,14 +26,12 @@ def preparer_campagne(outils: Outils) -> UUID | None:
         for c in facturation.faits_campagnes().values()
     ):
         return None
-    position = facturation.position(None)
-    # The facts folded here stay cached for `preparer` at the same position.
-    if not facturation.calculer(periode, position).lignes:
+    if not facturation.a_facturer(periode):
         return None
     with outils.marqueurs.une_fois(NOM, str(periode), outils.maintenant()) as pris:
         if not pris:
             return None
-        campagne, _ = facturation.preparer(Contexte.systeme(NOM), str(periode), position)
+        campagne, _ = facturation.preparer(Contexte.systeme(NOM), str(periode), None)
     outils.marqueurs.noter(NOM, str(periode), str(campagne.id))
     log.info("campagne_preparee", periode=str(periode), campagne_id=str(campagne.id))
     return campagne.id

@@ -1,26 +1,35 @@
-"""Invoice drafts: per family and month, what a campaign would bill if it ran now.
+"""Invoice drafts: per family and month, the lines a campaign would bill at the runner's position.
 
-Kept by the projection runner from the same pages of events (same transaction, same tracking
-position): the billing facts are folded in memory as events arrive, and only the family-months an
-event touches are priced again. A tariff or commune change reprices every draft.
+Kept by the projection runner in the transaction that moves its position, so the drafts and the
+position always agree: a campaign is their sum at that position. The runner keeps only the
+commune's parameters and accueils in memory (a few aggregates); a family's facts are folded from
+the log (`store.pliage`) when one of its events arrives, at the page's last position, and only
+the family-months the events touch are priced again. A tariff or closure change reprices the
+families booked on the accueil, a commune change every family.
+
+`proj_brouillons` holds the figures and the digest of each family-month; the lines themselves
+are stored once per digest in `proj_lignes_facture` (content-addressed), which a campaign's
+copy of the digests (`proj_campagne_familles`) keeps alive after the drafts move on.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from eventsourcing.domain import Aggregate
 from psycopg import Cursor
 
 from portail.domain.accueil import Accueil
-from portail.domain.commune import ID_PARAMETRES, Parametres
-from portail.domain.enfant import Enfant
-from portail.domain.facturation import EnfantFacture, FamilleFacturee, PresencesDuMois, calculer
-from portail.domain.famille import Famille
+from portail.domain.commune import Parametres
+from portail.domain.facturation import Anomalie, Calcul, LigneFacture
+from portail.domain.facturation_famille import accueils_de, facturer_famille, mois_factures
 from portail.domain.planning import Planning
+from portail.store import lecture
+from portail.store.pliage import Pliage
 
 PREFIXES = (
     "portail:Famille.",
@@ -30,14 +39,38 @@ PREFIXES = (
     "portail:Parametres.",
 )
 TOUS_LES_MOIS = "*"
+TABLE_SUJETS = "portail_sujets"
+
+_encodeur = msgspec.json.Encoder()
+_lignes = msgspec.json.Decoder(tuple[LigneFacture, ...])
+_anomalies = msgspec.json.Decoder(tuple[Anomalie, ...])
 
 
 def ddl(schema: str) -> list[str]:
     return [
         f"CREATE TABLE IF NOT EXISTS {schema}.proj_brouillons ("
         " famille_id uuid NOT NULL, mois text NOT NULL, lignes integer NOT NULL, montant_cents bigint NOT NULL,"
-        " anomalies integer NOT NULL, PRIMARY KEY (famille_id, mois))"
+        " anomalies integer NOT NULL, PRIMARY KEY (famille_id, mois))",
+        f"ALTER TABLE {schema}.proj_brouillons ADD COLUMN IF NOT EXISTS empreinte text",
+        f"CREATE INDEX IF NOT EXISTS proj_brouillons_mois ON {schema}.proj_brouillons (mois, famille_id)",
+        f"CREATE INDEX IF NOT EXISTS proj_brouillons_empreinte ON {schema}.proj_brouillons (empreinte)",
+        f"CREATE TABLE IF NOT EXISTS {schema}.proj_lignes_facture ("
+        " empreinte text PRIMARY KEY, lignes bytea NOT NULL, anomalies bytea NOT NULL)",
+        f"CREATE TABLE IF NOT EXISTS {schema}.proj_campagne_familles ("
+        " campagne_id uuid NOT NULL, famille_id uuid NOT NULL, lignes integer NOT NULL,"
+        " montant_cents bigint NOT NULL, anomalies integer NOT NULL, empreinte text NOT NULL,"
+        " PRIMARY KEY (campagne_id, famille_id))",
+        f"CREATE INDEX IF NOT EXISTS proj_campagne_familles_empreinte ON {schema}.proj_campagne_familles (empreinte)",
     ]
+
+
+def contenu(calcul: Calcul) -> tuple[bytes, bytes]:
+    """A family-month's lines and anomalies as stored (JSON)."""
+    return _encodeur.encode(calcul.lignes), _encodeur.encode(calcul.anomalies)
+
+
+def relire(lignes: bytes, anomalies: bytes) -> Calcul:
+    return Calcul(_lignes.decode(lignes), _anomalies.decode(anomalies))
 
 
 def _mois(jour: date) -> str:
@@ -48,92 +81,144 @@ def _mois(jour: date) -> str:
 class Calcules:
     """Priced drafts waiting to be written, and family-months that no longer have one."""
 
-    ecrits: list[tuple[UUID, str, int, int, int]]
-    effaces: list[tuple[UUID, str]]
+    ecrits: list[tuple[UUID, str, Calcul]] = field(default_factory=list)
+    effaces: list[tuple[UUID, str]] = field(default_factory=list)
+    touches: list[tuple[UUID, str]] = field(default_factory=list)
 
 
 class Brouillons:
-    def __init__(self, schema: str) -> None:
+    def __init__(self, schema: str, pliage: Pliage | None = None) -> None:
         self.schema = schema
+        self.pliage = pliage
         self.vider()
 
     def vider(self) -> None:
-        self.faits: dict[UUID, Aggregate] = {}
-        self.accueils: dict[UUID, Accueil] = {}
-        self.familles_de_l_accueil: dict[UUID, set[UUID]] = {}
-        """The accueils among the facts: a few, read at every draft (the facts are the commune)."""
-        self.illisibles: set[UUID] = set()
-        self.enfants_de: dict[UUID, set[UUID]] = {}
-        self.plannings_de: dict[UUID, set[UUID]] = {}
+        self.communs: dict[UUID, Aggregate] = {}
+        """The commune's parameters and accueils at the runner's position."""
         self.a_recalculer: set[tuple[UUID, str]] = set()
+        """(family or other aggregate id, month or `*`): the aggregate's family is found when priced."""
+        self.accueils_touches: set[UUID] = set()
         self.tout = False
 
+    def reprendre(self, position: int) -> None:
+        """The commune's facts at `position` (at start, or after a page that did not commit)."""
+        self.vider()
+        if self.pliage is not None:
+            self.communs = self.pliage.communs(position)
+
     def suivre(self, evenement: Any) -> None:
-        """Fold a billing fact and note which family-months it changes."""
+        """Note which family-months an event changes; fold it if it is the commune's."""
         sujet = evenement.originator_id
-        if sujet in self.illisibles:
+        if isinstance(evenement, Accueil.Event | Parametres.Event):
+            try:
+                aggregat = evenement.mutate(self.communs.get(sujet))
+            except Exception:
+                # An altered record: the audit chain names it.
+                aggregat = None
+            if aggregat is None:
+                self.communs.pop(sujet, None)
+                return
+            self.communs[sujet] = aggregat
+            if isinstance(aggregat, Parametres):
+                self.tout = True
+            else:
+                # Its tariffs or closures change only the drafts of the families booked on it
+                # (a new accueil, none).
+                self.accueils_touches.add(sujet)
             return
-        try:
-            aggregat = evenement.mutate(self.faits.get(sujet))
-        except Exception:
-            # An earlier event of this aggregate could not be read (altered record): its drafts
-            # stop here; the audit chain names the record.
-            self.illisibles.add(sujet)
-            self.faits.pop(sujet, None)
-            self.accueils.pop(sujet, None)
-            return
-        self.faits[sujet] = aggregat
-        if isinstance(aggregat, Planning):
-            self.plannings_de.setdefault(aggregat.enfant_id, set()).add(aggregat.id)
-            self.familles_de_l_accueil.setdefault(aggregat.accueil_id, set()).add(aggregat.famille_id)
+        if isinstance(evenement, Planning.Event):
             # An opened planning has no day-unit yet, so it changes no month's bill: the
             # bookings saved with it carry their days and reprice only their months.
-            if not isinstance(evenement, Planning.Ouvert):
-                mois = {_mois(jour) for jour in _jours(evenement)} or {TOUS_LES_MOIS}
-                self.a_recalculer.update((aggregat.famille_id, m) for m in mois)
-        elif isinstance(aggregat, Enfant):
-            self.enfants_de.setdefault(aggregat.famille_id, set()).add(aggregat.id)
-            self.a_recalculer.add((aggregat.famille_id, TOUS_LES_MOIS))
-        elif isinstance(aggregat, Famille):
-            self.a_recalculer.add((aggregat.id, TOUS_LES_MOIS))
-        elif isinstance(aggregat, Accueil):
-            # Its tariffs or closures change only the drafts of the families booked on it: a
-            # new accueil changes none (and the commune's every draft is minutes of work).
-            self.accueils[aggregat.id] = aggregat
-            familles = self.familles_de_l_accueil.get(aggregat.id, set())
-            self.a_recalculer.update((f, TOUS_LES_MOIS) for f in familles)
-        elif isinstance(aggregat, Parametres):
-            self.tout = True
-
-    def ecrire(self, curs: Cursor[Any]) -> None:
-        """Price the family-months to redo, each once, and write them in two statements."""
-        self.ecrire_calcules(curs, self.calculer())
-
-    def calculer(self) -> Calcules:
-        """Price the family-months to redo, each once. Done before the transaction that writes
-        them: pricing a whole commune takes longer than a transaction may stay idle."""
-        if self.tout:
-            cibles = {(f, TOUS_LES_MOIS) for f in self.enfants_de}
-            self.tout = False
+            if isinstance(evenement, Planning.Ouvert):
+                return
+            mois = {_mois(jour) for jour in _jours(evenement)} or {TOUS_LES_MOIS}
+            self.a_recalculer.update((sujet, m) for m in mois)
         else:
-            cibles = self.a_recalculer
-        self.a_recalculer = set()
-        a_calculer: set[tuple[UUID, str]] = set()
-        for famille_id, mois in cibles:
-            a_calculer.update(
-                (famille_id, m) for m in (self._mois_de(famille_id) if mois == TOUS_LES_MOIS else [mois])
+            self.a_recalculer.add((sujet, TOUS_LES_MOIS))
+
+    def _cibles(self, position: int) -> dict[UUID, set[str]]:
+        """The families to price again, each with its months (`*`: every month it has)."""
+        assert self.pliage is not None
+        cibles: dict[UUID, set[str]] = {}
+        if self.tout:
+            for famille_id in self.pliage.familles_facturables(position):
+                cibles[famille_id] = {TOUS_LES_MOIS}
+            return cibles
+        sujets = {s for s, _ in self.a_recalculer}
+        familles: dict[UUID, UUID] = {}
+        if sujets:
+            for agregat_id, famille_id in self._lire(
+                f"SELECT agregat_id, famille_id FROM {self.schema}.{TABLE_SUJETS}"
+                " WHERE agregat_id = ANY(%s) AND famille_id IS NOT NULL",
+                (list(sujets),),
+            ):
+                familles[agregat_id] = famille_id
+        for sujet, mois in self.a_recalculer:
+            famille_id = familles.get(sujet, sujet)
+            cibles.setdefault(famille_id, set()).add(mois)
+        if self.accueils_touches:
+            for (famille_id,) in self._lire(
+                f"SELECT DISTINCT famille_id FROM {self.schema}.proj_plannings WHERE accueil_id = ANY(%s)",
+                (list(self.accueils_touches),),
+            ):
+                cibles.setdefault(famille_id, set()).add(TOUS_LES_MOIS)
+        return cibles
+
+    def _lire(self, requete: str, parametres: Any) -> list[tuple[Any, ...]]:
+        assert self.pliage is not None
+        return lecture.tuples(self.pliage.ds, requete, parametres)
+
+    def calculer(self, position: int) -> Calcules:
+        """Price the family-months to redo at `position`, each once, from the families' facts
+        folded there. Done before the transaction that writes them: pricing a whole commune
+        takes longer than a transaction may stay idle."""
+        calcules = Calcules()
+        if self.pliage is None:
+            self.a_recalculer, self.accueils_touches, self.tout = set(), set(), False
+            return calcules
+        cibles = self._cibles(position)
+        self.a_recalculer, self.accueils_touches, self.tout = set(), set(), False
+        if not cibles:
+            return calcules
+        existants: dict[UUID, set[str]] = {}
+        for famille_id, mois in self._lire(
+            f"SELECT famille_id, mois FROM {self.schema}.proj_brouillons WHERE famille_id = ANY(%s)",
+            (list(cibles),),
+        ):
+            existants.setdefault(famille_id, set()).add(mois)
+        accueils = accueils_de(self.communs)
+        ordre = sorted(cibles, key=str)
+        for famille_id, aggregats in self.pliage.familles(position, ordre):
+            demandes = cibles[famille_id]
+            mois_famille = (
+                mois_factures(aggregats.values()) | existants.get(famille_id, set())
+                if TOUS_LES_MOIS in demandes
+                else demandes
             )
-        calcules = Calcules([], [])
-        for famille_id, mois in sorted(a_calculer, key=lambda fm: (str(fm[0]), fm[1])):
-            brouillon = self._calculer(famille_id, mois)
-            if brouillon is None:
-                calcules.effaces.append((famille_id, mois))
-            else:
-                calcules.ecrits.append(brouillon)
+            for mois in sorted(mois_famille - {TOUS_LES_MOIS}):
+                annee, numero = (int(x) for x in mois.split("-"))
+                calcul = facturer_famille(famille_id, aggregats, self.communs, annee, numero, accueils)
+                calcules.touches.append((famille_id, mois))
+                if calcul.lignes or calcul.anomalies:
+                    calcules.ecrits.append((famille_id, mois, calcul))
+                else:
+                    calcules.effaces.append((famille_id, mois))
         return calcules
 
     def ecrire_calcules(self, curs: Cursor[Any], calcules: Calcules) -> None:
+        """Write the drafts, their lines once per digest, and drop the lines no draft or
+        campaign refers to any more."""
         s = self.schema
+        touches = calcules.touches
+        if not touches:
+            return
+        curs.execute(
+            f"SELECT b.empreinte FROM {s}.proj_brouillons AS b"
+            " JOIN unnest(%s::uuid[], %s::text[]) AS u(famille_id, mois)"
+            " ON b.famille_id = u.famille_id AND b.mois = u.mois WHERE b.empreinte IS NOT NULL",
+            ([f for f, _ in touches], [m for _, m in touches]),
+        )
+        anciennes = [r[0] if isinstance(r, tuple) else r["empreinte"] for r in curs.fetchall()]
         effaces, ecrits = calcules.effaces, calcules.ecrits
         if effaces:
             curs.execute(
@@ -142,59 +227,35 @@ class Brouillons:
                 ([f for f, _ in effaces], [m for _, m in effaces]),
             )
         if ecrits:
+            empreintes = [c.empreinte for _, _, c in ecrits]
+            contenus = [contenu(c) for _, _, c in ecrits]
             curs.execute(
-                f"INSERT INTO {s}.proj_brouillons (famille_id, mois, lignes, montant_cents, anomalies)"
-                " SELECT * FROM unnest(%s::uuid[], %s::text[], %s::integer[], %s::bigint[], %s::integer[])"
+                f"INSERT INTO {s}.proj_lignes_facture (empreinte, lignes, anomalies)"
+                " SELECT * FROM unnest(%s::text[], %s::bytea[], %s::bytea[]) ON CONFLICT (empreinte) DO NOTHING",
+                (empreintes, [c[0] for c in contenus], [c[1] for c in contenus]),
+            )
+            curs.execute(
+                f"INSERT INTO {s}.proj_brouillons (famille_id, mois, lignes, montant_cents, anomalies, empreinte)"
+                " SELECT * FROM unnest(%s::uuid[], %s::text[], %s::integer[], %s::bigint[], %s::integer[], %s::text[])"
                 " ON CONFLICT (famille_id, mois) DO UPDATE SET lignes = EXCLUDED.lignes,"
-                " montant_cents = EXCLUDED.montant_cents, anomalies = EXCLUDED.anomalies",
-                tuple([b[i] for b in ecrits] for i in range(5)),
+                " montant_cents = EXCLUDED.montant_cents, anomalies = EXCLUDED.anomalies,"
+                " empreinte = EXCLUDED.empreinte",
+                (
+                    [f for f, _, _ in ecrits],
+                    [m for _, m, _ in ecrits],
+                    [len(c.lignes) for _, _, c in ecrits],
+                    [c.montant_cents for _, _, c in ecrits],
+                    [len(c.anomalies) for _, _, c in ecrits],
+                    empreintes,
+                ),
             )
-
-    def _mois_de(self, famille_id: UUID) -> set[str]:
-        mois: set[str] = set()
-        for planning in self._plannings(famille_id):
-            mois.update(planning.mois_presences())
-        return mois
-
-    def _plannings(self, famille_id: UUID) -> list[Planning]:
-        plannings = []
-        for enfant_id in self.enfants_de.get(famille_id, ()):
-            for planning_id in self.plannings_de.get(enfant_id, ()):
-                planning = self.faits.get(planning_id)
-                if isinstance(planning, Planning):
-                    plannings.append(planning)
-        return plannings
-
-    def _calculer(self, famille_id: UUID, mois: str) -> tuple[UUID, str, int, int, int] | None:
-        """The family-month's draft; None when it bills nothing and reports nothing."""
-        annee, numero = (int(x) for x in mois.split("-"))
-        famille = self.faits.get(famille_id)
-        parametres = self.faits.get(ID_PARAMETRES)
-        familles: dict[UUID, FamilleFacturee] = {}
-        if isinstance(famille, Famille):
-            resident = (
-                parametres.commune.est_residente(famille.adresse)
-                if isinstance(parametres, Parametres)
-                else True
+        if anciennes:
+            curs.execute(
+                f"DELETE FROM {s}.proj_lignes_facture AS c WHERE c.empreinte = ANY(%s)"
+                f" AND NOT EXISTS (SELECT 1 FROM {s}.proj_brouillons b WHERE b.empreinte = c.empreinte)"
+                f" AND NOT EXISTS (SELECT 1 FROM {s}.proj_campagne_familles k WHERE k.empreinte = c.empreinte)",
+                (anciennes,),
             )
-            familles[famille_id] = FamilleFacturee(famille_id, resident, tuple(famille.quotients))
-        enfants: dict[UUID, EnfantFacture] = {}
-        for enfant_id in self.enfants_de.get(famille_id, ()):
-            enfant = self.faits.get(enfant_id)
-            if isinstance(enfant, Enfant):
-                naissance = enfant.identite.date_naissance if enfant.identite else None
-                enfants[enfant_id] = EnfantFacture(
-                    enfant_id, famille_id, naissance, bool(enfant.sante and enfant.sante.pai)
-                )
-        accueils = self.accueils
-        plannings = [
-            PresencesDuMois(p.enfant_id, p.accueil_id, tuple(p.presences_du_mois(annee, numero)))
-            for p in self._plannings(famille_id)
-        ]
-        calcul = calculer(annee, numero, familles, enfants, accueils, plannings)
-        if not calcul.lignes and not calcul.anomalies:
-            return None
-        return (famille_id, mois, len(calcul.lignes), calcul.montant_cents, len(calcul.anomalies))
 
 
 def _jours(evenement: Any) -> list[date]:

@@ -15,6 +15,7 @@ from portail.projections import brouillons, vues
 from portail.projections.lot import Lot, Reperes
 from portail.store import lecture
 from portail.store.ecoute import SECURITE, Ecoute, canal_journal, canal_vues
+from portail.store.pliage import Pliage
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory, Mapper, TrackingRecorder
@@ -89,7 +90,9 @@ class Projecteur:
             lambda _charge: self._reveil.set(),
             "portail-projections",
         )
-        self.brouillons = brouillons.Brouillons(self.schema)
+        self.brouillons = brouillons.Brouillons(
+            self.schema, Pliage(datastore, portail.mapper, self._recorder().events_table_name)
+        )
         self._reperes = Reperes()
         # True when a rebuild stopped before its drafts were written: all are written again.
         self._differer_brouillons = self._rebuild_interrompu()
@@ -136,40 +139,28 @@ class Projecteur:
 
     def _ecrire_brouillons_differes(self) -> None:
         """After a rebuild's last page: every draft the replay touched, priced once, in one go."""
-        calcules = self.brouillons.calculer()
-        with self._ds.transaction(commit=True) as curs, curs.connection.pipeline():
+        calcules = self.brouillons.calculer(self._position)
+        with self._ds.transaction(commit=True) as curs:
             self.brouillons.ecrire_calcules(curs, calcules)
             curs.execute(f"DELETE FROM {self.schema}.proj_tracking WHERE nom = %s", (BROUILLONS_A_REFAIRE,))
         self._differer_brouillons = False
 
     def _reprendre_faits(self) -> None:
-        """The drafts' in-memory facts, folded again from the log up to the tracking position."""
+        """The drafts' commune facts (parameters, accueils), folded again up to the tracking
+        position; the families' facts are folded when they are priced."""
         self._faits_a_reprendre = False
-        self.brouillons.vider()
-        debut = 0
-        while debut < self._position:
-            if self._arret.is_set():
-                # Stopping (a long fold at start): folded again by this runner's next catch-up.
-                self._faits_a_reprendre = True
-                return
-            page = self._recorder().select_notifications(
-                start=debut, limit=self.taille_page, stop=self._position, inclusive_of_start=False
-            )
-            if not page:
-                break
-            for notification in page:
-                if notification.topic.startswith(brouillons.PREFIXES):
-                    evenement = self._decoder(notification)
-                    if evenement is not None:
-                        self.brouillons.suivre(evenement)
-            debut = page[-1].id
-        self.brouillons.a_recalculer = set()
+        self.brouillons.reprendre(self._position)
         # Deferred drafts are no longer known page by page once the facts are folded again.
         self.brouillons.tout = self._differer_brouillons
 
     @property
     def position(self) -> int:
         return self._position
+
+    @property
+    def en_marche(self) -> bool:
+        """Catching up in its own thread (`demarrer`)."""
+        return self._fil is not None and self._fil.is_alive() and not self._arret.is_set()
 
     def _recorder(self) -> PostgresApplicationRecorder:
         return self.portail.recorder  # type: ignore[return-value]
@@ -211,7 +202,7 @@ class Projecteur:
                 for notification, evenement in evenements:
                     if notification.topic.startswith(brouillons.PREFIXES):
                         self.brouillons.suivre(evenement)
-                calcules = None if self._differer_brouillons else self.brouillons.calculer()
+                calcules = None if self._differer_brouillons else self.brouillons.calculer(page[-1].id)
                 try:
                     with self._ds.transaction(commit=True) as curs:
                         # Moving the position only from where this runner stands guards against a
@@ -298,6 +289,11 @@ class Projecteur:
             with self._ds.transaction(commit=True) as curs:
                 for table in (*vues.TABLES, "proj_brouillons"):
                     curs.execute(f"TRUNCATE {self.schema}.{table}")
+                # Campaigns' copies stay (they are what the drafts were at their positions).
+                curs.execute(
+                    f"DELETE FROM {self.schema}.proj_lignes_facture AS c WHERE NOT EXISTS"
+                    f" (SELECT 1 FROM {self.schema}.proj_campagne_familles k WHERE k.empreinte = c.empreinte)"
+                )
                 curs.execute(f"UPDATE {self.schema}.proj_tracking SET position = 0 WHERE nom = %s", (NOM,))
                 # A family's drafts are priced once at the end rather than at every page that
                 # touches it; this row says so to a runner that starts after an interruption.

@@ -190,16 +190,32 @@ class CampagnesController(Controller):
     )
     def rejeu(self, request: Request[Any, Any, Any], data: JSONBody[s.RejeuIn]) -> s.RejeuOut:
         facturation = services(request).facturation
-        periode = Periode.lire(data.periode)
-        position = facturation.position(data.jusqu_a)
-        calcul = facturation.calculer(periode, position)
+        verification = None
+        if data.campagne_id is not None:
+            campagne = facturation.campagne(data.campagne_id)
+            periode, position = Periode.lire(campagne.periode), campagne.position
+            calcul, empreinte = facturation.verifier(campagne)
+            verification = s.VerificationCampagneOut(
+                campagne.id, campagne.empreinte, empreinte, empreinte == campagne.empreinte
+            )
+            # The digest in the campaign's own definition (all the lines, or the families').
+            courante = empreinte
+        else:
+            if data.periode is None or data.jusqu_a is None:
+                raise ErreurValidation.sur("periode", "periode et jusqu_a, ou campagne_id, sont requis")
+            periode = Periode.lire(data.periode)
+            position = facturation.position(data.jusqu_a)
+            rejeu = facturation.rejouer(periode, position)
+            calcul, courante = rejeu.calcul, rejeu.empreinte
         return s.RejeuOut(
             periode=str(periode),
             position=position,
             totaux=s.TotauxOut(len(calcul.par_famille()), len(calcul.lignes), calcul.montant_cents),
             lignes=[ligne_out(ligne) for ligne in calcul.lignes],
             anomalies=_anomalies(calcul),
-            empreinte=calcul.empreinte,
+            empreinte=courante,
+            empreinte_lignes=calcul.empreinte,
+            verification=verification,
         )
 
 

@@ -1,0 +1,106 @@
+"""Billing's facts as they stood at a log position, folded from the log a few families at a time.
+
+Billing reads four kinds of aggregate: the commune's parameters and its accueils (a few, folded
+whole), and each family's `Famille`, `Enfant` and `Planning` streams. The latter are read by the
+family column every event carries (`famille_id`, written by the save function), a batch of
+families per statement, so memory holds one batch, never the commune. Nothing is kept between
+calls: the same position always gives the same facts, whatever was folded before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import structlog
+from eventsourcing.persistence import StoredEvent
+
+from portail.store import lecture
+
+if TYPE_CHECKING:
+    from eventsourcing.domain import Aggregate
+    from eventsourcing.persistence import Mapper
+    from eventsourcing.postgres import PostgresDatastore
+
+log = structlog.get_logger()
+
+TOPICS_COMMUNS = ("portail:Accueil.", "portail:Parametres.")
+TOPICS_FAMILLE = ("portail:Famille.", "portail:Enfant.", "portail:Planning.")
+FAMILLES_PAR_LOT = 200
+
+
+def _filtre_topics(prefixes: tuple[str, ...]) -> str:
+    return "(" + " OR ".join(f"topic LIKE '{p}%%'" for p in prefixes) + ")"
+
+
+class Pliage:
+    def __init__(self, datastore: PostgresDatastore, mapper: Mapper[UUID], table_evenements: str) -> None:
+        self.ds = datastore
+        self.mapper = mapper
+        self.table = f"{datastore.schema}.{table_evenements}" if datastore.schema else table_evenements
+
+    def _plier(self, lignes: Iterable[tuple[Any, ...]], etat: dict[UUID, Aggregate]) -> None:
+        """Fold stored events in log order; an aggregate one of whose events cannot be read (an
+        altered record) is left out from there on, and the audit chain names the record."""
+        illisibles: set[UUID] = set()
+        for position, originator_id, version, topic, state in lignes:
+            if originator_id in illisibles:
+                continue
+            try:
+                evenement = self.mapper.to_domain_event(
+                    StoredEvent(originator_id, version, topic, bytes(state))
+                )
+                etat[originator_id] = evenement.mutate(etat.get(originator_id))  # type: ignore[attr-defined]
+            except Exception as erreur:
+                log.error("fait_de_facturation_illisible", position=position, topic=topic, erreur=str(erreur))
+                illisibles.add(originator_id)
+                etat.pop(originator_id, None)
+
+    def communs(self, position: int) -> dict[UUID, Aggregate]:
+        """The commune's parameters and accueils at `position`."""
+        etat: dict[UUID, Aggregate] = {}
+        lignes = lecture.tuples(
+            self.ds,
+            f"SELECT notification_id, originator_id, originator_version, topic, state FROM {self.table}"
+            f" WHERE notification_id <= %s AND {_filtre_topics(TOPICS_COMMUNS)} ORDER BY notification_id",
+            (position,),
+        )
+        self._plier(lignes, etat)
+        return etat
+
+    def familles_facturables(self, position: int) -> list[UUID]:
+        """The families with a planning at `position` (only a planning bills), in id order."""
+        lignes = lecture.tuples(
+            self.ds,
+            f"SELECT DISTINCT famille_id FROM {self.table} WHERE notification_id <= %s"
+            " AND famille_id IS NOT NULL AND topic LIKE 'portail:Planning.%%' ORDER BY famille_id",
+            (position,),
+        )
+        return [ligne[0] for ligne in lignes]
+
+    def familles(
+        self, position: int, famille_ids: Iterable[UUID], par_lot: int = FAMILLES_PAR_LOT
+    ) -> Iterator[tuple[UUID, dict[UUID, Aggregate]]]:
+        """Each family's `Famille`, `Enfant` and `Planning` aggregates at `position`, a batch of
+        families per statement, in the order given."""
+        ids = list(famille_ids)
+        trousseau = getattr(self.mapper, "trousseau", None)
+        for debut in range(0, len(ids), par_lot):
+            lot = ids[debut : debut + par_lot]
+            lignes = lecture.tuples(
+                self.ds,
+                f"SELECT notification_id, originator_id, originator_version, topic, state, famille_id"
+                f" FROM {self.table} WHERE famille_id = ANY(%s) AND notification_id <= %s"
+                f" AND {_filtre_topics(TOPICS_FAMILLE)} ORDER BY notification_id",
+                (lot, position),
+            )
+            if trousseau is not None:
+                trousseau.precharger({ligne[1] for ligne in lignes})
+            par_famille: dict[UUID, list[tuple[Any, ...]]] = {f: [] for f in lot}
+            for ligne in lignes:
+                par_famille[ligne[5]].append(ligne[:5])
+            for famille_id in lot:
+                etat: dict[UUID, Aggregate] = {}
+                self._plier(par_famille[famille_id], etat)
+                yield famille_id, etat

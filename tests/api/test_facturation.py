@@ -42,15 +42,23 @@ GRILLES = {
 PERIODE = {"libelle": "2025-2026", "debut": "2025-09-01", "fin": "2026-07-04"}
 
 
-def _commune(client, horloge):
+def _personnel_et_accueil(client, horloge, **accueil):
+    """An administrator, a régisseur and an accueil open all year, on 20 October 2025."""
     horloge.maintenant = datetime(2025, 10, 20, 8, 0, tzinfo=UTC)
     admin = compte_personnel(client, "admin@mairie.fr", "admin")
     regie = compte_personnel(client, "regie@mairie.fr", "regisseur")
+    accueil_id = creer_accueil(
+        admin, periode=PERIODE, zone_scolaire=None, hors_vacances_scolaires=False, **accueil
+    )
+    return admin, regie, accueil_id
+
+
+def _commune(client, horloge):
+    admin, regie, accueil = _personnel_et_accueil(client, horloge)
     admin.put(
         "/api/admin/parametres",
         json={"commune": {"nom": "Nantes", "code_postal": "44000"}, "seuil_facturation_cents": 0},
     )
-    accueil = creer_accueil(admin, periode=PERIODE, zone_scolaire=None, hors_vacances_scolaires=False)
     reponse = regie.put(f"/api/admin/accueils/{accueil}/tarifs", json=GRILLES)
     assert reponse.status_code == 200, reponse.text
     return admin, regie, accueil
@@ -406,14 +414,9 @@ def test_paiement_par_carte_avec_le_prestataire_de_test(client, horloge) -> None
 
 
 def test_attestation_de_frais_de_garde_enfants_de_moins_de_six_ans_hors_repas(client, horloge) -> None:
-    horloge.maintenant = datetime(2025, 10, 20, 8, 0, tzinfo=UTC)
-    admin = compte_personnel(client, "admin@mairie.fr", "admin")
-    regie = compte_personnel(client, "regie@mairie.fr", "regisseur")
-    accueil = creer_accueil(
-        admin,
-        periode=PERIODE,
-        zone_scolaire=None,
-        hors_vacances_scolaires=False,
+    _admin, regie, accueil = _personnel_et_accueil(
+        client,
+        horloge,
         unites=[
             {"code": "MATIN", "libelle": "Matin", "debut": "07:15", "fin": "08:20"},
             {"code": "MIDI", "libelle": "Repas", "debut": "11:45", "fin": "13:30", "repas": True},
@@ -485,3 +488,108 @@ def test_deux_brouillons_du_meme_mois_emis_en_meme_temps_un_seul_passe(client, h
     assert sorted(statuts) == [200, 422]
     parent = connecter(client, "double@example.fr")
     assert len(parent.get("/api/factures").json()) == 1
+
+
+GRILLES_RONCQ = {
+    "valable_du": "2025-09-01",
+    "grilles": [
+        {
+            "unite": "MIDI",
+            "residence": "tous",
+            "mode": "forfait",
+            "prix_cents": 305,
+            "non_reserve_majoration_cents": 250,
+        },
+        {
+            "unite": "SOIR",
+            "residence": "tous",
+            "mode": "demi_heure",
+            "tranches": [{"qf_min": 0, "qf_max": None, "prix_cents": 85}],
+            "retards": [{"apres": "18:00", "montant_cents": 100}, {"apres": "18:30", "montant_cents": 300}],
+        },
+    ],
+}
+
+
+def test_majoration_sans_reservation_et_retard_factures_et_expliques(client, horloge) -> None:
+    _admin, regie, accueil = _personnel_et_accueil(
+        client,
+        horloge,
+        unites=[
+            {"code": "MIDI", "libelle": "Restauration", "debut": "11:45", "fin": "13:30"},
+            {"code": "SOIR", "libelle": "Accueil du soir", "debut": "16:30", "fin": "18:00"},
+        ],
+    )
+    # A fee from before the closing time would charge every child picked up on time.
+    tot = {
+        "valable_du": "2025-09-01",
+        "grilles": [
+            {**GRILLES_RONCQ["grilles"][0], "non_reserve_cents": 1000},
+            {**GRILLES_RONCQ["grilles"][1], "retards": [{"apres": "17:45", "montant_cents": 100}]},
+        ],
+    }
+    refus = regie.put(f"/api/admin/accueils/{accueil}/tarifs", json=tot)
+    assert refus.status_code == 422
+    assert [e["champ"] for e in refus.json()["erreurs"]] == ["grilles[0].non_reserve_majoration_cents"]
+    tot["grilles"][0].pop("non_reserve_cents")
+    refus = regie.put(f"/api/admin/accueils/{accueil}/tarifs", json=tot)
+    assert refus.status_code == 422
+    assert [e["champ"] for e in refus.json()["erreurs"]] == ["grilles[1].retards[0].apres"]
+    reponse = regie.put(f"/api/admin/accueils/{accueil}/tarifs", json=GRILLES_RONCQ)
+    assert reponse.status_code == 200, reponse.text
+
+    parent = nouvelle_famille(client, "roncq@example.fr")
+    enfant = ajouter_enfant(parent)
+    reserver(parent, enfant, accueil, ("2025-11-03", "MIDI"), ("2025-11-03", "SOIR"))
+    horloge.maintenant = datetime(2025, 11, 4, 19, 0, tzinfo=UTC)
+    agent = compte_personnel(client, "agent@mairie.fr", "agent")
+    for jour, pointages in (
+        (
+            "2025-11-03",
+            [
+                {"unite": "MIDI", "statut": "present"},
+                {"unite": "SOIR", "statut": "present", "arrivee": "16:30", "depart": "18:42"},
+            ],
+        ),
+        ("2025-11-04", [{"unite": "MIDI", "statut": "present"}]),  # not booked
+    ):
+        pointe = agent.post(
+            "/api/agent/pointage",
+            json={
+                "accueil_id": accueil,
+                "date": jour,
+                "pointages": [{"enfant_id": enfant, **p} for p in pointages],
+            },
+        )
+        assert pointe.status_code == 200, pointe.text
+
+    regie = connecter(client, "regie@mairie.fr", "Motdepasse-2026")
+    campagne = regie.post("/api/regie/campagnes", json={"periode": "2025-11"})
+    assert campagne.status_code == 201, campagne.text
+    lignes = regie.get(f"/api/regie/campagnes/{campagne.json()['id']}/lignes").json()["lignes"]
+    assert sorted(
+        (ligne["date"], ligne["unite"], ligne["quantite"], ligne["montant_cents"], ligne["explication"])
+        for ligne in lignes
+        if not ligne["explication"].split(" : ", 1)[1].startswith(("présent", "présence non réservée"))
+    ) == [
+        (
+            "2025-11-03",
+            "SOIR",
+            1,
+            300,
+            "03/11/2025 Accueil du soir : retard, départ à 18:42 après 18:30 : 3,00 €",
+        ),
+        (
+            "2025-11-04",
+            "MIDI",
+            1,
+            250,
+            "04/11/2025 Restauration : majoration pour présence sans réservation (2,50 €)",
+        ),
+    ]
+    # 3,05 € + 5 half-hours (16:30–18:42) at 0,85 € + 3,00 € late; 3,05 € + 2,50 € unbooked.
+    assert campagne.json()["totaux"] == {
+        "familles": 1,
+        "lignes": 5,
+        "montant_cents": 305 + 425 + 300 + 305 + 250,
+    }

@@ -9,7 +9,7 @@ import itertools
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from outils_services import inscrire_famille
@@ -19,7 +19,7 @@ from portail.domain.campagne import Facture
 from portail.domain.erreurs import ErreurValidation
 from portail.domain.facturation import Periode
 from portail.domain.reservation import DemandePointage, DemandeReservation, StatutPointage
-from portail.domain.tarifs import Grille, ModeTarif, ReductionFratrie, Residence, Tranche
+from portail.domain.tarifs import Grille, ModeTarif, ReductionFratrie, Residence, SeuilRetard, Tranche
 
 CTX = Contexte("proprietes", role="regisseur")
 ANNEES = itertools.count(2031)
@@ -34,11 +34,14 @@ OPERATION = st.tuples(
 
 
 def _premier_lundi(annee: int) -> date:
-    jour = date(annee, 11, 1)
+    """The first Monday of November after All Saints' Day, a public holiday (Monday in 2038)."""
+    jour = date(annee, 11, 2)
     return jour + timedelta(days=(7 - jour.weekday()) % 7)
 
 
-def _commune(services, horloge, annee: int):
+def _commune(services, horloge, annee: int, regles_roncq: bool = False):
+    """With `regles_roncq`, a presence without booking at MIDI costs 2,50 € more and a departure
+    from SOIR after 18:30 or 18:45 costs 1 € or 3 €."""
     horloge.maintenant = datetime(annee, 10, 1, 8, 0, tzinfo=UTC)
     regle = SaisieRegle(ancrage="jour", heure_limite=time(18, 0), decalage_jours=1)
     accueil_id = services.catalogue.creer_accueil(
@@ -72,6 +75,7 @@ def _commune(services, horloge, annee: int):
                 fratrie=(ReductionFratrie(2, Decimal(50)),),
                 min_cents=100,
                 absence_non_justifiee_pourcent=Decimal(50),
+                non_reserve_majoration_cents=250 if regles_roncq else None,
             ),
             Grille(
                 unite="SOIR",
@@ -81,6 +85,9 @@ def _commune(services, horloge, annee: int):
                 min_cents=260,
                 max_cents=450,
                 non_reserve_cents=500,
+                retards=(SeuilRetard(time(18, 30), 100), SeuilRetard(time(18, 45), 300))
+                if regles_roncq
+                else (),
             ),
         ],
     )
@@ -123,8 +130,17 @@ def _appliquer(services, horloge, accueil_id, enfants, annee, operations, apres_
                     CTX,
                     accueil_id,
                     jour,
-                    [DemandePointage(enfant_id, unite, StatutPointage(nature), time(16, 30), time(17, 40))],
+                    [
+                        DemandePointage(
+                            enfant_id, unite, StatutPointage(nature), time(16, 30), _depart(valeur)
+                        )
+                    ],
                 )
+
+
+def _depart(valeur: int) -> time:
+    """From 18:00 to 18:59: in time, late, very late."""
+    return time(18, valeur % 60)
 
 
 @settings(
@@ -132,10 +148,20 @@ def _appliquer(services, horloge, accueil_id, enfants, annee, operations, apres_
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(avant=st.lists(OPERATION, min_size=3, max_size=14), apres=st.lists(OPERATION, max_size=10))
-def test_identites_de_facturation(services, horloge, avant, apres) -> None:
+@given(
+    avant=st.lists(OPERATION, min_size=3, max_size=14),
+    apres=st.lists(OPERATION, max_size=10),
+    regles_roncq=st.booleans(),
+)
+# Always once: a late departure from a booked SOIR and an unbooked MIDI, pointed after the issue.
+@example(
+    avant=[("reserver", 0, 0, "SOIR", 0), ("reserver", 2, 1, "SOIR", 0), ("qf", 2, 0, "MIDI", 700)],
+    apres=[("present", 0, 0, "SOIR", 50), ("present", 2, 1, "SOIR", 35), ("present", 1, 1, "MIDI", 0)],
+    regles_roncq=True,
+)
+def test_identites_de_facturation(services, horloge, avant, apres, regles_roncq) -> None:
     annee = next(ANNEES)
-    accueil_id, enfants = _commune(services, horloge, annee)
+    accueil_id, enfants = _commune(services, horloge, annee, regles_roncq)
     services.reservations.reserver(
         CTX, enfants[0][0], enfants[0][1], accueil_id, [DemandeReservation(_premier_lundi(annee), "MIDI")]
     )

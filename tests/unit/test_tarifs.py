@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,7 @@ from portail.domain.tarifs import (
     ModeTarif,
     ReductionFratrie,
     Residence,
+    SeuilRetard,
     Tranche,
     demi_heures_entamees,
     prix_unitaire,
@@ -164,3 +166,59 @@ def test_bubry_troisieme_enfant_arrondi_au_centime_superieur(qf, premier, troisi
 def test_bubry_explication_lisible():
     prix = prix_unitaire(BUBRY, 800, 3, pai=False)
     assert prix.explication == "QF de 600 € à moins de 1000 €, 3e enfant : -50 %"
+
+
+# Roncq's extras: +2,50 € for a presence without booking; late pick-up 1 € after closing, 3 € after 18:30.
+
+RONCQ_SOIR = Grille.creer(
+    unite="SOIR",
+    residence=Residence.RESIDENT,
+    mode=ModeTarif.DEMI_HEURE,
+    tranches=(Tranche(0, 640, 70), Tranche(640, None, 85)),
+    non_reserve_majoration_cents=250,
+    retards=(SeuilRetard(time(18, 30), 300), SeuilRetard(time(18, 0), 100)),
+)
+
+
+@pytest.mark.parametrize(
+    ("depart", "attendu"),
+    [
+        (time(17, 45), None),
+        (time(18, 0), None),  # at the closing time is in time
+        (time(18, 0, 59), None),  # counted to the minute, as the agent's clock reads
+        (time(18, 1), 100),
+        (time(18, 30), 100),
+        (time(18, 30, 59), 100),
+        (time(18, 31), 300),  # the later threshold alone, not 1 € + 3 €
+        (time(19, 15), 300),
+    ],
+)
+def test_roncq_retard_le_dernier_seuil_depasse(depart, attendu):
+    seuil = RONCQ_SOIR.retard(depart)
+    assert (seuil.montant_cents if seuil else None) == attendu
+
+
+def test_grille_sans_retard_ne_facture_aucun_retard():
+    assert ROUNCQ_REPAS.retard(time(23, 59)) is None
+
+
+def test_majoration_sans_reservation_et_retards_verifies():
+    with pytest.raises(ErreurValidation) as erreur:
+        Grille.creer(
+            unite="SOIR",
+            residence=Residence.TOUS,
+            mode=ModeTarif.FORFAIT,
+            prix_cents=120,
+            non_reserve_cents=500,
+            non_reserve_majoration_cents=-1,
+            retards=(SeuilRetard(time(18, 30), 300), SeuilRetard(time(18, 30), -100)),
+        )
+    assert sorted((e.champ, e.message) for e in erreur.value.erreurs) == [
+        (
+            "non_reserve_majoration_cents",
+            "soit un prix de la présence sans réservation (non_reserve_cents), soit une majoration",
+        ),
+        ("non_reserve_majoration_cents", "un montant ne peut pas être négatif"),
+        ("retards[1].apres", "deux seuils de retard à 18:30"),
+        ("retards[1].montant_cents", "un montant ne peut pas être négatif"),
+    ]

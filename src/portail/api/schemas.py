@@ -626,6 +626,11 @@ class FratrieIn(Entree):
     reduction_pourcent: Pourcent
 
 
+class SeuilRetardIn(Entree):
+    apres: Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+    montant_cents: Cents
+
+
 class GrilleIn(Entree):
     unite: CodeUnite
     residence: Literal["resident", "exterieur", "tous"]
@@ -640,6 +645,8 @@ class GrilleIn(Entree):
     non_reserve_cents: Cents | None = None
     absence_non_justifiee_pourcent: Pourcent | None = None
     absence_non_justifiee_cents: Cents | None = None
+    non_reserve_majoration_cents: Cents | None = None
+    retards: Annotated[list[SeuilRetardIn], msgspec.Meta(max_length=10)] | None = None
 
 
 class TarifsIn(Entree):

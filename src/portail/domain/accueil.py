@@ -8,11 +8,11 @@ from enum import Enum
 
 from eventsourcing.domain import Aggregate, event
 
-from portail.domain.erreurs import ErreurValidation
+from portail.domain.erreurs import ErreurValidation, Validateur
 from portail.domain.evenements import PortailEvent
 from portail.domain.regles.calendrier import Calendrier
 from portail.domain.regles.delais import RegleDelai
-from portail.domain.tarifs import Tarification, tarification_au
+from portail.domain.tarifs import Tarification, a_la_minute, tarification_au
 from portail.domain.valeurs import Niveau, age_en_mois
 
 
@@ -133,8 +133,25 @@ class Accueil(Aggregate):
         inconnues = sorted({g.unite for g in tarification.grilles} - codes)
         if inconnues:
             raise ErreurValidation.sur("grilles", f"unité inconnue : {', '.join(inconnues)}")
+        self._verifier_retards(tarification)
         if tarification not in self.tarifs:
             self._tarifs(tarification=tarification)
+
+    def _verifier_retards(self, tarification: Tarification) -> None:
+        """A late fee starts at the unit's end at the earliest: before it, a child picked up on
+        time would pay it."""
+        v = Validateur()
+        for i, grille in enumerate(tarification.grilles):
+            unite = self.unite(grille.unite)
+            fin = unite.fin if unite else None
+            for j, seuil in enumerate(grille.retards):
+                if fin is not None and a_la_minute(seuil.apres) < a_la_minute(fin):
+                    v.ajouter(
+                        f"grilles[{i}].retards[{j}].apres",
+                        f"avant la fin de l'unité {grille.unite} ({fin:%H:%M}) : "
+                        "un enfant repris à l'heure paierait le retard",
+                    )
+        v.lever_si_erreurs()
 
     @event(TarifsDefinis)
     def _tarifs(self, tarification: Tarification) -> None:

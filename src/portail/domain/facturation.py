@@ -27,6 +27,8 @@ from portail.domain.tarifs import (
 
 PRESTATION = "prestation"
 MAJORATION = "majoration"
+SANS_RESERVATION = "sans_reservation"
+RETARD = "retard"
 
 
 @dataclass(frozen=True)
@@ -264,6 +266,7 @@ def _lignes(
         contexte.append(f"{quantite} demi-heure(s) ({duree})")
     regle, prix_applique = _regle(presence, grille, prix)
     nature_libelle = "; ".join([regle, prix.explication, *contexte])
+    jour_unite = f"{_date(jour)} {unite.libelle if unite else code}"
     base = LigneFacture(
         famille_id=enfant.famille_id,
         enfant_id=enfant.enfant_id,
@@ -275,20 +278,20 @@ def _lignes(
         quantite=quantite,
         prix_unitaire_cents=prix_applique,
         montant_cents=quantite * prix_applique,
-        explication=f"{_date(jour)} {unite.libelle if unite else code} : {nature_libelle}",
+        explication=f"{jour_unite} : {nature_libelle}",
     )
     lignes = [base]
-    majoration = _majoration(presence, prix_applique)
-    if majoration:
-        montant, texte = majoration
+    for nature, montant, texte in _supplements(
+        presence, grille, prix_applique, f"{_date(jour)} {code}", jour_unite
+    ):
         lignes.append(
             replace(
                 base,
-                nature=MAJORATION,
+                nature=nature,
                 quantite=1,
                 prix_unitaire_cents=montant,
                 montant_cents=montant,
-                explication=f"{_date(jour)} {code} : majoration pour réservation hors délai ({texte})",
+                explication=texte,
             )
         )
     return lignes, None
@@ -328,6 +331,41 @@ def _majoration(presence: Presence, prix_cents: int) -> tuple[int, str] | None:
         montant = pourcentage(prix_cents, Decimal(presence.majoration_pourcent))
         return montant, f"{presence.majoration_pourcent} % de {euros(prix_cents)}"
     return None
+
+
+def _supplements(
+    presence: Presence, grille: Grille, prix_cents: int, jour_code: str, jour_unite: str
+) -> list[tuple[str, int, str]]:
+    """The lines added to a day-unit's own (nature, amount, explanation): each surcharge or fee on a
+    line of its own, so that a parent reads what it is for."""
+    supplements: list[tuple[str, int, str]] = []
+    majoration = _majoration(presence, prix_cents)
+    if majoration:
+        montant, texte = majoration
+        supplements.append(
+            (MAJORATION, montant, f"{jour_code} : majoration pour réservation hors délai ({texte})")
+        )
+    if presence.etat is Etat.PRESENT_NON_RESERVE and grille.non_reserve_majoration_cents:
+        montant = grille.non_reserve_majoration_cents
+        supplements.append(
+            (
+                SANS_RESERVATION,
+                montant,
+                f"{jour_unite} : majoration pour présence sans réservation ({euros(montant)})",
+            )
+        )
+    if presence.etat in (Etat.PRESENT, Etat.PRESENT_NON_RESERVE) and presence.depart is not None:
+        seuil = grille.retard(presence.depart)
+        if seuil is not None and seuil.montant_cents:
+            supplements.append(
+                (
+                    RETARD,
+                    seuil.montant_cents,
+                    f"{jour_unite} : retard, départ à {presence.depart:%H:%M} après {seuil.apres:%H:%M} : "
+                    f"{euros(seuil.montant_cents)}",
+                )
+            )
+    return supplements
 
 
 EMPREINTE_PAR_FAMILLE = 2

@@ -1,12 +1,12 @@
 """Tariff grids: QF brackets, taux d'effort, per half-hour, flat price; resident or not; sibling
-rank, PAI, surcharges and absence rules. Money in integer cents; `Decimal` only inside a percentage,
-rounded half up per line."""
+rank, PAI, surcharges, absence rules and late pick-up fees. Money in integer cents; `Decimal` only
+inside a percentage, rounded half up per line."""
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 
@@ -51,6 +51,14 @@ class ReductionFratrie:
 
 
 @dataclass(frozen=True)
+class SeuilRetard:
+    """A late pick-up fee: due when the child leaves after `apres` (e.g. 3 € after 18:30)."""
+
+    apres: time
+    montant_cents: int
+
+
+@dataclass(frozen=True)
 class Grille:
     unite: str
     residence: Residence
@@ -65,6 +73,10 @@ class Grille:
     non_reserve_cents: int | None = None
     absence_non_justifiee_pourcent: Decimal | None = None
     absence_non_justifiee_cents: int | None = None
+    non_reserve_majoration_cents: int | None = None
+    """Added to the grid price of a presence without booking, on a line of its own."""
+    retards: tuple[SeuilRetard, ...] = ()
+    """Late pick-up fees; the latest threshold the departure is after applies, alone."""
 
     @classmethod
     def creer(cls, **champs: object) -> Grille:
@@ -81,6 +93,7 @@ class Grille:
             ("pai_cents", self.pai_cents),
             ("non_reserve_cents", self.non_reserve_cents),
             ("absence_non_justifiee_cents", self.absence_non_justifiee_cents),
+            ("non_reserve_majoration_cents", self.non_reserve_majoration_cents),
         ]
         for nom, valeur in argent:
             if valeur is not None and valeur < 0:
@@ -106,7 +119,27 @@ class Grille:
             v.ajouter("absence_non_justifiee_pourcent", "entre 0 et 100 %")
         if pourcent is not None and self.absence_non_justifiee_cents is not None:
             v.ajouter("absence_non_justifiee_pourcent", "soit un pourcentage, soit un montant")
+        if self.non_reserve_cents is not None and self.non_reserve_majoration_cents is not None:
+            v.ajouter(
+                "non_reserve_majoration_cents",
+                "soit un prix de la présence sans réservation (non_reserve_cents), soit une majoration",
+            )
+        self._valider_retards(v)
         v.lever_si_erreurs()
+
+    def _valider_retards(self, v: Validateur) -> None:
+        heures = [a_la_minute(s.apres) for s in self.retards]
+        for i, seuil in enumerate(self.retards):
+            if seuil.montant_cents < 0:
+                v.ajouter(f"retards[{i}].montant_cents", "un montant ne peut pas être négatif")
+            if heures.index(a_la_minute(seuil.apres)) != i:
+                v.ajouter(f"retards[{i}].apres", f"deux seuils de retard à {seuil.apres:%H:%M}")
+
+    def retard(self, depart: time) -> SeuilRetard | None:
+        """The fee for a departure at `depart`, or None when the child left in time. Counted to the
+        minute, as a clock reads: leaving at 18:30:45 is leaving at 18:30, not after 18:30."""
+        depasses = [s for s in self.retards if a_la_minute(depart) > a_la_minute(s.apres)]
+        return max(depasses, key=lambda s: s.apres) if depasses else None
 
     def _valider_tranches(self, v: Validateur) -> None:
         if not self.tranches:
@@ -144,6 +177,10 @@ class Prix:
 
     cents: int
     explication: str
+
+
+def a_la_minute(heure: time) -> time:
+    return heure.replace(second=0, microsecond=0)
 
 
 def pourcentage(montant_cents: int, pourcent: Decimal) -> int:

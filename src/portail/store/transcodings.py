@@ -128,6 +128,7 @@ VALUE_OBJECTS: tuple[type[Any], ...] = (
     capacite.Offre,
     tarifs.Tranche,
     tarifs.ReductionFratrie,
+    tarifs.SeuilRetard,
     tarifs.Grille,
     tarifs.Tarification,
     facturation.LigneFacture,

@@ -18,7 +18,7 @@ from portail.api.problemes import reponses_probleme
 from portail.application.catalogue import SaisieAccueil, SaisieRegle, SaisieUnite, definir_tarifs
 from portail.domain.accueil import Accueil
 from portail.domain.commune import Parametres
-from portail.domain.tarifs import Grille, ModeTarif, ReductionFratrie, Residence, Tranche
+from portail.domain.tarifs import Grille, ModeTarif, ReductionFratrie, Residence, SeuilRetard, Tranche
 from portail.domain.valeurs import Role
 
 
@@ -214,6 +214,10 @@ class TarifsController(Controller):
                     else None
                 ),
                 absence_non_justifiee_cents=g.absence_non_justifiee_cents,
+                non_reserve_majoration_cents=g.non_reserve_majoration_cents,
+                retards=tuple(
+                    SeuilRetard(time.fromisoformat(r.apres), r.montant_cents) for r in g.retards or ()
+                ),
             )
             for g in data.grilles
         ]

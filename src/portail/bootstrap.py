@@ -27,7 +27,7 @@ from portail.application.mots_de_passe import Hacheur
 from portail.application.paiement_carte import PrestataireTest
 from portail.application.portail import Portail
 from portail.application.reservations import ServiceReservations
-from portail.application.sepa import prelevements
+from portail.application.sepa import prelevements, representation
 from portail.domain.compte import Compte
 from portail.jobs.marqueurs import Marqueurs
 from portail.jobs.outils import Outils
@@ -193,7 +193,10 @@ def outils_des_taches(services: Services) -> Outils:
         courrier=services.comptes.courrier,
         reservations=services.reservations,
         facturation=services.facturation,
-        fichier_prelevements=lambda campagne_id: prelevements(services.facturation, campagne_id),
+        fichier_prelevements=lambda campagne_id, le: prelevements(services.facturation, campagne_id, le),
+        fichier_representation=lambda famille_id, reglement_id, le: representation(
+            services.facturation, famille_id, reglement_id, le
+        ),
         effacer_famille=effacer,
     )
 

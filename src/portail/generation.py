@@ -218,7 +218,7 @@ class Generateur:
             {
                 "nom": "Régie périscolaire de Nantes",
                 "prefixe_factures": "PF",
-                "ics": "FR12ZZZ123456",
+                "ics": "FR72ZZZ123456",
                 "iban": "FR7630006000011234567890189",
             },
             500,

@@ -56,8 +56,6 @@ class Settings:
     """How often a standby scheduler tries to become leader, and the leader checks its lock."""
     retention_annees: int = 3
     """Years after a family left (no booking, no event, nothing owed) before it is erased."""
-    sepa_avance_jours: int = 5
-    """Days before the invoices' due date (the debit date) that the SEPA file is written."""
     rappel_document_jours: int = 30
     """Days before a document or a fiche sanitaire expires that the family is reminded."""
     document_validite_jours: int = 365
@@ -112,7 +110,6 @@ class Settings:
                 lire("LEADER_INTERVALLE_SECONDES"), defaut.leader_intervalle_secondes
             ),
             retention_annees=_int(lire("RETENTION_ANNEES"), defaut.retention_annees),
-            sepa_avance_jours=_int(lire("SEPA_AVANCE_JOURS"), defaut.sepa_avance_jours),
             rappel_document_jours=_int(lire("RAPPEL_DOCUMENT_JOURS"), defaut.rappel_document_jours),
             document_validite_jours=_int(lire("DOCUMENT_VALIDITE_JOURS"), defaut.document_validite_jours),
         )

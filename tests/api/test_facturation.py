@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import threading
+import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
 import pypdf
@@ -146,7 +147,8 @@ def test_campagne_emission_factures_parents_rejeu_et_correction(client, horloge)
     ] == [("F2025-000001", "2025-11", attendu, attendu, "a_payer")]
     detail = parent.get(f"/api/factures/{factures[0]['id']}").json()
     assert len(detail["lignes"]) == 10
-    assert detail["echeance"] == "2026-01-01"
+    # Issued 2 December: 30 days later is 1 January, when TARGET2 is closed.
+    assert detail["echeance"] == "2026-01-02"
     autre = nouvelle_famille(client, "autre@example.fr")
     assert autre.get(f"/api/factures/{factures[0]['id']}").status_code == 404
     assert autre.get(f"/api/factures/{factures[0]['id']}/pdf").status_code == 404
@@ -287,26 +289,72 @@ def test_reglements_solde_avoir_et_prelevement_rejete(client, horloge) -> None:
     }
 
 
-def test_fichier_de_prelevement_sepa_valide_contre_le_xsd(client, horloge) -> None:
+NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.008.001.02"}
+REGIE_SEPA = {
+    "nom": "Régie périscolaire de Nantes",
+    "prefixe_factures": "PERI",
+    "ics": "FR72ZZZ123456",
+    "iban": "FR1420041010050500013M02606",
+}
+
+
+def _pain008(reponse) -> ET.Element:
+    """The file, checked against the pain.008.001.02 XSD sepaxml ships."""
     import pathlib
-    import xml.etree.ElementTree as ET
 
     import sepaxml
     import xmlschema
 
-    admin, regie, accueil = _commune(client, horloge)
-    admin.put(
-        "/api/admin/parametres",
-        json={
-            "commune": {"nom": "Nantes", "code_postal": "44000"},
-            "regie": {
-                "nom": "Régie périscolaire de Nantes",
-                "prefixe_factures": "PERI",
-                "ics": "FR12ZZZ123456",
-                "iban": "FR1420041010050500013M02606",
-            },
-        },
+    assert reponse.status_code == 200, reponse.text
+    assert reponse.headers["content-type"].startswith("application/xml")
+    schema = xmlschema.XMLSchema(
+        str(pathlib.Path(sepaxml.__file__).parent / "schemas" / "pain.008.001.02.xsd")
     )
+    schema.validate(reponse.text)
+    return ET.fromstring(reponse.content)
+
+
+def _debits(racine: ET.Element) -> list[tuple[str, str, str, str]]:
+    """(sequence type, collection date, mandate id, amount) of each debit."""
+    return [
+        (
+            lot.find("p:PmtTpInf/p:SeqTp", NS).text,
+            lot.find("p:ReqdColltnDt", NS).text,
+            tx.find("p:DrctDbtTx/p:MndtRltdInf/p:MndtId", NS).text,
+            tx.find("p:InstdAmt", NS).text,
+        )
+        for lot in racine.iterfind(".//p:PmtInf", NS)
+        for tx in lot.iterfind("p:DrctDbtTxInf", NS)
+    ]
+
+
+def _champs(reponse) -> list[str]:
+    assert reponse.status_code == 422, reponse.text
+    return [e["champ"] for e in reponse.json()["erreurs"]]
+
+
+def test_fichier_de_prelevement_sepa_valide_contre_le_xsd(client, horloge) -> None:
+    admin, regie, accueil = _commune(client, horloge)
+    commune = {"nom": "Nantes", "code_postal": "44000"}
+    # The creditor identifier is checked (mod 97, as an IBAN), and the pre-notification delay.
+    for ics in ("FR00ZZZ000000", "FR12ZZZ123456", "FR72 ZZZ 1234"):
+        faux = admin.put(
+            "/api/admin/parametres", json={"commune": commune, "regie": {**REGIE_SEPA, "ics": ics}}
+        )
+        assert _champs(faux) == ["regie.ics"]
+    sans_delai = {**REGIE_SEPA, "delai_prenotification_jours": 0}
+    assert (
+        admin.put("/api/admin/parametres", json={"commune": commune, "regie": sans_delai}).status_code == 422
+    )
+    reponse = admin.put(
+        "/api/admin/parametres", json={"commune": commune, "regie": {**REGIE_SEPA, "ics": "fr72 zzz 123456"}}
+    )
+    assert reponse.status_code == 200, reponse.text
+    assert reponse.json()["regie"]["ics"] == "FR72ZZZ123456"
+    assert reponse.json()["regie"]["delai_prenotification_jours"] == 14
+    lu = admin.get("/api/admin/parametres").json()["regie"]
+    assert (lu["ics"], lu["delai_prenotification_jours"]) == ("FR72ZZZ123456", 14)
+
     avec_mandat = nouvelle_famille(client, "sepa@example.fr", nom="Lefèvre")
     avec_mandat.put(
         "/api/prelevement", json={"titulaire": "Élise Lefèvre", "iban": "FR7630006000011234567890189"}
@@ -314,30 +362,144 @@ def test_fichier_de_prelevement_sepa_valide_contre_le_xsd(client, horloge) -> No
     sans_mandat = nouvelle_famille(client, "cheque@example.fr")
     for parent in (avec_mandat, sans_mandat):
         reserver(parent, ajouter_enfant(parent), accueil, ("2025-11-03", "MATIN"), ("2025-11-04", "MATIN"))
+    # Tuesday 2 December 2025.
     horloge.maintenant = datetime(2025, 12, 2, 9, 0, tzinfo=UTC)
     regie = connecter(client, "regie@mairie.fr", "Motdepasse-2026")
     campagne = regie.post("/api/regie/campagnes", json={"periode": "2025-11"}).json()
-    assert regie.get(f"/api/regie/campagnes/{campagne['id']}/prelevements.xml").status_code == 422
+    url = f"/api/regie/campagnes/{campagne['id']}/prelevements.xml"
+    assert regie.get(url).status_code == 422
     emission = regie.post(f"/api/regie/campagnes/{campagne['id']}/emission").json()
     assert emission["premier_numero"] == "PERI2025-000001"
-    reponse = regie.get(f"/api/regie/campagnes/{campagne['id']}/prelevements.xml")
-    assert reponse.status_code == 200
-    assert reponse.headers["content-type"].startswith("application/xml")
+    reponse = regie.get(url)
+    racine = _pain008(reponse)
     assert reponse.headers["x-nombre-prelevements"] == "1"
-    schema = xmlschema.XMLSchema(
-        str(pathlib.Path(sepaxml.__file__).parent / "schemas" / "pain.008.001.02.xsd")
-    )
-    schema.validate(reponse.text)
-    ns = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.008.001.02"}
-    racine = ET.fromstring(reponse.content)
-    assert racine.find(".//p:GrpHdr/p:CtrlSum", ns).text == "2.40"
-    assert racine.find(".//p:DrctDbtTx/p:MndtRltdInf/p:MndtId", ns).text.startswith("PF-")
-    assert racine.find(".//p:Dbtr/p:Nm", ns).text == "Elise Lefevre"
-    assert racine.find(".//p:CdtrSchmeId/p:Id/p:PrvtId/p:Othr/p:Id", ns).text == "FR12ZZZ123456"
-    assert racine.find(".//p:ReqdColltnDt", ns).text == "2026-01-01"
+    assert racine.find(".//p:GrpHdr/p:CtrlSum", NS).text == "2.40"
+    assert racine.find(".//p:Dbtr/p:Nm", NS).text == "Elise Lefevre"
+    assert racine.find(".//p:CdtrSchmeId/p:Id/p:PrvtId/p:Othr/p:Id", NS).text == "FR72ZZZ123456"
+    # By default on the due date, already a business day (2 January); the mandate's first debit.
+    [(sequence, le, mandat, montant)] = _debits(racine)
+    assert (sequence, le, montant) == ("FRST", "2026-01-02", "2.40")
+    assert mandat.startswith("PF-") and mandat.endswith("-001")
+
+    # A date chosen: a TARGET2 business day after today.
+    assert _debits(_pain008(regie.get(url, params={"date": "2025-12-03"})))[0][1] == "2025-12-03"
+    for trop_tot in ("2025-12-02", "2025-11-28"):
+        refus = regie.get(url, params={"date": trop_tot})
+        assert _champs(refus) == ["date"]
+        assert "au plus tôt le 03/12/2025" in refus.json()["erreurs"][0]["message"]
+    for ferme in (
+        "2025-12-25",
+        "2025-12-26",
+        "2026-01-01",
+        "2026-04-03",
+        "2026-04-06",
+        "2026-05-01",
+        "2025-12-06",
+    ):
+        refus = regie.get(url, params={"date": ferme})
+        assert _champs(refus) == ["date"]
+        assert "n'est pas un jour ouvré TARGET2" in refus.json()["erreurs"][0]["message"]
+    assert regie.get(url, params={"date": "demain"}).status_code == 400
+
+    # The due date passed (Saturday 10 January): the first business day after today.
+    horloge.maintenant = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
+    regie = connecter(client, "regie@mairie.fr", "Motdepasse-2026")
+    assert _debits(_pain008(regie.get(url)))[0][1] == "2026-01-12"
     # The file is for staff only.
     avec_mandat = connecter(client, "sepa@example.fr")
-    assert avec_mandat.get(f"/api/regie/campagnes/{campagne['id']}/prelevements.xml").status_code == 403
+    assert avec_mandat.get(url).status_code == 403
+
+
+def test_frst_rcur_selon_le_mandat_et_representation_d_un_rejet(client, horloge) -> None:
+    admin, regie, accueil = _commune(client, horloge)
+    admin.put(
+        "/api/admin/parametres",
+        json={"commune": {"nom": "Nantes", "code_postal": "44000"}, "regie": REGIE_SEPA},
+    )
+    parent = nouvelle_famille(client, "sepa@example.fr", nom="Lefèvre")
+    parent.put("/api/prelevement", json={"titulaire": "Élise Lefèvre", "iban": "FR7630006000011234567890189"})
+    famille_id = parent.famille_id
+    reserver(parent, ajouter_enfant(parent), accueil, ("2025-11-03", "MATIN"), ("2025-12-01", "MATIN"))
+
+    horloge.maintenant = datetime(2025, 12, 2, 9, 0, tzinfo=UTC)
+    regie = connecter(client, "regie@mairie.fr", "Motdepasse-2026")
+    novembre = regie.post("/api/regie/campagnes", json={"periode": "2025-11"}).json()
+    regie.post(f"/api/regie/campagnes/{novembre['id']}/emission")
+    url_novembre = f"/api/regie/campagnes/{novembre['id']}/prelevements.xml"
+    [(sequence, _, rum_1, _)] = _debits(_pain008(regie.get(url_novembre)))
+    assert sequence == "FRST"
+    # The bank collected it: recorded against the mandate (the family's latest by default).
+    inconnu = {"famille_id": famille_id, "montant_cents": 120, "mode": "prelevement", "rum": "PF-AUTRE-001"}
+    assert _champs(regie.post("/api/regie/reglements", json=inconnu)) == ["rum"]
+    collecte = regie.post(
+        "/api/regie/reglements", json={"famille_id": famille_id, "montant_cents": 120, "mode": "prelevement"}
+    )
+    assert collecte.status_code == 201, collecte.text
+
+    # Monday 5 January 2026: December is issued, due 4 February; the mandate has been used.
+    horloge.maintenant = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    regie = connecter(client, "regie@mairie.fr", "Motdepasse-2026")
+    decembre = regie.post("/api/regie/campagnes", json={"periode": "2025-12"}).json()
+    regie.post(f"/api/regie/campagnes/{decembre['id']}/emission")
+    url_decembre = f"/api/regie/campagnes/{decembre['id']}/prelevements.xml"
+    assert _debits(_pain008(regie.get(url_decembre))) == [("RCUR", "2026-02-04", rum_1, "1.20")]
+
+    # A new mandate (another account): its first debit is a FRST again.
+    parent = connecter(client, "sepa@example.fr")
+    parent.put("/api/prelevement", json={"titulaire": "Élise Lefèvre", "iban": "FR1420041010050500013M02606"})
+    [(sequence, _, rum_2, _)] = _debits(_pain008(regie.get(url_decembre)))
+    assert (sequence, rum_2[:-4]) == ("FRST", rum_1[:-4])
+    assert rum_2.endswith("-002")
+
+    # That FRST is collected, then rejected: the invoice reopens, the next debit is a FRST again.
+    debit = regie.post(
+        "/api/regie/reglements", json={"famille_id": famille_id, "montant_cents": 120, "mode": "prelevement"}
+    ).json()
+    assert regie.get(url_decembre).status_code == 422  # nothing owed
+    cheque = regie.post(
+        "/api/regie/reglements", json={"famille_id": famille_id, "montant_cents": 10, "mode": "cheque"}
+    ).json()
+    rejet = regie.post(
+        f"/api/regie/reglements/{debit['id']}/rejet", json={"famille_id": famille_id, "motif": "AM04"}
+    )
+    assert rejet.json()["solde_cents"] == 110
+    assert _debits(_pain008(regie.get(url_decembre)))[0][0] == "FRST"
+
+    # Re-presented once, on a chosen business day after today.
+    url = f"/api/regie/reglements/{debit['id']}/representation"
+    for date_refusee in ("2026-01-03", "2026-01-05", "2026-01-10"):
+        assert _champs(regie.post(url, json={"famille_id": famille_id, "date": date_refusee})) == ["date"]
+    autre = regie.post(
+        f"/api/regie/reglements/{cheque['id']}/representation", json={"famille_id": famille_id}
+    )
+    assert autre.status_code == 422
+    assert autre.json()["detail"] == "Seul un prélèvement rejeté peut être représenté."
+    assert regie.post(url, json={"famille_id": "00000000-0000-0000-0000-000000000000"}).status_code == 404
+    assert regie.get(f"{url}.xml", params={"famille_id": famille_id}).status_code == 404
+    representation = regie.post(url, json={"famille_id": famille_id, "date": "2026-01-20"})
+    assert representation.status_code == 201, representation.text
+    # What the rejected debit paid and is still owed: the cheque covers the rest.
+    assert representation.json() == {
+        "id": debit["id"],
+        "famille_id": famille_id,
+        "date": "2026-01-20",
+        "montant_cents": 110,
+    }
+    encore = regie.post(url, json={"famille_id": famille_id, "date": "2026-01-21"})
+    assert encore.status_code == 409
+    assert encore.json()["detail"] == "Ce prélèvement rejeté a déjà été représenté."
+    fichier = regie.get(f"{url}.xml", params={"famille_id": famille_id})
+    assert (
+        fichier.headers["content-disposition"] == f'attachment; filename="representation-{debit["id"]}.xml"'
+    )
+    racine = _pain008(fichier)
+    assert _debits(racine) == [("FRST", "2026-01-20", rum_2, "1.10")]
+    assert racine.find(".//p:RmtInf/p:Ustrd", NS).text == "Representation PERI2026-000001"
+    # The campaign's own file no longer debits the invoice: its re-presentation does.
+    assert regie.get(url_decembre).status_code == 422
+    assert _champs(regie.get(f"{url}.xml", params={"famille_id": famille_id, "date": "2026-01-05"})) == [
+        "date"
+    ]
 
 
 def test_mois_sous_le_seuil_reporte_sur_la_facture_suivante(client, horloge) -> None:

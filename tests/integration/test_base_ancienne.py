@@ -34,7 +34,7 @@ from portail.settings import Settings
 from portail.store.database import BaseDeDonnees
 from portail.store.format_evenements import EXT_ENVELOPPE, FORMAT_JSON, FORMAT_MSGPACK, format_de
 
-from canonique import evenement_canonique
+from canonique import canonique, evenement_canonique
 
 pytestmark = pytest.mark.postgres
 
@@ -76,9 +76,26 @@ def dump() -> dict[str, Any]:
     return _lire("base_ancienne.json.xz")
 
 
+CHAMPS_AJOUTES: dict[str, dict[str, Any]] = {"Regie": {"delai_prenotification_jours": 14}}
+"""Fields added to stored value objects since the fixture was written, and what an old row reads as."""
+
+
+def _mis_a_jour(valeur: Any) -> Any:
+    """The fixture's canonical values with the fields added since, as an old row now decodes."""
+    if isinstance(valeur, list):
+        return [_mis_a_jour(v) for v in valeur]
+    if not isinstance(valeur, dict):
+        return valeur
+    resultat = {k: _mis_a_jour(v) for k, v in valeur.items()}
+    for nom, defaut in CHAMPS_AJOUTES.get(valeur.get("dataclass", ""), {}).items():
+        resultat["champs"].setdefault(nom, canonique(defaut))
+    return resultat
+
+
 @pytest.fixture(scope="module")
 def attendu() -> dict[str, Any]:
-    return _lire("base_ancienne_attendu.json.xz")
+    contenu: dict[str, Any] = _mis_a_jour(_lire("base_ancienne_attendu.json.xz"))
+    return contenu
 
 
 def _charger(base: BaseDeDonnees, dump: dict[str, Any]) -> None:

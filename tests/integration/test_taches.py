@@ -7,6 +7,7 @@ import email
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 
@@ -28,7 +29,7 @@ MIDI_305 = {
 REGIE = {
     "nom": "Régie périscolaire",
     "prefixe_factures": "PERI",
-    "ics": "FR12ZZZ123456",
+    "ics": "FR72ZZZ123456",
     "iban": "FR1420041010050500013M02606",
 }
 
@@ -118,18 +119,23 @@ def test_campagne_prelevements_et_relances_une_seule_fois(client, horloge, setti
     assert emission.status_code == 200, emission.text
     assert campagnes.preparer_campagne(outils) is None
 
-    # Due on January 1st: too early for the SEPA file, and nothing is unpaid yet.
+    # Due on Monday 3 January (1 January 2022 is a Saturday): too early for the SEPA file, and
+    # nothing is unpaid yet.
     assert prelevements.ecrire_prelevements(outils) == []
     assert rappels.relancer_impayes(outils) == 0
     fichier = settings.data_dir / "sepa" / f"{campagne_id}.xml"
-    horloge.maintenant = datetime(2021, 12, 28, 6, 0, tzinfo=UTC)
+    # The file is written the régie's pre-notification delay (14 days) before the debit.
+    horloge.maintenant = datetime(2021, 12, 19, 12, 0, tzinfo=UTC)
+    assert prelevements.ecrire_prelevements(outils) == []
+    horloge.maintenant = datetime(2021, 12, 20, 6, 0, tzinfo=UTC)
     assert prelevements.ecrire_prelevements(outils) == [campagne_id]
     contenu = fichier.read_bytes()
     ns = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.008.001.02"}
     racine = ET.fromstring(contenu)
     assert racine.find(".//p:GrpHdr/p:NbOfTxs", ns).text == "1"
     assert racine.find(".//p:GrpHdr/p:CtrlSum", ns).text == "6.10"
-    assert racine.find(".//p:ReqdColltnDt", ns).text == "2022-01-01"
+    assert racine.find(".//p:ReqdColltnDt", ns).text == "2022-01-03"
+    assert racine.find(".//p:SeqTp", ns).text == "FRST"
     # The family pays by cheque meanwhile; a second run must not write another file.
     regie = connecter(client, "regie@mairie.fr", MOT_DE_PASSE)
     paye = regie.post(
@@ -142,13 +148,37 @@ def test_campagne_prelevements_et_relances_une_seule_fois(client, horloge, setti
     assert sorted(p.name for p in fichier.parent.iterdir()) == [fichier.name]
 
     # After the due date, the family whose debit is not recorded yet is reminded, once.
-    horloge.maintenant = datetime(2022, 1, 3, 8, 0, tzinfo=UTC)
+    horloge.maintenant = datetime(2022, 1, 4, 8, 0, tzinfo=UTC)
     assert rappels.relancer_impayes(outils) == 1
     assert rappels.relancer_impayes(outils) == 0
     relances = [m for m in _courriels(settings.dossier_courriels) if "à régler" in m[1]]
     assert [m[0] for m in relances] == ["sepa@example.fr"]
     assert relances[0][1].startswith("Facture PERI2021-00000")
     assert "reste à régler : 6,10" in relances[0][2]
+
+    # The debit is recorded, then rejected; re-presented for Monday 31 January, its own file is
+    # written 14 days before, once.
+    regie = connecter(client, "regie@mairie.fr", MOT_DE_PASSE)
+    famille_id = avec_mandat.famille_id
+    debit = regie.post(
+        "/api/regie/reglements", json={"famille_id": famille_id, "montant_cents": 610, "mode": "prelevement"}
+    ).json()
+    regie.post(f"/api/regie/reglements/{debit['id']}/rejet", json={"famille_id": famille_id, "motif": "AM04"})
+    representation = regie.post(
+        f"/api/regie/reglements/{debit['id']}/representation",
+        json={"famille_id": famille_id, "date": "2022-01-31"},
+    )
+    assert representation.status_code == 201, representation.text
+    horloge.maintenant = datetime(2022, 1, 16, 12, 0, tzinfo=UTC)
+    assert prelevements.ecrire_prelevements(outils) == []
+    horloge.maintenant = datetime(2022, 1, 17, 6, 0, tzinfo=UTC)
+    assert prelevements.ecrire_prelevements(outils) == [UUID(debit["id"])]
+    assert prelevements.ecrire_prelevements(outils) == []
+    racine = ET.fromstring((settings.data_dir / "sepa" / f"representation-{debit['id']}.xml").read_bytes())
+    assert racine.find(".//p:ReqdColltnDt", ns).text == "2022-01-31"
+    # The only debit under this mandate was rejected: still a first one.
+    assert racine.find(".//p:SeqTp", ns).text == "FRST"
+    assert racine.find(".//p:GrpHdr/p:CtrlSum", ns).text == "6.10"
 
 
 def test_rappel_avant_la_date_limite_hebdomadaire_une_fois(client, horloge, settings) -> None:

@@ -354,6 +354,7 @@ class RegieIn(Entree):
     ics: Annotated[str, msgspec.Meta(max_length=35)]
     iban: Annotated[str, msgspec.Meta(max_length=50)]
     bic: Annotated[str, msgspec.Meta(max_length=11)] | None = None
+    delai_prenotification_jours: Annotated[int, msgspec.Meta(ge=1, le=60)] = 14
 
 
 class ParametresIn(Entree):
@@ -777,6 +778,7 @@ class ReglementIn(Entree):
     montant_cents: Annotated[int, msgspec.Meta(ge=1, le=100_000_000)]
     mode: Literal["carte", "prelevement", "cheque", "especes", "cesu"]
     reference: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    rum: Annotated[str, msgspec.Meta(min_length=1, max_length=35)] | None = None
 
 
 class ReglementOut(msgspec.Struct):
@@ -788,6 +790,18 @@ class ReglementOut(msgspec.Struct):
 class RejetIn(Entree):
     famille_id: UUID
     motif: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class RepresentationIn(Entree):
+    famille_id: UUID
+    date: date | None = None
+
+
+class RepresentationOut(msgspec.Struct):
+    id: UUID
+    famille_id: UUID
+    date: date
+    montant_cents: int
 
 
 class SoldeOut(msgspec.Struct):

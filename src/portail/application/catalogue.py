@@ -20,9 +20,10 @@ from portail.domain.accueil import (
     Periode,
     Unite,
 )
-from portail.domain.commune import ID_PARAMETRES, Commune, Parametres, Regie
+from portail.domain.commune import DELAI_PRENOTIFICATION_JOURS, ID_PARAMETRES, Commune, Parametres, Regie
 from portail.domain.erreurs import ErreurValidation, Introuvable, Validateur
 from portail.domain.regles.delais import RegleDelai, Retard
+from portail.domain.sepa import ics
 from portail.domain.tarifs import Grille, valider_tarification
 from portail.domain.valeurs import Iban, Niveau, bic, code_postal, texte
 
@@ -214,11 +215,14 @@ class ServiceCatalogue:
             prefixe = v.valeur(
                 "regie.prefixe_factures", lambda: texte(regie["prefixe_factures"], longueur_max=10)
             )
-            ics = v.valeur("regie.ics", lambda: texte(regie["ics"], longueur_max=35))
+            ics_v = v.valeur("regie.ics", lambda: ics(regie["ics"]))
             iban = v.valeur("regie.iban", lambda: Iban.creer(regie["iban"]))
             bic_v = v.valeur("regie.bic", lambda: bic(regie["bic"])) if regie.get("bic") else None
-            if r_nom and prefixe and ics and iban:
-                regie_v = Regie(r_nom, prefixe, ics, iban.valeur, bic_v or iban.bic_deduit())
+            delai = regie.get("delai_prenotification_jours", DELAI_PRENOTIFICATION_JOURS)
+            if not 1 <= delai <= 60:
+                v.ajouter("regie.delai_prenotification_jours", "entre 1 et 60 jours")
+            if r_nom and prefixe and ics_v and iban:
+                regie_v = Regie(r_nom, prefixe, ics_v, iban.valeur, bic_v or iban.bic_deduit(), delai)
         if seuil_facturation_cents < 0:
             v.ajouter("seuil_facturation_cents", "ne peut pas être négatif")
         v.lever_si_erreurs()

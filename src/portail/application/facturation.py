@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -23,8 +23,8 @@ from portail.domain.campagne import (
     Report,
     Totaux,
 )
-from portail.domain.commune import ID_PARAMETRES, Parametres
-from portail.domain.encours import Encours, ModeReglement
+from portail.domain.commune import DELAI_PRENOTIFICATION_JOURS, ID_PARAMETRES, Parametres
+from portail.domain.encours import Encours, ModeReglement, Representation
 from portail.domain.erreurs import ErreurValidation, Introuvable, RegleMetier
 from portail.domain.facturation import (
     EMPREINTE_PAR_FAMILLE,
@@ -36,6 +36,8 @@ from portail.domain.facturation import (
 )
 from portail.domain.facturation_famille import accueils_de, facturer_famille
 from portail.domain.famille import Famille
+from portail.domain.regles.target2 import prochain_jour_ouvre
+from portail.domain.sepa import date_de_prelevement
 from portail.projections import brouillons
 from portail.projections.executeur import BROUILLONS_A_REFAIRE
 from portail.projections.executeur import NOM as NOM_PROJECTIONS
@@ -43,6 +45,8 @@ from portail.store import lecture
 from portail.store.pliage import Pliage
 
 ECHEANCE_JOURS = 30
+"""Days from issue to the due date, which then moves to the next TARGET2 business day: a debit
+collected on the due date can only settle on such a day."""
 
 
 @dataclass(frozen=True)
@@ -365,20 +369,22 @@ class ServiceFacturation:
         return factures
 
     def faits_campagnes(self) -> dict[UUID, Campagne]:
+        return {i: self.campagne(i) for i in self._auteurs(Campagne.Preparee.TOPIC)}
+
+    def _auteurs(self, topic: str) -> list[UUID]:
+        """The aggregates that recorded an event of `topic`, in the order of their first one."""
         fin = self.portail.recorder.max_notification_id() or 0
-        campagnes: dict[UUID, Campagne] = {}
+        auteurs: dict[UUID, None] = {}
         debut = 0
         while debut < fin:
             page = self.portail.recorder.select_notifications(
-                start=debut, limit=1000, stop=fin, inclusive_of_start=False, topics=(Campagne.Preparee.TOPIC,)
+                start=debut, limit=1000, stop=fin, inclusive_of_start=False, topics=(topic,)
             )
             if not page:
                 break
-            for notification in page:
-                campagne_id = UUID(str(notification.originator_id))
-                campagnes[campagne_id] = self.campagne(campagne_id)
+            auteurs.update((UUID(str(n.originator_id)), None) for n in page)
             debut = page[-1].id
-        return campagnes
+        return list(auteurs)
 
     def _differences(self, origine_id: UUID, periode: Periode, position: int) -> Calcul:
         """Only what changed since issue: a line cancelling what was billed, then the new line."""
@@ -504,7 +510,7 @@ class ServiceFacturation:
                     lignes=tuple(lignes),
                     montant_cents=montant,
                     emise_le=aujourd_hui,
-                    echeance=aujourd_hui + timedelta(days=ECHEANCE_JOURS),
+                    echeance=prochain_jour_ouvre(aujourd_hui + timedelta(days=ECHEANCE_JOURS)),
                 )
                 factures.append(facture)
                 emises.append(FactureEmise(famille_id, facture.id, numero, montant))
@@ -596,20 +602,29 @@ class ServiceFacturation:
         mode: str,
         reference: str | None,
         reglement_id: UUID | None = None,
+        rum: str | None = None,
     ) -> tuple[UUID, Encours]:
-        """Record a payment; it pays the oldest open invoices first, the rest stays as credit."""
+        """Record a payment; it pays the oldest open invoices first, the rest stays as credit.
+
+        A direct debit is noted against the mandate it was collected under (`rum`, by default the
+        family's latest mandate): that history makes the next debit FRST or RCUR."""
         try:
             mode_v = ModeReglement(mode)
         except ValueError:
             raise ErreurValidation.sur("mode", "carte, prelevement, cheque, especes ou cesu") from None
-        self.portail.charger(Famille, famille_id)
+        famille = self.portail.charger(Famille, famille_id)
+        rums = [m.rum for m in famille.mandats]
+        if mode_v is not ModeReglement.PRELEVEMENT:
+            rum = None
+        elif rum is None:
+            rum = rums[-1] if rums else None
+        elif rum not in rums:
+            raise ErreurValidation.sur("rum", "aucun mandat de cette famille ne porte cette référence")
         identifiant = reglement_id or uuid4()
 
         def commande() -> Encours:
             encours = self._encours(famille_id)
-            encours.recevoir(
-                identifiant, montant_cents, mode_v, reference, self.portail.horloge().astimezone(PARIS).date()
-            )
+            encours.recevoir(identifiant, montant_cents, mode_v, reference, self.aujourd_hui(), rum)
             self.portail.enregistrer(contexte, encours)
             return encours
 
@@ -625,6 +640,44 @@ class ServiceFacturation:
             return encours
 
         return self.portail.avec_reessais(commande)
+
+    def aujourd_hui(self) -> date:
+        return self.portail.horloge().astimezone(PARIS).date()
+
+    def delai_prenotification_jours(self) -> int:
+        parametres = self._parametres()
+        regie = parametres.regie if parametres else None
+        return regie.delai_prenotification_jours if regie else DELAI_PRENOTIFICATION_JOURS
+
+    def representer(
+        self, contexte: Contexte, famille_id: UUID, reglement_id: UUID, preleve_le: date | None
+    ) -> tuple[Encours, Representation]:
+        """Present a rejected direct debit again, once, on its own date: by default the first
+        business day once the family has been told (the régie's pre-notification delay)."""
+        famille = self.portail.charger(Famille, famille_id)
+        if famille.effacee or famille.mandat is None:
+            raise RegleMetier("Aucun mandat de prélèvement en vigueur pour cette famille.")
+        aujourd_hui = self.aujourd_hui()
+        prevue = aujourd_hui + timedelta(days=self.delai_prenotification_jours())
+        le = date_de_prelevement(aujourd_hui, preleve_le, prevue)
+
+        def commande() -> tuple[Encours, Representation]:
+            encours = self._encours(famille_id)
+            representation = encours.representer(reglement_id, le)
+            self.portail.enregistrer(contexte, encours)
+            return encours, representation
+
+        return self.portail.avec_reessais(commande)
+
+    def representations(self) -> list[tuple[UUID, Representation]]:
+        """Every re-presented debit, with its family."""
+        return [
+            (encours.famille_id, representation)
+            for encours in (
+                self.portail.charger(Encours, i) for i in self._auteurs(Encours.PrelevementRepresente.TOPIC)
+            )
+            for representation in encours.representations.values()
+        ]
 
     def facture(self, facture_id: UUID) -> Facture:
         try:

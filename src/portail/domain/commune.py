@@ -12,6 +12,8 @@ from portail.domain.evenements import PortailEvent
 from portail.domain.valeurs import Adresse
 
 ID_PARAMETRES = uuid5(NAMESPACE_URL, "/portail/parametres")
+DELAI_PRENOTIFICATION_JOURS = 14
+"""The SEPA rulebook's default: a debit is announced at least 14 calendar days ahead."""
 
 
 def _normaliser(nom: str) -> str:
@@ -40,6 +42,9 @@ class Regie:
     ics: str
     iban: str
     bic: str | None
+    delai_prenotification_jours: int = DELAI_PRENOTIFICATION_JOURS
+    """How many days before a debit the family is told of it (the invoice being the notice): the
+    SEPA file is written that many days before the collection date."""
 
 
 class Parametres(Aggregate):

@@ -10,8 +10,9 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from portail.domain.erreurs import ErreurValidation, RegleMetier
+from portail.domain.erreurs import Conflit, ErreurValidation, RegleMetier
 from portail.domain.evenements import PortailEvent
+from portail.domain.sepa import Sequence
 
 
 class ModeReglement(Enum):
@@ -35,6 +36,15 @@ class FactureOuverte:
 class Affectation:
     facture_id: UUID
     montant_cents: int
+
+
+@dataclass(frozen=True)
+class Representation:
+    """A rejected direct debit presented again: the invoices it reopened, on a chosen date."""
+
+    reglement_id: UUID
+    preleve_le: date
+    affectations: tuple[Affectation, ...]
 
 
 class Encours(Aggregate):
@@ -88,6 +98,20 @@ class Encours(Aggregate):
         motif: str
         affectations: tuple[Affectation, ...]
 
+    class PrelevementSurMandat(Event):
+        """The mandate a collected direct debit was made under: the mandate's history of
+        collections decides FRST or RCUR."""
+
+        TOPIC = "portail:Encours.PrelevementSurMandat"
+        reglement_id: UUID
+        rum: str
+
+    class PrelevementRepresente(Event):
+        TOPIC = "portail:Encours.PrelevementRepresente"
+        reglement_id: UUID
+        preleve_le: date
+        affectations: tuple[Affectation, ...]
+
     @staticmethod
     def id_pour(famille_id: UUID) -> UUID:
         return uuid5(NAMESPACE_URL, f"/portail/encours/{famille_id}")
@@ -102,6 +126,9 @@ class Encours(Aggregate):
         self.avoirs: list[UUID] = []
         self.affectations: dict[str, list[Affectation]] = {}
         self.rejetes: list[str] = []
+        self.reprises: dict[str, tuple[Affectation, ...]] = {}
+        self.mandats: dict[str, str] = {}
+        self.representations: dict[str, Representation] = {}
 
     # Queries
 
@@ -117,6 +144,28 @@ class Encours(Aggregate):
     def ouvertes(self) -> list[FactureOuverte]:
         return sorted(
             (f for f in self.factures.values() if f.reste_cents > 0), key=lambda f: (f.echeance, f.numero)
+        )
+
+    def sequence(self, rum: str) -> Sequence:
+        """FRST until a debit made under this mandate has been collected and not rejected (so the
+        first debit after a rejected FRST is a FRST again), RCUR afterwards."""
+        encaisse = any(m == rum and r not in self.rejetes for r, m in self.mandats.items())
+        return Sequence.RCUR if encaisse else Sequence.FRST
+
+    def representee(self, facture_id: UUID) -> bool:
+        """A re-presented debit collects this invoice: its campaign's file leaves it out."""
+        return any(a.facture_id == facture_id for r in self.representations.values() for a in r.affectations)
+
+    def a_representer(self, representation: Representation) -> int:
+        """What a re-presentation debits: what it reopened, as far as it is still owed."""
+        return sum(a.montant_cents for a in self._encore_du(representation.affectations))
+
+    def _encore_du(self, affectations: tuple[Affectation, ...]) -> tuple[Affectation, ...]:
+        """Each amount cut to what its invoice still owes; those with nothing left dropped."""
+        return tuple(
+            Affectation(a.facture_id, du)
+            for a in affectations
+            if (du := min(a.montant_cents, self.factures[str(a.facture_id)].reste_cents)) > 0
         )
 
     # Commands
@@ -140,8 +189,15 @@ class Encours(Aggregate):
         self.avoirs.append(facture_id)
 
     def recevoir(
-        self, reglement_id: UUID, montant_cents: int, mode: ModeReglement, reference: str | None, le: date
+        self,
+        reglement_id: UUID,
+        montant_cents: int,
+        mode: ModeReglement,
+        reference: str | None,
+        le: date,
+        rum: str | None = None,
     ) -> None:
+        """`rum`: for a direct debit, the mandate it was collected under."""
         if montant_cents <= 0:
             raise ErreurValidation.sur("montant_cents", "un règlement est un montant positif")
         if str(reglement_id) in self.reglements:
@@ -149,6 +205,8 @@ class Encours(Aggregate):
         self._recu(
             reglement_id=reglement_id, montant_cents=montant_cents, mode=mode, reference=reference, recu_le=le
         )
+        if mode is ModeReglement.PRELEVEMENT and rum is not None:
+            self._sur_mandat(reglement_id=reglement_id, rum=rum)
         self._affecter()
 
     @event(ReglementRecu)
@@ -163,6 +221,10 @@ class Encours(Aggregate):
         self.reglements[str(reglement_id)] = montant_cents
         self.modes[str(reglement_id)] = mode
         self.credit_cents += montant_cents
+
+    @event(PrelevementSurMandat)
+    def _sur_mandat(self, reglement_id: UUID, rum: str) -> None:
+        self.mandats[str(reglement_id)] = rum
 
     def _affecter(self) -> None:
         """Credit goes to the oldest open invoices first."""
@@ -223,3 +285,25 @@ class Encours(Aggregate):
         # What the rejected debit had left as credit is taken back too.
         self.credit_cents -= repris
         self.rejetes.append(str(reglement_id))
+        self.reprises[str(reglement_id)] = affectations
+
+    def representer(self, reglement_id: UUID, preleve_le: date) -> Representation:
+        """Present a rejected debit again, once, for what it reopened and is still owed."""
+        cle = str(reglement_id)
+        if cle not in self.reglements:
+            raise RegleMetier("Règlement inconnu pour cette famille.")
+        if cle not in self.rejetes:
+            raise RegleMetier("Seul un prélèvement rejeté peut être représenté.")
+        if cle in self.representations:
+            raise Conflit("Ce prélèvement rejeté a déjà été représenté.")
+        affectations = self._encore_du(self.reprises[cle])
+        if not affectations:
+            raise RegleMetier("Rien à représenter : ce que ce prélèvement payait a été réglé depuis.")
+        self._represente(reglement_id=reglement_id, preleve_le=preleve_le, affectations=affectations)
+        return self.representations[cle]
+
+    @event(PrelevementRepresente)
+    def _represente(
+        self, reglement_id: UUID, preleve_le: date, affectations: tuple[Affectation, ...]
+    ) -> None:
+        self.representations[str(reglement_id)] = Representation(reglement_id, preleve_le, affectations)

@@ -10,7 +10,13 @@ from portail.application.courriel import Courrier
 from portail.application.portail import Portail
 from portail.domain.regles.calendrier import PARIS, Calendrier
 from portail.jobs.marqueurs import Marqueurs
-from portail.jobs.ports import EffacementFamille, Facturation, FichierPrelevements, Reservations
+from portail.jobs.ports import (
+    EffacementFamille,
+    Facturation,
+    FichierPrelevements,
+    FichierRepresentation,
+    Reservations,
+)
 from portail.projections.echeances import Echeances
 from portail.projections.requetes import Lectures
 from portail.settings import Settings
@@ -28,6 +34,7 @@ class Outils:
     reservations: Reservations
     facturation: Facturation
     fichier_prelevements: FichierPrelevements
+    fichier_representation: FichierRepresentation
     effacer_famille: EffacementFamille
 
     def maintenant(self) -> datetime:

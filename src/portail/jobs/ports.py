@@ -17,6 +17,7 @@ from uuid import UUID
 
 from portail.application.contexte import Contexte
 from portail.domain.campagne import Campagne, Facture
+from portail.domain.encours import Representation
 from portail.domain.facturation import Calcul, Periode
 
 
@@ -43,9 +44,18 @@ class Facturation(Protocol):
 
     def facture(self, facture_id: UUID) -> Facture: ...
 
+    def representations(self) -> list[tuple[UUID, Representation]]: ...
 
-FichierPrelevements = Callable[[UUID], tuple[bytes, int]]
-"""An issued campaign's pain.008 and the number of debits in it (`RegleMetier` when none)."""
+    def delai_prenotification_jours(self) -> int: ...
+
+
+FichierPrelevements = Callable[[UUID, date], tuple[bytes, int]]
+"""An issued campaign's pain.008 at a collection date and the number of debits in it
+(`RegleMetier` when none)."""
+
+FichierRepresentation = Callable[[UUID, UUID, date], tuple[bytes, int]]
+"""The pain.008 of a family's re-presented debit (family id, payment id) at a collection date,
+and its number of debits (one)."""
 
 EffacementFamille = Callable[[Contexte, UUID, Callable[[UUID], object]], object]
 """Erase a family; the callable given frees a child's places to come before its data go."""

@@ -65,7 +65,11 @@ def _parametres_out(p: Parametres) -> s.ParametresOut:
     r = p.regie
     return s.ParametresOut(
         commune=s.CommuneIn(p.commune.nom, p.commune.code_postal),
-        regie=s.RegieIn(r.nom, r.prefixe_factures, r.ics, r.iban, r.bic) if r else None,
+        regie=(
+            s.RegieIn(r.nom, r.prefixe_factures, r.ics, r.iban, r.bic, r.delai_prenotification_jours)
+            if r
+            else None
+        ),
         seuil_facturation_cents=p.seuil_facturation_cents,
     )
 
@@ -94,6 +98,7 @@ class CatalogueController(Controller):
                 "ics": r.ics,
                 "iban": r.iban,
                 "bic": r.bic,
+                "delai_prenotification_jours": r.delai_prenotification_jours,
             }
         sv = services(request)
         parametres = sv.catalogue.definir_parametres(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -18,6 +19,7 @@ from portail.application.contexte import Contexte
 from portail.application.paiement_carte import PrestataireTest, reference_facture
 from portail.application.pdf import attestation_pdf, facture_pdf
 from portail.application.sepa import prelevements as fichier_prelevements
+from portail.application.sepa import representation as fichier_representation
 from portail.bootstrap import Services
 from portail.domain.campagne import Campagne
 from portail.domain.erreurs import ErreurValidation, RegleMetier
@@ -153,16 +155,14 @@ class CampagnesController(Controller):
         media_type="application/xml",
         responses=reponses_probleme(401, 403, 404, 422),
     )
-    def prelevements(self, request: Request[Any, Any, Any], campagne_id: FromPath[UUID]) -> Response[bytes]:
-        xml, nombre = fichier_prelevements(services(request).facturation, campagne_id)
-        return Response(
-            xml,
-            media_type="application/xml",
-            headers={
-                "Content-Disposition": f'attachment; filename="prelevements-{campagne_id}.xml"',
-                "X-Nombre-Prelevements": str(nombre),
-            },
-        )
+    def prelevements(
+        self,
+        request: Request[Any, Any, Any],
+        campagne_id: FromPath[UUID],
+        le: Annotated[date | None, QueryParameter(name="date")] = None,
+    ) -> Response[bytes]:
+        xml, nombre = fichier_prelevements(services(request).facturation, campagne_id, le)
+        return _xml(xml, f"prelevements-{campagne_id}.xml", nombre)
 
     @get(
         "/brouillons",
@@ -235,7 +235,7 @@ class ReglementsController(Controller):
     def regler(self, request: Request[Any, Any, Any], data: JSONBody[s.ReglementIn]) -> s.ReglementOut:
         sv = services(request)
         reglement_id, encours = sv.facturation.regler(
-            contexte(request), data.famille_id, data.montant_cents, data.mode, data.reference
+            contexte(request), data.famille_id, data.montant_cents, data.mode, data.reference, rum=data.rum
         )
         sv.apres_ecriture()
         return s.ReglementOut(reglement_id, data.famille_id, encours.solde_cents)
@@ -256,6 +256,44 @@ class ReglementsController(Controller):
         )
         sv.apres_ecriture()
         return s.ReglementOut(reglement_id, data.famille_id, encours.solde_cents)
+
+    @post(
+        "/{reglement_id:uuid}/representation",
+        status_code=201,
+        sync_to_thread=True,
+        summary="Représenter un prélèvement rejeté, une seule fois",
+        responses=reponses_probleme(401, 403, 404, 409, 422),
+    )
+    def representer(
+        self,
+        request: Request[Any, Any, Any],
+        reglement_id: FromPath[UUID],
+        data: JSONBody[s.RepresentationIn],
+    ) -> s.RepresentationOut:
+        sv = services(request)
+        encours, representation = sv.facturation.representer(
+            contexte(request), data.famille_id, reglement_id, data.date
+        )
+        return s.RepresentationOut(
+            reglement_id, data.famille_id, representation.preleve_le, encours.a_representer(representation)
+        )
+
+    @get(
+        "/{reglement_id:uuid}/representation.xml",
+        sync_to_thread=True,
+        summary="Fichier de prélèvement SEPA (pain.008) d'un prélèvement représenté",
+        media_type="application/xml",
+        responses=reponses_probleme(401, 403, 404, 422),
+    )
+    def representation_xml(
+        self,
+        request: Request[Any, Any, Any],
+        reglement_id: FromPath[UUID],
+        famille_id: Annotated[UUID, QueryParameter()],
+        le: Annotated[date | None, QueryParameter(name="date")] = None,
+    ) -> Response[bytes]:
+        xml, nombre = fichier_representation(services(request).facturation, famille_id, reglement_id, le)
+        return _xml(xml, f"representation-{reglement_id}.xml", nombre)
 
 
 class SoldeController(Controller):
@@ -501,6 +539,17 @@ def _destinataire(famille: Famille) -> list[str]:
         a = famille.adresse
         destinataire.extend([a.ligne1, *([a.ligne2] if a.ligne2 else []), f"{a.code_postal} {a.commune}"])
     return destinataire
+
+
+def _xml(contenu: bytes, nom: str, nombre: int) -> Response[bytes]:
+    return Response(
+        contenu,
+        media_type="application/xml",
+        headers={
+            "Content-Disposition": f'attachment; filename="{nom}"',
+            "X-Nombre-Prelevements": str(nombre),
+        },
+    )
 
 
 def _prestataire(sv: Services) -> PrestataireTest:

@@ -354,6 +354,11 @@ class RegieIn(Entree):
     ics: Annotated[str, msgspec.Meta(max_length=35)]
     iban: Annotated[str, msgspec.Meta(max_length=50)]
     bic: Annotated[str, msgspec.Meta(max_length=11)] | None = None
+    siret: Annotated[str, msgspec.Meta(max_length=20)] | None = None
+    adresse: Texte | None = None
+    horaires: Texte | None = None
+    ordre_cheques: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    payfip_client: Annotated[str, msgspec.Meta(max_length=10)] | None = None
 
 
 class ParametresIn(Entree):

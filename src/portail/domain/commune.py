@@ -40,6 +40,12 @@ class Regie:
     ics: str
     iban: str
     bic: str | None
+    # Printed on invoices; a Regie stored before they existed decodes with these defaults.
+    siret: str | None = None
+    adresse: str | None = None
+    horaires: str | None = None
+    ordre_cheques: str | None = None
+    payfip_client: str | None = None
 
 
 class Parametres(Aggregate):

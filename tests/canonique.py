@@ -60,3 +60,20 @@ def canonique(valeur: Any) -> Any:
 def evenement_canonique(evenement: object) -> Any:
     """A decoded domain event (or snapshot): every attribute it holds, audit metadata included."""
     return {nom: canonique(v) for nom, v in sorted(vars(evenement).items())}
+
+
+def sans_champs_ajoutes(lu: Any, prevu: Any) -> Any:
+    """`lu` without the value-object fields that `prevu` lacks: fields added to a dataclass (at its
+    end, with a default) after `prevu` was rendered. The stored data never held them, so they can
+    only read as their default; every field `prevu` has must still read the same."""
+    if isinstance(lu, dict) and isinstance(prevu, dict):
+        if "dataclass" in lu and lu.get("dataclass") == prevu.get("dataclass"):
+            anciens = prevu["champs"]
+            champs = {
+                nom: sans_champs_ajoutes(v, anciens[nom]) for nom, v in lu["champs"].items() if nom in anciens
+            }
+            return {**lu, "champs": champs}
+        return {k: sans_champs_ajoutes(v, prevu[k]) if k in prevu else v for k, v in lu.items()}
+    if isinstance(lu, list) and isinstance(prevu, list) and len(lu) == len(prevu):
+        return [sans_champs_ajoutes(a, b) for a, b in zip(lu, prevu, strict=True)]
+    return lu

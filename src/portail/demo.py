@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
+from uuid import UUID
 
 import click
 from rich.progress import TaskID
 
-from portail.application.catalogue import SaisieAccueil, SaisieRegle, SaisieUnite
+from portail.application.catalogue import SaisieAccueil, SaisieRegle, SaisieUnite, definir_tarifs
 from portail.application.contexte import Contexte, horloge_systeme
+from portail.application.familles import PARIS
 from portail.application.saisies import SaisieAdresse, SaisieResponsable, SaisieSante
-from portail.bootstrap import construire_services
+from portail.bootstrap import Services, construire_services
 from portail.domain.index_email import EmailDejaUtilise
+from portail.domain.reservation import DemandeReservation
+from portail.generation import PARAMETRES_REGIE, HorlogeSimulee, grilles_loisirs, grilles_periscolaire
 from portail.settings import Settings
 from portail.store.database import BaseDeDonnees
 
@@ -21,11 +25,28 @@ REGIE = ("regie@portail-familles.local", "Regie-Portail-2026")
 PARENT = ("parent@portail-familles.local", "Parent-Portail-2026")
 
 
+PERIODE_DEMO = (date(2026, 9, 1), date(2027, 7, 3))
+
+
+def mois_facture(aujourd_hui: date) -> date | None:
+    """Last month, which the demo bills, when the demo's accueils are open in it."""
+    mois = (aujourd_hui.replace(day=1) - timedelta(days=1)).replace(day=1)
+    return mois if PERIODE_DEMO[0] <= mois <= PERIODE_DEMO[1] else None
+
+
 def remplir(settings: Settings) -> Iterator[str]:
     base = BaseDeDonnees.ouvrir(settings)
-    services = construire_services(settings, base, horloge_systeme)
+    horloge = HorlogeSimulee(horloge_systeme())
+    services = construire_services(settings, base, horloge)
     try:
         ctx = Contexte.systeme("demo")
+        mois = mois_facture(horloge.maintenant.astimezone(PARIS).date())
+        if mois is not None and not services.portail.recorder.max_notification_id():
+            # An empty log: the story starts two weeks before last month, so that its days could be
+            # booked in time, and ends today with last month's invoice. The clock only goes forward.
+            horloge.maintenant = datetime.combine(mois - timedelta(days=16), time(9), PARIS)
+        else:
+            mois = None
         comptes = services.comptes
         for (email, mdp), roles in ((ADMIN, ["admin"]), (REGIE, ["regisseur"])):
             try:
@@ -48,7 +69,7 @@ def remplir(settings: Settings) -> Iterator[str]:
         enfant1 = familles.ajouter_enfant(
             ctx, famille_id, "Peje", "Enfant 1", date(2012, 1, 15), "Nantes", "École Jules Ferry", None, "CM1"
         )
-        familles.ajouter_enfant(
+        enfant2 = familles.ajouter_enfant(
             ctx, famille_id, "Peje", "Enfant 2", date(2017, 6, 3), "Nantes", "École Jules Ferry", None, "GS"
         )
         familles.modifier_sante(
@@ -59,7 +80,7 @@ def remplir(settings: Settings) -> Iterator[str]:
         )
         familles.signer_mandat(ctx, famille_id, "Camille Peje", "FR7630006000011234567890189", None)
         yield f"famille Peje (2 enfants) : {PARENT[0]} / {PARENT[1]}"
-        services.catalogue.definir_parametres(ctx, "Nantes", "44000", None, 0)
+        services.catalogue.definir_parametres(ctx, "Nantes", "44000", PARAMETRES_REGIE, 0)
         veille = SaisieRegle(ancrage="jour", heure_limite=time(18, 0), decalage_jours=1)
         mardi = SaisieRegle(ancrage="semaine_precedente", heure_limite=time(23, 59), jour_semaine=2)
         periscolaire = services.catalogue.creer_accueil(
@@ -82,7 +103,7 @@ def remplir(settings: Settings) -> Iterator[str]:
                 regle_annulation=veille,
             ),
         )
-        services.catalogue.creer_accueil(
+        mercredis = services.catalogue.creer_accueil(
             ctx,
             SaisieAccueil(
                 etablissement="ACCUEIL DE LOISIRS",
@@ -103,16 +124,61 @@ def remplir(settings: Settings) -> Iterator[str]:
             ),
         )
         yield f"accueils : PERISCOLAIRE (garderie et restauration), mercredis ; paramètres : Nantes 44000 ({periscolaire})"
+        definir_tarifs(services.portail, ctx, periscolaire, PERIODE_DEMO[0], grilles_periscolaire())
+        definir_tarifs(services.portail, ctx, mercredis, PERIODE_DEMO[0], grilles_loisirs())
+        if mois is not None:
+            yield from _facturer(
+                services, horloge, famille_id, (enfant1, enfant2), (periscolaire, mercredis), mois
+            )
     finally:
         services.portail.close()
         base.fermer()
+
+
+def _facturer(
+    services: Services,
+    horloge: HorlogeSimulee,
+    famille_id: UUID,
+    enfants: tuple[UUID, UUID],
+    accueils: tuple[UUID, UUID],
+    mois: date,
+) -> Iterator[str]:
+    """The Peje children's month (lunch every day, care some evenings and mornings, Wednesdays for
+    the younger one), booked ahead, then billed today: an invoice to download."""
+    ctx = Contexte.systeme("demo")
+    periscolaire, mercredis = accueils
+    jours = [mois + timedelta(days=n) for n in range(31) if (mois + timedelta(days=n)).month == mois.month]
+    demandes: dict[tuple[UUID, UUID], list[tuple[str, tuple[int, ...]]]] = {
+        (enfants[0], periscolaire): [("MIDI", (0, 1, 3, 4)), ("SOIR", (0, 3))],
+        (enfants[1], periscolaire): [("MIDI", (0, 1, 3, 4)), ("MATIN", (1,))],
+        (enfants[1], mercredis): [("JOURNEE", (2,))],
+    }
+    for (enfant_id, accueil_id), unites in demandes.items():
+        services.reservations.reserver(
+            ctx,
+            famille_id,
+            enfant_id,
+            accueil_id,
+            [
+                DemandeReservation(j, code)
+                for code, semaine in unites
+                for j in jours
+                if j.weekday() in semaine
+            ],
+        )
+    horloge.maintenant = max(horloge.maintenant, horloge_systeme())
+    regie = Contexte.systeme("demo-regie")
+    campagne, _ = services.facturation.preparer(regie, f"{mois:%Y-%m}", None)
+    emise = services.facturation.emettre(regie, campagne.id)
+    for facture in emise.factures:
+        yield f"facture {facture.numero} ({mois:%m/%Y}) émise : GET /api/factures, puis /api/factures/<id>/pdf"
 
 
 def generer_commune(settings: Settings, enfants: int, graine: int) -> Iterator[str]:
     """A generated commune of `enfants` children in an empty database, with a progress bar."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from portail.generation import ANNEE, MOT_DE_PASSE_PARENTS, HorlogeSimulee, generer
+    from portail.generation import ANNEE, MOT_DE_PASSE_PARENTS, generer
 
     base = BaseDeDonnees.ouvrir(settings)
     horloge = HorlogeSimulee(datetime(ANNEE, 6, 1, 8, tzinfo=UTC))

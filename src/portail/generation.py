@@ -99,6 +99,77 @@ class CommuneGeneree:
         return [(f, e) for f in self.familles for e in f.enfants]
 
 
+# The régie of the generated commune and of `portail demo`: what its invoices print (invented, but
+# valid: the SIRET passes the Luhn check, the IBAN its own).
+PARAMETRES_REGIE = {
+    "nom": "Régie périscolaire de Nantes",
+    "prefixe_factures": "PF",
+    "ics": "FR72ZZZ123456",
+    "iban": "FR7630006000011234567890189",
+    "siret": "21440109300015",
+    "adresse": "Hôtel de ville, 2 rue de l'Hôtel de Ville, 44000 Nantes",
+    "horaires": "du lundi au vendredi, 8h30–12h et 13h30–17h",
+    "ordre_cheques": "Régie périscolaire de Nantes",
+    "payfip_client": "012345",
+}
+
+
+def grilles_periscolaire() -> list[Grille]:
+    """Nantes-like brackets (reference tariff grids): lunch by QF with a third-child reduction and
+    a PAI price, care at an effort rate, extérieurs at the top price."""
+    tranches_midi = (
+        Tranche(0, 400, 50), Tranche(400, 640, 175), Tranche(640, 860, 235), Tranche(860, 1150, 305),
+        Tranche(1150, 1500, 355), Tranche(1500, 1700, 405), Tranche(1700, 1900, 460), Tranche(1900, None, 490),
+    )  # fmt: skip
+    return [
+        Grille.creer(
+            unite="MIDI",
+            residence=Residence.RESIDENT,
+            mode=ModeTarif.TRANCHES_QF,
+            tranches=tranches_midi,
+            fratrie=(ReductionFratrie(3, Decimal(50)),),
+            pai_cents=120,
+            absence_non_justifiee_pourcent=Decimal(100),
+        ),
+        Grille.creer(unite="MIDI", residence=Residence.EXTERIEUR, mode=ModeTarif.FORFAIT, prix_cents=610),
+        Grille.creer(
+            unite="MATIN",
+            residence=Residence.TOUS,
+            mode=ModeTarif.TAUX_EFFORT,
+            taux_pourcent=Decimal("0.20"),
+            min_cents=90,
+            max_cents=260,
+        ),
+        Grille.creer(
+            unite="SOIR",
+            residence=Residence.TOUS,
+            mode=ModeTarif.TAUX_EFFORT,
+            taux_pourcent=Decimal("0.36"),
+            min_cents=160,
+            max_cents=450,
+            non_reserve_cents=600,
+        ),
+    ]
+
+
+def grilles_loisirs() -> list[Grille]:
+    """Leisure days (JOURNEE) by QF with a sibling reduction; extérieurs at a flat price."""
+    tranches_journee = (
+        Tranche(0, 400, 300), Tranche(400, 700, 650), Tranche(700, 1000, 1050), Tranche(1000, 1400, 1500),
+        Tranche(1400, None, 1950),
+    )  # fmt: skip
+    return [
+        Grille.creer(
+            unite="JOURNEE",
+            residence=Residence.RESIDENT,
+            mode=ModeTarif.TRANCHES_QF,
+            tranches=tranches_journee,
+            fratrie=(ReductionFratrie(2, Decimal(10)),),
+        ),
+        Grille.creer(unite="JOURNEE", residence=Residence.EXTERIEUR, mode=ModeTarif.FORFAIT, prix_cents=3200),
+    ]
+
+
 @dataclass
 class HorlogeSimulee:
     """The application's clock while the story is written: it only moves forward."""
@@ -215,12 +286,7 @@ class Generateur:
             ctx,
             "Nantes",
             "44000",
-            {
-                "nom": "Régie périscolaire de Nantes",
-                "prefixe_factures": "PF",
-                "ics": "FR72ZZZ123456",
-                "iban": "FR7630006000011234567890189",
-            },
+            PARAMETRES_REGIE,
             500,
         )
         mardi = SaisieRegle(ancrage="semaine_precedente", heure_limite=time(23, 59), jour_semaine=2)
@@ -268,75 +334,9 @@ class Generateur:
             ),
         )
         debut = date(ANNEE, 9, 1)
-        # Nantes-like brackets (reference tariff grids): lunch by QF with a third-child reduction,
-        # care by the half-hour at an effort rate, leisure days by QF, extérieurs at the top price.
-        tranches_midi = (
-            Tranche(0, 400, 50), Tranche(400, 640, 175), Tranche(640, 860, 235), Tranche(860, 1150, 305),
-            Tranche(1150, 1500, 355), Tranche(1500, 1700, 405), Tranche(1700, 1900, 460), Tranche(1900, None, 490),
-        )  # fmt: skip
-        definir_tarifs(
-            self.sv.portail,
-            ctx,
-            periscolaire,
-            debut,
-            [
-                Grille.creer(
-                    unite="MIDI",
-                    residence=Residence.RESIDENT,
-                    mode=ModeTarif.TRANCHES_QF,
-                    tranches=tranches_midi,
-                    fratrie=(ReductionFratrie(3, Decimal(50)),),
-                    pai_cents=120,
-                    absence_non_justifiee_pourcent=Decimal(100),
-                ),
-                Grille.creer(
-                    unite="MIDI", residence=Residence.EXTERIEUR, mode=ModeTarif.FORFAIT, prix_cents=610
-                ),
-                Grille.creer(
-                    unite="MATIN",
-                    residence=Residence.TOUS,
-                    mode=ModeTarif.TAUX_EFFORT,
-                    taux_pourcent=Decimal("0.20"),
-                    min_cents=90,
-                    max_cents=260,
-                ),
-                Grille.creer(
-                    unite="SOIR",
-                    residence=Residence.TOUS,
-                    mode=ModeTarif.TAUX_EFFORT,
-                    taux_pourcent=Decimal("0.36"),
-                    min_cents=160,
-                    max_cents=450,
-                    non_reserve_cents=600,
-                ),
-            ],
-        )
-        tranches_journee = (
-            Tranche(0, 400, 300), Tranche(400, 700, 650), Tranche(700, 1000, 1050), Tranche(1000, 1400, 1500),
-            Tranche(1400, None, 1950),
-        )  # fmt: skip
+        definir_tarifs(self.sv.portail, ctx, periscolaire, debut, grilles_periscolaire())
         for accueil_id in (mercredis, vacances):
-            definir_tarifs(
-                self.sv.portail,
-                ctx,
-                accueil_id,
-                debut,
-                [
-                    Grille.creer(
-                        unite="JOURNEE",
-                        residence=Residence.RESIDENT,
-                        mode=ModeTarif.TRANCHES_QF,
-                        tranches=tranches_journee,
-                        fratrie=(ReductionFratrie(2, Decimal(10)),),
-                    ),
-                    Grille.creer(
-                        unite="JOURNEE",
-                        residence=Residence.EXTERIEUR,
-                        mode=ModeTarif.FORFAIT,
-                        prix_cents=3200,
-                    ),
-                ],
-            )
+            definir_tarifs(self.sv.portail, ctx, accueil_id, debut, grilles_loisirs())
         return periscolaire, mercredis, vacances
 
     def familles_et_enfants(self, enfants: int) -> None:

@@ -161,7 +161,7 @@ def test_campagne_emission_factures_parents_rejeu_et_correction(client, horloge)
     assert "Mme Claire Martin" in texte
     assert "3,05 €" in texte
     assert "taux d'effort 0.36 % × QF 742 €" in texte
-    assert f"Total : {attendu // 100},{attendu % 100:02d} €".replace(",", ",") in texte.replace(
+    assert f"Total de la facture : {attendu // 100},{attendu % 100:02d} €".replace(",", ",") in texte.replace(
         "\u202f", " "
     ).replace("\xa0", " ")
 

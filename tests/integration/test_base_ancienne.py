@@ -1,5 +1,5 @@
-"""A database written by an older version upgrades: its events decode to the same values, its
-chain verifies, its campaigns replay to their digests, and new commands extend it.
+"""A database written by an older version upgrades: its events decode to the same values (fields
+added to value objects since read as their defaults), its chain verifies, its campaigns replay to their digests, and new commands extend it.
 
 The fixture (tests/donnees/base_ancienne*.json.xz) was written by commit 2504ac7's code through
 the application (tests/donnees/produire_base_ancienne.py says how); its rows are loaded as they
@@ -34,36 +34,11 @@ from portail.settings import Settings
 from portail.store.database import BaseDeDonnees
 from portail.store.format_evenements import EXT_ENVELOPPE, FORMAT_JSON, FORMAT_MSGPACK, format_de
 
-from canonique import canonique, evenement_canonique
+from canonique import evenement_canonique, sans_champs_ajoutes
 
 pytestmark = pytest.mark.postgres
 
 DONNEES = Path(__file__).resolve().parents[1] / "donnees"
-
-CHAMPS_AJOUTES: dict[tuple[str, str], Any] = {
-    ("Grille", "non_reserve_majoration_cents"): None,
-    ("Grille", "retards"): [],
-}
-"""Value-object fields added since the fixture was written, with the canonical value an old event
-must read them as: their default. Anything else read there fails the comparison."""
-
-
-def _sans_champs_ajoutes(valeur: Any) -> Any:
-    """A canonical value without the fields of `CHAMPS_AJOUTES`, once checked to hold their default."""
-    if isinstance(valeur, list):
-        return [_sans_champs_ajoutes(v) for v in valeur]
-    if not isinstance(valeur, dict):
-        return valeur
-    if set(valeur) == {"dataclass", "champs"}:
-        champs = {}
-        for nom, v in valeur["champs"].items():
-            cle = (valeur["dataclass"], nom)
-            if cle in CHAMPS_AJOUTES:
-                assert v == CHAMPS_AJOUTES[cle], f"{cle} lu {v!r}, attendu sa valeur par défaut"
-            else:
-                champs[nom] = _sans_champs_ajoutes(v)
-        return {"dataclass": valeur["dataclass"], "champs": champs}
-    return {k: _sans_champs_ajoutes(v) for k, v in valeur.items()}
 
 
 def _lire(nom: str) -> dict[str, Any]:
@@ -76,25 +51,9 @@ def dump() -> dict[str, Any]:
     return _lire("base_ancienne.json.xz")
 
 
-CHAMPS_AJOUTES: dict[str, dict[str, Any]] = {"Regie": {"delai_prenotification_jours": 14}}
-"""Fields added to stored value objects since the fixture was written, and what an old row reads as."""
-
-
-def _mis_a_jour(valeur: Any) -> Any:
-    """The fixture's canonical values with the fields added since, as an old row now decodes."""
-    if isinstance(valeur, list):
-        return [_mis_a_jour(v) for v in valeur]
-    if not isinstance(valeur, dict):
-        return valeur
-    resultat = {k: _mis_a_jour(v) for k, v in valeur.items()}
-    for nom, defaut in CHAMPS_AJOUTES.get(valeur.get("dataclass", ""), {}).items():
-        resultat["champs"].setdefault(nom, canonique(defaut))
-    return resultat
-
-
 @pytest.fixture(scope="module")
 def attendu() -> dict[str, Any]:
-    contenu: dict[str, Any] = _mis_a_jour(_lire("base_ancienne_attendu.json.xz"))
+    contenu: dict[str, Any] = _lire("base_ancienne_attendu.json.xz")
     return contenu
 
 
@@ -138,15 +97,14 @@ def test_chaque_evenement_se_decode_comme_avant(services_ancienne: Services, att
             "originator_id": str(notification.originator_id),
             "version": notification.originator_version,
             "topic": notification.topic,
-            "valeurs": _sans_champs_ajoutes(
-                evenement_canonique(portail.mapper.to_domain_event(notification))
-            ),
+            "valeurs": evenement_canonique(portail.mapper.to_domain_event(notification)),
         }
+        lu["valeurs"] = sans_champs_ajoutes(lu["valeurs"], prevu["valeurs"])
         assert lu == prevu, f"position {prevu['position']} ({prevu['topic']})"
     for prevu in attendu["instantanes"]:
         instantanes = portail.snapshots.get(UUID(prevu["originator_id"])) if portail.snapshots else []
         instantane = next(i for i in instantanes if i.originator_version == prevu["version"])
-        assert _sans_champs_ajoutes(evenement_canonique(instantane)) == prevu["valeurs"]
+        assert sans_champs_ajoutes(evenement_canonique(instantane), prevu["valeurs"]) == prevu["valeurs"]
 
 
 def test_les_champs_effaces_restent_illisibles_les_autres_se_lisent(
@@ -252,8 +210,9 @@ def test_chaque_evenement_ecrit_au_nouveau_format_se_relit_a_l_identique(
             notification.originator_version,
             notification.topic,
         )
-        relu = _sans_champs_ajoutes(evenement_canonique(mapper.to_domain_event(reecrit)))
-        assert relu == _en_utc(prevu["valeurs"]), f"position {prevu['position']} ({prevu['topic']})"
+        ancien = _en_utc(prevu["valeurs"])
+        relu = sans_champs_ajoutes(evenement_canonique(mapper.to_domain_event(reecrit)), ancien)
+        assert relu == ancien, f"position {prevu['position']} ({prevu['topic']})"
         # An envelope is a MessagePack ext 8 (0xc7, length, type).
         chiffres += re.search(b"\xc7.%c" % EXT_ENVELOPPE, reecrit.state, re.DOTALL) is not None
         octets_avant += len(notification.state)

@@ -355,6 +355,11 @@ class RegieIn(Entree):
     iban: Annotated[str, msgspec.Meta(max_length=50)]
     bic: Annotated[str, msgspec.Meta(max_length=11)] | None = None
     delai_prenotification_jours: Annotated[int, msgspec.Meta(ge=1, le=60)] = 14
+    siret: Annotated[str, msgspec.Meta(max_length=20)] | None = None
+    adresse: Texte | None = None
+    horaires: Texte | None = None
+    ordre_cheques: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    payfip_client: Annotated[str, msgspec.Meta(max_length=10)] | None = None
 
 
 class ParametresIn(Entree):

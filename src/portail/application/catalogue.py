@@ -11,6 +11,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from portail.application.contexte import Contexte
 from portail.application.portail import Portail
+from portail.application.saisies import optionnel_texte
 from portail.domain.accueil import (
     Accueil,
     ConfigurationAccueil,
@@ -25,7 +26,7 @@ from portail.domain.erreurs import ErreurValidation, Introuvable, Validateur
 from portail.domain.regles.delais import RegleDelai, Retard
 from portail.domain.sepa import ics
 from portail.domain.tarifs import Grille, valider_tarification
-from portail.domain.valeurs import Iban, Niveau, bic, code_postal, texte
+from portail.domain.valeurs import Iban, Niveau, bic, code_postal, identifiant_payfip, siret, texte
 
 
 @dataclass(frozen=True)
@@ -221,8 +222,29 @@ class ServiceCatalogue:
             delai = regie.get("delai_prenotification_jours", DELAI_PRENOTIFICATION_JOURS)
             if not 1 <= delai <= 60:
                 v.ajouter("regie.delai_prenotification_jours", "entre 1 et 60 jours")
+            siret_v = v.valeur("regie.siret", lambda: siret(regie["siret"])) if regie.get("siret") else None
+            payfip = (
+                v.valeur("regie.payfip_client", lambda: identifiant_payfip(regie["payfip_client"]))
+                if regie.get("payfip_client")
+                else None
+            )
+            adresse = optionnel_texte(v, "regie.adresse", regie.get("adresse"))
+            horaires = optionnel_texte(v, "regie.horaires", regie.get("horaires"))
+            ordre = optionnel_texte(v, "regie.ordre_cheques", regie.get("ordre_cheques"), longueur_max=100)
             if r_nom and prefixe and ics_v and iban:
-                regie_v = Regie(r_nom, prefixe, ics_v, iban.valeur, bic_v or iban.bic_deduit(), delai)
+                regie_v = Regie(
+                    r_nom,
+                    prefixe,
+                    ics_v,
+                    iban.valeur,
+                    bic_v or iban.bic_deduit(),
+                    delai,
+                    siret=siret_v,
+                    adresse=adresse,
+                    horaires=horaires,
+                    ordre_cheques=ordre,
+                    payfip_client=payfip,
+                )
         if seuil_facturation_cents < 0:
             v.ajouter("seuil_facturation_cents", "ne peut pas être négatif")
         v.lever_si_erreurs()

@@ -358,15 +358,35 @@ class ServiceFacturation:
         self.portail.enregistrer(contexte, corrective)
         return corrective, calcul
 
-    def _factures_de_la_periode(self, periode: Periode, avant: int) -> list[Facture]:
+    def _factures_de_la_periode(
+        self, periode: Periode, avant: int, famille_id: UUID | None = None
+    ) -> list[Facture]:
         """Invoices issued before `avant` (a log position) that may bill days of `periode`: the
-        period's own campaigns, and later ones that carried it."""
+        period's own campaigns, and later ones that carried it (one family's only, if given)."""
         factures: list[Facture] = []
         for campagne in self.faits_campagnes().values():
             if campagne.emise_le is None or campagne.position >= avant or campagne.periode < str(periode):
                 continue
-            factures.extend(self.portail.charger(Facture, f.facture_id) for f in campagne.factures)
+            factures.extend(
+                self.portail.charger(Facture, f.facture_id)
+                for f in campagne.factures
+                if famille_id is None or f.famille_id == famille_id
+            )
         return factures
+
+    def factures_corrigees(self, facture: Facture) -> list[Facture]:
+        """For an invoice or credit note of a corrective campaign, the family's earlier invoices
+        that billed one of its lines (the ones it cancels or replaces), oldest first; none for
+        an invoice of an original campaign."""
+        campagne = self.campagne(facture.campagne_id)
+        if campagne.campagne_origine is None:
+            return []
+        cles = {ligne.cle for ligne in facture.lignes}
+        anterieures = self._factures_de_la_periode(
+            Periode.lire(campagne.periode), campagne.position, facture.famille_id
+        )
+        corrigees = [f for f in anterieures if any(ligne.cle in cles for ligne in f.lignes)]
+        return sorted(corrigees, key=lambda f: (f.emise_le, f.numero))
 
     def faits_campagnes(self) -> dict[UUID, Campagne]:
         return {i: self.campagne(i) for i in self._auteurs(Campagne.Preparee.TOPIC)}

@@ -45,6 +45,12 @@ class Regie:
     delai_prenotification_jours: int = DELAI_PRENOTIFICATION_JOURS
     """How many days before a debit the family is told of it (the invoice being the notice): the
     SEPA file is written that many days before the collection date."""
+    # Printed on invoices; a Regie stored before they existed decodes with these defaults.
+    siret: str | None = None
+    adresse: str | None = None
+    horaires: str | None = None
+    ordre_cheques: str | None = None
+    payfip_client: str | None = None
 
 
 class Parametres(Aggregate):

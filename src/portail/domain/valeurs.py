@@ -146,6 +146,28 @@ def code_postal(valeur: str) -> str:
     return propre
 
 
+def siret(valeur: str) -> str:
+    """A SIRET (SIREN + NIC): 14 digits whose Luhn sum is a multiple of 10, stored without spaces."""
+    propre = valeur.replace(" ", "").replace("\u00a0", "")
+    if not re.fullmatch(r"[0-9]{14}", propre):
+        raise ErreurValidation.sur("", "le SIRET doit comporter 14 chiffres")
+    somme = 0
+    for rang, chiffre in enumerate(int(c) for c in reversed(propre)):
+        double = chiffre * 2 if rang % 2 else chiffre
+        somme += double - 9 if double > 9 else double
+    if somme % 10:
+        raise ErreurValidation.sur("", "le SIRET n'est pas valide (clé de contrôle de Luhn)")
+    return propre
+
+
+def identifiant_payfip(valeur: str) -> str:
+    """The collectivité's PayFiP client number (numcli), 6 digits given by the DGFiP."""
+    propre = valeur.strip()
+    if not re.fullmatch(r"[0-9]{6}", propre):
+        raise ErreurValidation.sur("", "l'identifiant PayFiP de la collectivité comporte 6 chiffres")
+    return propre
+
+
 def date_naissance(valeur: date, *, aujourd_hui: date, age_min: int, age_max: int) -> date:
     """A birth date that is neither in the future nor outside [age_min, age_max] years today."""
     if valeur > aujourd_hui:

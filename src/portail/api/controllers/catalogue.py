@@ -65,11 +65,21 @@ def _parametres_out(p: Parametres) -> s.ParametresOut:
     r = p.regie
     return s.ParametresOut(
         commune=s.CommuneIn(p.commune.nom, p.commune.code_postal),
-        regie=(
-            s.RegieIn(r.nom, r.prefixe_factures, r.ics, r.iban, r.bic, r.delai_prenotification_jours)
-            if r
-            else None
-        ),
+        regie=s.RegieIn(
+            r.nom,
+            r.prefixe_factures,
+            r.ics,
+            r.iban,
+            r.bic,
+            r.delai_prenotification_jours,
+            r.siret,
+            r.adresse,
+            r.horaires,
+            r.ordre_cheques,
+            r.payfip_client,
+        )
+        if r
+        else None,
         seuil_facturation_cents=p.seuil_facturation_cents,
     )
 
@@ -99,6 +109,11 @@ class CatalogueController(Controller):
                 "iban": r.iban,
                 "bic": r.bic,
                 "delai_prenotification_jours": r.delai_prenotification_jours,
+                "siret": r.siret,
+                "adresse": r.adresse,
+                "horaires": r.horaires,
+                "ordre_cheques": r.ordre_cheques,
+                "payfip_client": r.payfip_client,
             }
         sv = services(request)
         parametres = sv.catalogue.definir_parametres(

@@ -16,6 +16,7 @@ from portail.api.etat import contexte, correlation, services
 from portail.api.problemes import reponses_probleme
 from portail.application.attestation import attestation
 from portail.application.contexte import Contexte
+from portail.application.impression import destinataire, facture_imprimee
 from portail.application.paiement_carte import PrestataireTest, reference_facture
 from portail.application.pdf import attestation_pdf, facture_pdf
 from portail.application.sepa import prelevements as fichier_prelevements
@@ -24,7 +25,6 @@ from portail.bootstrap import Services
 from portail.domain.campagne import Campagne
 from portail.domain.erreurs import ErreurValidation, RegleMetier
 from portail.domain.facturation import Calcul, LigneFacture, Periode
-from portail.domain.famille import Famille
 from portail.domain.valeurs import Role
 
 
@@ -408,15 +408,11 @@ class FacturesController(Controller):
         resume = sv.lectures.facture_resume(facture_id)
         if resume is None or resume["famille_id"] != famille_id:
             raise NotFoundException("Facture introuvable.")
-        facture = sv.facturation.facture(facture_id)
-        destinataire = _destinataire(sv.familles.famille(famille_id))
-        parametres = sv.catalogue.parametres()
-        regie = parametres.regie.nom if parametres and parametres.regie else "Régie"
-        contenu = facture_pdf(facture, regie, destinataire, resume["reste_a_payer_cents"])
+        imprimee = facture_imprimee(sv.facturation, facture_id, resume["reste_a_payer_cents"])
         return Response(
-            contenu,
+            facture_pdf(imprimee),
             media_type="application/pdf",
-            headers={"Content-Disposition": f'inline; filename="{facture.numero}.pdf"'},
+            headers={"Content-Disposition": f'inline; filename="{imprimee.facture.numero}.pdf"'},
         )
 
 
@@ -514,13 +510,12 @@ class AttestationsController(Controller):
         famille_id = famille_de(request.user)
         lignes = attestation(sv.facturation, famille_id, annee)
         famille = sv.familles.famille(famille_id)
-        destinataire = _destinataire(famille)
         parametres = sv.catalogue.parametres()
         regie = parametres.regie.nom if parametres and parametres.regie else "Régie"
         contenu = attestation_pdf(
             annee,
             regie,
-            destinataire,
+            list(destinataire(famille)),
             [(f"{x.prenom} {x.nom}", x.naissance, x.montant_cents) for x in lignes],
         )
         return Response(
@@ -528,17 +523,6 @@ class AttestationsController(Controller):
             media_type="application/pdf",
             headers={"Content-Disposition": f'inline; filename="attestation-frais-de-garde-{annee}.pdf"'},
         )
-
-
-def _destinataire(famille: Famille) -> list[str]:
-    destinataire: list[str] = []
-    if famille.responsable is not None:
-        r = famille.responsable
-        destinataire.append(f"{r.civilite.value} {r.prenom} {r.nom}")
-    if famille.adresse is not None:
-        a = famille.adresse
-        destinataire.extend([a.ligne1, *([a.ligne2] if a.ligne2 else []), f"{a.code_postal} {a.commune}"])
-    return destinataire
 
 
 def _xml(contenu: bytes, nom: str, nombre: int) -> Response[bytes]:

@@ -354,16 +354,7 @@ class FacturesController(Controller):
         resume = sv.lectures.facture_resume(facture_id)
         if resume is None or resume["famille_id"] != famille_id:
             raise NotFoundException("Facture introuvable.")
-        facture = sv.facturation.facture(facture_id)
-        destinataire = _destinataire(sv.familles.famille(famille_id))
-        parametres = sv.catalogue.parametres()
-        regie = parametres.regie.nom if parametres and parametres.regie else "Régie"
-        contenu = facture_pdf(facture, regie, destinataire, resume["reste_a_payer_cents"])
-        return Response(
-            contenu,
-            media_type="application/pdf",
-            headers={"Content-Disposition": f'inline; filename="{facture.numero}.pdf"'},
-        )
+        return reponse_pdf(sv, facture_id, famille_id, resume["reste_a_payer_cents"])
 
 
 class PaiementsController(Controller):
@@ -460,13 +451,10 @@ class AttestationsController(Controller):
         famille_id = famille_de(request.user)
         lignes = attestation(sv.facturation, famille_id, annee)
         famille = sv.familles.famille(famille_id)
-        destinataire = _destinataire(famille)
-        parametres = sv.catalogue.parametres()
-        regie = parametres.regie.nom if parametres and parametres.regie else "Régie"
         contenu = attestation_pdf(
             annee,
-            regie,
-            destinataire,
+            nom_regie(sv),
+            destinataire(famille),
             [(f"{x.prenom} {x.nom}", x.naissance, x.montant_cents) for x in lignes],
         )
         return Response(
@@ -476,7 +464,24 @@ class AttestationsController(Controller):
         )
 
 
-def _destinataire(famille: Famille) -> list[str]:
+def reponse_pdf(sv: Services, facture_id: UUID, famille_id: UUID, reste_cents: int) -> Response[bytes]:
+    """An invoice's PDF, for its family or for the régie (an erased family's: without recipient)."""
+    facture = sv.facturation.facture(facture_id)
+    famille = sv.portail.charger(Famille, famille_id)
+    contenu = facture_pdf(facture, nom_regie(sv), destinataire(famille), reste_cents)
+    return Response(
+        contenu,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{facture.numero}.pdf"'},
+    )
+
+
+def nom_regie(sv: Services) -> str:
+    parametres = sv.catalogue.parametres()
+    return parametres.regie.nom if parametres and parametres.regie else "Régie"
+
+
+def destinataire(famille: Famille) -> list[str]:
     destinataire: list[str] = []
     if famille.responsable is not None:
         r = famille.responsable

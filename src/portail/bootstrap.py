@@ -34,6 +34,7 @@ from portail.jobs.outils import Outils
 from portail.jobs.planificateur import TACHES, Planificateur, Tache
 from portail.projections.echeances import Echeances
 from portail.projections.executeur import Projecteur, creer_vues
+from portail.projections.lectures_regie import LecturesRegie
 from portail.projections.requetes import Lectures
 from portail.projections.suivi import SuiviPosition, SuiviVues
 from portail.settings import Settings
@@ -72,6 +73,8 @@ class Services:
     prestataire_carte: PrestataireTest | None
     audit: ServiceAudit
     documents: ServiceDocuments
+    lectures_regie: LecturesRegie | None = None
+    """The régie's journal, receipts and accounting entries (set by `construire_services`)."""
 
     def demarrer_sessions(self) -> None:
         if self.comptes.sessions is not None:
@@ -172,6 +175,7 @@ def _construire(settings: Settings, base: BaseDeDonnees, horloge: Horloge) -> Se
         else None,
         audit=ServiceAudit(portail),
         documents=ServiceDocuments(portail, familles, settings.data_dir / "documents"),
+        lectures_regie=LecturesRegie(datastore),
     )
 
 

@@ -41,6 +41,7 @@ from portail.api.controllers.famille import (
 from portail.api.controllers.operations import health, metrics, ready
 from portail.api.controllers.personnel import AdminController, RegieController
 from portail.api.controllers.planning import OffresController, PlanningController, PointageController
+from portail.api.controllers.regie import ComptesController
 from portail.api.intergiciels import correlation, entetes_reponse
 from portail.api.metriques import Metriques
 from portail.api.problemes import GESTIONNAIRES
@@ -134,6 +135,7 @@ def create_app(
             SoldeController,
             PaiementsController,
             AttestationsController,
+            ComptesController,
             AuditController,
             DocumentsController,
             DocumentsAgentController,

@@ -432,6 +432,7 @@ class AccueilIn(Entree):
     ouverture_inscriptions: datetime | None = None
     ouverture_exterieurs: datetime | None = None
     eligibilite: EligibiliteIn | None = None
+    imputation_budgetaire: Annotated[str, msgspec.Meta(max_length=50)] | None = None
 
 
 class FermetureIn(Entree):
@@ -871,3 +872,81 @@ class VerificationOut(msgspec.Struct):
     evenements_verifies: int
     premiere_anomalie: AnomalieChaineOut | None
     derniere_empreinte: str | None = None
+
+
+# Régie: journal of pieces, adjustments, refunds, receipts
+
+StatutPiece = Literal["a_payer", "partiellement_payee", "payee", "avoir", "admise_en_non_valeur"]
+NatureAjustement = Literal["geste_commercial", "greve", "admission_en_non_valeur", "ajustement_positif"]
+NaturePiece = Literal["facture", "geste_commercial", "greve", "admission_en_non_valeur", "ajustement_positif"]
+ModeReglement = Literal["carte", "prelevement", "cheque", "especes", "cesu"]
+Montant = Annotated[int, msgspec.Meta(ge=1, le=100_000_000)]
+
+
+class PieceOut(msgspec.Struct):
+    id: UUID
+    numero: str
+    nature: NaturePiece
+    famille_id: UUID
+    payeur: str | None
+    periode: str
+    emise_le: date
+    echeance: date
+    montant_cents: int
+    reste_a_payer_cents: int
+    statut: StatutPiece
+    campagne_id: UUID | None
+    facture_origine: UUID | None
+
+
+class JournalOut(msgspec.Struct):
+    factures: list[PieceOut]
+    suivant: str | None
+
+
+class AjustementIn(Entree):
+    nature: NatureAjustement
+    montant_cents: Montant
+    motif: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    facture_id: UUID | None = None
+
+
+class AjustementOut(msgspec.Struct):
+    id: UUID
+    famille_id: UUID
+    nature: NatureAjustement
+    numero: str
+    montant_cents: int
+    facture_id: UUID | None
+    solde_cents: int
+
+
+class RemboursementIn(Entree):
+    montant_cents: Montant
+    mode: Literal["virement", "cheque", "especes"]
+    reference: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+
+
+class EncaissementOut(msgspec.Struct):
+    id: UUID
+    date: date
+    famille_id: UUID
+    payeur: str | None
+    montant_cents: int
+    mode: ModeReglement
+    reference: str | None
+    rejete: bool
+
+
+class TotalModeOut(msgspec.Struct):
+    mode: ModeReglement
+    nombre: int
+    montant_cents: int
+
+
+class EncaissementsOut(msgspec.Struct):
+    du: date
+    au: date
+    totaux: list[TotalModeOut]
+    total_cents: int
+    reglements: list[EncaissementOut]

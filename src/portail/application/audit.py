@@ -19,6 +19,7 @@ from uuid import UUID
 from eventsourcing.persistence import MapperDeserialisationError, Notification
 
 from portail.application.portail import Portail
+from portail.application.tableur import sans_formule
 from portail.domain.erreurs import Introuvable
 from portail.store import lecture
 from portail.store.chaine import VUE_JOURNAL
@@ -246,7 +247,7 @@ class ServiceAudit:
                         )
                         ecrire_entete = False
                     ecrivain.writerow(
-                        _sans_formule(
+                        sans_formule(
                             evenement["position"],
                             evenement["horodatage"],
                             evenement["agregat"]["type"],
@@ -274,10 +275,3 @@ def _etat(agregat: Any) -> dict[str, Any]:
 
 def _affiche(valeur: Any, efface: bool) -> Any:
     return EFFACE if efface and valeur is None else valeur
-
-
-def _sans_formule(*cellules: Any) -> list[Any]:
-    """A cell a spreadsheet would run as a formula (=, +, -, @) is quoted as text."""
-    return [
-        f"'{c}" if isinstance(c, str) and c[:1] in ("=", "+", "-", "@", "\t", "\r") else c for c in cellules
-    ]

@@ -93,6 +93,7 @@ class SaisieAccueil:
     age_max_mois: int | None = None
     residents_seulement: bool = False
     duree_offre_heures: int = 48
+    imputation_budgetaire: str | None = None
 
 
 def _enum(v: Validateur, champ: str, cls: Any, valeur: str) -> Any:
@@ -159,6 +160,11 @@ def construire_configuration(s: SaisieAccueil) -> ConfigurationAccueil:
             v.ajouter(nom, "date-heure avec fuseau attendue (ex. 2026-06-01T08:30:00+02:00)")
     if not 1 <= s.duree_offre_heures <= 24 * 14:
         v.ajouter("duree_offre_heures", "entre 1 heure et 14 jours")
+    imputation = (
+        v.valeur("imputation_budgetaire", lambda: texte(s.imputation_budgetaire or "", longueur_max=50))
+        if s.imputation_budgetaire is not None and s.imputation_budgetaire.strip()
+        else None
+    )
     v.lever_si_erreurs()
     assert etablissement and mode and libelle and regle_resa and regle_annul and liste and facturation
     return ConfigurationAccueil(
@@ -178,6 +184,7 @@ def construire_configuration(s: SaisieAccueil) -> ConfigurationAccueil:
         ouverture_exterieurs=s.ouverture_exterieurs,
         eligibilite=Eligibilite(niveaux, s.age_min_mois, s.age_max_mois, s.residents_seulement),
         duree_offre_heures=s.duree_offre_heures,
+        imputation_budgetaire=imputation,
     )
 
 

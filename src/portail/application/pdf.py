@@ -424,14 +424,7 @@ def attestation_pdf(
 ) -> bytes:
     """One line per child under six on 1 January: name, birth date, amount paid for care."""
     pdf = _Document()
-    pdf.set_font(POLICE, "B", 14)
-    pdf.cell(0, 9, f"Attestation de frais de garde {annee}", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(POLICE, "", 10)
-    pdf.cell(0, 6, regie, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(3)
-    for adresse in destinataire:
-        pdf.cell(0, 5, adresse, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(5)
+    _entete_simple(pdf, f"Attestation de frais de garde {annee}", regie, destinataire, taille=14)
     pdf.multi_cell(
         0,
         5,
@@ -447,4 +440,72 @@ def attestation_pdf(
         pdf.cell(0, 7, euros(montant), align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(POLICE, "B", 11)
     pdf.cell(0, 8, f"Total : {euros(sum(m for _, _, m in lignes))}", align="R", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def _entete_simple(pdf: FPDF, titre: str, regie: str, destinataire: list[str], taille: int = 15) -> None:
+    """A title, the régie and a recipient: the header of the pieces that are not invoices."""
+    pdf.set_font(POLICE, "B", taille)
+    pdf.cell(0, 9, titre, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(POLICE, "", 10)
+    pdf.cell(0, 6, regie, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    for adresse in destinataire:
+        pdf.cell(0, 5, adresse, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(5)
+
+
+def piece_pdf(
+    titre: str,
+    libelle: str,
+    regie: str,
+    destinataire: list[str],
+    dates: tuple[date, date],
+    facture_citee: str | None,
+    montants: tuple[int, int],
+) -> bytes:
+    """A piece the régie recorded by hand (a credit note, a write-off, an amount owed): one line,
+    the invoice it cites, its amount and what is left to pay."""
+    pdf = _Document()
+    _entete_simple(pdf, titre, regie, destinataire)
+    emise_le, echeance = dates
+    montant, reste = montants
+    pdf.cell(
+        0, 6, f"Émise le {emise_le:%d/%m/%Y} — échéance le {echeance:%d/%m/%Y}", new_x="LMARGIN", new_y="NEXT"
+    )
+    if facture_citee is not None:
+        pdf.cell(0, 6, f"Se rapporte à la facture n° {facture_citee}", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    pdf.cell(140, 7, libelle, border="B")
+    pdf.cell(0, 7, euros(montant), border="B", align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    pdf.set_font(POLICE, "B", 11)
+    pdf.cell(0, 7, f"Total : {euros(montant)}", align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(POLICE, "", 10)
+    pdf.cell(0, 6, f"Reste à payer : {euros(reste)}", align="R", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def bordereau_pdf(titre: str, regie: str, periode: str, lignes: list[tuple[date, str, str, int]]) -> bytes:
+    """A deposit slip: one line per payment (date, payer, reference, amount), their number and
+    total."""
+    pdf = _Document()
+    _entete_simple(pdf, titre, regie, [periode])
+    largeurs = (26, 74, 50, 30)
+    pdf.set_font(POLICE, "B", 9)
+    for titre_colonne, largeur in zip(("Date", "Payeur", "Référence", "Montant"), largeurs, strict=True):
+        pdf.cell(largeur, 7, titre_colonne, border="B")
+    pdf.ln()
+    pdf.set_font(POLICE, "", 9)
+    for le, payeur, reference, montant in lignes:
+        pdf.cell(largeurs[0], 6, f"{le:%d/%m/%Y}")
+        pdf.cell(largeurs[1], 6, payeur[:40])
+        pdf.cell(largeurs[2], 6, reference[:28])
+        pdf.cell(largeurs[3], 6, euros(montant), align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    pdf.set_font(POLICE, "B", 11)
+    total = sum(m for *_, m in lignes)
+    pdf.cell(
+        0, 7, f"{len(lignes)} règlement(s) — total : {euros(total)}", align="R", new_x="LMARGIN", new_y="NEXT"
+    )
     return bytes(pdf.output())

@@ -80,6 +80,8 @@ class ConfigurationAccueil:
     ouverture_exterieurs: datetime | None = None
     eligibilite: Eligibilite = Eligibilite()
     duree_offre_heures: int = 48
+    imputation_budgetaire: str | None = None
+    """The budget line the accounting export gives this accueil's invoiced amounts."""
 
 
 class Accueil(Aggregate):

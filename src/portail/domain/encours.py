@@ -13,6 +13,7 @@ from eventsourcing.domain import Aggregate, event
 from portail.domain.erreurs import Conflit, ErreurValidation, RegleMetier
 from portail.domain.evenements import PortailEvent
 from portail.domain.sepa import Sequence
+from portail.domain.tarifs import euros
 
 
 class ModeReglement(Enum):
@@ -21,6 +22,26 @@ class ModeReglement(Enum):
     CHEQUE = "cheque"
     ESPECES = "especes"
     CESU = "cesu"
+
+
+class TypeAjustement(Enum):
+    """What the régie records by hand on a family's account, with a reason."""
+
+    GESTE_COMMERCIAL = "geste_commercial"
+    GREVE = "greve"
+    ADMISSION_EN_NON_VALEUR = "admission_en_non_valeur"
+    AJUSTEMENT_POSITIF = "ajustement_positif"
+
+    @property
+    def credit(self) -> bool:
+        """Lowers what the family owes, and so cites the invoice it corrects."""
+        return self is not TypeAjustement.AJUSTEMENT_POSITIF
+
+
+class ModeRemboursement(Enum):
+    VIREMENT = "virement"
+    CHEQUE = "cheque"
+    ESPECES = "especes"
 
 
 @dataclass(frozen=True)
@@ -112,6 +133,32 @@ class Encours(Aggregate):
         preleve_le: date
         affectations: tuple[Affectation, ...]
 
+    class AjustementEnregistre(Event):
+        """A credit note, a write-off or an amount owed, recorded by hand: `montant_cents` is
+        positive, `nature` says which way it goes."""
+
+        TOPIC = "portail:Encours.AjustementEnregistre"
+        PERSONNEL = ("motif",)
+        ajustement_id: UUID
+        nature: TypeAjustement
+        montant_cents: int
+        facture_id: UUID | None
+        numero: str
+        motif: str
+        le: date
+        echeance: date
+
+    class Rembourse(Event):
+        """Credit paid back to the family."""
+
+        TOPIC = "portail:Encours.Rembourse"
+        PERSONNEL = ("reference",)
+        remboursement_id: UUID
+        montant_cents: int
+        mode: ModeRemboursement
+        reference: str | None
+        rembourse_le: date
+
     @staticmethod
     def id_pour(famille_id: UUID) -> UUID:
         return uuid5(NAMESPACE_URL, f"/portail/encours/{famille_id}")
@@ -129,6 +176,11 @@ class Encours(Aggregate):
         self.reprises: dict[str, tuple[Affectation, ...]] = {}
         self.mandats: dict[str, str] = {}
         self.representations: dict[str, Representation] = {}
+        self.ajustements: dict[str, TypeAjustement] = {}
+        self.credites: dict[str, int] = {}
+        """Per invoice, what credit notes and write-offs recorded by hand took off it."""
+        self.non_valeurs: dict[str, int] = {}
+        self.remboursements: dict[str, int] = {}
 
     # Queries
 
@@ -226,11 +278,12 @@ class Encours(Aggregate):
     def _sur_mandat(self, reglement_id: UUID, rum: str) -> None:
         self.mandats[str(reglement_id)] = rum
 
-    def _affecter(self) -> None:
-        """Credit goes to the oldest open invoices first."""
+    def _affecter(self, d_abord: UUID | None = None) -> None:
+        """Credit goes to the oldest open invoices first (to `d_abord` before them: the invoice a
+        credit note corrects)."""
         disponible = self.credit_cents
         affectations: list[Affectation] = []
-        for facture in self.ouvertes():
+        for facture in sorted(self.ouvertes(), key=lambda f: f.facture_id != d_abord):
             if disponible <= 0:
                 break
             montant = min(disponible, facture.reste_cents)
@@ -265,7 +318,10 @@ class Encours(Aggregate):
         for facture in sorted(self.factures.values(), key=lambda f: (f.echeance, f.numero), reverse=True):
             if montant <= 0:
                 break
-            paye = facture.montant_cents - facture.reste_cents
+            # A written-off amount was never paid: the rejection cannot reopen it.
+            paye = (
+                facture.montant_cents - facture.reste_cents - self.non_valeurs.get(str(facture.facture_id), 0)
+            )
             reprise = min(paye, montant)
             if reprise > 0:
                 reprises.append(Affectation(facture.facture_id, reprise))
@@ -307,3 +363,120 @@ class Encours(Aggregate):
         self, reglement_id: UUID, preleve_le: date, affectations: tuple[Affectation, ...]
     ) -> None:
         self.representations[str(reglement_id)] = Representation(reglement_id, preleve_le, affectations)
+
+    def ajuster(
+        self,
+        ajustement_id: UUID,
+        nature: TypeAjustement,
+        montant_cents: int,
+        facture_id: UUID | None,
+        numero: str,
+        motif: str,
+        le: date,
+        echeance: date,
+    ) -> None:
+        """A credit note (geste commercial, strike day) or a write-off lowers what the family owes
+        on the invoice it cites, at most what that invoice still allows; a positive adjustment is
+        a new amount owed, settled like an invoice."""
+        if montant_cents <= 0:
+            raise ErreurValidation.sur("montant_cents", "un montant positif, en centimes")
+        if str(ajustement_id) in self.ajustements:
+            return
+        if nature.credit:
+            if facture_id is None:
+                raise ErreurValidation.sur(
+                    "facture_id", "un avoir ou une admission en non-valeur cite sa facture"
+                )
+            facture = self.factures.get(str(facture_id))
+            if facture is None:
+                raise RegleMetier(
+                    "Cette facture n'a rien à payer : elle ne peut recevoir ni avoir ni admission en non-valeur."
+                )
+            if nature is TypeAjustement.ADMISSION_EN_NON_VALEUR and montant_cents > facture.reste_cents:
+                raise Conflit(
+                    f"L'admission en non-valeur dépasse le reste à payer de la facture {facture.numero}"
+                    f" ({euros(facture.reste_cents)})."
+                )
+            plafond = facture.montant_cents - self.credites.get(str(facture_id), 0)
+            if montant_cents > plafond:
+                raise Conflit(
+                    f"L'avoir dépasse ce que la facture {facture.numero} peut encore recevoir ({euros(plafond)})."
+                )
+        self._ajuste(
+            ajustement_id=ajustement_id,
+            nature=nature,
+            montant_cents=montant_cents,
+            facture_id=facture_id,
+            numero=numero,
+            motif=motif,
+            le=le,
+            echeance=echeance,
+        )
+        if nature is not TypeAjustement.ADMISSION_EN_NON_VALEUR:
+            self._affecter(d_abord=facture_id)
+
+    @event(AjustementEnregistre)
+    def _ajuste(
+        self,
+        ajustement_id: UUID,
+        nature: TypeAjustement,
+        montant_cents: int,
+        facture_id: UUID | None,
+        numero: str,
+        motif: str,
+        le: date,
+        echeance: date,
+    ) -> None:
+        self.ajustements[str(ajustement_id)] = nature
+        if not nature.credit:
+            self.factures[str(ajustement_id)] = FactureOuverte(
+                ajustement_id, numero, montant_cents, echeance, montant_cents
+            )
+            return
+        cle = str(facture_id)
+        self.credites[cle] = self.credites.get(cle, 0) + montant_cents
+        if nature is TypeAjustement.ADMISSION_EN_NON_VALEUR:
+            # Written off: the invoice owes less, and nothing becomes credit.
+            facture = self.factures[cle]
+            self.factures[cle] = replace(facture, reste_cents=facture.reste_cents - montant_cents)
+            self.non_valeurs[cle] = self.non_valeurs.get(cle, 0) + montant_cents
+        else:
+            self.credit_cents += montant_cents
+
+    def rembourser(
+        self,
+        remboursement_id: UUID,
+        montant_cents: int,
+        mode: ModeRemboursement,
+        reference: str | None,
+        le: date,
+    ) -> None:
+        """Only unused credit is paid back."""
+        if montant_cents <= 0:
+            raise ErreurValidation.sur("montant_cents", "un montant positif, en centimes")
+        if str(remboursement_id) in self.remboursements:
+            return
+        if montant_cents > self.credit_cents:
+            raise Conflit(
+                f"Le remboursement ({euros(montant_cents)}) dépasse le crédit de la famille"
+                f" ({euros(max(self.credit_cents, 0))})."
+            )
+        self._rembourse(
+            remboursement_id=remboursement_id,
+            montant_cents=montant_cents,
+            mode=mode,
+            reference=reference,
+            rembourse_le=le,
+        )
+
+    @event(Rembourse)
+    def _rembourse(
+        self,
+        remboursement_id: UUID,
+        montant_cents: int,
+        mode: ModeRemboursement,
+        reference: str | None,
+        rembourse_le: date,
+    ) -> None:
+        self.remboursements[str(remboursement_id)] = montant_cents
+        self.credit_cents -= montant_cents

@@ -43,6 +43,8 @@ class Table:
     cle: str
     colonnes: tuple[str, ...]
     """The key first."""
+    taille_cle: int = 1
+    """How many of the first columns make the key (rows only added: one row per key)."""
 
 
 PLANNINGS = Table("proj_plannings", "planning_id", ("planning_id", "enfant_id", "accueil_id", "famille_id"))
@@ -50,7 +52,15 @@ CAPACITES = Table("proj_capacites", "capacite_id", ("capacite_id", "accueil_id",
 ACCUEILS = Table(
     "proj_accueils",
     "accueil_id",
-    ("accueil_id", "etablissement", "mode_accueil", "periode_libelle", "debut", "fin"),
+    (
+        "accueil_id",
+        "etablissement",
+        "mode_accueil",
+        "periode_libelle",
+        "debut",
+        "fin",
+        "imputation_budgetaire",
+    ),
 )
 ACTUALITES = Table(
     "proj_actualites", "actualite_id", ("actualite_id", "titre", "contenu", "accueils", "publiee_le")
@@ -89,6 +99,33 @@ FACTURES = Table(
         "montant_cents",
         "reste_a_payer_cents",
         "statut",
+        "nature",
+        "campagne_id",
+        "facture_origine",
+        "non_valeur_cents",
+    ),
+)
+VENTILATION = Table(
+    "proj_factures_ventilation",
+    "facture_id",
+    ("facture_id", "enfant_id", "accueil_id", "montant_cents"),
+    taille_cle=3,
+)
+ENCOURS = Table("proj_encours", "encours_id", ("encours_id", "famille_id"))
+FAMILLES = Table("proj_familles", "famille_id", ("famille_id", "payeur", "effacee"))
+MOUVEMENTS = Table(
+    "proj_mouvements",
+    "mouvement_id",
+    (
+        "mouvement_id",
+        "famille_id",
+        "nature",
+        "le",
+        "montant_cents",
+        "mode",
+        "reference",
+        "reglement_id",
+        "rejete",
     ),
 )
 DOCUMENTS = Table(
@@ -96,21 +133,30 @@ DOCUMENTS = Table(
     "document_id",
     ("document_id", "famille_id", "enfant_id", "type", "media_type", "taille", "statut", "depose_le"),
 )
-AJOUTS = (PLANNINGS, CAPACITES, ACCUEILS, ACTUALITES)
+AJOUTS = (PLANNINGS, CAPACITES, ACCUEILS, ACTUALITES, VENTILATION, ENCOURS)
 """Tables whose rows are only added."""
-LUES = (ENFANTS, OFFRES, FACTURES, DOCUMENTS)
+LUES = (ENFANTS, OFFRES, FACTURES, DOCUMENTS, FAMILLES, MOUVEMENTS)
 """Tables whose rows the page reads before changing them."""
 
 
 class Reperes:
     """What an aggregate's later events need and do not carry, fixed for its life, so kept once
-    known: a planning's child, accueil and family; a capacity's accueil and day."""
+    known: a planning's child, accueil and family; a capacity's accueil and day; a ledger's
+    family."""
 
     def __init__(self) -> None:
         self.plannings: dict[Any, tuple[Any, Any, Any]] = {}
         self.capacites: dict[Any, tuple[Any, Any]] = {}
+        self.encours: dict[Any, Any] = {}
 
-    def charger(self, curs: Cursor[Any], schema: str, plannings: set[Any], capacites: set[Any]) -> None:
+    def charger(
+        self,
+        curs: Cursor[Any],
+        schema: str,
+        plannings: set[Any],
+        capacites: set[Any],
+        encours: Iterable[Any] = (),
+    ) -> None:
         manquants = [p for p in plannings if p not in self.plannings]
         if manquants:
             curs.execute(
@@ -132,6 +178,14 @@ class Reperes:
             )
             for ligne in curs.fetchall():
                 self.capacites[ligne["capacite_id"]] = (ligne["accueil_id"], ligne["jour"])
+        manquants = [e for e in encours if e not in self.encours]
+        if manquants:
+            curs.execute(
+                f"SELECT encours_id, famille_id FROM {schema}.proj_encours WHERE encours_id = ANY(%s)",
+                (manquants,),
+            )
+            for ligne in curs.fetchall():
+                self.encours[ligne["encours_id"]] = ligne["famille_id"]
 
 
 GARDER: Any = object()
@@ -197,6 +251,12 @@ class Lot:
         assert ids is not None, f"capacité {capacite_id} absente de proj_capacites"
         return ids
 
+    def encours(self, encours_id: Any) -> Any:
+        """The family of a ledger."""
+        famille_id = self.reperes.encours.get(encours_id)
+        assert famille_id is not None, f"encours {encours_id} absent de proj_encours"
+        return famille_id
+
     def charger(
         self,
         curs: Cursor[Any],
@@ -231,7 +291,10 @@ class Lot:
             self.reperes.plannings[valeurs[0]] = valeurs[1:]
         elif table is CAPACITES:
             self.reperes.capacites[valeurs[0]] = valeurs[1:]
-        self._ajouts[table].setdefault(valeurs[0], valeurs)
+        elif table is ENCOURS:
+            self.reperes.encours[valeurs[0]] = valeurs[1]
+        cle = valeurs[0] if table.taille_cle == 1 else valeurs[: table.taille_cle]
+        self._ajouts[table].setdefault(cle, valeurs)
 
     def ligne(self, table: Table, cle: Any) -> Ligne | None:
         lignes = self._lignes[table]

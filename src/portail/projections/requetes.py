@@ -352,7 +352,9 @@ class Lectures:
     def factures(self, famille_id: UUID) -> list[Any]:
         return self._lignes(
             f"SELECT facture_id, numero, periode, emise_le, echeance, montant_cents, reste_a_payer_cents, statut"
-            f" FROM {self._s}.proj_factures WHERE famille_id = %s ORDER BY emise_le DESC, numero DESC",
+            # Pieces the régie records by hand reach the family through the régie and its balance.
+            f" FROM {self._s}.proj_factures WHERE famille_id = %s AND nature = 'facture'"
+            " ORDER BY emise_le DESC, numero DESC",
             (famille_id,),
         )
 

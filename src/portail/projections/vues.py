@@ -2,7 +2,8 @@
 
 Every handler changes the page's rows in memory (`lot.Lot`); the runner writes them and moves the
 tracking position in one transaction, so each event is applied exactly once.
-Personal data lives only in `proj_enfants`, whose row goes when the child is erased.
+Personal data lives only in `proj_enfants`, whose row goes when the child is erased, and in the
+payer names and payment references of `comptabilite.py`, emptied when the family is erased.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from portail.domain.document import Document
 from portail.domain.encours import Encours
 from portail.domain.enfant import Enfant
 from portail.domain.planning import Planning
+from portail.projections import comptabilite
 from portail.projections.lot import (
     ACCUEILS,
     ACTUALITES,
@@ -45,6 +47,7 @@ TABLES = (
     "proj_factures",
     "proj_documents",
     "proj_actualites",
+    *comptabilite.TABLES,
 )
 
 
@@ -93,6 +96,7 @@ def ddl(schema: str) -> list[str]:
         f"CREATE TABLE IF NOT EXISTS {s}.proj_accueils ("
         " accueil_id uuid PRIMARY KEY, etablissement text NOT NULL, mode_accueil text NOT NULL,"
         " periode_libelle text NOT NULL, debut date NOT NULL, fin date NOT NULL)",
+        *comptabilite.ddl(s),
     ]
 
 
@@ -126,6 +130,7 @@ def preparer(curs: Cursor[Any], lot: Lot, evenements: list[Any]) -> None:
         if isinstance(e, Encours.Affecte | Encours.PrelevementRejete)
         for a in e.affectations
     ]
+    factures += comptabilite.preparer(curs, lot, evenements)
     offres = [
         e.offre_id
         for e in evenements
@@ -282,22 +287,22 @@ def offre_perdue(lot: Lot, e: Planning.OffrePerdue) -> None:
 def facture_emise(lot: Lot, e: Facture.Emise) -> None:
     if lot.ligne(FACTURES, e.originator_id) is not None:
         return
-    statut = "avoir" if e.montant_cents < 0 else ("payee" if e.montant_cents == 0 else "a_payer")
-    lot.poser(
-        FACTURES,
-        e.originator_id,
-        {
-            "facture_id": e.originator_id,
-            "famille_id": e.famille_id,
-            "numero": e.numero,
-            "periode": e.periode,
-            "emise_le": e.emise_le,
-            "echeance": e.echeance,
-            "montant_cents": e.montant_cents,
-            "reste_a_payer_cents": max(e.montant_cents, 0),
-            "statut": statut,
-        },
-    )
+    facture = {
+        "facture_id": e.originator_id,
+        "famille_id": e.famille_id,
+        "numero": e.numero,
+        "periode": e.periode,
+        "emise_le": e.emise_le,
+        "echeance": e.echeance,
+        "montant_cents": e.montant_cents,
+        "reste_a_payer_cents": max(e.montant_cents, 0),
+        "nature": "facture",
+        "campagne_id": e.campagne_id,
+        "facture_origine": None,
+        "non_valeur_cents": 0,
+    }
+    lot.poser(FACTURES, e.originator_id, {**facture, "statut": comptabilite.statut(facture)})
+    comptabilite.ventiler(lot, e)
 
 
 def encours_affecte(lot: Lot, e: Encours.Affecte | Encours.PrelevementRejete) -> None:
@@ -306,14 +311,13 @@ def encours_affecte(lot: Lot, e: Encours.Affecte | Encours.PrelevementRejete) ->
         facture = lot.ligne(FACTURES, a.facture_id)
         if facture is None:
             continue
-        reste = facture["reste_a_payer_cents"] + signe * a.montant_cents
-        if reste == 0:
-            statut = "payee"
-        elif reste < facture["montant_cents"]:
-            statut = "partiellement_payee"
-        else:
-            statut = "a_payer"
-        lot.poser(FACTURES, a.facture_id, {**facture, "reste_a_payer_cents": reste, "statut": statut})
+        facture = {**facture, "reste_a_payer_cents": facture["reste_a_payer_cents"] + signe * a.montant_cents}
+        lot.poser(FACTURES, a.facture_id, {**facture, "statut": comptabilite.statut(facture)})
+
+
+def prelevement_rejete(lot: Lot, e: Encours.PrelevementRejete) -> None:
+    encours_affecte(lot, e)
+    comptabilite.prelevement_rejete(lot, e)
 
 
 def document_ecrit(lot: Lot, e: Any) -> None:
@@ -409,7 +413,15 @@ def accueil_cree(lot: Lot, e: Accueil.Cree) -> None:
     c = e.configuration
     lot.ajouter(
         ACCUEILS,
-        (e.originator_id, c.etablissement, c.mode_accueil, c.periode.libelle, c.periode.debut, c.periode.fin),
+        (
+            e.originator_id,
+            c.etablissement,
+            c.mode_accueil,
+            c.periode.libelle,
+            c.periode.debut,
+            c.periode.fin,
+            c.imputation_budgetaire,
+        ),
     )
 
 
@@ -444,7 +456,8 @@ GESTIONNAIRES: dict[type, Gestionnaire] = {
     Document.Refuse: document_ecrit,
     Actualite.Publiee: actualite_publiee,
     Encours.Affecte: encours_affecte,
-    Encours.PrelevementRejete: encours_affecte,
+    Encours.PrelevementRejete: prelevement_rejete,
+    **comptabilite.GESTIONNAIRES,
 }
 
 TOPICS = tuple(getattr(cls, "TOPIC") for cls in GESTIONNAIRES)  # noqa: B009

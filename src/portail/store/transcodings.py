@@ -98,6 +98,8 @@ ENUMS: tuple[type[Enum], ...] = (
     tarifs.ModeTarif,
     tarifs.Residence,
     encours.ModeReglement,
+    encours.TypeAjustement,
+    encours.ModeRemboursement,
     document.TypeDocument,
     document.StatutDocument,
 )

@@ -176,6 +176,7 @@ class CatalogueController(Controller):
             age_max_mois=e.age_max_mois,
             residents_seulement=e.residents_seulement,
             duree_offre_heures=data.duree_offre_heures,
+            imputation_budgetaire=data.imputation_budgetaire,
         )
         sv = services(request)
         accueil_id = sv.catalogue.creer_accueil(contexte(request), saisie)

@@ -408,12 +408,7 @@ class FacturesController(Controller):
         resume = sv.lectures.facture_resume(facture_id)
         if resume is None or resume["famille_id"] != famille_id:
             raise NotFoundException("Facture introuvable.")
-        imprimee = facture_imprimee(sv.facturation, facture_id, resume["reste_a_payer_cents"])
-        return Response(
-            facture_pdf(imprimee),
-            media_type="application/pdf",
-            headers={"Content-Disposition": f'inline; filename="{imprimee.facture.numero}.pdf"'},
-        )
+        return reponse_pdf(sv, facture_id, resume["reste_a_payer_cents"])
 
 
 class PaiementsController(Controller):
@@ -534,6 +529,21 @@ def _xml(contenu: bytes, nom: str, nombre: int) -> Response[bytes]:
             "X-Nombre-Prelevements": str(nombre),
         },
     )
+
+
+def reponse_pdf(sv: Services, facture_id: UUID, reste_cents: int) -> Response[bytes]:
+    """An invoice's PDF, for its family or for the régie (an erased family's: without recipient)."""
+    imprimee = facture_imprimee(sv.facturation, facture_id, reste_cents)
+    return Response(
+        facture_pdf(imprimee),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{imprimee.facture.numero}.pdf"'},
+    )
+
+
+def nom_regie(sv: Services) -> str:
+    parametres = sv.catalogue.parametres()
+    return parametres.regie.nom if parametres and parametres.regie else "Régie"
 
 
 def _prestataire(sv: Services) -> PrestataireTest:

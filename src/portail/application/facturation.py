@@ -38,6 +38,7 @@ from portail.domain.facturation import (
     PresencesDuMois,
     calculer,
 )
+from portail.domain.faits_comptables import FaitsComptables, facturables, lisible
 from portail.domain.famille import Famille
 from portail.domain.planning import Planning
 
@@ -124,19 +125,21 @@ class ServiceFacturation:
         enfants: dict[UUID, EnfantFacture] = {}
         accueils: dict[UUID, Accueil] = {}
         plannings: list[PresencesDuMois] = []
+        enfants_de: dict[UUID, list[Enfant]] = {}
+        for aggregat in etat.values():
+            if isinstance(aggregat, Enfant):
+                enfants_de.setdefault(aggregat.famille_id, []).append(aggregat)
         for aggregat in etat.values():
             if isinstance(aggregat, Famille):
-                resident = (
-                    parametres.commune.est_residente(aggregat.adresse)
-                    if isinstance(parametres, Parametres)
-                    else True
+                facturee, siens = facturables(
+                    aggregat,
+                    enfants_de.get(aggregat.id, ()),
+                    parametres if isinstance(parametres, Parametres) else None,
+                    position,
+                    self._faits_conserves(aggregat),
                 )
-                familles[aggregat.id] = FamilleFacturee(aggregat.id, resident, tuple(aggregat.quotients))
-            elif isinstance(aggregat, Enfant):
-                naissance = aggregat.identite.date_naissance if aggregat.identite else None
-                enfants[aggregat.id] = EnfantFacture(
-                    aggregat.id, aggregat.famille_id, naissance, bool(aggregat.sante and aggregat.sante.pai)
-                )
+                familles.update(facturee)
+                enfants.update(siens)
             elif isinstance(aggregat, Accueil):
                 accueils[aggregat.id] = aggregat
             elif isinstance(aggregat, Planning):
@@ -144,6 +147,14 @@ class ServiceFacturation:
                 if presences:
                     plannings.append(PresencesDuMois(aggregat.enfant_id, aggregat.accueil_id, presences))
         return calculer(periode.annee, periode.mois, familles, enfants, accueils, plannings)
+
+    def _faits_conserves(self, famille: Famille) -> FaitsComptables | None:
+        """An erased family's facts. Recorded at its erasure, they hold every position until then:
+        a computation at an earlier position, which does not fold them, reads them from the
+        family's latest state."""
+        if lisible(famille):
+            return None
+        return famille.faits_comptables or self.portail.lire(Famille, famille.id).faits_comptables
 
     # Campaigns
 

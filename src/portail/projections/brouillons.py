@@ -18,7 +18,8 @@ from psycopg import Cursor
 from portail.domain.accueil import Accueil
 from portail.domain.commune import ID_PARAMETRES, Parametres
 from portail.domain.enfant import Enfant
-from portail.domain.facturation import EnfantFacture, FamilleFacturee, PresencesDuMois, calculer
+from portail.domain.facturation import PresencesDuMois, calculer
+from portail.domain.faits_comptables import facturables
 from portail.domain.famille import Famille
 from portail.domain.planning import Planning
 
@@ -168,24 +169,17 @@ class Brouillons:
     def _calculer(self, famille_id: UUID, mois: str) -> tuple[UUID, str, int, int, int] | None:
         """The family-month's draft; None when it bills nothing and reports nothing."""
         annee, numero = (int(x) for x in mois.split("-"))
-        famille = self.faits.get(famille_id)
+        lue = self.faits.get(famille_id)
+        famille = lue if isinstance(lue, Famille) else None
         parametres = self.faits.get(ID_PARAMETRES)
-        familles: dict[UUID, FamilleFacturee] = {}
-        if isinstance(famille, Famille):
-            resident = (
-                parametres.commune.est_residente(famille.adresse)
-                if isinstance(parametres, Parametres)
-                else True
-            )
-            familles[famille_id] = FamilleFacturee(famille_id, resident, tuple(famille.quotients))
-        enfants: dict[UUID, EnfantFacture] = {}
-        for enfant_id in self.enfants_de.get(famille_id, ()):
-            enfant = self.faits.get(enfant_id)
-            if isinstance(enfant, Enfant):
-                naissance = enfant.identite.date_naissance if enfant.identite else None
-                enfants[enfant_id] = EnfantFacture(
-                    enfant_id, famille_id, naissance, bool(enfant.sante and enfant.sante.pai)
-                )
+        # The latest state: an erased family's conserved facts are among those folded.
+        familles, enfants = facturables(
+            famille,
+            [e for e in map(self.faits.get, self.enfants_de.get(famille_id, ())) if isinstance(e, Enfant)],
+            parametres if isinstance(parametres, Parametres) else None,
+            None,
+            famille.faits_comptables if famille else None,
+        )
         accueils = self.accueils
         plannings = [
             PresencesDuMois(p.enfant_id, p.accueil_id, tuple(p.presences_du_mois(annee, numero)))

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import email
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
 
 import pytest
+from structlog.testing import capture_logs
 
 from portail.bootstrap import outils_des_taches
 from portail.domain.capacite import Capacite
@@ -277,3 +279,32 @@ def test_conservation_efface_la_famille_partie_et_garde_les_autres(client, horlo
     resume = services.lectures.facture_resume(UUID(facture["id"]))
     assert (resume["montant_cents"], resume["reste_a_payer_cents"], resume["statut"]) == (305, 0, "payee")
     assert _acteur(services, UUID(partie.famille_id)) == conservation.NOM
+
+    # Selected all the same (the read models may be behind the ledger), a family that owes money
+    # is kept by the erasure itself: the run goes on, logs why, and says so in its result.
+    endettee_id = UUID(endettee.famille_id)
+    en_retard = replace(outils, echeances=_SelectionEnRetard(outils.echeances, endettee_id))
+    with capture_logs() as journal:
+        resultat = conservation.effacer_familles_parties(en_retard)
+    motif = (
+        "Cette famille doit encore 3,05 € (1 facture à régler) : elle ne peut être effacée"
+        " qu'une fois son solde réglé."
+    )
+    assert resultat == []
+    assert resultat.gardees == {endettee_id: motif}
+    gardees = [(e["famille_id"], e["motif"]) for e in journal if e["event"] == "famille_gardee"]
+    assert gardees == [(str(endettee_id), motif)]
+    assert not services.portail.charger(Famille, endettee_id).effacee
+    assert connecter(client, "endettee@example.fr").get("/api/foyer").status_code == 200
+
+
+class _SelectionEnRetard:
+    """The retention selection as read models behind the ledger would give it: these families
+    as well, whatever they owe."""
+
+    def __init__(self, echeances, *en_plus) -> None:
+        self.echeances = echeances
+        self.en_plus = en_plus
+
+    def familles_parties(self, limite, limite_instant):
+        return [*self.echeances.familles_parties(limite, limite_instant), *self.en_plus]

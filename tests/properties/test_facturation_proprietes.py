@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 from outils_services import inscrire_famille
 from portail.application.catalogue import SaisieAccueil, SaisieRegle, SaisieUnite, definir_tarifs
 from portail.application.contexte import Contexte
+from portail.application.effacement import effacer_famille
+from portail.application.facturation import ServiceFacturation
 from portail.domain.campagne import Facture
 from portail.domain.erreurs import ErreurValidation
 from portail.domain.facturation import Periode
@@ -209,6 +211,23 @@ def test_identites_de_facturation(services, horloge, avant, apres, regles_roncq)
     assert emis == du
     # A second correction finds nothing left to change.
     assert facturation.corriger(CTX, campagne.id, None)[1].montant_cents == 0
+
+    # Paid up and erased, a family's campaigns still read as issued, birth order included, in a
+    # process that never read its data (a new service: no facts cached); drafts still agree.
+    effacee = enfants[0][0]
+    solde = facturation.encours(effacee).solde_cents
+    if solde > 0:
+        facturation.regler(CTX, effacee, solde, "cheque", None)
+    effacer_famille(Contexte.systeme("test"), services.familles, services.comptes, effacee)
+    autre = ServiceFacturation(services.portail)
+    for c in (campagne, corrective):
+        assert autre.lignes(autre.campagne(c.id)).empreinte == c.empreinte
+    services.projecteur.rattraper()
+    fin = autre.calculer(Periode.lire(periode), services.portail.recorder.max_notification_id())
+    brouillon = {b["famille_id"]: b["montant_cents"] for b in services.lectures.brouillons(periode)}
+    assert brouillon.get(effacee, 0) == sum(
+        ligne.montant_cents for ligne in fin.par_famille().get(effacee, [])
+    )
 
 
 def test_numeros_sans_trou(services, horloge) -> None:

@@ -73,13 +73,15 @@ def _accueil(facturation: ModeFacturation = ModeFacturation.RESERVATIONS) -> Acc
 QF_742 = (QuotientFamilial(742, date(2025, 9, 1), SourceQuotient.CAF),)
 
 
-def _calcul(accueil, presences, quotients=QF_742):
+FRATRIE = {
+    AINE: EnfantFacture(AINE, FAMILLE, date(2014, 1, 1), False),
+    CADET: EnfantFacture(CADET, FAMILLE, date(2016, 1, 1), False),
+    BENJAMIN: EnfantFacture(BENJAMIN, FAMILLE, date(2018, 1, 1), False),
+}
+
+
+def _calcul(accueil, presences, quotients=QF_742, enfants=FRATRIE):
     familles = {FAMILLE: FamilleFacturee(FAMILLE, True, tuple(quotients))}
-    enfants = {
-        AINE: EnfantFacture(AINE, FAMILLE, date(2014, 1, 1), False),
-        CADET: EnfantFacture(CADET, FAMILLE, date(2016, 1, 1), False),
-        BENJAMIN: EnfantFacture(BENJAMIN, FAMILLE, date(2018, 1, 1), False),
-    }
     return calculer(2025, 11, familles, enfants, {accueil.id: accueil}, presences)
 
 
@@ -130,19 +132,46 @@ def test_chaque_regle_donne_sa_ligne() -> None:
     assert calcul.montant_cents == sum(v.montant_cents for v in lignes.values())
 
 
-def test_rang_dans_la_fratrie_et_qf_inconnu() -> None:
-    accueil = _accueil()
+def _un_midi_chacun(accueil: Accueil) -> list[PresencesDuMois]:
     jour = date(2025, 11, 3)
-    presences = [
+    return [
         PresencesDuMois(e, accueil.id, ((jour, "MIDI", Presence(Etat.RESERVE)),))
         for e in (BENJAMIN, AINE, CADET)
     ]
+
+
+def test_rang_dans_la_fratrie_et_qf_inconnu() -> None:
+    accueil = _accueil()
+    presences = _un_midi_chacun(accueil)
     par_enfant = {ligne.enfant_id: ligne.montant_cents for ligne in _calcul(accueil, presences).lignes}
     assert par_enfant == {AINE: 305, CADET: 305, BENJAMIN: 153}
     sans_qf = {
         ligne.enfant_id: ligne.montant_cents for ligne in _calcul(accueil, presences, quotients=()).lignes
     }
     assert sans_qf == {AINE: 315, CADET: 315, BENJAMIN: 158}
+
+
+def test_rang_par_cle_d_ordre_quand_les_dates_de_naissance_sont_effacees() -> None:
+    accueil = _accueil()
+    presences = _un_midi_chacun(accueil)
+
+    def sans_naissance(*ordres: int) -> dict:
+        return {
+            e: EnfantFacture(e, FAMILLE, None, False, ordre)
+            for e, ordre in zip((AINE, CADET, BENJAMIN), ordres, strict=True)
+        }
+
+    avant = _calcul(accueil, presences)
+    apres = _calcul(accueil, presences, enfants=sans_naissance(1, 2, 3))
+    assert apres == avant
+    assert apres.empreinte == avant.empreinte
+    # The key decides, not the ids.
+    inverse = _calcul(accueil, presences, enfants=sans_naissance(3, 2, 1)).lignes
+    assert {ligne.enfant_id: ligne.montant_cents for ligne in inverse} == {
+        AINE: 153,
+        CADET: 305,
+        BENJAMIN: 305,
+    }
 
 
 def test_qf_en_vigueur_le_jour_de_la_presence() -> None:

@@ -111,8 +111,10 @@ class ServiceFacturation:
         ids = sorted(
             familles if familles is not None else self.pliage.familles_facturables(position), key=str
         )
-        for famille_id, aggregats in self.pliage.familles(position, ids):
-            calcul = facturer_famille(famille_id, aggregats, communs, periode.annee, periode.mois, accueils)
+        for famille_id, aggregats, conserves in self.pliage.familles(position, ids):
+            calcul = facturer_famille(
+                famille_id, aggregats, communs, periode.annee, periode.mois, position, conserves, accueils
+            )
             if calcul.lignes or calcul.anomalies:
                 yield famille_id, calcul
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, TypeVar
 from uuid import UUID
@@ -16,6 +16,7 @@ from eventsourcing.persistence import (
     JSONTranscoder,
     Mapper,
     MapperDeserialisationError,
+    Notification,
     Recording,
     StoredEvent,
 )
@@ -362,6 +363,31 @@ class Portail(Application[UUID]):
         # Nobody changes what is read: the loaded one itself is kept, no copy.
         self.cache.poser(aggregat)
         return aggregat
+
+    def evenements_de(self, sujets: Sequence[UUID]) -> list[tuple[int, Any]]:
+        """Every event of these aggregates with its log position, in log order (one query)."""
+        recorder = self.recorder
+        if isinstance(recorder, RecorderChaine):
+            table = f"{recorder.datastore.schema}.{recorder.events_table_name}"
+            lignes = lecture.tuples(
+                recorder.datastore,
+                "SELECT notification_id, originator_id, originator_version, topic, state"
+                f" FROM {table} WHERE originator_id = ANY(%s) ORDER BY notification_id",
+                (list(sujets),),
+            )
+            notifications = [
+                Notification(
+                    id=r[0], originator_id=r[1], originator_version=r[2], topic=r[3], state=bytes(r[4])
+                )
+                for r in lignes
+            ]
+        else:
+            # In memory (unit tests): the whole log is small.
+            fin = recorder.max_notification_id() or 0
+            notifications = [
+                n for n in recorder.select_notifications(start=1, limit=fin) if n.originator_id in sujets
+            ]
+        return [(n.id, self.mapper.to_domain_event(n)) for n in notifications]
 
     def completer_index_journal(self, page: int = 2000) -> int:
         """Index the events written before the auditors' index became columns of the log (once,

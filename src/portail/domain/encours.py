@@ -16,6 +16,12 @@ from portail.domain.sepa import Sequence
 from portail.domain.tarifs import euros
 
 
+class SoldeNonRegle(Conflit):
+    """The family still owes money: its invoices and debits need a debtor, so it is not erased."""
+
+    titre = "Solde non réglé"
+
+
 class ModeReglement(Enum):
     CARTE = "carte"
     PRELEVEMENT = "prelevement"
@@ -192,6 +198,18 @@ class Encours(Aggregate):
     def solde_cents(self) -> int:
         """Positive: the family owes; negative: the commune owes it."""
         return self.du_cents - self.credit_cents
+
+    def verifier_solde_regle(self) -> None:
+        """Refused while the family owes anything (unpaid invoices, or a debit balance)."""
+        du = max(self.solde_cents, self.du_cents)
+        if du <= 0:
+            return
+        ouvertes = len(self.ouvertes())
+        factures = f" ({ouvertes} facture{'s' if ouvertes > 1 else ''} à régler)" if ouvertes else ""
+        raise SoldeNonRegle(
+            f"Cette famille doit encore {euros(du)}{factures} : elle ne peut être effacée"
+            " qu'une fois son solde réglé."
+        )
 
     def ouvertes(self) -> list[FactureOuverte]:
         return sorted(

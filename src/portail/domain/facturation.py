@@ -65,6 +65,8 @@ class EnfantFacture:
     famille_id: UUID
     naissance: date | None
     pai: bool
+    ordre: int | None = None
+    """Its order among its siblings when its birth date can no longer be read (`faits_comptables`)."""
 
 
 @dataclass(frozen=True)
@@ -226,10 +228,18 @@ def _rangs(enfant_ids: set[UUID], enfants: dict[UUID, EnfantFacture]) -> dict[UU
         par_famille.setdefault(enfants[enfant_id].famille_id, []).append(enfants[enfant_id])
     rangs: dict[UUID, int] = {}
     for fratrie in par_famille.values():
-        fratrie.sort(key=lambda e: (e.naissance or date.max, str(e.enfant_id)))
+        if all(e.ordre is not None for e in fratrie):
+            fratrie.sort(key=lambda e: (e.ordre or 0, str(e.enfant_id)))
+        else:
+            fratrie.sort(key=lambda e: aine_d_abord(e.naissance, e.enfant_id))
         for rang, enfant in enumerate(fratrie, start=1):
             rangs[enfant.enfant_id] = rang
     return rangs
+
+
+def aine_d_abord(naissance: date | None, enfant_id: UUID) -> tuple[date, str]:
+    """Siblings' order: eldest first, an unknown birth date last, ties by id."""
+    return (naissance or date.max, str(enfant_id))
 
 
 def _lignes(

@@ -15,13 +15,8 @@ from eventsourcing.domain import Aggregate
 from portail.domain.accueil import Accueil
 from portail.domain.commune import ID_PARAMETRES, Parametres
 from portail.domain.enfant import Enfant
-from portail.domain.facturation import (
-    Calcul,
-    EnfantFacture,
-    FamilleFacturee,
-    PresencesDuMois,
-    calculer,
-)
+from portail.domain.facturation import Calcul, PresencesDuMois, calculer
+from portail.domain.faits_comptables import FaitsComptables, facturables
 from portail.domain.famille import Famille
 from portail.domain.planning import Planning
 
@@ -36,28 +31,26 @@ def facturer_famille(
     communs: Mapping[UUID, Aggregate],
     annee: int,
     mois: int,
+    position: int | None,
+    conserves: FaitsComptables | None,
     accueils: Mapping[UUID, Accueil] | None = None,
 ) -> Calcul:
     """The family's lines and anomalies of the month (`aggregats`: its Famille, Enfant and
-    Planning aggregates; `communs`: the commune's parameters and accueils)."""
+    Planning aggregates at `position`; `communs`: the commune's parameters and accueils; once its
+    personal data are erased, `conserves` holds what billing read from them)."""
     parametres = communs.get(ID_PARAMETRES)
-    familles: dict[UUID, FamilleFacturee] = {}
-    enfants: dict[UUID, EnfantFacture] = {}
+    famille = aggregats.get(famille_id)
+    enfants = [a for a in aggregats.values() if isinstance(a, Enfant)]
+    familles, factures = facturables(
+        famille if isinstance(famille, Famille) else None,
+        enfants,
+        parametres if isinstance(parametres, Parametres) else None,
+        position,
+        conserves,
+    )
     plannings: list[PresencesDuMois] = []
     for aggregat in aggregats.values():
-        if isinstance(aggregat, Famille) and aggregat.id == famille_id:
-            resident = (
-                parametres.commune.est_residente(aggregat.adresse)
-                if isinstance(parametres, Parametres)
-                else True
-            )
-            familles[aggregat.id] = FamilleFacturee(aggregat.id, resident, tuple(aggregat.quotients))
-        elif isinstance(aggregat, Enfant):
-            naissance = aggregat.identite.date_naissance if aggregat.identite else None
-            enfants[aggregat.id] = EnfantFacture(
-                aggregat.id, aggregat.famille_id, naissance, bool(aggregat.sante and aggregat.sante.pai)
-            )
-        elif isinstance(aggregat, Planning):
+        if isinstance(aggregat, Planning):
             presences = tuple(aggregat.presences_du_mois(annee, mois))
             if presences:
                 plannings.append(PresencesDuMois(aggregat.enfant_id, aggregat.accueil_id, presences))
@@ -65,7 +58,7 @@ def facturer_famille(
         annee,
         mois,
         familles,
-        enfants,
+        factures,
         dict(accueils if accueils is not None else accueils_de(communs)),
         plannings,
     )

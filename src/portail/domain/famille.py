@@ -9,6 +9,7 @@ from eventsourcing.domain import Aggregate, event
 
 from portail.domain.erreurs import RegleMetier
 from portail.domain.evenements import PortailEvent
+from portail.domain.faits_comptables import FaitsComptables
 from portail.domain.personnes import Responsable
 from portail.domain.quotient import QuotientFamilial, avec_quotient, quotient_au
 from portail.domain.sepa import MandatSepa, generer_rum
@@ -87,6 +88,12 @@ class Famille(Aggregate):
         TOPIC = "portail:Famille.Effacee"
         effacee_le: date
 
+    class FaitsComptablesConserves(Event):
+        """In clear: what billing needs once the family's personal data are erased."""
+
+        TOPIC = "portail:Famille.FaitsComptablesConserves"
+        faits: FaitsComptables
+
     @event(Creee)
     def __init__(self, responsable: Responsable, adresse: Adresse) -> None:
         self.responsable: Responsable | None = responsable
@@ -111,6 +118,12 @@ class Famille(Aggregate):
         if self.mandats and self.mandats[-1].actif:
             return self.mandats[-1]
         return None
+
+    @property
+    def faits_comptables(self) -> FaitsComptables | None:
+        """Recorded at erasure; a family restored from an earlier snapshot has none yet."""
+        faits: FaitsComptables | None = getattr(self, "_faits_comptables", None)
+        return faits
 
     def quotient_au(self, jour: date) -> QuotientFamilial | None:
         return quotient_au(self.quotients, jour)
@@ -225,6 +238,16 @@ class Famille(Aggregate):
             else m
             for m in self.mandats
         ]
+
+    def conserver_faits_comptables(self, faits: FaitsComptables) -> None:
+        """Before the erasure: the facts billing reads from personal data, kept in clear."""
+        self._verifier_active()
+        if faits != self.faits_comptables:
+            self._faits_conserves(faits=faits)
+
+    @event(FaitsComptablesConserves)
+    def _faits_conserves(self, faits: FaitsComptables) -> None:
+        self._faits_comptables = faits
 
     def effacer(self, le: date) -> None:
         if not self.effacee:

@@ -188,7 +188,7 @@ class Brouillons:
             existants.setdefault(famille_id, set()).add(mois)
         accueils = accueils_de(self.communs)
         ordre = sorted(cibles, key=str)
-        for famille_id, aggregats in self.pliage.familles(position, ordre):
+        for famille_id, aggregats, conserves in self.pliage.familles(position, ordre):
             demandes = cibles[famille_id]
             mois_famille = (
                 mois_factures(aggregats.values()) | existants.get(famille_id, set())
@@ -197,7 +197,9 @@ class Brouillons:
             )
             for mois in sorted(mois_famille - {TOUS_LES_MOIS}):
                 annee, numero = (int(x) for x in mois.split("-"))
-                calcul = facturer_famille(famille_id, aggregats, self.communs, annee, numero, accueils)
+                calcul = facturer_famille(
+                    famille_id, aggregats, self.communs, annee, numero, position, conserves, accueils
+                )
                 calcules.touches.append((famille_id, mois))
                 if calcul.lignes or calcul.anomalies:
                     calcules.ecrits.append((famille_id, mois, calcul))

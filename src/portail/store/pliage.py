@@ -16,6 +16,8 @@ from uuid import UUID
 import structlog
 from eventsourcing.persistence import StoredEvent
 
+from portail.domain.faits_comptables import FaitsComptables
+from portail.domain.famille import Famille
 from portail.store import lecture
 
 if TYPE_CHECKING:
@@ -28,6 +30,7 @@ log = structlog.get_logger()
 TOPICS_COMMUNS = ("portail:Accueil.", "portail:Parametres.")
 TOPICS_FAMILLE = ("portail:Famille.", "portail:Enfant.", "portail:Planning.")
 FAMILLES_PAR_LOT = 200
+TOPIC_FAITS_CONSERVES = Famille.FaitsComptablesConserves.TOPIC
 
 
 def _filtre_topics(prefixes: tuple[str, ...]) -> str:
@@ -81,9 +84,10 @@ class Pliage:
 
     def familles(
         self, position: int, famille_ids: Iterable[UUID], par_lot: int = FAMILLES_PAR_LOT
-    ) -> Iterator[tuple[UUID, dict[UUID, Aggregate]]]:
+    ) -> Iterator[tuple[UUID, dict[UUID, Aggregate], FaitsComptables | None]]:
         """Each family's `Famille`, `Enfant` and `Planning` aggregates at `position`, a batch of
-        families per statement, in the order given."""
+        families per statement, in the order given; and, for an erased family, the accounting
+        facts recorded at its erasure (later than `position`, they hold for every earlier one)."""
         ids = list(famille_ids)
         trousseau = getattr(self.mapper, "trousseau", None)
         for debut in range(0, len(ids), par_lot):
@@ -100,7 +104,21 @@ class Pliage:
             par_famille: dict[UUID, list[tuple[Any, ...]]] = {f: [] for f in lot}
             for ligne in lignes:
                 par_famille[ligne[5]].append(ligne[:5])
+            conserves = self._faits_conserves(lot)
             for famille_id in lot:
                 etat: dict[UUID, Aggregate] = {}
                 self._plier(par_famille[famille_id], etat)
-                yield famille_id, etat
+                yield famille_id, etat, conserves.get(famille_id)
+
+    def _faits_conserves(self, famille_ids: list[UUID]) -> dict[UUID, FaitsComptables]:
+        lignes = lecture.tuples(
+            self.ds,
+            f"SELECT originator_id, originator_version, topic, state FROM {self.table}"
+            " WHERE famille_id = ANY(%s) AND topic = %s ORDER BY notification_id",
+            (famille_ids, TOPIC_FAITS_CONSERVES),
+        )
+        faits: dict[UUID, FaitsComptables] = {}
+        for originator_id, version, topic, state in lignes:
+            evenement = self.mapper.to_domain_event(StoredEvent(originator_id, version, topic, bytes(state)))
+            faits[originator_id] = evenement.faits  # type: ignore[attr-defined]
+        return faits

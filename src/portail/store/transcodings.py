@@ -17,6 +17,7 @@ from portail.domain import (
     document,
     encours,
     facturation,
+    faits_comptables,
     personnes,
     planning,
     quotient,
@@ -139,6 +140,10 @@ VALUE_OBJECTS: tuple[type[Any], ...] = (
     campagne.Report,
     encours.FactureOuverte,
     encours.Affectation,
+    faits_comptables.Bascule,
+    faits_comptables.Ordre,
+    faits_comptables.FaitsEnfant,
+    faits_comptables.FaitsComptables,
 )
 
 

@@ -107,8 +107,16 @@ def construire_services(
         services.projecteur = Projecteur(services.portail)
         services.suivi = services.projecteur
     # A campaign as of now is the sum of the drafts once they include the log's last position.
-    services.facturation.attendre_vues = lambda position: services.suivi.attendre(position, DELAI_BROUILLONS)
+    services.facturation.attendre_vues = lambda position: _attendre_brouillons(services, position)
     return services
+
+
+def _attendre_brouillons(services: Services, position: int) -> bool:
+    """A runner of this process that is not running (a command, a test) would not catch up: the
+    campaign is folded from the log at once."""
+    if services.projecteur is not None and not services.projecteur.en_marche:
+        return services.projecteur.position >= position
+    return services.suivi.attendre(position, DELAI_BROUILLONS)
 
 
 def _construire(settings: Settings, base: BaseDeDonnees, horloge: Horloge) -> Services:

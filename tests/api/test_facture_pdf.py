@@ -101,7 +101,7 @@ def test_facture_lisible_par_un_parent(client, horloge) -> None:
     assert "Régie périscolaire de Nantes" in texte
     assert "SIRET 214 401 093 00015" in texte
     assert "Reste à payer : 7,90 €" in texte
-    assert "Merci de régler 7,90 € avant le 01/01/2026" in texte
+    assert "Merci de régler 7,90 € avant le 02/01/2026" in texte
     reference = numero.replace("-", "")
     assert f"payfip.gouv.fr : identifiant de la collectivité 012345, référence {reference}" in texte
     assert "par chèque à l'ordre de « Régie périscolaire de Nantes »" in texte
@@ -117,7 +117,7 @@ def test_facture_lisible_par_un_parent(client, horloge) -> None:
     assert "03/11/2025 Zoé" in texte
     # The due date is the debit date, as in the campaign's SEPA file.
     assert (
-        "Par prélèvement SEPA : 3,05 € seront prélevés le 01/01/2026 sur le compte FR76 **** **** 0189"
+        "Par prélèvement SEPA : 3,05 € seront prélevés le 02/01/2026 sur le compte FR76 **** **** 0189"
         in texte
     )
     assert f"Référence unique du mandat (RUM) : {rum}" in texte
@@ -161,6 +161,10 @@ def test_apres_effacement_la_facture_s_imprime_sans_prenom(client, horloge) -> N
     horloge.maintenant = datetime(2025, 12, 2, 9, 0, tzinfo=UTC)
     _emettre(client, "2025-11")
     facture_id = UUID(connecter(client, "efface@example.fr").get("/api/factures").json()[0]["id"])
+    # Paid first: a family that still owes money is not erased.
+    regie = connecter(client, "regie@mairie.fr", "Motdepasse-2026")
+    paiement = {"famille_id": parent.famille_id, "montant_cents": 305, "mode": "cheque"}
+    assert regie.post("/api/regie/reglements", json=paiement).status_code == 201
     admin = connecter(client, "admin@mairie.fr", "Motdepasse-2026")
     assert admin.delete(f"/api/admin/familles/{parent.famille_id}").status_code == 204
 

@@ -29,7 +29,7 @@ from portail.domain.facturation import Anomalie, Calcul, LigneFacture
 from portail.domain.facturation_famille import accueils_de, facturer_famille, mois_factures
 from portail.domain.planning import Planning
 from portail.store import lecture
-from portail.store.pliage import Pliage
+from portail.store.pliage import FamillesPliees, Pliage
 
 PREFIXES = (
     "portail:Famille.",
@@ -93,6 +93,8 @@ class Brouillons:
         self.vider()
 
     def vider(self) -> None:
+        self.plis = FamillesPliees()
+        """The families last priced, as folded then: the next page folds them on from there."""
         self.communs: dict[UUID, Aggregate] = {}
         """The commune's parameters and accueils at the runner's position."""
         self.a_recalculer: set[tuple[UUID, str]] = set()
@@ -188,7 +190,7 @@ class Brouillons:
             existants.setdefault(famille_id, set()).add(mois)
         accueils = accueils_de(self.communs)
         ordre = sorted(cibles, key=str)
-        for famille_id, aggregats, conserves in self.pliage.familles(position, ordre):
+        for famille_id, aggregats, conserves in self.pliage.familles(position, ordre, plis=self.plis):
             demandes = cibles[famille_id]
             mois_famille = (
                 mois_factures(aggregats.values()) | existants.get(famille_id, set())

@@ -412,6 +412,8 @@ def _index_sql(schema: str, table_evenements: str) -> list[str]:
         f"CREATE INDEX IF NOT EXISTS {table_evenements}_acteur ON {t} (acteur_compte_id, notification_id)"
         " WHERE acteur_compte_id IS NOT NULL",
         f"CREATE INDEX IF NOT EXISTS {table_evenements}_horodatage ON {t} (horodatage)",
+        # Rare topics read without a scan of the log: the campaigns, the commune's accueils and settings.
+        f"CREATE INDEX IF NOT EXISTS {table_evenements}_topic ON {t} (topic, notification_id)",
         f"CREATE TABLE IF NOT EXISTS {schema}.{TABLE_SUJETS} (agregat_id uuid PRIMARY KEY, famille_id uuid, enfant_id uuid)",
         f"CREATE OR REPLACE VIEW {schema}.{VUE_JOURNAL} AS SELECT notification_id AS position,"
         " originator_id AS agregat_id, split_part(substr(topic, strpos(topic, ':') + 1), '.', 1) AS agregat_type,"

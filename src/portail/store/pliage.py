@@ -9,13 +9,17 @@ calls: the same position always gives the same facts, whatever was folded before
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import structlog
+from eventsourcing.domain import Aggregate as AggregateBase
 from eventsourcing.persistence import StoredEvent
 
+from portail.domain.accueil import Accueil
+from portail.domain.commune import Parametres
 from portail.domain.faits_comptables import FaitsComptables
 from portail.domain.famille import Famille
 from portail.store import lecture
@@ -27,7 +31,6 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger()
 
-TOPICS_COMMUNS = ("portail:Accueil.", "portail:Parametres.")
 TOPICS_FAMILLE = ("portail:Famille.", "portail:Enfant.", "portail:Planning.")
 FAMILLES_PAR_LOT = 200
 TOPIC_FAITS_CONSERVES = Famille.FaitsComptablesConserves.TOPIC
@@ -35,6 +38,44 @@ TOPIC_FAITS_CONSERVES = Famille.FaitsComptablesConserves.TOPIC
 
 def _filtre_topics(prefixes: tuple[str, ...]) -> str:
     return "(" + " OR ".join(f"topic LIKE '{p}%%'" for p in prefixes) + ")"
+
+
+def topics_de(*classes: type[Aggregate]) -> list[str]:
+    """Every event topic of these aggregate classes (an exact list: the topic index serves it)."""
+    return sorted(
+        str(getattr(v, "TOPIC"))  # noqa: B009 - not declared on the library's base class
+        for cls in classes
+        for v in vars(cls).values()
+        if isinstance(v, type)
+        and issubclass(v, AggregateBase.Event)
+        and isinstance(getattr(v, "TOPIC", None), str)
+    )
+
+
+TOPICS_COMMUNS = topics_de(Accueil, Parametres)
+
+
+class FamillesPliees:
+    """The runner's families folded at a position, kept to be folded on from there (a booking's
+    family is priced again at every page that touches it): a bounded number, the least recently
+    used first out, so memory does not grow with the commune."""
+
+    def __init__(self, taille: int = 500) -> None:
+        self.taille = taille
+        self._entrees: OrderedDict[UUID, tuple[int, dict[UUID, Aggregate]]] = OrderedDict()
+
+    def prendre(self, famille_id: UUID, position: int) -> tuple[int, dict[UUID, Aggregate]] | None:
+        """The family as folded at a position not after `position` (taken out: it is folded on)."""
+        entree = self._entrees.pop(famille_id, None)
+        return entree if entree is not None and entree[0] <= position else None
+
+    def poser(self, famille_id: UUID, position: int, etat: dict[UUID, Aggregate]) -> None:
+        self._entrees[famille_id] = (position, etat)
+        while len(self._entrees) > self.taille:
+            self._entrees.popitem(last=False)
+
+    def vider(self) -> None:
+        self._entrees.clear()
 
 
 class Pliage:
@@ -66,8 +107,8 @@ class Pliage:
         lignes = lecture.tuples(
             self.ds,
             f"SELECT notification_id, originator_id, originator_version, topic, state FROM {self.table}"
-            f" WHERE notification_id <= %s AND {_filtre_topics(TOPICS_COMMUNS)} ORDER BY notification_id",
-            (position,),
+            " WHERE topic = ANY(%s) AND notification_id <= %s ORDER BY notification_id",
+            (TOPICS_COMMUNS, position),
         )
         self._plier(lignes, etat)
         return etat
@@ -83,21 +124,29 @@ class Pliage:
         return [ligne[0] for ligne in lignes]
 
     def familles(
-        self, position: int, famille_ids: Iterable[UUID], par_lot: int = FAMILLES_PAR_LOT
+        self,
+        position: int,
+        famille_ids: Iterable[UUID],
+        par_lot: int = FAMILLES_PAR_LOT,
+        plis: FamillesPliees | None = None,
     ) -> Iterator[tuple[UUID, dict[UUID, Aggregate], FaitsComptables | None]]:
         """Each family's `Famille`, `Enfant` and `Planning` aggregates at `position`, a batch of
         families per statement, in the order given; and, for an erased family, the accounting
-        facts recorded at its erasure (later than `position`, they hold for every earlier one)."""
+        facts recorded at its erasure (later than `position`, they hold for every earlier one).
+        With `plis` (the runner's), a family kept there at an earlier position is folded on from
+        it: only its later events are read."""
         ids = list(famille_ids)
         trousseau = getattr(self.mapper, "trousseau", None)
         for debut in range(0, len(ids), par_lot):
             lot = ids[debut : debut + par_lot]
+            gardes = {f: plis.prendre(f, position) for f in lot} if plis is not None else {}
+            depuis = min((g[0] if g is not None else 0 for g in gardes.values()), default=0)
             lignes = lecture.tuples(
                 self.ds,
                 f"SELECT notification_id, originator_id, originator_version, topic, state, famille_id"
-                f" FROM {self.table} WHERE famille_id = ANY(%s) AND notification_id <= %s"
-                f" AND {_filtre_topics(TOPICS_FAMILLE)} ORDER BY notification_id",
-                (lot, position),
+                f" FROM {self.table} WHERE famille_id = ANY(%s) AND notification_id > %s"
+                f" AND notification_id <= %s AND {_filtre_topics(TOPICS_FAMILLE)} ORDER BY notification_id",
+                (lot, depuis, position),
             )
             if trousseau is not None:
                 trousseau.precharger({ligne[1] for ligne in lignes})
@@ -106,8 +155,12 @@ class Pliage:
                 par_famille[ligne[5]].append(ligne[:5])
             conserves = self._faits_conserves(lot)
             for famille_id in lot:
-                etat: dict[UUID, Aggregate] = {}
-                self._plier(par_famille[famille_id], etat)
+                garde = gardes.get(famille_id)
+                etat: dict[UUID, Aggregate] = garde[1] if garde is not None else {}
+                deja = garde[0] if garde is not None else 0
+                self._plier((e for e in par_famille[famille_id] if e[0] > deja), etat)
+                if plis is not None:
+                    plis.poser(famille_id, position, etat)
                 yield famille_id, etat, conserves.get(famille_id)
 
     def _faits_conserves(self, famille_ids: list[UUID]) -> dict[UUID, FaitsComptables]:

@@ -186,7 +186,7 @@ class CampagnesController(Controller):
         status_code=200,
         sync_to_thread=True,
         summary="Recalculer une période telle qu'elle était à une position ou une date",
-        responses=reponses_probleme(401, 403, 422),
+        responses=reponses_probleme(401, 403, 404, 422),
     )
     def rejeu(self, request: Request[Any, Any, Any], data: JSONBody[s.RejeuIn]) -> s.RejeuOut:
         facturation = services(request).facturation

@@ -62,6 +62,7 @@ class ServiceFacturation:
         datastore = portail.factory.datastore  # type: ignore[attr-defined]
         self.schema: str = datastore.schema
         self.pliage = Pliage(datastore, portail.mapper, portail.recorder.events_table_name)  # type: ignore[attr-defined]
+        self._index_complet = False
         self.attendre_vues: Callable[[int], bool] = lambda _position: False
         """Wait (bounded) until the drafts include a log position: set by the composition root."""
 
@@ -106,6 +107,11 @@ class ServiceFacturation:
         """Each family's lines and anomalies of `periode` as of `position`, folded from the log
         (nothing computed before is reused), in family id order; families with neither are left
         out."""
+        if not self._index_complet:
+            # The fold reads a family's events by the family column of the log: events written
+            # before that column existed get it first (once; the runner does the same).
+            self.portail.completer_index_journal()
+            self._index_complet = True
         communs = self.pliage.communs(position)
         accueils = accueils_de(communs)
         ids = sorted(

@@ -192,8 +192,7 @@ class ServiceFacturation:
                     self._oublier_copie(campagne_id)
                     raise
                 return campagne, Calcul((), self._anomalies_copiees(campagne_id))
-            if somme is not None:
-                self._oublier_copie(campagne_id)
+            self._oublier_copie(campagne_id)
         position = self.position(jusqu_a)
         rejeu = self.rejouer(periode, position)
         calcul = rejeu.calcul
@@ -233,7 +232,7 @@ class ServiceFacturation:
     ) -> tuple[int, Totaux, int, str] | None:
         """Copy the month's drafts for the campaign and sum them, in one statement (one snapshot:
         the runner's position and its drafts agree). None while a rebuild's drafts are still to
-        be priced."""
+        be priced, or drafts written before they carried a digest are left."""
         s = self.schema
         ligne = lecture.tuples(
             self.pliage.ds,
@@ -241,10 +240,12 @@ class ServiceFacturation:
             f" copie AS (INSERT INTO {s}.proj_campagne_familles"
             " (campagne_id, famille_id, lignes, montant_cents, anomalies, empreinte)"
             f" SELECT %(id)s, famille_id, lignes, montant_cents, anomalies, empreinte FROM {s}.proj_brouillons"
-            " WHERE mois = %(mois)s AND NOT EXISTS (SELECT 1 FROM refaire)"
+            " WHERE mois = %(mois)s AND empreinte IS NOT NULL AND NOT EXISTS (SELECT 1 FROM refaire)"
             " RETURNING famille_id, lignes, montant_cents, anomalies, empreinte)"
             f" SELECT (SELECT position FROM {s}.proj_tracking WHERE nom = %(nom)s),"
-            " EXISTS (SELECT 1 FROM refaire), count(*) FILTER (WHERE lignes > 0),"
+            " EXISTS (SELECT 1 FROM refaire) OR EXISTS (SELECT 1 FROM"
+            f" {s}.proj_brouillons WHERE mois = %(mois)s AND empreinte IS NULL),"
+            " count(*) FILTER (WHERE lignes > 0),"
             " coalesce(sum(lignes), 0), coalesce(sum(montant_cents), 0), coalesce(sum(anomalies), 0),"
             " encode(sha256(convert_to(coalesce(string_agg(famille_id::text || ':' || empreinte, E'\\n'"
             " ORDER BY famille_id), ''), 'UTF8')), 'hex') FROM copie",

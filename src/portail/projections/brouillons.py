@@ -79,11 +79,26 @@ def _mois(jour: date) -> str:
 
 @dataclass
 class Calcules:
-    """Priced drafts waiting to be written, and family-months that no longer have one."""
+    """Priced drafts waiting to be written, and family-months that no longer have one; their rows
+    are encoded here, before the transaction that writes them (it must not stay idle)."""
 
     ecrits: list[tuple[UUID, str, Calcul]] = field(default_factory=list)
     effaces: list[tuple[UUID, str]] = field(default_factory=list)
     touches: list[tuple[UUID, str]] = field(default_factory=list)
+
+    def colonnes(self) -> tuple[list[Any], ...]:
+        """The drafts' columns, then the lines' (digest, lines, anomalies), as arrays."""
+        contenus = [contenu(c) for _, _, c in self.ecrits]
+        return (
+            [f for f, _, _ in self.ecrits],
+            [m for _, m, _ in self.ecrits],
+            [len(c.lignes) for _, _, c in self.ecrits],
+            [c.montant_cents for _, _, c in self.ecrits],
+            [len(c.anomalies) for _, _, c in self.ecrits],
+            [c.empreinte for _, _, c in self.ecrits],
+            [c[0] for c in contenus],
+            [c[1] for c in contenus],
+        )
 
 
 class Brouillons:
@@ -212,8 +227,18 @@ class Brouillons:
     def ecrire_calcules(self, curs: Cursor[Any], calcules: Calcules) -> None:
         """Write the drafts, their lines once per digest, and drop the lines no draft or
         campaign refers to any more."""
+        self.ecrire_colonnes(curs, calcules.touches, calcules.effaces, calcules.colonnes())
+
+    def ecrire_colonnes(
+        self,
+        curs: Cursor[Any],
+        touches: list[tuple[UUID, str]],
+        effaces: list[tuple[UUID, str]],
+        colonnes: tuple[list[Any], ...],
+    ) -> None:
+        """`ecrire_calcules` with the rows already encoded (`Calcules.colonnes`), in the page's
+        transaction: statements only, no Python work between them."""
         s = self.schema
-        touches = calcules.touches
         if not touches:
             return
         curs.execute(
@@ -223,20 +248,18 @@ class Brouillons:
             ([f for f, _ in touches], [m for _, m in touches]),
         )
         anciennes = [r[0] if isinstance(r, tuple) else r["empreinte"] for r in curs.fetchall()]
-        effaces, ecrits = calcules.effaces, calcules.ecrits
         if effaces:
             curs.execute(
                 f"DELETE FROM {s}.proj_brouillons AS b USING unnest(%s::uuid[], %s::text[]) AS u(famille_id, mois)"
                 " WHERE b.famille_id = u.famille_id AND b.mois = u.mois",
                 ([f for f, _ in effaces], [m for _, m in effaces]),
             )
-        if ecrits:
-            empreintes = [c.empreinte for _, _, c in ecrits]
-            contenus = [contenu(c) for _, _, c in ecrits]
+        familles, mois, lignes, montants, anomalies, empreintes, contenus, contenus_anomalies = colonnes
+        if familles:
             curs.execute(
                 f"INSERT INTO {s}.proj_lignes_facture (empreinte, lignes, anomalies)"
                 " SELECT * FROM unnest(%s::text[], %s::bytea[], %s::bytea[]) ON CONFLICT (empreinte) DO NOTHING",
-                (empreintes, [c[0] for c in contenus], [c[1] for c in contenus]),
+                (empreintes, contenus, contenus_anomalies),
             )
             curs.execute(
                 f"INSERT INTO {s}.proj_brouillons (famille_id, mois, lignes, montant_cents, anomalies, empreinte)"
@@ -244,14 +267,7 @@ class Brouillons:
                 " ON CONFLICT (famille_id, mois) DO UPDATE SET lignes = EXCLUDED.lignes,"
                 " montant_cents = EXCLUDED.montant_cents, anomalies = EXCLUDED.anomalies,"
                 " empreinte = EXCLUDED.empreinte",
-                (
-                    [f for f, _, _ in ecrits],
-                    [m for _, m, _ in ecrits],
-                    [len(c.lignes) for _, _, c in ecrits],
-                    [c.montant_cents for _, _, c in ecrits],
-                    [len(c.anomalies) for _, _, c in ecrits],
-                    empreintes,
-                ),
+                (familles, mois, lignes, montants, anomalies, empreintes),
             )
         if anciennes:
             curs.execute(

@@ -140,8 +140,9 @@ class Projecteur:
     def _ecrire_brouillons_differes(self) -> None:
         """After a rebuild's last page: every draft the replay touched, priced once, in one go."""
         calcules = self.brouillons.calculer(self._position)
+        colonnes = calcules.colonnes()
         with self._ds.transaction(commit=True) as curs:
-            self.brouillons.ecrire_calcules(curs, calcules)
+            self.brouillons.ecrire_colonnes(curs, calcules.touches, calcules.effaces, colonnes)
             curs.execute(f"DELETE FROM {self.schema}.proj_tracking WHERE nom = %s", (BROUILLONS_A_REFAIRE,))
         self._differer_brouillons = False
 
@@ -150,8 +151,13 @@ class Projecteur:
         position; the families' facts are folded when they are priced."""
         self._faits_a_reprendre = False
         self.brouillons.reprendre(self._position)
-        # Deferred drafts are no longer known page by page once the facts are folded again.
-        self.brouillons.tout = self._differer_brouillons
+        # Deferred drafts are no longer known page by page once the facts are folded again; drafts
+        # written before they carried a digest are all priced again.
+        self.brouillons.tout = self._differer_brouillons or self._brouillons_sans_empreinte()
+
+    def _brouillons_sans_empreinte(self) -> bool:
+        requete = f"SELECT 1 FROM {self.schema}.proj_brouillons WHERE empreinte IS NULL LIMIT 1"
+        return lecture.ligne(self._ds, requete) is not None
 
     @property
     def position(self) -> int:
@@ -203,6 +209,7 @@ class Projecteur:
                     if notification.topic.startswith(brouillons.PREFIXES):
                         self.brouillons.suivre(evenement)
                 calcules = None if self._differer_brouillons else self.brouillons.calculer(page[-1].id)
+                colonnes = calcules.colonnes() if calcules is not None else ()
                 try:
                     with self._ds.transaction(commit=True) as curs:
                         # Moving the position only from where this runner stands guards against a
@@ -215,7 +222,9 @@ class Projecteur:
                             raise _PositionDepassee
                         self._appliquer(curs, evenements)
                         if calcules is not None:
-                            self.brouillons.ecrire_calcules(curs, calcules)
+                            self.brouillons.ecrire_colonnes(
+                                curs, calcules.touches, calcules.effaces, colonnes
+                            )
                             # A start target reached goes: this runner's, or that of one that
                             # started since and still folds (the views are there all the same).
                             self._effacer_cible(curs, page[-1].id)

@@ -20,6 +20,9 @@ from portail.application.audit import Filtres
 from portail.domain.regles.calendrier import PARIS
 from portail.domain.valeurs import Role
 
+TYPE_EVENEMENT = r"^[A-Za-z][A-Za-z0-9_.]*$"
+"""An event type as the log names it (`Campagne.Preparee`, `Famille`): letters, digits, dots."""
+
 
 class AuditController(Controller):
     path = "/api/audit"
@@ -57,7 +60,9 @@ class AuditController(Controller):
         famille_id: Annotated[UUID | None, QueryParameter()] = None,
         enfant_id: Annotated[UUID | None, QueryParameter()] = None,
         acteur: Annotated[UUID | None, QueryParameter()] = None,
-        type_: Annotated[str | None, QueryParameter(name="type", max_length=100)] = None,
+        type_: Annotated[
+            str | None, QueryParameter(name="type", max_length=100, pattern=TYPE_EVENEMENT)
+        ] = None,
         du: Annotated[date | None, QueryParameter()] = None,
         au: Annotated[date | None, QueryParameter()] = None,
         apres: Annotated[int, QueryParameter(ge=0)] = 0,
@@ -91,7 +96,9 @@ class AuditController(Controller):
         famille_id: Annotated[UUID | None, QueryParameter()] = None,
         enfant_id: Annotated[UUID | None, QueryParameter()] = None,
         acteur: Annotated[UUID | None, QueryParameter()] = None,
-        type_: Annotated[str | None, QueryParameter(name="type", max_length=100)] = None,
+        type_: Annotated[
+            str | None, QueryParameter(name="type", max_length=100, pattern=TYPE_EVENEMENT)
+        ] = None,
         du: Annotated[date | None, QueryParameter()] = None,
         au: Annotated[date | None, QueryParameter()] = None,
     ) -> Stream:

@@ -24,6 +24,7 @@ import os
 import platform
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -46,7 +47,7 @@ from bench.cache import (
     sauver,
     version_schema,
 )
-from bench.commun import RACINE, Banc, rss_pic_mb_du_processus
+from bench.commun import RACINE, Banc, rss_pic_mb, rss_pic_mb_du_processus
 from portail.application.contexte import Contexte, horloge_systeme
 from portail.bootstrap import Services, construire_services
 from portail.domain.planning import Planning
@@ -268,6 +269,46 @@ def mesurer_reservations(
         "raw_insert_tx_per_s": round(brut, 1),
         "ratio": round(commandes / brut, 3),
     }
+
+
+# worker_restart_s
+
+
+def mesurer_redemarrage_worker(
+    settings: Settings, base: BaseDeDonnees, commune: CommuneGeneree
+) -> dict[str, Any]:
+    """A `portail worker` started on the log it had applied (the projections caught up first, as a
+    worker that stopped leaves them): seconds until it reports them up to date, and its memory."""
+    services = construire_services(settings, base, horloge_systeme)
+    try:
+        assert services.projecteur is not None
+        services.projecteur.rattraper()
+    finally:
+        services.portail.close()
+    banc = Banc(settings, services, commune)
+    env = os.environ | banc.env() | {"PORTAIL_LOG_LEVEL": "INFO", "PORTAIL_LOG_FORMAT": "console"}
+    debut = time.monotonic()
+    processus = subprocess.Popen(  # noqa: S603 (our own executable, no shell)
+        [str(RACINE / ".venv" / "bin" / "portail"), "worker"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=RACINE,
+    )
+    pret_en: float | None = None
+    try:
+        assert processus.stdout is not None
+        for ligne in processus.stdout:
+            if "projections_a_jour" in ligne:
+                pret_en = time.monotonic() - debut
+                break
+        time.sleep(2)
+        rss = rss_pic_mb(processus.pid)
+    finally:
+        processus.terminate()
+        processus.wait(timeout=30)
+    return {"seconds": round(pret_en, 2) if pret_en is not None else None, "rss_mb": rss}
 
 
 def inserts_bruts(url: str, duree_s: float) -> float:
@@ -651,6 +692,7 @@ def executer(
             ("campaign", lambda: mesurer_campagne(settings, base)),
             ("aggregate_load_ms", lambda: mesurer_chargement(settings, base, commune)),
             ("booking_in_process", lambda: mesurer_reservations(settings, base, commune, 15.0)),
+            ("worker_restart", lambda: mesurer_redemarrage_worker(settings, base, commune)),
         ]
         for nom, mesure in etapes:
             print(f"Mesure : {nom}…", file=sys.stderr)
@@ -670,15 +712,12 @@ def executer(
                     rapport["planning_read"] = resultat["planning_read"]
                     rapport["rss_mb"] = dict(resultat.get("rss_mb", {}))
                     rapport["server_ready_s"] = resultat.get("server_ready_s")
-                    if deploiement == "separe":
-                        # A worker started on the log it had applied (its tracking row at the
-                        # end): the api and the worker until `/ready` reports no lag.
-                        rapport["worker_restart_s"] = resultat.get("server_ready_s")
                 if ruee:
                     print("Mesure : ruée d'ouverture…", file=sys.stderr)
                     rapport["rush"] = mesurer_ruee(banc, parents)
             finally:
                 services.portail.close()
+        rapport["worker_restart_s"] = rapport.get("worker_restart", {}).get("seconds")
         rapport.setdefault("rss_mb", {})["bench"] = rss_pic_mb_du_processus()
         rapport["targets"] = verdicts(rapport)
         afficher(rapport)

@@ -46,9 +46,9 @@ def test_un_accueil_fait_recalculer_les_familles_qui_y_ont_un_planning_pas_les_a
     _suivre(brouillons, accueil, autre_accueil, planning)
     # The planning's month, by the planning's id: its family is read from the subjects' table.
     assert brouillons.a_recalculer == {(planning.id, "2025-10")}
-    # The accueils are the commune's facts, kept; the families booked on them are looked up.
+    # The accueils are the commune's facts, kept; a new one changes no family's bill.
     assert set(brouillons.communs) == {accueil.id, autre_accueil.id}
-    assert brouillons.accueils_touches == {accueil.id, autre_accueil.id}
+    assert brouillons.accueils_touches == set()
     brouillons.a_recalculer, brouillons.accueils_touches = set(), set()
 
     accueil.definir_tarifs(

@@ -398,7 +398,9 @@ class ServiceFacturation:
         return sorted(corrigees, key=lambda f: (f.emise_le, f.numero))
 
     def faits_campagnes(self) -> dict[UUID, Campagne]:
-        return {i: self.campagne(i) for i in self._auteurs(Campagne.Preparee.TOPIC)}
+        """Every campaign recorded, for reading only (an issued one holds a line per invoice:
+        read as kept, never copied)."""
+        return {i: self.portail.lire(Campagne, i) for i in self._auteurs(Campagne.Preparee.TOPIC)}
 
     def _auteurs(self, topic: str) -> list[UUID]:
         """The aggregates that recorded an event of `topic`, in the order of their first one."""

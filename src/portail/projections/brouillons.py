@@ -138,9 +138,9 @@ class Brouillons:
             self.communs[sujet] = aggregat
             if isinstance(aggregat, Parametres):
                 self.tout = True
-            else:
-                # Its tariffs or closures change only the drafts of the families booked on it
-                # (a new accueil, none).
+            elif not isinstance(evenement, Accueil.Cree | Accueil.Created):
+                # Its tariffs or closures change only the drafts of the families booked on it; a
+                # new accueil changes none (the plannings opened on it since note their own days).
                 self.accueils_touches.add(sujet)
             return
         if isinstance(evenement, Planning.Event):

@@ -157,3 +157,16 @@ def test_le_rejeu_d_un_autre_processus_donne_la_meme_empreinte(client, horloge, 
     processus.join(timeout=60)
     assert processus.exitcode == 0
     assert empreinte == c["empreinte"]
+
+
+def test_une_periode_emise_ne_se_prepare_plus(client, horloge) -> None:
+    regie, _accueil, _familles = _commune_facturee(client, horloge)
+    c = regie.post("/api/regie/campagnes", json={"periode": "2025-11"}).json()
+    # Another draft of the month may be prepared until one is issued.
+    assert regie.post("/api/regie/campagnes", json={"periode": "2025-11"}).status_code == 201
+    assert regie.post(f"/api/regie/campagnes/{c['id']}/emission").status_code == 200
+    refus = regie.post("/api/regie/campagnes", json={"periode": "2025-11"})
+    assert refus.status_code == 422
+    assert "déjà facturée" in refus.json()["detail"]
+    # A later month still is.
+    assert regie.post("/api/regie/campagnes", json={"periode": "2025-12"}).status_code == 201

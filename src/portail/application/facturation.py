@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import StoredEvent
 
 from portail.application.contexte import Contexte
 from portail.application.familles import PARIS
@@ -161,15 +162,10 @@ class ServiceFacturation:
         position (waited for); as of an earlier position, or when the drafts cannot catch up,
         the replay folded from the log. Returns the campaign and its anomalies (no lines)."""
         periode = Periode.lire(periode_texte)
-        for existante in self.faits_campagnes().values():
-            if (
-                existante.periode == str(periode)
-                and existante.campagne_origine is None
-                and existante.emise_le
-            ):
-                raise RegleMetier(
-                    f"La période {periode} est déjà facturée ; une campagne corrective porte les changements."
-                )
+        if str(periode) in self._periodes_emises():
+            raise RegleMetier(
+                f"La période {periode} est déjà facturée ; une campagne corrective porte les changements."
+            )
         campagne_id = uuid4()
         if jusqu_a is None:
             fin = self.position(None)
@@ -396,6 +392,31 @@ class ServiceFacturation:
         )
         corrigees = [f for f in anterieures if any(ligne.cle in cles for ligne in f.lignes)]
         return sorted(corrigees, key=lambda f: (f.emise_le, f.numero))
+
+    def _periodes_emises(self) -> set[str]:
+        """The periods whose original campaign was issued, from the campaigns' small creation
+        events and the mere presence of an issue event (an issue lists every invoice: not read)."""
+        table = self.pliage.table
+        emises = {
+            r[0]
+            for r in lecture.tuples(
+                self.pliage.ds, f"SELECT originator_id FROM {table} WHERE topic = %s", (Campagne.Emise.TOPIC,)
+            )
+        }
+        periodes: set[str] = set()
+        for originator_id, version, topic, state in lecture.tuples(
+            self.pliage.ds,
+            f"SELECT originator_id, originator_version, topic, state FROM {table} WHERE topic = %s",
+            (Campagne.Preparee.TOPIC,),
+        ):
+            if originator_id not in emises:
+                continue
+            preparee = self.portail.mapper.to_domain_event(
+                StoredEvent(originator_id, version, topic, bytes(state))
+            )
+            if getattr(preparee, "campagne_origine", None) is None:
+                periodes.add(str(getattr(preparee, "periode", "")))
+        return periodes
 
     def faits_campagnes(self) -> dict[UUID, Campagne]:
         """Every campaign recorded, for reading only (an issued one holds a line per invoice:

@@ -153,7 +153,14 @@ Dechiffreur = Callable[[str, Enveloppe], bytes | None]
 def decoder_etat(cls: type[Any], charge: bytes, dechiffrer: Dechiffreur) -> dict[str, Any]:
     """The event's attributes (without id and version) from a `msgpack-v1` payload."""
     c = codec(cls)
-    objet = c.decodeur.decode(charge)
+    try:
+        objet = c.decodeur.decode(charge)
+    except msgspec.ValidationError:
+        if c.class_version > 1:
+            # Written before the class's last version (no `class_version` in it: version 1): a
+            # field the upcast adds is missing from it.
+            return _decoder_ancienne_version(cls, c, charge, dechiffrer)
+        raise
     if objet.class_version is not msgspec.UNSET and objet.class_version != c.class_version:
         return _decoder_ancienne_version(cls, c, charge, dechiffrer)
     etat: dict[str, Any] = {}

@@ -34,6 +34,7 @@ from portail.domain.facturation import (
     LigneFacture,
     Periode,
     empreinte_campagne,
+    ordre_anomalie,
 )
 from portail.domain.facturation_famille import accueils_de, facturer_famille
 from portail.domain.famille import Famille
@@ -127,13 +128,7 @@ class ServiceFacturation:
 
     def calculer(self, periode: Periode, position: int) -> Calcul:
         """The commune's lines of `periode` as of `position` (the replay)."""
-        lignes: list[LigneFacture] = []
-        anomalies: list[Anomalie] = []
-        for _, calcul in self.par_famille(periode, position):
-            lignes.extend(calcul.lignes)
-            anomalies.extend(calcul.anomalies)
-        anomalies.sort(key=lambda a: (str(a.enfant_id), a.jour, str(a.accueil_id), a.unite))
-        return Calcul(tuple(lignes), tuple(anomalies))
+        return self.rejouer(periode, position).calcul
 
     def rejouer(self, periode: Periode, position: int) -> Rejeu:
         """The replay with the digest a campaign prepared at `position` would carry."""
@@ -144,7 +139,7 @@ class ServiceFacturation:
             lignes.extend(calcul.lignes)
             anomalies.extend(calcul.anomalies)
             empreintes.append((famille_id, calcul.empreinte))
-        anomalies.sort(key=lambda a: (str(a.enfant_id), a.jour, str(a.accueil_id), a.unite))
+        anomalies.sort(key=ordre_anomalie)
         return Rejeu(Calcul(tuple(lignes), tuple(anomalies)), empreinte_campagne(empreintes))
 
     # Campaigns
@@ -286,7 +281,7 @@ class ServiceFacturation:
             calcul = brouillons.relire(bytes(r[3]), bytes(r[4]))
             tout_lignes.extend(calcul.lignes)
             tout_anomalies.extend(calcul.anomalies)
-        tout_anomalies.sort(key=lambda a: (str(a.enfant_id), a.jour, str(a.accueil_id), a.unite))
+        tout_anomalies.sort(key=ordre_anomalie)
         return Calcul(tuple(tout_lignes), tuple(tout_anomalies))
 
     def _anomalies_copiees(self, campagne_id: UUID) -> tuple[Anomalie, ...]:
@@ -300,7 +295,7 @@ class ServiceFacturation:
             (campagne_id,),
         ):
             anomalies.extend(brouillons.relire(b"[]", bytes(contenu)).anomalies)
-        anomalies.sort(key=lambda a: (str(a.enfant_id), a.jour, str(a.accueil_id), a.unite))
+        anomalies.sort(key=ordre_anomalie)
         return tuple(anomalies)
 
     def lignes(self, campagne: Campagne) -> Calcul:

@@ -217,8 +217,13 @@ def calculer(
             ligne.nature,
         )
     )
-    anomalies.sort(key=lambda a: (str(a.enfant_id), a.jour, str(a.accueil_id), a.unite))
+    anomalies.sort(key=ordre_anomalie)
     return Calcul(tuple(lignes), tuple(anomalies))
+
+
+def ordre_anomalie(a: Anomalie) -> tuple[str, date, str, str]:
+    """The order of a computation's anomalies: by child, day, accueil, unit."""
+    return (str(a.enfant_id), a.jour, str(a.accueil_id), a.unite)
 
 
 def _rangs(enfant_ids: set[UUID], enfants: dict[UUID, EnfantFacture]) -> dict[UUID, int]:

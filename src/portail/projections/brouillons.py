@@ -86,6 +86,19 @@ class Calcules:
     effaces: list[tuple[UUID, str]] = field(default_factory=list)
     touches: list[tuple[UUID, str]] = field(default_factory=list)
 
+    def par_lots(self, taille: int) -> list[Calcules]:
+        """The same drafts in batches of at most `taille` family-months (at least one batch)."""
+        lots = [
+            Calcules(
+                [e for e in self.ecrits if (e[0], e[1]) in cles],
+                [e for e in self.effaces if e in cles],
+                touches,
+            )
+            for touches in (self.touches[i : i + taille] for i in range(0, len(self.touches), taille))
+            for cles in [set(touches)]
+        ]
+        return lots or [Calcules()]
+
     def colonnes(self) -> tuple[list[Any], ...]:
         """The drafts' columns, then the lines' (digest, lines, anomalies), as arrays."""
         contenus = [contenu(c) for _, _, c in self.ecrits]

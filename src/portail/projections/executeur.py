@@ -25,6 +25,8 @@ log = structlog.get_logger("portail.projections")
 
 NOM = "principal"
 BROUILLONS_A_REFAIRE = "brouillons_a_refaire"
+BROUILLONS_PAR_TRANSACTION = 2_000
+"""Family-months of a rebuild's drafts written per transaction."""
 """Present while a rebuild has not yet written the drafts."""
 CIBLE_DEMARRAGE = "cible_demarrage"
 """Present while a runner that started (or a rebuild) has not yet applied the log as it found it
@@ -138,12 +140,20 @@ class Projecteur:
         return lecture.ligne(self._ds, requete, (BROUILLONS_A_REFAIRE,)) is not None
 
     def _ecrire_brouillons_differes(self) -> None:
-        """After a rebuild's last page: every draft the replay touched, priced once, in one go."""
+        """After a rebuild's last page: every draft of the commune, priced once, written a batch
+        of families per transaction (a commune's lines in one statement would keep a transaction
+        idle while they are sent); the marker goes with the last batch, so an interruption
+        prices them all again, and until then a campaign folds the log instead of summing them."""
         calcules = self.brouillons.calculer(self._position)
-        colonnes = calcules.colonnes()
-        with self._ds.transaction(commit=True) as curs:
-            self.brouillons.ecrire_colonnes(curs, calcules.touches, calcules.effaces, colonnes)
-            curs.execute(f"DELETE FROM {self.schema}.proj_tracking WHERE nom = %s", (BROUILLONS_A_REFAIRE,))
+        lots = calcules.par_lots(BROUILLONS_PAR_TRANSACTION)
+        for numero, lot in enumerate(lots, start=1):
+            colonnes = lot.colonnes()
+            with self._ds.transaction(commit=True) as curs:
+                self.brouillons.ecrire_colonnes(curs, lot.touches, lot.effaces, colonnes)
+                if numero == len(lots):
+                    curs.execute(
+                        f"DELETE FROM {self.schema}.proj_tracking WHERE nom = %s", (BROUILLONS_A_REFAIRE,)
+                    )
         self._differer_brouillons = False
 
     def _reprendre_faits(self) -> None:

@@ -164,26 +164,29 @@ class ServiceFacturation:
         campagne_id = uuid4()
         if jusqu_a is None:
             fin = self.position(None)
-            somme = self._somme_des_brouillons(campagne_id, periode) if self.attendre_vues(fin) else None
-            if somme is not None and somme[0] >= fin:
-                position, totaux, anomalies, empreinte = somme
-                campagne = Campagne(
-                    id=campagne_id,
-                    periode=str(periode),
-                    position=position,
-                    campagne_origine=None,
-                    totaux=totaux,
-                    anomalies=anomalies,
-                    empreinte=empreinte,
-                    version_empreinte=EMPREINTE_PAR_FAMILLE,
-                )
-                try:
-                    self.portail.enregistrer(contexte, campagne)
-                except BaseException:
-                    self._oublier_copie(campagne_id)
-                    raise
-                return campagne, Calcul((), self._anomalies_copiees(campagne_id))
-            self._oublier_copie(campagne_id)
+            if self.attendre_vues(fin):
+                somme = self._somme_des_brouillons(campagne_id, periode)
+                if somme is not None and somme[0] >= fin:
+                    position, totaux, anomalies, empreinte = somme
+                    campagne = Campagne(
+                        id=campagne_id,
+                        periode=str(periode),
+                        position=position,
+                        campagne_origine=None,
+                        totaux=totaux,
+                        anomalies=anomalies,
+                        empreinte=empreinte,
+                        version_empreinte=EMPREINTE_PAR_FAMILLE,
+                    )
+                    try:
+                        self.portail.enregistrer(contexte, campagne)
+                    except BaseException:
+                        self._oublier_copie(campagne_id)
+                        raise
+                    return campagne, Calcul((), self._anomalies_copiees(campagne_id))
+                # Drafts not to be summed (a rebuild's, or some without a digest): what was
+                # copied goes, and the campaign is folded.
+                self._oublier_copie(campagne_id)
         position = self.position(jusqu_a)
         rejeu = self.rejouer(periode, position)
         calcul = rejeu.calcul

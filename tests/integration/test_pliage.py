@@ -1,5 +1,5 @@
-"""The family-by-family fold finds every event of a family's children, also those the log does
-not mark with the family."""
+"""Every event of a family's children carries the family column, which the family-by-family fold
+and the auditors' filter read by."""
 
 from __future__ import annotations
 
@@ -16,7 +16,10 @@ from portail.domain.personnes import IdentiteEnfant, Sante, Scolarite
 CTX = Contexte.systeme("test")
 
 
-def test_un_evenement_d_enfant_sans_la_colonne_famille_est_dans_le_pli_de_sa_famille(services, base) -> None:
+def test_un_lien_enregistre_sans_famille_est_repare_au_demarrage(services, base) -> None:
+    """A log written by the earlier save function: a child's link and its later events without the
+    family column. The next start gives them back their family; the billing fold (which reads by
+    that column) then sees the child's PAI, and the auditors' family filter lists the event."""
     famille_id = inscrire_famille(services, CTX)
     enfant = Enfant(
         famille_id=famille_id,
@@ -27,18 +30,64 @@ def test_un_evenement_d_enfant_sans_la_colonne_famille_est_dans_le_pli_de_sa_fam
     services.portail.enregistrer(CTX, enfant)
     position = services.portail.recorder.max_notification_id()
 
-    # As generated communes hold them: some of a child's later events without the family column
-    # (their link was recorded without the family; how is not established).
+    evenements = sql.Identifier(base.schema, "portail_events")
     with psycopg.connect(base.url) as conn:
         conn.execute(
+            sql.SQL("UPDATE {} SET famille_id = NULL WHERE agregat_id = %s").format(
+                sql.Identifier(base.schema, "portail_sujets")
+            ),
+            (enfant.id,),
+        )
+        conn.execute(
             sql.SQL("UPDATE {} SET famille_id = NULL WHERE originator_id = %s AND topic = %s").format(
-                sql.Identifier(base.schema, "portail_events")
+                evenements
             ),
             (enfant.id, Enfant.SanteModifiee.TOPIC),
         )
 
+    services.portail.recorder.create_table()
+
+    with psycopg.connect(base.url) as conn:
+        familles = conn.execute(
+            sql.SQL("SELECT DISTINCT famille_id FROM {} WHERE originator_id = %s").format(evenements),
+            (enfant.id,),
+        ).fetchall()
+        lien = conn.execute(
+            sql.SQL("SELECT famille_id FROM {} WHERE agregat_id = %s").format(
+                sql.Identifier(base.schema, "portail_sujets")
+            ),
+            (enfant.id,),
+        ).fetchone()
+    assert familles == [(famille_id,)]
+    assert lien == (famille_id,)
     [(lue, aggregats, _)] = list(services.facturation.pliage.familles(position, [famille_id]))
     assert lue == famille_id
     pli = aggregats[enfant.id]
     assert isinstance(pli, Enfant)
     assert pli.sante is not None and pli.sante.pai
+
+
+def test_les_evenements_des_enfants_enregistres_ensemble_portent_leur_famille(services, base) -> None:
+    """A save holding several children's registration and health record at once (a family's file
+    entered in one go): every event carries the family, which the auditors filter by and the
+    billing fold reads by."""
+    famille_id = inscrire_famille(services, CTX)
+    enfants = []
+    for rang in range(24):
+        enfant = Enfant(
+            famille_id=famille_id,
+            identite=IdentiteEnfant("Martin", f"Enfant {rang}", date(2017, 3, 1)),
+            scolarite=Scolarite(),
+        )
+        enfant.modifier_sante(Sante(pai=rang % 2 == 0), date(2025, 9, 1))
+        enfants.append(enfant)
+    services.portail.enregistrer(CTX, *enfants)
+
+    with psycopg.connect(base.url) as conn:
+        sans_famille = conn.execute(
+            sql.SQL(
+                "SELECT count(*) FROM {} WHERE originator_id = ANY(%s) AND famille_id IS DISTINCT FROM %s"
+            ).format(sql.Identifier(base.schema, "portail_events")),
+            ([e.id for e in enfants], famille_id),
+        ).fetchone()
+    assert sans_famille == (0,)

@@ -200,6 +200,7 @@ class RecorderChaine(PostgresApplicationRecorder):
         )
         for instruction in _index_sql(self.datastore.schema, self.events_table_name):
             curs.execute(instruction)
+        curs.execute(_reparation_liens_sql(self.datastore.schema, self.events_table_name))
         # The function before saves could depend on each other (two arrays fewer): a distinct
         # signature, so it is dropped by its own (a no-op once gone; the current one is untouched).
         curs.execute(
@@ -326,7 +327,7 @@ class RecorderChaine(PostgresApplicationRecorder):
             curs.execute(
                 f"INSERT INTO {sujets} (agregat_id, famille_id, enfant_id)"
                 " SELECT DISTINCT ON (a) a, f, e FROM unnest(%s::uuid[], %s::uuid[], %s::uuid[]) WITH ORDINALITY"
-                " AS x(a, f, e, r) WHERE f IS NOT NULL OR e IS NOT NULL ORDER BY a, r"
+                " AS x(a, f, e, r) WHERE f IS NOT NULL OR e IS NOT NULL ORDER BY a, f IS NULL, r"
                 " ON CONFLICT (agregat_id) DO NOTHING",
                 (list(colonnes[1]), list(colonnes[2]), list(colonnes[3])),
             )
@@ -422,6 +423,25 @@ def _index_sql(schema: str, table_evenements: str) -> list[str]:
     ]
 
 
+def _reparation_liens_sql(schema: str, table_evenements: str) -> str:
+    """Links recorded without their family by an earlier version of the save function (a child
+    registered in the same save as another of its events could get the other's link, without the
+    family), and the events written under them: given back their family, from the child's events
+    that name it. The index columns are outside the hashed part of an event: the chain is unchanged.
+    Cheap on every start: it only reads the links that lack a family."""
+    t = f"{schema}.{table_evenements}"
+    sujets = f"{schema}.{TABLE_SUJETS}"
+    return (
+        f"WITH liens AS (UPDATE {sujets} AS s SET famille_id = x.famille_id"
+        f" FROM (SELECT DISTINCT ON (o.enfant_id) o.enfant_id, ev.famille_id FROM {sujets} o"
+        f" JOIN {t} ev ON ev.enfant_id = o.enfant_id AND ev.famille_id IS NOT NULL"
+        " WHERE o.famille_id IS NULL AND o.enfant_id IS NOT NULL ORDER BY o.enfant_id, ev.notification_id) AS x"
+        " WHERE s.famille_id IS NULL AND s.enfant_id = x.enfant_id RETURNING s.agregat_id, s.famille_id)"
+        f" UPDATE {t} AS ev SET famille_id = liens.famille_id FROM liens"
+        " WHERE ev.originator_id = liens.agregat_id AND ev.famille_id IS NULL"
+    )
+
+
 def _fonction_sql(schema: str, table_evenements: str, canal: str) -> str:
     evenements = f"{schema}.{table_evenements}"
     chaine = f"{schema}.{table_evenements}_chaine"
@@ -499,10 +519,13 @@ BEGIN
         RAISE EXCEPTION 'clé créée par un autre enregistrement' USING ERRCODE = 'unique_violation';
       END IF;
 
+      -- An aggregate's link comes from its first event naming its family (a child's registration,
+      -- saved with its health record): without the ORDER BY, DISTINCT ON keeps any of them.
       INSERT INTO {sujets} (agregat_id, famille_id, enfant_id)
         SELECT DISTINCT ON (e.id) e.id, e.famille, e.enfant
-        FROM unnest(e_groupe, e_id, e_famille, e_enfant) AS e(grp, id, famille, enfant)
+        FROM unnest(e_groupe, e_id, e_famille, e_enfant) WITH ORDINALITY AS e(grp, id, famille, enfant, rang)
         WHERE e.grp = g AND (e.famille IS NOT NULL OR e.enfant IS NOT NULL)
+        ORDER BY e.id, e.famille IS NULL, e.rang
         ON CONFLICT (agregat_id) DO NOTHING;
       WITH ins AS (
         INSERT INTO {evenements} (originator_id, originator_version, topic, state,

@@ -20,7 +20,6 @@ from eventsourcing.persistence import StoredEvent
 
 from portail.domain.accueil import Accueil
 from portail.domain.commune import Parametres
-from portail.domain.enfant import Enfant
 from portail.domain.faits_comptables import FaitsComptables
 from portail.domain.famille import Famille
 from portail.store import lecture
@@ -35,7 +34,6 @@ log = structlog.get_logger()
 TOPICS_FAMILLE = ("portail:Famille.", "portail:Enfant.", "portail:Planning.")
 FAMILLES_PAR_LOT = 200
 TOPIC_FAITS_CONSERVES = Famille.FaitsComptablesConserves.TOPIC
-TOPIC_INSCRIT = Enfant.Inscrit.TOPIC
 
 
 def _filtre_topics(prefixes: tuple[str, ...]) -> str:
@@ -143,29 +141,19 @@ class Pliage:
             lot = ids[debut : debut + par_lot]
             gardes = {f: plis.prendre(f, position) for f in lot} if plis is not None else {}
             depuis = min((g[0] if g is not None else 0 for g in gardes.values()), default=0)
-            # A child's later events may lack the family column (the log's link of the child was
-            # recorded without its family when its first save held another of its events): they
-            # are found by the child's id, the family by its registration.
             lignes = lecture.tuples(
                 self.ds,
                 f"SELECT notification_id, originator_id, originator_version, topic, state, famille_id"
-                f" FROM {self.table} WHERE (famille_id = ANY(%(lot)s) OR (famille_id IS NULL AND enfant_id IN"
-                f" (SELECT originator_id FROM {self.table} WHERE topic = %(inscrit)s AND famille_id = ANY(%(lot)s))))"
+                f" FROM {self.table} WHERE famille_id = ANY(%(lot)s)"
                 f" AND notification_id > %(depuis)s AND notification_id <= %(position)s"
                 f" AND {_filtre_topics(TOPICS_FAMILLE)} ORDER BY notification_id",
-                {"lot": lot, "inscrit": TOPIC_INSCRIT, "depuis": depuis, "position": position},
+                {"lot": lot, "depuis": depuis, "position": position},
             )
             if trousseau is not None:
                 trousseau.precharger({ligne[1] for ligne in lignes})
-            familles_des_enfants = {
-                ligne[1]: ligne[5] for ligne in lignes if ligne[3] == TOPIC_INSCRIT and ligne[5] is not None
-            }
-            familles_des_enfants.update(self._familles_des_enfants(lignes, familles_des_enfants))
             par_famille: dict[UUID, list[tuple[Any, ...]]] = {f: [] for f in lot}
             for ligne in lignes:
-                famille = ligne[5] if ligne[5] is not None else familles_des_enfants.get(ligne[1])
-                if famille in par_famille:
-                    par_famille[famille].append(ligne[:5])
+                par_famille[ligne[5]].append(ligne[:5])
             conserves = self._faits_conserves(lot)
             for famille_id in lot:
                 garde = gardes.get(famille_id)
@@ -175,22 +163,6 @@ class Pliage:
                 if plis is not None:
                     plis.poser(famille_id, position, etat)
                 yield famille_id, etat, conserves.get(famille_id)
-
-    def _familles_des_enfants(
-        self, lignes: list[tuple[Any, ...]], connues: dict[UUID, UUID]
-    ) -> dict[UUID, UUID]:
-        """The family of children whose registration is before `depuis` (not among `lignes`)."""
-        orphelins = list({ligne[1] for ligne in lignes if ligne[5] is None} - set(connues))
-        if not orphelins:
-            return {}
-        return {
-            r[0]: r[1]
-            for r in lecture.tuples(
-                self.ds,
-                f"SELECT originator_id, famille_id FROM {self.table} WHERE topic = %s AND originator_id = ANY(%s)",
-                (TOPIC_INSCRIT, orphelins),
-            )
-        }
 
     def _faits_conserves(self, famille_ids: list[UUID]) -> dict[UUID, FaitsComptables]:
         lignes = lecture.tuples(

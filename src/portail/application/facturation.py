@@ -72,7 +72,7 @@ class ServiceFacturation:
 
     def position(self, jusqu_a: int | datetime | None) -> int:
         """A log position given as itself, as a date-time (the last event recorded by then), or now."""
-        fin = self.portail.recorder.max_notification_id() or 0
+        fin = self._derniere_position()
         if jusqu_a is None:
             return fin
         if isinstance(jusqu_a, int):
@@ -91,6 +91,11 @@ class ServiceFacturation:
             else:
                 haut = milieu - 1
         return bas
+
+    def _derniere_position(self) -> int:
+        """The log's last position, in one prepared statement (no transaction around it)."""
+        [(fin,)] = lecture.tuples(self.pliage.ds, f"SELECT max(notification_id) FROM {self.pliage.table}")
+        return int(fin or 0)
 
     def _horodatage(self, notification: Any) -> datetime:
         """When the application recorded the event (its audit time, on the application clock)."""
@@ -183,7 +188,8 @@ class ServiceFacturation:
                     except BaseException:
                         self._oublier_copie(campagne_id)
                         raise
-                    return campagne, Calcul((), self._anomalies_copiees(campagne_id))
+                    copiees = self._anomalies_copiees(campagne_id) if anomalies else ()
+                    return campagne, Calcul((), copiees)
                 # Drafts not to be summed (a rebuild's, or some without a digest): what was
                 # copied goes, and the campaign is folded.
                 self._oublier_copie(campagne_id)
@@ -228,29 +234,39 @@ class ServiceFacturation:
         the runner's position and its drafts agree). None while a rebuild's drafts are still to
         be priced, or drafts written before they carried a digest are left."""
         s = self.schema
-        ligne = lecture.tuples(
-            self.pliage.ds,
+        requete = (
             f"WITH refaire AS (SELECT 1 FROM {s}.proj_tracking WHERE nom = %(refaire)s),"
             f" copie AS (INSERT INTO {s}.proj_campagne_familles"
             " (campagne_id, famille_id, lignes, montant_cents, anomalies, empreinte)"
             f" SELECT %(id)s, famille_id, lignes, montant_cents, anomalies, empreinte FROM {s}.proj_brouillons"
             " WHERE mois = %(mois)s AND empreinte IS NOT NULL AND NOT EXISTS (SELECT 1 FROM refaire)"
             " RETURNING famille_id, lignes, montant_cents, anomalies, empreinte)"
-            f" SELECT (SELECT position FROM {s}.proj_tracking WHERE nom = %(nom)s),"
+            f" SELECT (SELECT position FROM {s}.proj_tracking WHERE nom = %(nom)s) AS position,"
             " EXISTS (SELECT 1 FROM refaire) OR EXISTS (SELECT 1 FROM"
-            f" {s}.proj_brouillons WHERE mois = %(mois)s AND empreinte IS NULL),"
-            " count(*) FILTER (WHERE lignes > 0),"
-            " coalesce(sum(lignes), 0), coalesce(sum(montant_cents), 0), coalesce(sum(anomalies), 0),"
+            f" {s}.proj_brouillons WHERE mois = %(mois)s AND empreinte IS NULL) AS a_refaire,"
+            " count(*) FILTER (WHERE lignes > 0) AS familles,"
+            " coalesce(sum(lignes), 0) AS lignes, coalesce(sum(montant_cents), 0) AS montant,"
+            " coalesce(sum(anomalies), 0) AS anomalies,"
             " encode(sha256(convert_to(coalesce(string_agg(famille_id::text || ':' || empreinte, E'\\n'"
-            " ORDER BY famille_id), ''), 'UTF8')), 'hex') FROM copie",
-            {
-                "refaire": BROUILLONS_A_REFAIRE,
-                "id": campagne_id,
-                "mois": str(periode),
-                "nom": NOM_PROJECTIONS,
-            },
-        )[0]
-        position, a_refaire, familles, lignes, montant, anomalies, empreinte = ligne
+            " ORDER BY famille_id), ''), 'UTF8')), 'hex') AS empreinte FROM copie"
+        )
+        parametres = {
+            "refaire": BROUILLONS_A_REFAIRE,
+            "id": campagne_id,
+            "mois": str(periode),
+            "nom": NOM_PROJECTIONS,
+        }
+        with self.pliage.ds.transaction(commit=True) as curs:
+            # The copy is derived from the drafts, and only the campaign's own event is the
+            # record: its commit, which follows, flushes this transaction's WAL with it. Until
+            # then a crash loses a copy that no campaign names. One disk flush per campaign.
+            curs.execute("SET LOCAL synchronous_commit TO off")
+            ligne = curs.execute(requete, parametres, prepare=True).fetchone()
+        assert ligne is not None
+        position, a_refaire, familles, lignes, montant, anomalies, empreinte = (
+            ligne[c]
+            for c in ("position", "a_refaire", "familles", "lignes", "montant", "anomalies", "empreinte")
+        )
         if position is None or a_refaire:
             return None
         return int(position), Totaux(int(familles), int(lignes), int(montant)), int(anomalies), empreinte
@@ -395,20 +411,14 @@ class ServiceFacturation:
         """The periods whose original campaign was issued, from the campaigns' small creation
         events and the mere presence of an issue event (an issue lists every invoice: not read)."""
         table = self.pliage.table
-        emises = {
-            r[0]
-            for r in lecture.tuples(
-                self.pliage.ds, f"SELECT originator_id FROM {table} WHERE topic = %s", (Campagne.Emise.TOPIC,)
-            )
-        }
         periodes: set[str] = set()
         for originator_id, version, topic, state in lecture.tuples(
             self.pliage.ds,
-            f"SELECT originator_id, originator_version, topic, state FROM {table} WHERE topic = %s",
-            (Campagne.Preparee.TOPIC,),
+            f"SELECT p.originator_id, p.originator_version, p.topic, p.state FROM {table} p"
+            " WHERE p.topic = %(preparee)s"
+            f" AND EXISTS (SELECT 1 FROM {table} e WHERE e.topic = %(emise)s AND e.originator_id = p.originator_id)",
+            {"preparee": Campagne.Preparee.TOPIC, "emise": Campagne.Emise.TOPIC},
         ):
-            if originator_id not in emises:
-                continue
             preparee = self.portail.mapper.to_domain_event(
                 StoredEvent(originator_id, version, topic, bytes(state))
             )

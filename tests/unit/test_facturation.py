@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import date, time
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from portail.domain.accueil import Accueil, ConfigurationAccueil, ModeFacturation, Periode, Unite
 from portail.domain.erreurs import ErreurValidation
-from portail.domain.facturation import EnfantFacture, FamilleFacturee, PresencesDuMois, calculer
+from portail.domain.facturation import (
+    Anomalie,
+    Calcul,
+    EnfantFacture,
+    FamilleFacturee,
+    LigneFacture,
+    PresencesDuMois,
+    calculer,
+    json_canonique,
+)
 from portail.domain.planning import Etat, Presence
 from portail.domain.quotient import QuotientFamilial
 from portail.domain.regles.delais import RegleDelai
@@ -380,3 +392,31 @@ def test_seuil_de_retard_avant_la_fin_de_l_unite_refuse() -> None:
             "avant la fin de l'unité SOIR (18:00) : un enfant repris à l'heure paierait le retard",
         )
     ]
+
+
+_textes = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+_lignes = st.builds(
+    LigneFacture,
+    famille_id=st.uuids(),
+    enfant_id=st.uuids(),
+    accueil_id=st.uuids(),
+    accueil=_textes,
+    jour=st.dates(),
+    unite=_textes,
+    nature=_textes,
+    quantite=st.integers(-(2**53), 2**53),
+    prix_unitaire_cents=st.integers(-(2**53), 2**53),
+    montant_cents=st.integers(-(2**53), 2**53),
+    explication=_textes,
+)
+_anomalies = st.builds(
+    Anomalie, enfant_id=st.uuids(), accueil_id=st.uuids(), jour=st.dates(), unite=_textes, motif=_textes
+)
+
+
+@given(st.lists(_lignes, max_size=4), st.lists(_anomalies, max_size=3))
+def test_l_empreinte_d_un_calcul_est_celle_de_son_json_canonique(lignes, anomalies) -> None:
+    """Recorded campaigns keep their digest: the fast encoding gives the defined bytes for any
+    text (accents, control characters, quotes, line separators), amount and date."""
+    calcul = Calcul(tuple(lignes), tuple(anomalies))
+    assert calcul.empreinte == hashlib.sha256(json_canonique(calcul)).hexdigest()

@@ -3,6 +3,7 @@ open, for whom)."""
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
 from datetime import UTC, date, datetime, time
 from uuid import UUID, uuid4
 
@@ -322,6 +323,27 @@ def test_pointer():
     assert planning.unites_reservees(LUNDI) == {"repas", "soir"}
     planning.pointer([])
     assert types(planning) == []
+
+
+def test_un_pointage_garde_tout_ce_que_la_presence_portait() -> None:
+    """Every field of a presence but the pointed ones survives its pointage (a field added to
+    `Presence` and forgotten by `Presence.pointee` fails here)."""
+    valeurs = {
+        "etat": Etat.LISTE_ATTENTE,
+        "majoration_cents": 120,
+        "majoration_pourcent": 50,
+        "facturable": True,
+        "motif": "grève",
+        "document_id": uuid4(),
+        "arrivee": time(7, 30),
+        "depart": time(8, 0),
+        "offre_id": uuid4(),
+        "offre_expire_le": datetime(2025, 9, 1, 12, tzinfo=UTC),
+    }
+    assert {f.name for f in fields(Presence)} == set(valeurs)
+    avant = Presence(**valeurs)  # type: ignore[arg-type]
+    apres = avant.pointee(Etat.PRESENT, time(7, 45), time(8, 10))
+    assert apres == replace(avant, etat=Etat.PRESENT, arrivee=time(7, 45), depart=time(8, 10))
 
 
 def test_jours_presences_tries():

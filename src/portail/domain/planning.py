@@ -44,6 +44,23 @@ class Presence:
     offre_id: UUID | None = None
     offre_expire_le: datetime | None = None
 
+    def pointee(self, etat: Etat, arrivee: time | None, depart: time | None) -> Presence:
+        """This presence as pointed (`dataclasses.replace` with every field spelled out: a school
+        year's pointage is folded hundreds of thousands of times by billing, and `replace`
+        inspects the fields at each call)."""
+        return Presence(
+            etat,
+            self.majoration_cents,
+            self.majoration_pourcent,
+            self.facturable,
+            self.motif,
+            self.document_id,
+            arrivee,
+            depart,
+            self.offre_id,
+            self.offre_expire_le,
+        )
+
 
 @dataclass(frozen=True)
 class Ligne:
@@ -276,7 +293,9 @@ class Planning(Aggregate):
     @event(Pointe)
     def _pointe(self, pointages: tuple[Pointage, ...]) -> None:
         for p in pointages:
-            actuelle = self.presences.get(cle(p.jour, p.unite), Presence(Etat.PRESENT_NON_RESERVE))
-            self.presences[cle(p.jour, p.unite)] = replace(
-                actuelle, etat=p.etat, arrivee=p.arrivee, depart=p.depart
-            )
+            k = cle(p.jour, p.unite)
+            actuelle = self.presences.get(k)
+            if actuelle is None:
+                self.presences[k] = Presence(p.etat, arrivee=p.arrivee, depart=p.depart)
+            else:
+                self.presences[k] = actuelle.pointee(p.etat, p.arrivee, p.depart)

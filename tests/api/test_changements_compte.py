@@ -9,10 +9,12 @@ import email.policy
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from uuid import UUID
 
+from portail.bootstrap import construire_services
 from portail.settings import Settings
 
-from outils_http import MOT_DE_PASSE, connecter, inscription, nouvelle_famille
+from outils_http import MOT_DE_PASSE, compte_personnel, connecter, inscription, nouvelle_famille
 
 FAUX = "Faux-Secret-2026"
 NOUVEAU = "Nouveau-Secret-9"
@@ -182,3 +184,29 @@ def test_les_demandes_de_reinitialisation_d_une_adresse_ip_sont_limitees(client,
         )
     assert client.post("/api/auth/mot-de-passe-oublie", json={"email": "oubli@example.fr"}).status_code == 202
     assert not _courriels(settings.mail_dir)
+
+
+def test_le_changement_d_email_se_relit_depuis_le_journal_sans_montrer_son_lien(
+    client, services, settings: Settings, base, horloge
+) -> None:
+    session = nouvelle_famille(client, "avant@example.fr")
+    corps = {"email": "apres@example.fr", "mot_de_passe": MOT_DE_PASSE}
+    assert session.put("/api/moi/email", json=corps).status_code == 202
+    jeton = _dernier_lien(settings.mail_dir, "apres@example.fr")
+    # Another process, with nothing in memory, reads the pending change from the stored events.
+    en_attente = services.comptes.compte(UUID(session.compte_id)).changement_email
+    assert en_attente is not None and en_attente.email == "apres@example.fr"
+    auditeur = compte_personnel(client, "audit@mairie.fr", "auditeur")
+    historique = auditeur.get(f"/api/audit/agregats/{session.compte_id}/historique").text
+    assert jeton.partition(".")[2] not in historique
+    assert "ChangementEmailDemande" in historique
+    assert client.post("/api/auth/confirmation-email", json={"token": jeton}).status_code == 204
+    relu = construire_services(settings, base, horloge)
+    try:
+        compte = relu.comptes.compte(UUID(session.compte_id))
+        assert compte.email == "apres@example.fr"
+        assert compte.changement_email is None
+        assert relu.comptes.compte_par_email("apres@example.fr") is not None
+        assert relu.comptes.compte_par_email("avant@example.fr") is None
+    finally:
+        relu.portail.close()

@@ -149,6 +149,8 @@ def _construire(settings: Settings, base: BaseDeDonnees, horloge: Horloge) -> Se
             settings.limite_echecs_compte,
             settings.limite_echecs_ip,
             timedelta(minutes=settings.fenetre_echecs_minutes),
+            settings.limite_demandes_adresse,
+            settings.limite_demandes_ip,
         ),
         courrier,
         settings.url_publique,

@@ -60,6 +60,10 @@ class Settings:
     """Days before a document or a fiche sanitaire expires that the family is reminded."""
     document_validite_jours: int = 365
     """How long a medical certificate, a QF attestation, a PAI or a vaccination record is valid."""
+    limite_demandes_adresse: int = 3
+    """Reset links mailed to one address, and e-mail changes asked by one account, per window."""
+    limite_demandes_ip: int = 20
+    """Password-reset requests from one client address per window."""
 
     @property
     def pgdata(self) -> Path:
@@ -112,4 +116,6 @@ class Settings:
             retention_annees=_int(lire("RETENTION_ANNEES"), defaut.retention_annees),
             rappel_document_jours=_int(lire("RAPPEL_DOCUMENT_JOURS"), defaut.rappel_document_jours),
             document_validite_jours=_int(lire("DOCUMENT_VALIDITE_JOURS"), defaut.document_validite_jours),
+            limite_demandes_adresse=_int(lire("LIMITE_DEMANDES_ADRESSE"), defaut.limite_demandes_adresse),
+            limite_demandes_ip=_int(lire("LIMITE_DEMANDES_IP"), defaut.limite_demandes_ip),
         )

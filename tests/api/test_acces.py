@@ -254,11 +254,21 @@ def test_changement_de_mot_de_passe_ferme_les_autres_sessions(client, horloge) -
     connecter(client, "change@example.fr", "Nouveau-Secret-9")
 
 
-def test_changement_d_email_libere_l_ancienne_adresse(client) -> None:
+def test_changement_d_email_libere_l_ancienne_adresse(client, settings: Settings) -> None:
     session = nouvelle_famille(client, "avant@example.fr")
     reponse = session.put("/api/moi/email", json={"email": "apres@example.fr", "mot_de_passe": MOT_DE_PASSE})
-    assert reponse.status_code == 200
-    assert reponse.json()["email"] == "apres@example.fr"
+    assert reponse.status_code == 202
+    assert reponse.json()["email_en_attente"] == "apres@example.fr"
+    assert settings.mail_dir is not None
+    messages = [
+        email.message_from_bytes(m.read_bytes(), policy=email.policy.default)
+        for m in settings.mail_dir.glob("*.eml")
+    ]
+    lien = next(m for m in messages if m["To"] == "apres@example.fr")
+    texte = lien.get_body().get_content()  # type: ignore[union-attr]
+    trouve = re.search(r"confirmation-email\?token=([A-Za-z0-9_.\-]+)", texte)
+    assert trouve
+    assert client.post("/api/auth/confirmation-email", json={"token": trouve.group(1)}).status_code == 204
     connecter(client, "apres@example.fr")
     # The old address is free again for a new family, the new one is taken.
     assert client.post("/api/inscription", json=inscription("avant@example.fr")).status_code == 201

@@ -11,7 +11,7 @@ from outils_http import compte_personnel, connecter, nouvelle_famille
 from outils_reservation import ajouter_enfant, creer_accueil, reserver
 
 PUBLIQUES = re.compile(
-    r"^/(health|ready|metrics|schema.*|api/inscription|api/auth/(connexion|mot-de-passe-oublie|reinitialisation)|api/paiements/.*)$"
+    r"^/(health|ready|metrics|schema.*|api/inscription|api/auth/(connexion|mot-de-passe-oublie|reinitialisation|confirmation-email)|api/paiements/.*)$"
 )
 TOUT_COMPTE = re.compile(r"^/api/(moi.*|auth/deconnexion)$")
 FAMILLE = re.compile(

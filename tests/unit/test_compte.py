@@ -184,3 +184,32 @@ def test_rejouer_les_evenements_redonne_le_meme_etat():
     compte.desactiver(MIDI + timedelta(days=1))
     copie = rejouer([*evenements, *compte.collect_events()])
     assert vars(copie) == vars(compte)
+
+
+def test_changement_d_email_en_attente_jusqu_au_lien():
+    compte = nouveau_compte()
+    compte.demander_changement_email("apres@example.fr", "empreinte-1", MIDI + timedelta(hours=24))
+    assert compte.email == "claire@example.fr"
+    with pytest.raises(JetonInvalide):
+        compte.confirmer_email("autre", MIDI)
+    assert compte.confirmer_email("empreinte-1", MIDI) == "apres@example.fr"
+    assert compte.email == "apres@example.fr"
+    assert compte.sessions_valides_apres == MIDI
+    assert types(compte) == [Compte.ChangementEmailDemande, Compte.EmailConfirme]
+    with pytest.raises(JetonInvalide):
+        compte.confirmer_email("empreinte-1", MIDI)
+
+
+def test_lien_d_email_expire_remplace_ou_annule_par_un_nouveau_mot_de_passe():
+    compte = nouveau_compte()
+    compte.demander_changement_email("apres@example.fr", "empreinte-1", MIDI)
+    with pytest.raises(JetonInvalide):
+        compte.confirmer_email("empreinte-1", MIDI)
+    compte.demander_changement_email("apres@example.fr", "empreinte-1", MIDI + timedelta(hours=1))
+    compte.demander_changement_email("autre@example.fr", "empreinte-2", MIDI + timedelta(hours=1))
+    with pytest.raises(JetonInvalide):
+        compte.confirmer_email("empreinte-1", MIDI)
+    compte.changer_mot_de_passe("$argon2id$nouveau", MIDI)
+    with pytest.raises(JetonInvalide):
+        compte.confirmer_email("empreinte-2", MIDI)
+    assert compte.changement_email is None

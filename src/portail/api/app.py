@@ -45,6 +45,7 @@ from portail.api.controllers.regie import ComptesController
 from portail.api.intergiciels import correlation, entetes_reponse
 from portail.api.metriques import Metriques
 from portail.api.problemes import GESTIONNAIRES
+from portail.api.provenance import ProvenanceMiddleware, origines_acceptees
 from portail.application.contexte import Horloge, horloge_systeme
 from portail.bootstrap import construire_planificateur, construire_services
 from portail.settings import Settings
@@ -111,6 +112,9 @@ def create_app(
     authentification = DefineMiddleware(
         AuthentificationMiddleware, exclude=[f"^{chemin}" for chemin in CHEMINS_PUBLICS]
     )
+    provenance = DefineMiddleware(
+        ProvenanceMiddleware, origines=origines_acceptees(reglages.url_publique, reglages.cors_origines)
+    )
     application = Litestar(
         route_handlers=[
             health,
@@ -142,7 +146,7 @@ def create_app(
             ActualitesController,
         ],
         lifespan=[cycle_de_vie],
-        middleware=[correlation, limite.middleware, authentification],
+        middleware=[correlation, limite.middleware, provenance, authentification],
         before_send=[entetes_reponse],
         exception_handlers=GESTIONNAIRES,
         cors_config=CORSConfig(allow_origins=list(reglages.cors_origines), allow_credentials=True)

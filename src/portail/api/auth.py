@@ -36,6 +36,7 @@ CHEMINS_PUBLICS = (
     "/api/auth/connexion",
     "/api/auth/mot-de-passe-oublie",
     "/api/auth/reinitialisation",
+    "/api/auth/confirmation-email",
     "/api/inscription",
     "/api/paiements/",
 )

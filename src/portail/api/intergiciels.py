@@ -20,7 +20,9 @@ _CORRELATION_VALIDE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 ENTETES_SECURITE = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
-    "referrer-policy": "no-referrer",
+    # Not `no-referrer`: under it browsers send `Origin: null` with the portal's own form posts,
+    # which the origin check (provenance.py) must refuse. Other sites still get no referrer.
+    "referrer-policy": "same-origin",
     "cross-origin-opener-policy": "same-origin",
     "permissions-policy": "camera=(), microphone=(), geolocation=()",
 }

@@ -950,3 +950,15 @@ class EncaissementsOut(msgspec.Struct):
     totaux: list[TotalModeOut]
     total_cents: int
     reglements: list[EncaissementOut]
+
+
+# E-mail change, effective when the link mailed to the new address is followed
+
+
+class ChangementEmailOut(msgspec.Struct):
+    email_en_attente: str
+    expire_le: datetime
+
+
+class ConfirmationEmailIn(Entree):
+    token: Annotated[str, msgspec.Meta(max_length=200)]

@@ -27,7 +27,7 @@ from portail.store.chaine import VUE_JOURNAL
 CHAMPS_TECHNIQUES = {"originator_id", "originator_version", "timestamp", "audit", "originator_topic"}
 EFFACE = "[effacé]"
 MASQUE = "[masqué]"
-SECRETS = {"mot_de_passe_hash", "jeton_empreinte", "reinitialisations"}
+SECRETS = {"mot_de_passe_hash", "jeton_empreinte", "reinitialisations", "changement_email"}
 """Never shown, even to auditors: they record that a password or a reset changed, not its value."""
 
 

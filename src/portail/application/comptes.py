@@ -18,7 +18,7 @@ from portail.application.courriel import Courrier
 from portail.application.mots_de_passe import Hacheur, verifier_politique
 from portail.application.portail import Portail
 from portail.application.saisies import SaisieAdresse, SaisieResponsable, construire_responsable
-from portail.domain.compte import Compte, JetonInvalide
+from portail.domain.compte import LIEN_EMAIL_INVALIDE, Compte, JetonInvalide
 from portail.domain.erreurs import (
     ErreurDomaine,
     ErreurValidation,
@@ -26,13 +26,15 @@ from portail.domain.erreurs import (
     valider,
 )
 from portail.domain.famille import Famille
-from portail.domain.index_email import IndexEmail
+from portail.domain.index_email import EmailDejaUtilise, IndexEmail
 from portail.domain.installation import ID_INSTALLATION, Installation
 from portail.domain.valeurs import Role, email
 from portail.store.invalidation import Invalidations
 from portail.store.securite import EchecsConnexion
 
 DUREE_LIEN_REINITIALISATION = timedelta(minutes=30)
+DUREE_LIEN_EMAIL = timedelta(hours=24)
+LIEN_REINITIALISATION_INVALIDE = "Ce lien de réinitialisation est invalide ou a expiré."
 ROLES_PERSONNEL = (Role.AGENT, Role.REGISSEUR, Role.AUDITEUR, Role.ADMIN)
 
 
@@ -72,6 +74,10 @@ class LimitesConnexion:
     echecs_compte: int
     echecs_ip: int
     fenetre: timedelta
+    demandes_adresse: int = 3
+    """Reset links mailed to one address, and e-mail changes asked by one account, per window."""
+    demandes_ip: int = 20
+    """Reset requests from one client address per window."""
 
 
 class ServiceComptes:
@@ -224,18 +230,9 @@ class ServiceComptes:
     def connecter(self, adresse_email: str, mot_de_passe: str, adresse_ip: str) -> Compte:
         """Check the throttles, then the password; only failures count toward the limits."""
         maintenant = self.portail.horloge()
-        cle_compte = self._empreinte("echec-compte", adresse_email.strip().lower())
-        cle_ip = self._empreinte("echec-ip", adresse_ip)
-        depuis = maintenant - self.limites.fenetre
-        attente = max(
-            self._attente(cle_compte, self.limites.echecs_compte, depuis, maintenant),
-            self._attente(cle_ip, self.limites.echecs_ip, depuis, maintenant),
-        )
-        if attente > 0:
-            raise TropDeTentatives(
-                f"Trop de tentatives de connexion. Réessayez dans {math.ceil(attente / 60)} minute(s).",
-                attente,
-            )
+        cles = self._cles_echec(adresse_email, adresse_ip)
+        self._freiner(cles, maintenant, "Trop de tentatives de connexion.")
+        cle_compte, cle_ip = (cle for cle, _ in cles)
         try:
             compte = self.compte_par_email(email(adresse_email))
         except ErreurValidation:
@@ -246,6 +243,14 @@ class ServiceComptes:
             raise IdentifiantsInvalides("Adresse e-mail ou mot de passe incorrect.")
         return compte
 
+    def _cles_echec(self, adresse_email: str, adresse_ip: str) -> list[tuple[str, int]]:
+        """The login throttle's keys: a wrong current password on a change counts as a failed
+        login, so guessing through either way spends the same allowance."""
+        return [
+            (self._empreinte("echec-compte", adresse_email.strip().lower()), self.limites.echecs_compte),
+            (self._empreinte("echec-ip", adresse_ip), self.limites.echecs_ip),
+        ]
+
     def _attente(self, cle: str, limite: int, depuis: datetime, maintenant: datetime) -> int:
         recents = self.echecs.recents(cle, depuis)
         if len(recents) < limite:
@@ -253,6 +258,29 @@ class ServiceComptes:
         # Blocked until the limit-th most recent failure leaves the window.
         libere_le = recents[limite - 1] + self.limites.fenetre
         return max(1, math.ceil((libere_le - maintenant).total_seconds()))
+
+    def _attente_max(self, cles: list[tuple[str, int]], maintenant: datetime) -> int:
+        depuis = maintenant - self.limites.fenetre
+        return max(self._attente(cle, limite, depuis, maintenant) for cle, limite in cles)
+
+    def _freiner(self, cles: list[tuple[str, int]], maintenant: datetime, quoi: str) -> None:
+        """429 while any key has reached its limit within the window."""
+        attente = self._attente_max(cles, maintenant)
+        if attente > 0:
+            raise TropDeTentatives(f"{quoi} Réessayez dans {math.ceil(attente / 60)} minute(s).", attente)
+
+    def _verifier_mot_de_passe_actuel(
+        self, compte: Compte, mot_de_passe: str, champ: str, adresse_ip: str | None
+    ) -> None:
+        """Throttled like login: checked against the limits first, a wrong password recorded."""
+        maintenant = self.portail.horloge()
+        cles = self._cles_echec(compte.email or compte.id.hex, adresse_ip or "inconnue")
+        if adresse_ip is None:
+            cles = cles[:1]
+        self._freiner(cles, maintenant, "Trop de mots de passe incorrects.")
+        if not self.hacheur.verifier(compte.mot_de_passe_hash, mot_de_passe):
+            self.echecs.ajouter([cle for cle, _ in cles], maintenant)
+            raise ErreurValidation.sur(champ, "le mot de passe est incorrect")
 
     def etat_en_memoire(self, compte_id: UUID) -> EtatSession | None:
         """The account's session state if this process keeps it: no query, no wait."""
@@ -292,31 +320,89 @@ class ServiceComptes:
     # Changes by the account holder
 
     def changer_email(
-        self, contexte: Contexte, compte_id: UUID, nouvel_email: str, mot_de_passe: str
-    ) -> None:
+        self,
+        contexte: Contexte,
+        compte_id: UUID,
+        nouvel_email: str,
+        mot_de_passe: str,
+        adresse_ip: str | None = None,
+    ) -> tuple[str, datetime]:
+        """Mail a confirmation link to the new address and a notice to the current one; the
+        address changes only when the link is followed (`confirmer_email`). Returns the pending
+        address and the link's expiry."""
         courriel = valider("email", lambda: email(nouvel_email))
         compte = self.compte(compte_id)
-        if not self.hacheur.verifier(compte.mot_de_passe_hash, mot_de_passe):
-            raise ErreurValidation.sur("mot_de_passe", "le mot de passe est incorrect")
+        self._verifier_mot_de_passe_actuel(compte, mot_de_passe, "mot_de_passe", adresse_ip)
+        if courriel == compte.email:
+            raise ErreurValidation.sur("email", "c'est déjà l'adresse de ce compte")
+        index = self.index_de(courriel)
+        if index is not None and index.compte_id not in (None, compte_id):
+            raise EmailDejaUtilise("Cette adresse e-mail est déjà utilisée par un autre compte.")
+        maintenant = self.portail.horloge()
+        cle = [(self._empreinte("changement-email", compte_id.hex), self.limites.demandes_adresse)]
+        self._freiner(cle, maintenant, "Trop de demandes de changement d'adresse.")
+        secret = secrets.token_urlsafe(32)
+        expire_le = maintenant + DUREE_LIEN_EMAIL
+
+        def commande() -> str | None:
+            a_jour = self.compte(compte_id)
+            a_jour.demander_changement_email(courriel, _empreinte_jeton(secret), expire_le)
+            self.portail.enregistrer(contexte, a_jour)
+            return a_jour.email
+
+        actuel = self.portail.avec_reessais(commande)
+        self.echecs.ajouter([cle[0][0]], maintenant)
+        self.courrier.envoyer(
+            courriel,
+            "Confirmez votre nouvelle adresse e-mail",
+            "Bonjour,\n\n"
+            "Cette adresse a été indiquée comme nouvelle adresse de connexion d'un compte "
+            "Portail Familles.\nPour la confirmer, ouvrez ce lien dans les 24 heures :\n\n"
+            f"{self.url_publique}/confirmation-email?token={compte_id.hex}.{secret}\n\n"
+            "Tant que ce lien n'est pas ouvert, l'adresse du compte ne change pas. Si vous n'êtes "
+            "pas à l'origine de cette demande, ignorez ce message.\n",
+        )
+        if actuel is not None:
+            self.courrier.envoyer(
+                actuel,
+                "Changement d'adresse e-mail demandé",
+                "Bonjour,\n\n"
+                "Un changement de l'adresse de connexion de votre compte Portail Familles a été "
+                f"demandé, vers {courriel}.\nIl ne prendra effet que lorsque le lien envoyé à "
+                "cette nouvelle adresse aura été ouvert ; toutes les sessions ouvertes seront "
+                "alors fermées.\n\nSi vous n'êtes pas à l'origine de cette demande, changez "
+                "dès maintenant votre mot de passe : cela annule la demande.\n",
+            )
+        return courriel, expire_le
+
+    def confirmer_email(self, contexte: Contexte, jeton: str) -> UUID:
+        """Follow the link: the address changes, both index entries with it, and every session
+        of the account ends. Returns the account's id."""
+        compte_id, secret = _lire_jeton(jeton, LIEN_EMAIL_INVALIDE)
 
         def commande() -> None:
-            compte = self.compte(compte_id)
-            if compte.email == courriel:
-                return
-            nouvel_index = self.reserver_email(courriel, compte.id)
-            ancien_index = self.index_de(compte.email) if compte.email else None
+            try:
+                compte = self.compte(compte_id)
+            except ErreurDomaine:
+                raise JetonInvalide(LIEN_EMAIL_INVALIDE) from None
+            ancien = compte.email
+            nouveau = compte.confirmer_email(_empreinte_jeton(secret), self.portail.horloge())
+            nouvel_index = self.reserver_email(nouveau, compte.id)
+            ancien_index = self.index_de(ancien) if ancien else None
             if ancien_index is not None:
                 ancien_index.liberer()
-            compte.modifier_email(courriel)
-            self.portail.enregistrer(contexte, compte, nouvel_index, ancien_index)
+            acteur = Contexte(contexte.correlation_id, compte.id, "confirmation-email")
+            self.portail.enregistrer(acteur, compte, nouvel_index, ancien_index)
 
         self.portail.avec_reessais(commande)
         self.oublier_sessions(compte_id)
+        return compte_id
 
-    def changer_mot_de_passe(self, contexte: Contexte, compte_id: UUID, ancien: str, nouveau: str) -> None:
+    def changer_mot_de_passe(
+        self, contexte: Contexte, compte_id: UUID, ancien: str, nouveau: str, adresse_ip: str | None = None
+    ) -> None:
         compte = self.compte(compte_id)
-        if not self.hacheur.verifier(compte.mot_de_passe_hash, ancien):
-            raise ErreurValidation.sur("ancien", "le mot de passe actuel est incorrect")
+        self._verifier_mot_de_passe_actuel(compte, ancien, "ancien", adresse_ip)
         valider("nouveau", lambda: verifier_politique(nouveau))
         empreinte = self.hacheur.hacher(nouveau)
 
@@ -330,7 +416,24 @@ class ServiceComptes:
 
     # Password reset (OWASP: same answer whether or not the account exists)
 
-    def demander_reinitialisation(self, contexte: Contexte, adresse_email: str) -> None:
+    def demander_reinitialisation(
+        self, contexte: Contexte, adresse_email: str, adresse_ip: str | None = None
+    ) -> bool:
+        """Mail a reset link to an active account. Every request counts toward the limits per
+        address and per client address, known or not; over them nothing is sent. Returns False
+        when the request was over a limit (the caller answers the same either way)."""
+        maintenant = self.portail.horloge()
+        cles = [
+            (self._empreinte("reinit-adresse", adresse_email.strip().lower()), self.limites.demandes_adresse),
+            (self._empreinte("reinit-ip", adresse_ip or "inconnue"), self.limites.demandes_ip),
+        ]
+        if self._attente_max(cles, maintenant) > 0:
+            return False
+        self.echecs.ajouter([cle for cle, _ in cles], maintenant)
+        self._envoyer_lien_reinitialisation(contexte, adresse_email)
+        return True
+
+    def _envoyer_lien_reinitialisation(self, contexte: Contexte, adresse_email: str) -> None:
         try:
             compte = self.compte_par_email(email(adresse_email))
         except ErreurValidation:
@@ -359,13 +462,7 @@ class ServiceComptes:
         )
 
     def reinitialiser(self, contexte: Contexte, jeton: str, mot_de_passe: str) -> None:
-        compte_hex, _, secret = jeton.partition(".")
-        try:
-            compte_id = UUID(hex=compte_hex)
-        except ValueError:
-            raise JetonInvalide("Ce lien de réinitialisation est invalide ou a expiré.") from None
-        if not secret:
-            raise JetonInvalide("Ce lien de réinitialisation est invalide ou a expiré.")
+        compte_id, secret = _lire_jeton(jeton, LIEN_REINITIALISATION_INVALIDE)
         valider("mot_de_passe", lambda: verifier_politique(mot_de_passe))
         empreinte = self.hacheur.hacher(mot_de_passe)
 
@@ -373,7 +470,7 @@ class ServiceComptes:
             try:
                 compte = self.compte(compte_id)
             except ErreurDomaine:
-                raise JetonInvalide("Ce lien de réinitialisation est invalide ou a expiré.") from None
+                raise JetonInvalide(LIEN_REINITIALISATION_INVALIDE) from None
             compte.reinitialiser(_empreinte_jeton(secret), empreinte, self.portail.horloge())
             acteur = Contexte(contexte.correlation_id, compte.id, "reinitialisation")
             self.portail.enregistrer(acteur, compte)
@@ -384,3 +481,15 @@ class ServiceComptes:
 
 def _empreinte_jeton(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _lire_jeton(jeton: str, refus: str) -> tuple[UUID, str]:
+    """A mailed link's token: `<account id hex>.<secret>`."""
+    compte_hex, _, secret = jeton.partition(".")
+    try:
+        compte_id = UUID(hex=compte_hex)
+    except ValueError:
+        raise JetonInvalide(refus) from None
+    if not secret:
+        raise JetonInvalide(refus)
+    return compte_id, secret

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -16,9 +17,23 @@ class JetonInvalide(RegleMetier):
     titre = "Lien invalide ou expiré"
 
 
+LIEN_EMAIL_INVALIDE = "Ce lien de confirmation d'adresse e-mail est invalide ou a expiré."
+
+
+@dataclass(frozen=True)
+class ChangementEmail:
+    """A new address waiting for its owner to follow the link sent to it."""
+
+    email: str
+    jeton_empreinte: str
+    expire_le: datetime
+
+
 class Compte(Aggregate):
     TOPIC = "portail:Compte"
     DONNEES_PERSONNELLES = True
+    changement_email: ChangementEmail | None = None
+    """Class default: snapshots taken before the field existed do not hold it."""
 
     class Event(Aggregate.Event, PortailEvent):
         SUJET_PERSONNEL = True
@@ -59,6 +74,20 @@ class Compte(Aggregate):
         mot_de_passe_hash: str
         sessions_valides_apres: datetime
 
+    class ChangementEmailDemande(Event):
+        TOPIC = "portail:Compte.ChangementEmailDemande"
+        PERSONNEL = ("email",)
+        email: str
+        jeton_empreinte: str
+        expire_le: datetime
+
+    class EmailConfirme(Event):
+        TOPIC = "portail:Compte.EmailConfirme"
+        PERSONNEL = ("email",)
+        email: str
+        jeton_empreinte: str
+        sessions_valides_apres: datetime
+
     class RolesModifies(Event):
         TOPIC = "portail:Compte.RolesModifies"
         roles: tuple[Role, ...]
@@ -82,6 +111,7 @@ class Compte(Aggregate):
         self.sessions_valides_apres: datetime | None = None
         self.reinitialisations: dict[str, datetime] = {}
         self.desactive_le: datetime | None = None
+        self.changement_email = None
 
     @property
     def actif(self) -> bool:
@@ -103,6 +133,36 @@ class Compte(Aggregate):
     def _email_modifie(self, email: str) -> None:
         self.email = email
 
+    def demander_changement_email(self, email: str, jeton_empreinte: str, expire_le: datetime) -> None:
+        """The new address is only pending: a later request replaces it, and its link with it."""
+        self._verifier_actif()
+        self._changement_email_demande(email=email, jeton_empreinte=jeton_empreinte, expire_le=expire_le)
+
+    @event(ChangementEmailDemande)
+    def _changement_email_demande(self, email: str, jeton_empreinte: str, expire_le: datetime) -> None:
+        self.changement_email = ChangementEmail(email, jeton_empreinte, expire_le)
+
+    def confirmer_email(self, jeton_empreinte: str, maintenant: datetime) -> str:
+        """The pending address becomes the account's; every session opened before ends. Returns it."""
+        attente = self.changement_email
+        if (
+            not self.actif
+            or attente is None
+            or attente.jeton_empreinte != jeton_empreinte
+            or maintenant >= attente.expire_le
+        ):
+            raise JetonInvalide(LIEN_EMAIL_INVALIDE)
+        self._email_confirme(
+            email=attente.email, jeton_empreinte=jeton_empreinte, sessions_valides_apres=maintenant
+        )
+        return attente.email
+
+    @event(EmailConfirme)
+    def _email_confirme(self, email: str, jeton_empreinte: str, sessions_valides_apres: datetime) -> None:
+        self.email = email
+        self.sessions_valides_apres = sessions_valides_apres
+        self.changement_email = None
+
     def changer_mot_de_passe(self, mot_de_passe_hash: str, maintenant: datetime) -> None:
         """A new password ends every session opened before it."""
         self._verifier_actif()
@@ -112,6 +172,8 @@ class Compte(Aggregate):
     def _mot_de_passe_modifie(self, mot_de_passe_hash: str, sessions_valides_apres: datetime) -> None:
         self.mot_de_passe_hash = mot_de_passe_hash
         self.sessions_valides_apres = sessions_valides_apres
+        # Whoever asked for the pending address may have known the old password only.
+        self.changement_email = None
 
     def demander_reinitialisation(self, jeton_empreinte: str, expire_le: datetime) -> None:
         self._verifier_actif()
@@ -138,8 +200,9 @@ class Compte(Aggregate):
     ) -> None:
         self.mot_de_passe_hash = mot_de_passe_hash
         self.sessions_valides_apres = sessions_valides_apres
-        # A reset spends every outstanding link, not only the one used.
+        # A reset spends every outstanding link, not only the one used, the e-mail one included.
         self.reinitialisations = {}
+        self.changement_email = None
 
     def modifier_roles(self, roles: tuple[Role, ...]) -> None:
         self._verifier_actif()
@@ -160,3 +223,4 @@ class Compte(Aggregate):
     def _desactive(self, desactive_le: datetime) -> None:
         self.desactive_le = desactive_le
         self.reinitialisations = {}
+        self.changement_email = None

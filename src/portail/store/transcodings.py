@@ -14,6 +14,7 @@ from portail.domain import (
     campagne,
     capacite,
     commune,
+    compte,
     document,
     encours,
     facturation,
@@ -144,6 +145,7 @@ VALUE_OBJECTS: tuple[type[Any], ...] = (
     faits_comptables.Ordre,
     faits_comptables.FaitsEnfant,
     faits_comptables.FaitsComptables,
+    compte.ChangementEmail,
 )
 
 

@@ -35,7 +35,7 @@ class AccesController(Controller):
         status_code=200,
         sync_to_thread=True,
         summary="Se connecter",
-        responses=reponses_probleme(401, 422, 429),
+        responses=reponses_probleme(401, 403, 422, 429),
         exclude_from_auth=True,
     )
     def connexion(
@@ -113,7 +113,7 @@ class AccesController(Controller):
         return Response(
             None,
             status_code=HTTP_202_ACCEPTED,
-            background=BackgroundTask(_demander_reinitialisation, sv, ctx, data.email),
+            background=BackgroundTask(_demander_reinitialisation, sv, ctx, data.email, adresse_ip(request)),
         )
 
     @post(
@@ -128,11 +128,24 @@ class AccesController(Controller):
         services(request).comptes.reinitialiser(contexte(request), data.token, data.mot_de_passe)
 
     @post(
+        "/auth/confirmation-email",
+        status_code=HTTP_204_NO_CONTENT,
+        sync_to_thread=True,
+        summary="Confirmer une nouvelle adresse e-mail avec le lien reçu (toutes les sessions sont fermées)",
+        responses=reponses_probleme(409, 422),
+        exclude_from_auth=True,
+    )
+    def confirmation_email(
+        self, request: Request[Any, Any, Any], data: JSONBody[s.ConfirmationEmailIn]
+    ) -> None:
+        services(request).comptes.confirmer_email(contexte(request), data.token)
+
+    @post(
         "/inscription",
         status_code=201,
         sync_to_thread=True,
         summary="Créer un compte famille",
-        responses=reponses_probleme(409, 422),
+        responses=reponses_probleme(403, 409, 422),
         exclude_from_auth=True,
     )
     def inscription(
@@ -165,9 +178,11 @@ class AccesController(Controller):
         return s.IdOut(id=compte_id)
 
 
-async def _demander_reinitialisation(sv: Services, ctx: Contexte, email: str) -> None:
+async def _demander_reinitialisation(sv: Services, ctx: Contexte, email: str, ip: str) -> None:
     try:
-        await anyio.to_thread.run_sync(sv.comptes.demander_reinitialisation, ctx, email)
+        envoye = await anyio.to_thread.run_sync(sv.comptes.demander_reinitialisation, ctx, email, ip)
+        if not envoye:
+            log.warning("reinitialisation_limitee")
     except Exception as erreur:
         # The type only: mail errors quote the recipient's address.
         log.error("reinitialisation_echec", type_erreur=type(erreur).__name__)

@@ -6,15 +6,15 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, delete, get, patch, post, put
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody
-from litestar.status_codes import HTTP_204_NO_CONTENT
+from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from portail.api import presentation
 from portail.api import schemas as s
 from portail.api.auth import SECURITE, Utilisateur, exige_famille, famille_de
-from portail.api.etat import contexte, services
+from portail.api.etat import adresse_ip, contexte, services
 from portail.api.problemes import reponses_probleme
 from portail.application.saisies import (
     SaisieAdresse,
@@ -75,26 +75,34 @@ class ProfilController(Controller):
         services(request).familles.modifier_profil(contexte(request), famille_de(request.user), champs)
         return _moi(request)
 
-    @put("/email", sync_to_thread=True, summary="Changer d'adresse e-mail", responses=ECRITURE)
+    @put(
+        "/email",
+        status_code=HTTP_202_ACCEPTED,
+        sync_to_thread=True,
+        summary="Changer d'adresse e-mail (effectif quand le lien envoyé à la nouvelle adresse est ouvert)",
+        responses=reponses_probleme(401, 403, 404, 409, 422, 429),
+    )
     def changer_email(
         self, request: Request[Utilisateur, Any, Any], data: JSONBody[s.EmailIn]
-    ) -> s.CompteOut:
-        sv = services(request)
-        sv.comptes.changer_email(contexte(request), request.user.compte_id, data.email, data.mot_de_passe)
-        return presentation.compte(sv.comptes.compte(request.user.compte_id))
+    ) -> Response[s.ChangementEmailOut]:
+        en_attente, expire_le = services(request).comptes.changer_email(
+            contexte(request), request.user.compte_id, data.email, data.mot_de_passe, adresse_ip(request)
+        )
+        corps = s.ChangementEmailOut(email_en_attente=en_attente, expire_le=expire_le)
+        return Response(corps, status_code=HTTP_202_ACCEPTED)
 
     @put(
         "/mot-de-passe",
         status_code=HTTP_204_NO_CONTENT,
         sync_to_thread=True,
         summary="Changer de mot de passe (toutes les sessions sont fermées ; se reconnecter)",
-        responses=ECRITURE,
+        responses=reponses_probleme(401, 403, 404, 409, 422, 429),
     )
     def changer_mot_de_passe(
         self, request: Request[Utilisateur, Any, Any], data: JSONBody[s.MotDePasseIn]
     ) -> None:
         services(request).comptes.changer_mot_de_passe(
-            contexte(request), request.user.compte_id, data.ancien, data.nouveau
+            contexte(request), request.user.compte_id, data.ancien, data.nouveau, adresse_ip(request)
         )
 
 

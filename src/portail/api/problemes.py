@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -115,7 +116,85 @@ _TYPES = {
 }
 
 
-def _traduire(message: str, cle: str | None) -> ErreurChampOut:
+_MOTIF = re.compile(r"matching regex '(.*)'")
+_PARAMETRE_MANQUANT = re.compile(r"Missing required (\w+) parameter '([^']+)'")
+FORMATS = {
+    r"^\d{4}-(0[1-9]|1[0-2])$": "AAAA-MM, par exemple 2026-09",
+    r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$": "HH:MM, par exemple 07:45",
+    r"^([01]\d|2[0-3]):[0-5]\d$": "HH:MM, par exemple 18:30",
+    r"^\d{1,3}(\.\d{1,4})?$": "un nombre d'au plus 3 chiffres, avec au plus 4 décimales après un point, par exemple 12.5",
+    r"^[A-Za-z][A-Za-z0-9_.]*$": "un type d'événement (lettres, chiffres, « _ » et « . »), par exemple Famille.ResponsableModifie",
+}
+"""The patterns the contract uses, as a person reads them (a pattern not listed is shown as is)."""
+
+
+def _valeurs(info: msgspec.inspect.Type) -> list[str] | None:
+    """The values a closed set admits (an Enum or a Literal, optional or not)."""
+    if isinstance(info, msgspec.inspect.UnionType):
+        return next((v for t in info.types if (v := _valeurs(t))), None)
+    if isinstance(info, msgspec.inspect.EnumType):
+        return [str(v.value) for v in info.cls]
+    if isinstance(info, msgspec.inspect.LiteralType):
+        return [str(v) for v in info.values]
+    return None
+
+
+def _contenu(info: msgspec.inspect.Type) -> msgspec.inspect.Type:
+    """What a list or an optional value holds."""
+    while True:
+        if isinstance(info, msgspec.inspect.UnionType):
+            info = next((t for t in info.types if not isinstance(t, msgspec.inspect.NoneType)), info)
+            if isinstance(info, msgspec.inspect.UnionType):
+                return info
+        elif isinstance(
+            info, msgspec.inspect.ListType | msgspec.inspect.SetType | msgspec.inspect.VarTupleType
+        ):
+            info = info.item_type
+        else:
+            return info
+
+
+def _type_au_chemin(annotation: Any, chemin: str) -> msgspec.inspect.Type | None:
+    """The type of the body's field at a msgspec path (`items[0].unite`)."""
+    info = msgspec.inspect.type_info(annotation)
+    for nom in re.findall(r"[A-Za-z_]\w*", chemin):
+        info = _contenu(info)
+        if not isinstance(info, msgspec.inspect.StructType):
+            return None
+        champ = next((f for f in info.fields if f.encode_name == nom), None)
+        if champ is None:
+            return None
+        info = champ.type
+    return info
+
+
+def _valeurs_permises_de(
+    request: Request[Any, Any, Any], source: str | None
+) -> Callable[[str], list[str] | None]:
+    """A lookup of a field's admitted values in the route's own signature (the body, or a query,
+    path or header parameter), so that a refused value comes with the list to choose from."""
+    signature = getattr(request.scope.get("route_handler"), "parsed_fn_signature", None)
+    parametres = getattr(signature, "parameters", None) or {}
+
+    def chercher(champ: str) -> list[str] | None:
+        try:
+            if source == "body":
+                info = _type_au_chemin(parametres["data"].annotation, champ) if "data" in parametres else None
+                return _valeurs(_contenu(info)) if info is not None else None
+            for nom, definition in parametres.items():
+                alias = getattr(definition.kwarg_definition, "name", None) or nom
+                if champ in (nom, alias):
+                    return _valeurs(_contenu(msgspec.inspect.type_info(definition.annotation)))
+        except (TypeError, ValueError):
+            return None
+        return None
+
+    return chercher
+
+
+def _traduire(
+    message: str, cle: str | None, valeurs_permises: Callable[[str], list[str] | None] | None = None
+) -> ErreurChampOut:
     """msgspec speaks English; people read French."""
     chemin = ""
     if " - at `" in message:
@@ -130,7 +209,13 @@ def _traduire(message: str, cle: str | None) -> ErreurChampOut:
         attendu = " ou ".join(_TYPES.get(t.strip(), t.strip()) for t in m.group(1).split("|"))
         return ErreurChampOut(champ, f"valeur attendue : {attendu}")
     if "Invalid enum value" in message:
+        permises = valeurs_permises(champ) if valeurs_permises is not None else None
+        if permises:
+            return ErreurChampOut(champ, f"valeur non autorisée (valeurs permises : {', '.join(permises)})")
         return ErreurChampOut(champ, "valeur non autorisée")
+    if m := _MOTIF.search(message):
+        motif = m.group(1).replace("\\\\", "\\")
+        return ErreurChampOut(champ, f"format attendu : {FORMATS.get(motif, f'le motif {motif}')}")
     if "Invalid RFC3339" in message or "Invalid date" in message or "date" in message.lower():
         return ErreurChampOut(champ, "date invalide (format AAAA-MM-JJ)")
     if "Invalid UUID" in message:
@@ -148,9 +233,20 @@ def _joindre(parent: str, champ: str) -> str:
 
 def sur_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Probleme]:
     extra = exc.extra if isinstance(exc.extra, list) else []
-    erreurs = [_traduire(str(e.get("message", "")), e.get("key")) for e in extra if isinstance(e, dict)]
-    corps_illisible = not erreurs and "decode" in str(exc.detail).lower()
-    if corps_illisible or not erreurs:
+    erreurs = [
+        _traduire(str(e.get("message", "")), e.get("key"), _valeurs_permises_de(request, e.get("source")))
+        for e in extra
+        if isinstance(e, dict)
+    ]
+    if not erreurs and (manquant := _PARAMETRE_MANQUANT.search(str(exc.detail))):
+        nom = manquant.group(2)
+        return probleme(
+            request,
+            400,
+            f"Paramètre obligatoire manquant : {nom}.",
+            erreurs=[ErreurChampOut(nom, "paramètre obligatoire")],
+        )
+    if not erreurs:
         return probleme(request, 400, "Le corps de la requête n'est pas un JSON valide.")
     # A malformed address (query, path, header) is a bad request; a body that does not fit is 422.
     sources = {e.get("source") for e in extra if isinstance(e, dict)}
@@ -220,7 +316,7 @@ def _detail_francais(statut: int, detail: str | None) -> str:
         503: "Le service est momentanément indisponible.",
     }
     # Details we wrote are French already; the framework's own are replaced.
-    if detail and any(c in detail for c in "éèàçù"):
+    if detail and any(c in detail for c in "éèêëàâçùûîïôœÉÈÊÀÇ"):
         return detail
     return textes.get(statut, "La requête n'a pas pu aboutir.")
 

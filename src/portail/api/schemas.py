@@ -8,6 +8,21 @@ from uuid import UUID
 
 import msgspec
 
+from portail.domain.regles.calendrier import PARIS
+
+
+class Horodatee(msgspec.Struct):
+    """An answer whose instants read in Paris time with their offset (`2026-12-02T09:30:00+01:00`),
+    as the parents and agents who read them live it. The audit's chained timestamps are not
+    answers of this kind: they stay UTC, as recorded."""
+
+    def __post_init__(self) -> None:
+        for nom in self.__struct_fields__:
+            valeur = getattr(self, nom)
+            if isinstance(valeur, datetime) and valeur.tzinfo is not None:
+                setattr(self, nom, valeur.astimezone(PARIS))
+
+
 Texte = Annotated[str, msgspec.Meta(max_length=200)]
 TexteLong = Annotated[str, msgspec.Meta(max_length=2000)]
 Email = Annotated[str, msgspec.Meta(max_length=254)]
@@ -43,7 +58,7 @@ class CompteOut(msgspec.Struct):
     famille_id: UUID | None
 
 
-class ConnexionOut(msgspec.Struct):
+class ConnexionOut(Horodatee):
     token: str
     expire_le: datetime
     compte: CompteOut
@@ -602,7 +617,7 @@ class OccupationsOut(msgspec.Struct):
     occupation: list[OccupationOut]
 
 
-class OffreOut(msgspec.Struct):
+class OffreOut(Horodatee):
     id: UUID
     enfant_id: UUID
     accueil_id: UUID
@@ -955,7 +970,7 @@ class EncaissementsOut(msgspec.Struct):
 # E-mail change, effective when the link mailed to the new address is followed
 
 
-class ChangementEmailOut(msgspec.Struct):
+class ChangementEmailOut(Horodatee):
     email_en_attente: str
     expire_le: datetime
 

@@ -50,7 +50,7 @@ class ActualiteIn(s.Entree):
     accueils: Annotated[list[UUID], msgspec.Meta(max_length=50)] = []  # noqa: RUF012
 
 
-class ActualiteOut(msgspec.Struct):
+class ActualiteOut(s.Horodatee):
     id: UUID
     titre: str
     contenu: str

@@ -86,8 +86,8 @@ AXE_RUN = """async () => {
 
 FOCUSABLES = """() => {
   const visibles = [...document.querySelectorAll('a[href], button, input, select, textarea, summary, [tabindex]')]
-    .filter(e => e.type !== 'hidden' && !e.disabled && e.tabIndex >= 0 && e.getClientRects().length > 0
-                 && getComputedStyle(e).visibility !== 'hidden');
+    .filter(e => e.type !== 'hidden' && !e.disabled && e.tabIndex >= 0
+                 && e.checkVisibility({visibilityProperty: true, contentVisibilityAuto: true}));
   const vus = new Set();
   const liste = [];
   visibles.forEach((e, i) => {
@@ -115,11 +115,14 @@ def verifier_page(page: Any) -> None:
             "() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }"
         )
         atteints: set[str] = set()
-        for _ in range(len(attendus) + 5):
+        # A date field takes three stops (day, month, year).
+        for _ in range(3 * len(attendus) + 5):
             page.keyboard.press("Tab")
             cle = page.evaluate("() => document.activeElement && document.activeElement.dataset.k")
             if cle:
                 atteints.add(cle)
+            if atteints >= set(attendus):
+                break
         manquants = [k for k in attendus if k not in atteints]
         assert not manquants, f"contrôles non atteints au clavier sur {page.url} : {manquants}"
     finally:

@@ -86,6 +86,11 @@ LIBELLES = {
     "type": "Type de document",
     "fichier": "Fichier",
     "enfant_id": "Enfant concerné",
+    "vaccinations_a_jour": "Vaccinations",
+    "droit_image": "Droit à l'image",
+    "sortie_seul": "Sortie seul",
+    "transport": "Transport",
+    "soins_urgence": "Soins d'urgence",
 }
 
 

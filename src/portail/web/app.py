@@ -39,8 +39,10 @@ CSP_PAGES = (
 
 def controleurs() -> list[ControllerRouterHandler]:
     from portail.web.accueil import AccueilPages
+    from portail.web.documents import DocumentsPages
     from portail.web.entree import EntreePages
     from portail.web.famille import EnfantsPages, FoyerPages, ProfilPages
+    from portail.web.quotient import QuotientPages
 
     # One controller a line: a new page module adds its own line.
     return [
@@ -49,6 +51,8 @@ def controleurs() -> list[ControllerRouterHandler]:
         ProfilPages,
         FoyerPages,
         EnfantsPages,
+        DocumentsPages,
+        QuotientPages,
     ]
 
 

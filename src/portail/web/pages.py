@@ -87,6 +87,7 @@ LIBELLES = {
     "fichier": "Fichier",
     "enfant_id": "Enfant concerné",
     "vaccinations_a_jour": "Vaccinations",
+    "accord": "Autorisation de prélèvement",
     "droit_image": "Droit à l'image",
     "sortie_seul": "Sortie seul",
     "transport": "Transport",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
+from uuid import UUID
 
 import pytest
 from litestar.testing import TestClient
@@ -109,3 +111,34 @@ def test_mauvais_mot_de_passe_reaffiche_le_formulaire_avec_l_erreur(web: TestCli
     assert reponse.status_code == 401
     assert "Adresse e-mail ou mot de passe incorrect." in reponse.text
     assert 'value="claire@example.fr"' in reponse.text
+
+
+def test_une_page_ne_montre_jamais_les_donnees_d_une_autre_famille(web: TestClient) -> None:  # type: ignore[type-arg]
+    from portail.application.contexte import Contexte
+
+    autre = nouvelle_famille(web, "autre@example.fr", nom="Bernard", prenom="Paul")
+    sv = web.app.state.services
+    ctx = Contexte.systeme("test")
+    famille_autre = UUID(str(autre.famille_id))
+    enfant = sv.familles.ajouter_enfant(ctx, famille_autre, "Bernard", "Zoé", date(2016, 2, 3))
+    sv.documents.deposer(ctx, famille_autre, enfant, "certificat_medical", "zoe-bernard.pdf", b"%PDF-1.4\n")
+    sv.familles.signer_mandat(ctx, famille_autre, "Paul Bernard", "FR7630006000011234567890189", None)
+    sv.apres_ecriture()
+    nouvelle_famille(web, "claire@example.fr")
+    web.cookies.clear()
+    se_connecter(web, "claire@example.fr")
+    for chemin in (
+        "/",
+        "/profil",
+        "/foyer",
+        "/enfants",
+        "/documents",
+        "/quotient-prelevement",
+        "/actualites",
+    ):
+        page = web.get(chemin)
+        assert page.status_code == 200, chemin
+        for trace in ("Bernard", "BERNARD", "Zoé", "zoe-bernard", "autre@example.fr", "0189"):
+            assert trace not in page.text, (chemin, trace)
+    fiche = web.get(f"/enfants/{enfant}")
+    assert fiche.status_code == 404 and "Zoé" not in fiche.text

@@ -5,7 +5,7 @@ UV_VERSION := 0.13.9
 UV := .tools/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test install lint typecheck layers pytest clean
+.PHONY: run test install lint typecheck layers pytest captures clean
 
 $(UV):
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --target .tools uv==$(UV_VERSION)
@@ -35,6 +35,10 @@ pytest: install
 	.venv/bin/pytest
 
 test: lint typecheck layers pytest
+
+# docs/captures/*.png from the demo data (needs Debian's chromium; PORTAIL_DATABASE_URL or embedded).
+captures: install
+	.venv/bin/python scripts/captures.py
 
 clean:
 	rm -rf .venv .tools

@@ -31,10 +31,10 @@ def main() -> None:
 def serve(host: str, port: int) -> None:
     import uvicorn
 
-    from portail.api.app import create_app
+    from portail.web.app import creer_app
 
     settings = Settings.depuis_environnement()
-    application = create_app(settings, planificateur=True)
+    application = creer_app(settings, planificateur=True)
     uvicorn.run(application, host=host, port=port, log_config=None, access_log=False)
 
 
@@ -50,7 +50,7 @@ def api(host: str, port: int, workers: int) -> None:
 
     # An import string and a factory: each uvicorn worker process builds its own app.
     uvicorn.run(
-        "portail.api.app:app_api",
+        "portail.web.app:app_api",
         factory=True,
         host=host,
         port=port,

@@ -124,6 +124,13 @@ def remplir(settings: Settings) -> Iterator[str]:
             ),
         )
         yield f"accueils : PERISCOLAIRE (garderie et restauration), mercredis ; paramètres : Nantes 44000 ({periscolaire})"
+        services.documents.publier(
+            ctx,
+            "Inscriptions aux mercredis",
+            "Les réservations des mercredis se font dans Mon planning, au plus tard le mardi de la "
+            "semaine précédente à 23 h 59. En cas d'absence, pensez à annuler pour libérer la place.",
+            [],
+        )
         definir_tarifs(services.portail, ctx, periscolaire, PERIODE_DEMO[0], grilles_periscolaire())
         definir_tarifs(services.portail, ctx, mercredis, PERIODE_DEMO[0], grilles_loisirs())
         if mois is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
@@ -13,6 +13,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import OnAppInitHandler
 
 from portail import journal
 from portail.api.auth import CHEMINS_PUBLICS, AuthentificationMiddleware
@@ -61,11 +62,13 @@ def create_app(
     base: BaseDeDonnees | None = None,
     projections: bool = True,
     planificateur: bool = False,
+    extensions: Sequence[OnAppInitHandler] = (),
 ) -> Litestar:
     """Build the app; the database and services start in the lifespan, never at import.
 
     `portail serve` runs the projections and the scheduler in this process too; `portail api`
-    runs neither (a `worker` and a `scheduler` process do)."""
+    runs neither (a `worker` and a `scheduler` process do). `extensions` complete the app's
+    configuration before it is built (the parents' pages: `portail.web.app`)."""
     reglages = settings or Settings.depuis_environnement()
     journal.configurer(reglages.log_format, reglages.log_level)
 
@@ -107,7 +110,7 @@ def create_app(
 
     limite = RateLimitConfig(
         rate_limit=("minute", reglages.requetes_par_minute_ip),
-        exclude=["^/health", "^/ready", "^/metrics", "^/schema"],
+        exclude=["^/health", "^/ready", "^/metrics", "^/schema", "^/static/"],
     )
     authentification = DefineMiddleware(
         AuthentificationMiddleware, exclude=[f"^{chemin}" for chemin in CHEMINS_PUBLICS]
@@ -169,6 +172,7 @@ def create_app(
         request_max_body_size=1_048_576,
         debug=False,
         logging_config=None,
+        on_app_init=list(extensions),
     )
     application.state.metriques = Metriques()
     return application

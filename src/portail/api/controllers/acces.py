@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import anyio.to_thread
 import structlog
 from litestar import Controller, Request, Response, post
 from litestar.background_tasks import BackgroundTask
-from litestar.datastructures import Cookie
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from portail.api import presentation
 from portail.api import schemas as s
-from portail.api.auth import COOKIE_CSRF, COOKIE_SESSION, SECURITE, Session, exige_role
+from portail.api.auth import COOKIES_EFFACES, SECURITE, Session, exige_role, ouvrir_session
 from portail.api.etat import adresse_ip, contexte, services
 from portail.api.problemes import reponses_probleme
 from portail.application.contexte import Contexte
@@ -43,35 +41,9 @@ class AccesController(Controller):
     ) -> Response[s.ConnexionOut]:
         sv = services(request)
         compte = sv.comptes.connecter(data.email, data.mot_de_passe, adresse_ip(request))
-        reglages = sv.settings
-        duree = (
-            timedelta(days=reglages.se_souvenir_jours)
-            if data.se_souvenir_de_moi
-            else timedelta(minutes=reglages.session_minutes)
+        emis, cookies = ouvrir_session(
+            sv.jetons, sv.settings, compte.id, sv.portail.horloge(), data.se_souvenir_de_moi
         )
-        emis = sv.jetons.emettre(compte.id, sv.portail.horloge(), duree)
-        # Without "remember me" the cookie lives as long as the browser session.
-        max_age = int(duree.total_seconds()) if data.se_souvenir_de_moi else None
-        cookies = [
-            Cookie(
-                key=COOKIE_SESSION,
-                value=emis.jeton,
-                max_age=max_age,
-                httponly=True,
-                secure=reglages.cookie_secure,
-                samesite="lax",
-                path="/",
-            ),
-            Cookie(
-                key=COOKIE_CSRF,
-                value=emis.csrf,
-                max_age=max_age,
-                httponly=False,
-                secure=reglages.cookie_secure,
-                samesite="strict",
-                path="/",
-            ),
-        ]
         corps = s.ConnexionOut(
             token=emis.jeton, expire_le=emis.expire_le, compte=presentation.compte(compte), csrf=emis.csrf
         )
@@ -91,10 +63,7 @@ class AccesController(Controller):
         return Response(
             None,
             status_code=HTTP_204_NO_CONTENT,
-            cookies=[
-                Cookie(key=COOKIE_SESSION, value="", max_age=0, path="/", httponly=True),
-                Cookie(key=COOKIE_CSRF, value="", max_age=0, path="/"),
-            ],
+            cookies=COOKIES_EFFACES,
         )
 
     @post(
@@ -113,7 +82,7 @@ class AccesController(Controller):
         return Response(
             None,
             status_code=HTTP_202_ACCEPTED,
-            background=BackgroundTask(_demander_reinitialisation, sv, ctx, data.email, adresse_ip(request)),
+            background=BackgroundTask(demander_reinitialisation, sv, ctx, data.email, adresse_ip(request)),
         )
 
     @post(
@@ -178,7 +147,7 @@ class AccesController(Controller):
         return s.IdOut(id=compte_id)
 
 
-async def _demander_reinitialisation(sv: Services, ctx: Contexte, email: str, ip: str) -> None:
+async def demander_reinitialisation(sv: Services, ctx: Contexte, email: str, ip: str) -> None:
     try:
         envoye = await anyio.to_thread.run_sync(sv.comptes.demander_reinitialisation, ctx, email, ip)
         if not envoye:

@@ -1,0 +1,1 @@
+"""The parents' web pages: server-rendered templates over the application services."""

@@ -577,3 +577,27 @@ def test_la_reconstruction_des_vues_redonne_le_journal_et_l_export(client, horlo
     assert regie.get("/api/regie/encaissements", params={"du": "2025-12-01", "au": "2025-12-31"}).json() == (
         encaissements
     )
+
+
+def test_un_parent_lit_ses_paiements_et_les_prenoms_sur_sa_facture(client, horloge) -> None:
+    regie, (a, b), _, _ = _commune(client, horloge, ("a@example.fr", "b@example.fr"))
+    for famille, montant, mode in ((a, 300, "cheque"), (a, 245, "especes"), (b, 545, "cheque")):
+        reponse = regie.post(
+            "/api/regie/reglements",
+            json={"famille_id": famille.famille_id, "montant_cents": montant, "mode": mode},
+        )
+        assert reponse.status_code == 201, reponse.text
+
+    paiements = a.get("/api/solde/paiements")
+    assert paiements.status_code == 200, paiements.text
+    assert sorted(
+        (p["date"], p["nature"], p["montant_cents"], p["mode"], p["rejete"]) for p in paiements.json()
+    ) == [
+        ("2025-12-02", "reglement", 245, "especes", False),
+        ("2025-12-02", "reglement", 300, "cheque", False),
+    ]
+    assert [p["montant_cents"] for p in b.get("/api/solde/paiements").json()] == [545]
+
+    [facture] = a.get("/api/factures").json()
+    lignes = a.get(f"/api/factures/{facture['id']}").json()["lignes"]
+    assert {ligne["prenom"] for ligne in lignes} == {"Enfant 1"}

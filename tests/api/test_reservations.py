@@ -71,6 +71,31 @@ def test_scenario_du_seed_reserver_puis_recopier_jusqu_a_fin_octobre(client, hor
     assert jours["2021-10-26"]["MATIN"]["etat"] == "ferme"
 
 
+def test_le_planning_d_un_seul_accueil(client, horloge) -> None:
+    _avant_la_rentree(horloge)
+    admin = compte_personnel(client, "admin@mairie.fr", "admin")
+    periscolaire = creer_accueil(admin)
+    cantine = creer_accueil(
+        admin,
+        etablissement="RESTAURATION",
+        unites=[{"code": "REPAS", "libelle": "Repas", "debut": "11:45", "fin": "13:30"}],
+    )
+    parent = nouvelle_famille(client, "peje@example.fr", nom="Peje")
+    enfant = ajouter_enfant(parent)
+
+    def codes(**params: str) -> set[tuple[str, str]]:
+        reponse = parent.get(f"/api/enfants/{enfant}/planning", params={"mois": "2021-10", **params})
+        assert reponse.status_code == 200, reponse.text
+        return {(u["accueil_id"], u["code"]) for j in reponse.json()["jours"] for u in j["unites"]}
+
+    assert codes() == {(periscolaire, c) for c in ("MATIN", "MIDI", "SOIR")} | {(cantine, "REPAS")}
+    assert codes(accueil_id=cantine) == {(cantine, "REPAS")}
+    inconnu = parent.get(
+        f"/api/enfants/{enfant}/planning", params={"mois": "2021-10", "accueil_id": str(uuid.uuid4())}
+    )
+    assert inconnu.status_code == 404
+
+
 def test_refus_expliques_et_rien_d_enregistre_pour_eux(client, horloge) -> None:
     horloge.maintenant = datetime(2021, 10, 3, 17, 0, tzinfo=UTC)  # 19:00 in Paris
     admin = compte_personnel(client, "admin@mairie.fr", "admin")

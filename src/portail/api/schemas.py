@@ -717,6 +717,16 @@ class AnomalieOut(msgspec.Struct):
     motif: str
 
 
+class MouvementOut(msgspec.Struct):
+    date: date
+    nature: Literal["reglement", "rejet", "remboursement"]
+    """A payment received; a direct debit the bank rejected (the payment it cancels is marked
+    `rejete`); a refund of the family's credit."""
+    montant_cents: int
+    mode: str
+    rejete: bool
+
+
 class LigneOut(msgspec.Struct):
     famille_id: UUID
     enfant_id: UUID
@@ -727,6 +737,8 @@ class LigneOut(msgspec.Struct):
     prix_unitaire_cents: int
     montant_cents: int
     explication: str
+    prenom: str | None = None
+    """The child's first name, on a family's own invoice (null when the child's file was erased)."""
 
 
 class CampagneOut(msgspec.Struct):

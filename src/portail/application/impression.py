@@ -3,10 +3,12 @@ child's first name, the direct debit that will pay it, and the invoices a correc
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from uuid import UUID
 
 from portail.application.facturation import ServiceFacturation
 from portail.application.pdf import FactureCorrigee, FactureImprimee, Prelevement
+from portail.application.portail import Portail
 from portail.domain.enfant import Enfant
 from portail.domain.erreurs import Introuvable
 from portail.domain.famille import Famille
@@ -24,21 +26,27 @@ def destinataire(famille: Famille) -> tuple[str, ...]:
     return tuple(lignes)
 
 
-def facture_imprimee(facturation: ServiceFacturation, facture_id: UUID, reste_cents: int) -> FactureImprimee:
-    portail = facturation.portail
-    facture = facturation.facture(facture_id)
-    parametres = facturation._parametres()
-    regie = parametres.regie if parametres else None
-    famille = portail.charger(Famille, facture.famille_id)
+def prenoms_des_enfants(portail: Portail, enfant_ids: Iterable[UUID]) -> dict[UUID, str]:
+    """The first names of an invoice's children, to name its lines. A child erased, or whose
+    file cannot be read, is left out: its lines keep a neutral name."""
     prenoms: dict[UUID, str] = {}
-    for enfant_id in {ligne.enfant_id for ligne in facture.lignes}:
-        # A child erased, or whose file cannot be read, keeps its lines under a neutral name.
+    for enfant_id in enfant_ids:
         try:
             identite = portail.charger(Enfant, enfant_id).identite
         except Introuvable:
             continue
         if identite is not None and identite.prenom:
             prenoms[enfant_id] = identite.prenom
+    return prenoms
+
+
+def facture_imprimee(facturation: ServiceFacturation, facture_id: UUID, reste_cents: int) -> FactureImprimee:
+    portail = facturation.portail
+    facture = facturation.facture(facture_id)
+    parametres = facturation._parametres()
+    regie = parametres.regie if parametres else None
+    famille = portail.charger(Famille, facture.famille_id)
+    prenoms = prenoms_des_enfants(portail, {ligne.enfant_id for ligne in facture.lignes})
     mandat = famille.mandat
     prelevement = None
     # Debited on its due date, as the SEPA file of the campaign asks (`sepa.py`).

@@ -94,6 +94,17 @@ class LecturesRegie:
             (du, au, *([mode] if mode is not None else [])),
         )
 
+    def paiements(self, famille_id: UUID) -> list[Any]:
+        """A family's money movements, newest first: its payments (a rejected debit marked so,
+        with its rejection), and the refunds of its credit."""
+        return lecture.lignes(
+            self._ds,
+            "SELECT le, nature, montant_cents, mode, rejete FROM"
+            f" {self._s}.proj_mouvements WHERE famille_id = %s AND nature IN ('reglement', 'rejet', 'remboursement')"
+            " ORDER BY le DESC, mouvement_id",
+            (famille_id,),
+        )
+
     def ecritures(self, du: date, au: date) -> list[tuple[Any, ...]]:
         """Every entry dated from `du` to `au`, signed as the family's balance moves (positive: it
         owes more): invoices split by budget line, pieces recorded by hand, payments, rejected

@@ -16,7 +16,7 @@ from portail.api.etat import contexte, correlation, services
 from portail.api.problemes import reponses_probleme
 from portail.application.attestation import attestation
 from portail.application.contexte import Contexte
-from portail.application.impression import destinataire, facture_imprimee
+from portail.application.impression import destinataire, facture_imprimee, prenoms_des_enfants
 from portail.application.paiement_carte import PrestataireTest, reference_facture
 from portail.application.pdf import attestation_pdf, facture_pdf
 from portail.application.sepa import prelevements as fichier_prelevements
@@ -28,7 +28,7 @@ from portail.domain.facturation import Calcul, LigneFacture, Periode
 from portail.domain.valeurs import Role
 
 
-def ligne_out(ligne: LigneFacture) -> s.LigneOut:
+def ligne_out(ligne: LigneFacture, prenoms: dict[UUID, str] | None = None) -> s.LigneOut:
     return s.LigneOut(
         famille_id=ligne.famille_id,
         enfant_id=ligne.enfant_id,
@@ -39,6 +39,7 @@ def ligne_out(ligne: LigneFacture) -> s.LigneOut:
         prix_unitaire_cents=ligne.prix_unitaire_cents,
         montant_cents=ligne.montant_cents,
         explication=ligne.explication,
+        prenom=prenoms.get(ligne.enfant_id) if prenoms is not None else None,
     )
 
 
@@ -307,6 +308,20 @@ class SoldeController(Controller):
         encours = services(request).facturation.encours(famille_de(request.user))
         return s.SoldeOut(encours.solde_cents, len(encours.ouvertes()), encours.credit_cents)
 
+    @get(
+        "/paiements",
+        sync_to_thread=True,
+        summary="Mes paiements : règlements reçus, prélèvements rejetés, remboursements",
+        responses=reponses_probleme(401, 403),
+    )
+    def paiements(self, request: Request[Utilisateur, Any, Any]) -> list[s.MouvementOut]:
+        lectures = services(request).lectures_regie
+        assert lectures is not None
+        return [
+            s.MouvementOut(m["le"], m["nature"], m["montant_cents"], m["mode"], m["rejete"])
+            for m in lectures.paiements(famille_de(request.user))
+        ]
+
 
 class FacturesController(Controller):
     path = "/api/factures"
@@ -343,6 +358,7 @@ class FacturesController(Controller):
         if resume is None or resume["famille_id"] != famille_de(request.user):
             raise NotFoundException("Facture introuvable.")
         facture = sv.facturation.facture(facture_id)
+        prenoms = prenoms_des_enfants(sv.portail, {ligne.enfant_id for ligne in facture.lignes})
         return s.FactureOut(
             id=facture.id,
             numero=facture.numero,
@@ -352,7 +368,7 @@ class FacturesController(Controller):
             montant_cents=facture.montant_cents,
             reste_a_payer_cents=resume["reste_a_payer_cents"],
             statut=resume["statut"],
-            lignes=[ligne_out(ligne) for ligne in facture.lignes],
+            lignes=[ligne_out(ligne, prenoms) for ligne in facture.lignes],
         )
 
     @get(

@@ -105,6 +105,7 @@ class PlanningController(Controller):
         request: Request[Utilisateur, Any, Any],
         enfant_id: FromPath[UUID],
         mois: Annotated[str, QueryParameter(name="mois", pattern=r"^\d{4}-(0[1-9]|1[0-2])$")],
+        accueil_id: Annotated[UUID | None, QueryParameter()] = None,
     ) -> s.PlanningOut:
         sv = services(request)
         famille_id = famille_de(request.user)
@@ -123,6 +124,10 @@ class PlanningController(Controller):
             if lu is None:
                 raise Introuvable("Enfant introuvable.")
         accueils = lu.accueils
+        if accueil_id is not None:
+            accueils = [a for a in accueils if a.id == accueil_id]
+            if not accueils:
+                raise Introuvable("Accueil introuvable pour ce mois.")
         if any(a.id not in lu.plannings for a in accueils):
             # Eligibility needs the child's level and age and the family's residence.
             enfant = sv.familles.enfant(famille_id, enfant_id, lecture=True)

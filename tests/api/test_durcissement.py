@@ -3,12 +3,16 @@ reaches the log raw, never turns into a formula; repeated creations are served o
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import replace
 
 import pytest
 from litestar.testing import TestClient
 
 from portail.api.app import create_app
+
+from outils_http import compte_personnel, nouvelle_famille
 
 
 @pytest.mark.parametrize(
@@ -42,3 +46,67 @@ def test_caracteres_de_controle_du_chemin_echappes_dans_le_journal_console(
     assert "faux-journal" not in "".join(ligne for ligne in texte.splitlines() if "requete" not in ligne)
     assert "/api/\\x1b[2J\\x1b[31mfaux\\x08\\x08\\x08\\x00\\x7f\\x9b/x" in lignes[0]
     assert "faux-journal" in lignes[1]
+
+
+FORMULES_PLEINE_CHASSE = ["\uff1d1+1", "\uff0b1+1", "\uff0d1+1", "\uff20SOMME(A1)"]
+"""What a validated reference can still start with: `＝`, `＋`, `－`, `＠` (full width)."""
+
+
+def _export_comptable(regie, le: str) -> list[dict[str, str]]:
+    reponse = regie.get("/api/regie/export-comptable.csv", params={"du": le, "au": le})
+    assert reponse.status_code == 200, reponse.text
+    return list(csv.DictReader(io.StringIO(reponse.text, newline=""), delimiter=";"))
+
+
+def _regler(regie, famille, reference: str):
+    corps = {"famille_id": famille.famille_id, "montant_cents": 100, "mode": "cheque", "reference": reference}
+    return regie.post("/api/regie/reglements", json=corps)
+
+
+def test_export_comptable_protege_les_formules_pleine_chasse(client, horloge) -> None:
+    famille = nouvelle_famille(client, "tableur@example.fr")
+    regie = compte_personnel(client, "regie@mairie.fr", "regisseur")
+    for reference in FORMULES_PLEINE_CHASSE:
+        assert _regler(regie, famille, reference).status_code == 201
+    lignes = _export_comptable(regie, horloge.maintenant.date().isoformat())
+    recues = sorted(ligne["reference"] for ligne in lignes if ligne["type"] == "reglement")
+    assert recues == sorted("'" + reference for reference in FORMULES_PLEINE_CHASSE)
+
+
+@pytest.mark.parametrize("reference", ["\0=1+1", "CHQ\x0b1", "ref\u200b", "\ufeff=1"])
+def test_reference_de_reglement_avec_caractere_de_controle_refusee(client, horloge, reference) -> None:
+    """A NUL used to be recorded, then stopped the projections at that event: PostgreSQL's text
+    holds no NUL, so every later write waited for a runner that never moved again."""
+    famille = nouvelle_famille(client, "controle@example.fr")
+    regie = compte_personnel(client, "regie@mairie.fr", "regisseur")
+    reponse = _regler(regie, famille, reference)
+    assert reponse.status_code == 422
+    assert reponse.json()["erreurs"][0]["champ"] == "reference"
+    assert _regler(regie, famille, "CHQ-1").status_code == 201
+    lignes = _export_comptable(regie, horloge.maintenant.date().isoformat())
+    assert [ligne["reference"] for ligne in lignes if ligne["type"] == "reglement"] == ["CHQ-1"]
+
+
+MOTIFS_PIEGES = {
+    "%0B%3D1%2B1": "\x0b=1+1",
+    "%0C%3D1%2B1": "\x0c=1+1",
+    "%C2%A0%3D1%2B1": "\xa0=1+1",
+    "%E3%80%80%3D1%2B1": "\u3000=1+1",
+    "%E2%80%8B%3D1%2B1": "\u200b=1+1",
+    "%EF%BB%BF%3D1%2B1": "\ufeff=1+1",
+    "%EF%BC%9D1%2B1": "\uff1d1+1",
+    "%0A%3D1%2B1": "\n=1+1",
+}
+
+
+def test_export_d_audit_protege_chaque_debut_de_formule_du_motif(client) -> None:
+    parent = nouvelle_famille(client, "motifs@example.fr")
+    for i, motif in enumerate(MOTIFS_PIEGES):
+        reponse = parent.patch("/api/moi", json={"telephone": f"06998877{i:02d}"}, headers={"X-Motif": motif})
+        assert reponse.status_code == 200, reponse.text
+    auditeur = compte_personnel(client, "auditeur@mairie.fr", "auditeur")
+    reponse = auditeur.get("/api/audit/export", params={"format": "csv", "famille_id": parent.famille_id})
+    assert reponse.status_code == 200
+    rangees = list(csv.DictReader(io.StringIO(reponse.text, newline="")))
+    motifs = sorted(rangee["motif"] for rangee in rangees if rangee["motif"])
+    assert motifs == sorted("'" + motif for motif in MOTIFS_PIEGES.values())

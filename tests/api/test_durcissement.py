@@ -12,7 +12,7 @@ from litestar.testing import TestClient
 
 from portail.api.app import create_app
 
-from outils_http import compte_personnel, nouvelle_famille
+from outils_http import MOT_DE_PASSE, compte_personnel, connecter, inscription, nouvelle_famille
 
 
 @pytest.mark.parametrize(
@@ -110,3 +110,69 @@ def test_export_d_audit_protege_chaque_debut_de_formule_du_motif(client) -> None
     rangees = list(csv.DictReader(io.StringIO(reponse.text, newline="")))
     motifs = sorted(rangee["motif"] for rangee in rangees if rangee["motif"])
     assert motifs == sorted("'" + motif for motif in MOTIFS_PIEGES.values())
+
+
+@pytest.mark.parametrize(("role_existant", "cree"), [("admin", False), ("regisseur", True)])
+def test_l_administrateur_de_l_environnement_n_est_pas_cree_quand_un_admin_existe(
+    settings, base, horloge, services, role_existant: str, cree: bool
+) -> None:
+    from portail.application.contexte import Contexte
+
+    # As `portail demo` or an administrator's POST /api/admin/comptes makes a staff account.
+    services.comptes.creer_compte_personnel(
+        Contexte.systeme("demo"), "personnel@mairie.fr", "Personnel-Mairie-2026", [role_existant]
+    )
+    reglages = replace(settings, admin_email="admin@mairie.fr", admin_password="Admin-Mairie-2026")
+    with TestClient(app=create_app(reglages, horloge=horloge, base=base)) as client:
+        connexion = client.post(
+            "/api/auth/connexion", json={"email": "admin@mairie.fr", "mot_de_passe": "Admin-Mairie-2026"}
+        )
+        assert connexion.status_code == (200 if cree else 401)
+        connecter(client, "personnel@mairie.fr", "Personnel-Mairie-2026")
+
+
+def _connexion(reglages, base, horloge):
+    with TestClient(app=create_app(reglages, horloge=horloge, base=base)) as client:
+        client.post("/api/inscription", json=inscription("cookie@example.fr"))
+        return client.post(
+            "/api/auth/connexion", json={"email": "cookie@example.fr", "mot_de_passe": MOT_DE_PASSE}
+        )
+
+
+@pytest.mark.parametrize(
+    ("url", "cookie_secure", "tls"),
+    [
+        ("https://famille.example.fr", None, True),
+        ("http://famille.example.fr", None, True),
+        ("https://127.0.0.1:8443", None, True),
+        ("http://127.0.0.1:8000", None, False),
+        ("http://localhost:8000", None, False),
+        ("http://[::1]:8000", None, False),
+        ("http://127.0.0.1:8000", True, False),
+    ],
+)
+def test_cookies_secure_et_hsts_sauf_en_clair_sur_la_boucle_locale(
+    settings, base, horloge, url: str, cookie_secure: bool | None, tls: bool
+) -> None:
+    reponse = _connexion(replace(settings, url_publique=url, cookie_secure=cookie_secure), base, horloge)
+    assert reponse.status_code == 200
+    cookies = reponse.headers.get_list("set-cookie")
+    assert len(cookies) == 2
+    secure = cookie_secure if cookie_secure is not None else tls
+    assert all(("; Secure" in c) is secure for c in cookies), cookies
+    if tls:
+        assert reponse.headers["strict-transport-security"] == "max-age=31536000"
+    else:
+        assert "strict-transport-security" not in reponse.headers
+
+
+def test_cookie_secure_par_defaut_depuis_l_environnement() -> None:
+    from portail.settings import Settings
+
+    assert Settings.depuis_environnement({}).cookies_securises is False
+    publique = {"PORTAIL_URL_PUBLIQUE": "https://famille.example.fr"}
+    assert Settings.depuis_environnement(publique).cookies_securises is True
+    assert (
+        Settings.depuis_environnement({**publique, "PORTAIL_COOKIE_SECURE": "non"}).cookies_securises is False
+    )
+    assert Settings.depuis_environnement({"PORTAIL_COOKIE_SECURE": "true"}).cookies_securises is True

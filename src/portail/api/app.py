@@ -167,6 +167,7 @@ def create_app(
         logging_config=None,
     )
     application.state.metriques = Metriques()
+    application.state.hsts = reglages.https_attendu
     return application
 
 

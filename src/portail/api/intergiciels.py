@@ -24,6 +24,8 @@ ENTETES_SECURITE = {
     "cross-origin-opener-policy": "same-origin",
     "permissions-policy": "camera=(), microphone=(), geolocation=()",
 }
+HSTS = "max-age=31536000"
+"""A year; without `includeSubDomains`: other hosts of the commune's domain are not ours to bind."""
 ENTETES_API = {
     "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
     "cache-control": "no-store",
@@ -69,6 +71,8 @@ async def entetes_reponse(message: Message, scope: Scope) -> None:
         entetes[ENTETE_CORRELATION] = _correlation(scope)
         for nom, valeur in ENTETES_SECURITE.items():
             entetes[nom] = valeur
+        if getattr(scope["app"].state, "hsts", False):
+            entetes["strict-transport-security"] = HSTS
         if scope.get("path", "").startswith("/api"):
             for nom, valeur in ENTETES_API.items():
                 entetes[nom] = valeur

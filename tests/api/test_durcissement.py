@@ -176,3 +176,11 @@ def test_cookie_secure_par_defaut_depuis_l_environnement() -> None:
         Settings.depuis_environnement({**publique, "PORTAIL_COOKIE_SECURE": "non"}).cookies_securises is False
     )
     assert Settings.depuis_environnement({"PORTAIL_COOKIE_SECURE": "true"}).cookies_securises is True
+
+
+@pytest.mark.parametrize("parametre", ["numero", "apres"])
+def test_un_nul_dans_la_recherche_du_journal_de_la_regie_donne_un_400(client, parametre: str) -> None:
+    regie = compte_personnel(client, "regie@mairie.fr", "regisseur")
+    reponse = regie.get("/api/regie/factures", params={parametre: "F2025\x00"})
+    assert reponse.status_code == 400
+    assert reponse.json()["erreurs"][0]["champ"] == parametre

@@ -35,6 +35,7 @@ from portail.store.cache_agregats import CacheAgregats, copie_a_plat, copier, es
 from portail.store.chaine import LigneIdempotence, RecorderChaine, Verification, verifier
 from portail.store.chiffrement import MapperPersonnel
 from portail.store.cles import SujetEfface, Trousseau, TrousseauMemoire, TrousseauPostgres
+from portail.store.idempotence import EN_COURS
 from portail.store.index_audit import indexer
 
 A = TypeVar("A", bound=Aggregate)
@@ -236,10 +237,12 @@ class Portail(Application[UUID]):
             ecritures["lignes"] = [*ecritures.get("lignes", ()), *lignes]
         attendre = attend_le_projecteur(aggregats)
         demande = contexte.idempotence
-        if demande is not None and reponse is not None:
-            corps = demande.encoder(reponse)
+        if demande is not None and demande.corps is None:
+            # The key's row commits with the first save of the command; without the answer when
+            # it is built afterwards (`store.idempotence`), and never twice.
+            corps = demande.encoder(reponse) if reponse is not None else b""
             ecritures["idempotence"] = LigneIdempotence(
-                demande.compte_id, demande.cle, demande.empreinte, 200, corps
+                demande.compte_id, demande.cle, demande.empreinte, 200 if corps else EN_COURS, corps
             )
         repository = self.repository
         if isinstance(repository, RepositoryCache):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import time
+import uuid
 from dataclasses import replace
 
 import pytest
@@ -184,3 +186,28 @@ def test_un_nul_dans_la_recherche_du_journal_de_la_regie_donne_un_400(client, pa
     reponse = regie.get("/api/regie/factures", params={parametre: "F2025\x00"})
     assert reponse.status_code == 400
     assert reponse.json()["erreurs"][0]["champ"] == parametre
+
+
+NOM_EFFACE = "Zyxwvoubliee"
+
+
+def test_apres_un_effacement_fait_par_un_autre_processus_le_nom_disparait_aussitot(client, services) -> None:
+    """`client` is one API process, `services` another one on the same database: the second erases
+    the family, the first must stop decrypting its events at once, not after its 30 s key cache."""
+    from portail.application.contexte import Contexte
+    from portail.application.effacement import effacer_famille
+
+    famille = nouvelle_famille(client, "oubli@example.fr", nom=NOM_EFFACE)
+    auditeur = compte_personnel(client, "auditeur@mairie.fr", "auditeur")
+    url = f"/api/audit/evenements?famille_id={famille.famille_id}&limite=500"
+    assert NOM_EFFACE in auditeur.get(url).text
+    assert NOM_EFFACE in auditeur.get(f"/api/audit/agregats/{famille.famille_id}/historique").text
+
+    effacer_famille(
+        Contexte.systeme("test"), services.familles, services.comptes, uuid.UUID(famille.famille_id)
+    )
+    limite = time.monotonic() + 2
+    while NOM_EFFACE in auditeur.get(url).text and time.monotonic() < limite:
+        time.sleep(0.05)
+    assert NOM_EFFACE not in auditeur.get(url).text
+    assert NOM_EFFACE not in auditeur.get(f"/api/audit/agregats/{famille.famille_id}/historique").text

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import time
 import uuid
 from dataclasses import replace
+from datetime import date
+from pathlib import Path
 
+import psycopg
 import pytest
 from litestar.testing import TestClient
 
@@ -211,3 +215,75 @@ def test_apres_un_effacement_fait_par_un_autre_processus_le_nom_disparait_aussit
         time.sleep(0.05)
     assert NOM_EFFACE not in auditeur.get(url).text
     assert NOM_EFFACE not in auditeur.get(f"/api/audit/agregats/{famille.famille_id}/historique").text
+
+
+NOM_ENFANT = "Qoxxhildegarde"
+ALLERGIE_RARE = "kumquatine"
+
+
+def _octets_de_la_table(url: str, schema: str, table: str) -> bytes:
+    """What the table's data files hold, dead rows included, once the server has written them."""
+    relation = f"{schema}.{table}"
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CHECKPOINT")
+            ligne = conn.execute("SELECT current_setting('data_directory')").fetchone()
+            chemins = conn.execute(
+                "SELECT pg_relation_filepath(c.oid), pg_relation_filepath(c.reltoastrelid)"
+                " FROM pg_class c WHERE c.oid = %s::regclass",
+                (relation,),
+            ).fetchone()
+    except psycopg.errors.InsufficientPrivilege as erreur:
+        pytest.skip(f"lire les fichiers de la table demande un superutilisateur : {erreur}")
+    assert ligne is not None and chemins is not None
+    octets = b""
+    for chemin in (c for c in chemins if c):
+        fichier = Path(ligne[0]) / chemin
+        if not os.access(fichier, os.R_OK):
+            pytest.skip(
+                f"le serveur PostgreSQL n'est pas local ou ses fichiers ne sont pas lisibles : {fichier}"
+            )
+        segments = [fichier, *sorted(fichier.parent.glob(f"{fichier.name}.[0-9]*"))]
+        octets += b"".join(segment.read_bytes() for segment in segments)
+    return octets
+
+
+def test_apres_l_effacement_les_fichiers_de_proj_enfants_ne_tiennent_aucun_nom(client, base) -> None:
+    famille = nouvelle_famille(client, "fichiers@example.fr", nom=NOM_ENFANT)
+    enfant = famille.post(
+        "/api/enfants", json={"nom": NOM_ENFANT, "prenom": "Léonie", "date_naissance": "2016-02-03"}
+    ).json()["id"]
+    sante = {"allergies": [ALLERGIE_RARE], "pai": True}
+    assert famille.put(f"/api/enfants/{enfant}/sante", json=sante).status_code == 200
+    # The runner has applied both events (the route waits for it).
+    assert famille.get(f"/api/enfants/{enfant}").json()["sante"]["allergies"] == [ALLERGIE_RARE]
+    admin = compte_personnel(client, "admin@mairie.fr", "admin")
+    assert admin.delete(f"/api/admin/familles/{famille.famille_id}").status_code == 204
+    octets = _octets_de_la_table(base.url, base.schema, "proj_enfants")
+    assert octets, "aucun fichier lu"
+    for aiguille in (NOM_ENFANT, "Léonie", ALLERGIE_RARE):
+        assert aiguille.encode() not in octets
+
+
+def test_une_table_proj_enfants_d_une_version_anterieure_est_remplacee(settings, base, horloge) -> None:
+    from portail.bootstrap import construire_services
+
+    enfant_id, famille_id = uuid.uuid4(), uuid.uuid4()
+    with psycopg.connect(base.url, autocommit=True) as conn:
+        conn.execute(
+            f"CREATE TABLE {base.schema}.proj_enfants (enfant_id uuid PRIMARY KEY, famille_id uuid NOT NULL,"
+            " nom text, prenom text, date_naissance date, niveau text, allergies text[] NOT NULL DEFAULT '{}',"
+            " pai boolean NOT NULL DEFAULT false, regime text, fiche_valable_jusqu_au date)"
+        )
+        conn.execute(
+            f"INSERT INTO {base.schema}.proj_enfants (enfant_id, famille_id, nom, prenom, allergies, pai,"
+            " fiche_valable_jusqu_au) VALUES (%s, %s, %s, 'Léonie', %s, true, '2027-01-31')",
+            (enfant_id, famille_id, NOM_ENFANT, [ALLERGIE_RARE]),
+        )
+    construire_services(settings, base, horloge).portail.close()
+    with psycopg.connect(base.url) as conn:
+        lignes = conn.execute(f"SELECT * FROM {base.schema}.proj_enfants").fetchall()
+    assert lignes == [(enfant_id, famille_id, date(2027, 1, 31))]
+    octets = _octets_de_la_table(base.url, base.schema, "proj_enfants")
+    assert NOM_ENFANT.encode() not in octets
+    assert ALLERGIE_RARE.encode() not in octets

@@ -377,7 +377,7 @@ def _pointage(request: Request[Any, Any, Any], accueil_id: UUID, jour: date) -> 
                     for u in e["unites"]
                 ],
             )
-            for e in sv.lectures.pointage(accueil, jour)
+            for e in sv.familles.attendus(sv.lectures.pointage(accueil, jour))
         ],
     )
 

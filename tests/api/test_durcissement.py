@@ -287,3 +287,20 @@ def test_une_table_proj_enfants_d_une_version_anterieure_est_remplacee(settings,
     octets = _octets_de_la_table(base.url, base.schema, "proj_enfants")
     assert NOM_ENFANT.encode() not in octets
     assert ALLERGIE_RARE.encode() not in octets
+
+
+@pytest.mark.parametrize(
+    "chemin", ["/schema", "/schema/redoc", "/schema/swagger", "/schema/elements", "/schema/rapidoc"]
+)
+def test_aucune_page_de_documentation_ne_charge_de_script_d_un_cdn(client, chemin: str) -> None:
+    reponse = client.get(chemin)
+    assert "<script" not in reponse.text
+    assert "cdn" not in reponse.text.lower() and "unpkg" not in reponse.text.lower()
+    assert reponse.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
+    assert reponse.status_code == (200 if chemin == "/schema" else 404)
+
+
+def test_le_document_openapi_reste_servi(client) -> None:
+    reponse = client.get("/schema/openapi.json")
+    assert reponse.status_code == 200
+    assert reponse.json()["info"]["title"] == "Portail Familles"

@@ -73,7 +73,9 @@ async def entetes_reponse(message: Message, scope: Scope) -> None:
             entetes[nom] = valeur
         if getattr(scope["app"].state, "hsts", False):
             entetes["strict-transport-security"] = HSTS
-        if scope.get("path", "").startswith("/api"):
+        # `/schema` serves the OpenAPI document and, for any other path, the framework's 404 page:
+        # nothing there may run a script.
+        if scope.get("path", "").startswith(("/api", "/schema")):
             for nom, valeur in ENTETES_API.items():
                 entetes[nom] = valeur
     elif message["type"] == "http.response.body" and not message.get("more_body", False):

@@ -20,6 +20,23 @@ def _sans_secrets(_: object, __: str, evenement: MutableMapping[str, Any]) -> Mu
     return evenement
 
 
+_MULTILIGNES = {"exception", "stack"}
+
+
+def _caractere_visible(caractere: str) -> str:
+    return caractere if caractere.isprintable() else repr(caractere)[1:-1]
+
+
+def _sans_controles(_: object, __: str, evenement: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """A terminal obeys the control characters it prints: ESC sequences, backspaces or a carriage
+    return taken from a request path could rewrite or hide log lines. They are shown escaped
+    (`\\x1b`, `\\x08`, `\\n`), as `repr` would; JSON lines escape them already."""
+    for cle, valeur in evenement.items():
+        if isinstance(valeur, str) and cle not in _MULTILIGNES and not valeur.isprintable():
+            evenement[cle] = "".join(map(_caractere_visible, valeur))
+    return evenement
+
+
 class _ErreurStandardCourante:
     """`sys.stderr` as it is when a line is written, not when logging was configured: a stream
     replaced and closed since (the test runner's capture of one test) never makes a log call raise."""
@@ -44,6 +61,7 @@ def configurer(format_: str = "console", niveau: str = "INFO") -> None:
         processeurs.append(structlog.processors.format_exc_info)
         rendu = structlog.processors.JSONRenderer()
     else:
+        processeurs.append(_sans_controles)
         # Plain tracebacks: the rich ones print local variables, which may hold personal data.
         rendu = structlog.dev.ConsoleRenderer(
             colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback

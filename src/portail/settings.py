@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 def _bool(valeur: str | None, defaut: bool) -> bool:
     if valeur is None or valeur == "":
         return defaut
     return valeur.strip().lower() in {"1", "true", "yes", "oui", "y", "on"}
+
+
+def _bool_ou_rien(valeur: str | None) -> bool | None:
+    return None if valeur is None or valeur == "" else _bool(valeur, False)
+
+
+def en_clair_sur_la_boucle_locale(url: str) -> bool:
+    """True for a plain-http URL on this machine (`make run`, tests): the one case where the portal
+    may be reached without TLS."""
+    morceaux = urlsplit(url)
+    if morceaux.scheme != "http":
+        return False
+    hote = (morceaux.hostname or "").rstrip(".")
+    if hote == "localhost" or hote.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(hote).is_loopback
+    except ValueError:
+        return False
 
 
 def _int(valeur: str | None, defaut: int) -> int:
@@ -36,7 +57,8 @@ class Settings:
     log_format: str = "console"
     """`json` (one JSON object per line, for production) or `console` (readable in a terminal)."""
     log_level: str = "INFO"
-    cookie_secure: bool = False
+    cookie_secure: bool | None = None
+    """`Secure` cookies; unset (None): on, unless `url_publique` is plain http on loopback."""
     session_minutes: int = 120
     se_souvenir_jours: int = 30
     argon2_memoire_kib: int = 19_456
@@ -64,6 +86,15 @@ class Settings:
     """Reset links mailed to one address, and e-mail changes asked by one account, per window."""
     limite_demandes_ip: int = 20
     """Password-reset requests from one client address per window."""
+
+    @property
+    def https_attendu(self) -> bool:
+        """Everywhere but plain http on loopback, the portal is reached over TLS: HSTS is sent."""
+        return not en_clair_sur_la_boucle_locale(self.url_publique)
+
+    @property
+    def cookies_securises(self) -> bool:
+        return self.https_attendu if self.cookie_secure is None else self.cookie_secure
 
     @property
     def pgdata(self) -> Path:
@@ -96,7 +127,7 @@ class Settings:
             url_publique=(lire("URL_PUBLIQUE") or defaut.url_publique).rstrip("/"),
             log_format=lire("LOG_FORMAT") or defaut.log_format,
             log_level=(lire("LOG_LEVEL") or defaut.log_level).upper(),
-            cookie_secure=_bool(lire("COOKIE_SECURE"), defaut.cookie_secure),
+            cookie_secure=_bool_ou_rien(lire("COOKIE_SECURE")),
             session_minutes=_int(lire("SESSION_MINUTES"), defaut.session_minutes),
             se_souvenir_jours=_int(lire("SE_SOUVENIR_JOURS"), defaut.se_souvenir_jours),
             argon2_memoire_kib=_int(lire("ARGON2_MEMOIRE_KIB"), defaut.argon2_memoire_kib),

@@ -7,14 +7,25 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import replace
+from datetime import date
+from typing import Any
+from uuid import UUID
 
+import msgspec
 import psycopg
 import pytest
 from psycopg import sql
 
 from outils_proprietes import CTX, JOURS, MOMENT, _accueil, _familles
 from portail.domain.reservation import DemandeReservation, Resultat
-from portail.store.idempotence import CleReutilisee, DemandeIdempotente, Reponse
+from portail.store.idempotence import (
+    EN_COURS,
+    CleReutilisee,
+    DemandeEnCours,
+    DemandeIdempotente,
+    Reponse,
+    ReponsePerdue,
+)
 
 
 def _encoder(resultats: list[Resultat]) -> bytes:
@@ -70,3 +81,45 @@ def test_cle_d_idempotence_rejouee_refusee_et_reprise(services, base, horloge) -
     assert idem.servir(compte, "k3", b"corps", _encoder, lambda d: reserver(d, JOURS[2])) == Reponse(
         200, b"reserve"
     )
+
+
+def test_reponse_construite_apres_l_enregistrement(services, base, horloge) -> None:
+    """A creating command's save writes its key `EN_COURS`; the answer built afterwards replaces
+    it. Meanwhile the same key is "in progress" (409, retry); a row left `EN_COURS` for more than a
+    minute is an answer lost, and the command is never run again."""
+    horloge.maintenant = MOMENT
+    idem = services.idempotence
+    [(famille_id, _)] = _familles(services, 1)
+    compte = uuid.uuid4()
+    executions: list[UUID] = []
+
+    def ajouter(demande: DemandeIdempotente) -> dict[str, str]:
+        enfant_id = services.familles.ajouter_enfant(
+            replace(CTX, idempotence=demande), famille_id, "Martin", "Léon", date(2016, 1, 1)
+        )
+        executions.append(enfant_id)
+        with pytest.raises(DemandeEnCours) as en_cours:
+            idem.servir(compte, "k", b"corps", msgspec.json.encode, _jamais, 201)
+        assert en_cours.value.reessayer_dans == 1
+        return {"id": str(enfant_id)}
+
+    reponse = idem.servir(compte, "k", b"corps", msgspec.json.encode, ajouter, 201)
+    assert reponse == Reponse(201, msgspec.json.encode({"id": str(executions[0])}))
+    assert idem.servir(compte, "k", b"corps", msgspec.json.encode, _jamais, 201) == reponse
+    assert len(services.familles.foyer(famille_id).enfants) == 2
+
+    table = sql.SQL("{}.portail_idempotence").format(sql.Identifier(base.schema))
+    with psycopg.connect(base.url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("UPDATE {} SET statut = %s, corps = '', cree_le = now() - interval '2 minutes'").format(
+                table
+            ),
+            (EN_COURS,),
+        )
+    with pytest.raises(ReponsePerdue):
+        idem.servir(compte, "k", b"corps", msgspec.json.encode, _jamais, 201)
+    assert len(executions) == 1
+
+
+def _jamais(_demande: DemandeIdempotente) -> Any:
+    raise AssertionError("la commande ne doit pas s'exécuter de nouveau")

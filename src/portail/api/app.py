@@ -12,6 +12,7 @@ from litestar.config.cors import CORSConfig
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import OnAppInitHandler
 
@@ -168,6 +169,9 @@ def create_app(
                 }
             ),
             path="/schema",
+            # The document only: the framework's documentation pages load unpinned scripts from
+            # public CDNs, without integrity checks and without a CSP (securite.md §10).
+            render_plugins=[JsonRenderPlugin()],
         ),
         request_max_body_size=1_048_576,
         debug=False,
@@ -175,6 +179,7 @@ def create_app(
         on_app_init=list(extensions),
     )
     application.state.metriques = Metriques()
+    application.state.hsts = reglages.https_attendu
     return application
 
 

@@ -26,6 +26,8 @@ ENTETES_SECURITE = {
     "cross-origin-opener-policy": "same-origin",
     "permissions-policy": "camera=(), microphone=(), geolocation=()",
 }
+HSTS = "max-age=31536000"
+"""A year; without `includeSubDomains`: other hosts of the commune's domain are not ours to bind."""
 ENTETES_API = {
     "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
     "cache-control": "no-store",
@@ -71,7 +73,11 @@ async def entetes_reponse(message: Message, scope: Scope) -> None:
         entetes[ENTETE_CORRELATION] = _correlation(scope)
         for nom, valeur in ENTETES_SECURITE.items():
             entetes[nom] = valeur
-        if scope.get("path", "").startswith("/api"):
+        if getattr(scope["app"].state, "hsts", False):
+            entetes["strict-transport-security"] = HSTS
+        # `/schema` serves the OpenAPI document and, for any other path, the framework's 404 page:
+        # nothing there may run a script.
+        if scope.get("path", "").startswith(("/api", "/schema")):
             for nom, valeur in ENTETES_API.items():
                 entetes[nom] = valeur
     elif message["type"] == "http.response.body" and not message.get("more_body", False):

@@ -367,6 +367,13 @@ def sur_decodage(request: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Re
     return sur_exception(request, exc)
 
 
+def sur_recursion(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Probleme]:
+    # The JSON decoder gives up on a body nested too deep for the stack: the client's doing.
+    if _pendant_la_lecture_du_corps(exc):
+        return probleme(request, 400, "Le corps de la requête est un JSON imbriqué trop profondément.")
+    return sur_exception(request, exc)
+
+
 def sur_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Probleme]:
     log.exception("erreur_interne", type_erreur=type(exc).__name__)
     return probleme(request, 500, "Une erreur interne est survenue ; elle a été journalisée.")
@@ -383,5 +390,6 @@ GESTIONNAIRES: dict[type[Exception] | int, Any] = {
     psycopg.InterfaceError: sur_base_injoignable,
     HTTPException: sur_http,
     UnicodeDecodeError: sur_decodage,
+    RecursionError: sur_recursion,
     Exception: sur_exception,
 }

@@ -29,6 +29,8 @@ from portail.domain.famille import Famille
 from portail.domain.index_email import EmailDejaUtilise, IndexEmail
 from portail.domain.installation import ID_INSTALLATION, Installation
 from portail.domain.valeurs import Role, email
+from portail.store import lecture
+from portail.store.chaine import RecorderChaine
 from portail.store.invalidation import Invalidations
 from portail.store.securite import EchecsConnexion
 
@@ -207,8 +209,9 @@ class ServiceComptes:
         return self.portail.avec_reessais(commande)
 
     def assurer_admin(self, adresse_email: str, mot_de_passe: str) -> UUID | None:
-        """First start: create the administrator, once in the life of the installation."""
-        if self.portail.repository.__contains__(ID_INSTALLATION):
+        """First start: create the administrator, once in the life of the installation, and only
+        when no active administrator exists (one made by `portail demo` or by hand)."""
+        if self.portail.repository.__contains__(ID_INSTALLATION) or self.administrateur_existe():
             return None
         v = Validateur()
         courriel = v.valeur("PORTAIL_ADMIN_EMAIL", lambda: email(adresse_email))
@@ -224,6 +227,24 @@ class ServiceComptes:
         except IntegrityError:
             return None  # another process created it first
         return compte.id
+
+    def administrateur_existe(self) -> bool:
+        """An active account with the role `admin`. Candidates are the accounts created without a
+        family, or whose roles changed: staff, a handful, each then loaded."""
+        recorder = self.portail.recorder
+        assert isinstance(recorder, RecorderChaine)
+        table = f"{recorder.datastore.schema}.{recorder.events_table_name}"
+        candidats = lecture.tuples(
+            recorder.datastore,
+            f"SELECT DISTINCT originator_id FROM {table}"
+            " WHERE (topic = %s AND famille_id IS NULL) OR topic = %s",
+            (Compte.Cree.TOPIC, Compte.RolesModifies.TOPIC),
+        )
+        for (compte_id,) in candidats:
+            compte = self.portail.charger(Compte, compte_id)
+            if compte.actif and compte.a_role(Role.ADMIN):
+                return True
+        return False
 
     # Login
 

@@ -40,6 +40,7 @@ from portail.domain.facturation_famille import accueils_de, facturer_famille
 from portail.domain.famille import Famille
 from portail.domain.regles.target2 import prochain_jour_ouvre
 from portail.domain.sepa import date_de_prelevement
+from portail.domain.valeurs import texte
 from portail.projections import brouillons
 from portail.projections.executeur import BROUILLONS_A_REFAIRE
 from portail.projections.executeur import NOM as NOM_PROJECTIONS
@@ -672,6 +673,8 @@ class ServiceFacturation:
             mode_v = ModeReglement(mode)
         except ValueError:
             raise ErreurValidation.sur("mode", "carte, prelevement, cheque, especes ou cesu") from None
+        # Checked as a refund's is: a NUL would stop the runner at this event (PostgreSQL text).
+        reference = texte(reference, nom_champ="reference", longueur_max=100) if reference else None
         famille = self.portail.charger(Famille, famille_id)
         rums = [m.rum for m in famille.mandats]
         if mode_v is not ModeReglement.PRELEVEMENT:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -82,6 +83,26 @@ class ServiceFamilles:
         if enfant.famille_id != famille_id or enfant.efface:
             raise Introuvable("Enfant introuvable.")
         return enfant
+
+    def attendus(self, lignes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The pointage's children (rows of `Lectures.pointage`) with their names, allergies and
+        PAI, read from their aggregates (kept in memory), by name; an erased child has none."""
+        fiches = []
+        for ligne in lignes:
+            enfant = self.portail.lire(Enfant, ligne["enfant_id"])
+            identite, sante = enfant.identite, enfant.sante
+            fiches.append(
+                {
+                    **ligne,
+                    "nom": identite.nom if identite else None,
+                    "prenom": identite.prenom if identite else None,
+                    "allergies": list(sante.allergies) if sante else [],
+                    "pai": bool(sante and sante.pai),
+                }
+            )
+        return sorted(
+            fiches, key=lambda f: (*_cle_de_tri(f["nom"]), *_cle_de_tri(f["prenom"]), str(f["enfant_id"]))
+        )
 
     # Mon profil
 
@@ -360,3 +381,11 @@ class ServiceFamilles:
     def revoquer_mandat(self, contexte: Contexte, famille_id: UUID) -> None:
         le = self.aujourd_hui()
         self._sur_famille(contexte, famille_id, lambda f: f.revoquer_mandat(le))
+
+
+def _cle_de_tri(texte: str | None) -> tuple[bool, str]:
+    """Names in alphabetical order whatever their accents and case; a missing one last."""
+    if texte is None:
+        return True, ""
+    sans_accents = unicodedata.normalize("NFKD", texte).encode("ascii", "ignore").decode()
+    return False, sans_accents.casefold()

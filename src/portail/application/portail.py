@@ -35,6 +35,7 @@ from portail.store.cache_agregats import CacheAgregats, copie_a_plat, copier, es
 from portail.store.chaine import LigneIdempotence, RecorderChaine, Verification, verifier
 from portail.store.chiffrement import MapperPersonnel
 from portail.store.cles import SujetEfface, Trousseau, TrousseauMemoire, TrousseauPostgres
+from portail.store.idempotence import EN_COURS
 from portail.store.index_audit import indexer
 
 A = TypeVar("A", bound=Aggregate)
@@ -54,6 +55,7 @@ class RepositoryCache(Repository[UUID]):
     """`get` serves a copy of the kept aggregate (`store.cache_agregats`) instead of loading it."""
 
     cache_agregats: CacheAgregats
+    generation_cles: Callable[[], int]
     dependances: threading.local
     """Per thread: the saves not yet committed whose state the current command decided on."""
 
@@ -81,13 +83,16 @@ class RepositoryCache(Repository[UUID]):
         )
 
     def charger_de_la_base(self, aggregate_id: UUID) -> Any:
-        """Load from the log (and keep a copy), whatever is kept."""
+        """Load from the log (and keep a copy), whatever is kept; not kept when keys were
+        forgotten meanwhile (an erasure elsewhere: it may hold what they decrypted)."""
+        generation = self.generation_cles()
         try:
             aggregat: Aggregate = super().get(aggregate_id)
         except AggregateNotFoundError:
             self.cache_agregats.poser_absent(aggregate_id)
             raise
-        self.cache_agregats.poser(copier(aggregat))
+        if generation == self.generation_cles():
+            self.cache_agregats.poser(copier(aggregat))
         return aggregat
 
     def _reconstruct_aggregate(self, aggregate_id: UUID, version: int | None, projector_func: Any) -> Any:
@@ -121,10 +126,11 @@ class RepositoryCache(Repository[UUID]):
             " AND originator_version > coalesce((SELECT originator_version FROM s), 0)"
             f"{cle} ORDER BY 1, 3"
         )
+        generation = trousseau.generation if isinstance(trousseau, TrousseauPostgres) else 0
         lignes = lecture.tuples(evenements.datastore, requete, {"id": aggregate_id})
         if lignes and lignes[-1][0] == 2:
             assert isinstance(trousseau, TrousseauPostgres)
-            trousseau.accepter(aggregate_id, bytes(lignes.pop()[4]))
+            trousseau.accepter(aggregate_id, bytes(lignes.pop()[4]), generation)
         stockes = [StoredEvent(r[1], r[2], r[3], bytes(r[4])) for r in lignes]
         aggregat = projector_func(None, (mapper.to_domain_event(e) for e in stockes))
         if aggregat is None:
@@ -171,6 +177,7 @@ class Portail(Application[UUID]):
     def construct_repository(self) -> Repository[UUID]:
         repository = RepositoryCache(event_store=self.events, snapshot_store=self.snapshots)
         repository.cache_agregats = self.cache
+        repository.generation_cles = lambda: self.trousseau.generation
         repository.dependances = threading.local()
         return repository
 
@@ -179,6 +186,9 @@ class Portail(Application[UUID]):
         datastore = getattr(self.factory, "datastore", None)
         if datastore is not None and isinstance(self.recorder, RecorderChaine):
             self.cache.ecouter(datastore, self.recorder.events_table_name)
+        # An erasure elsewhere deletes keys: the kept ones go, and what they decrypted.
+        if isinstance(self.trousseau, TrousseauPostgres):
+            self.trousseau.ecouter(self.cache.vider)
 
     def processus_ecrivains(self) -> int:
         """Processes serving commands on this schema (`api`, `serve`): their log listeners."""
@@ -236,10 +246,12 @@ class Portail(Application[UUID]):
             ecritures["lignes"] = [*ecritures.get("lignes", ()), *lignes]
         attendre = attend_le_projecteur(aggregats)
         demande = contexte.idempotence
-        if demande is not None and reponse is not None:
-            corps = demande.encoder(reponse)
+        if demande is not None and demande.corps is None:
+            # The key's row commits with the first save of the command; without the answer when
+            # it is built afterwards (`store.idempotence`), and never twice.
+            corps = demande.encoder(reponse) if reponse is not None else b""
             ecritures["idempotence"] = LigneIdempotence(
-                demande.compte_id, demande.cle, demande.empreinte, 200, corps
+                demande.compte_id, demande.cle, demande.empreinte, 200 if corps else EN_COURS, corps
             )
         repository = self.repository
         if isinstance(repository, RepositoryCache):
@@ -280,6 +292,7 @@ class Portail(Application[UUID]):
 
     def close(self) -> None:
         self.cache.arreter()
+        self.trousseau.arreter()
         super().close()
 
     def take_snapshot(
@@ -359,9 +372,11 @@ class Portail(Application[UUID]):
             and repository.a_jour(aggregat_id, connu.version)
         ):
             return connu
+        generation = self.trousseau.generation
         aggregat = self.charger(cls, aggregat_id)
         # Nobody changes what is read: the loaded one itself is kept, no copy.
-        self.cache.poser(aggregat)
+        if generation == self.trousseau.generation:
+            self.cache.poser(aggregat)
         return aggregat
 
     def evenements_de(self, sujets: Sequence[UUID]) -> list[tuple[int, Any]]:

@@ -11,6 +11,7 @@ import structlog
 from portail.application.pdf import euros
 from portail.domain.accueil import Accueil
 from portail.domain.document import TypeDocument
+from portail.domain.enfant import Enfant
 from portail.domain.regles.calendrier import PARIS
 from portail.jobs.destinataires import ecrire_a_la_famille
 from portail.jobs.outils import Outils
@@ -143,7 +144,9 @@ def rappeler_documents(outils: Outils) -> int:
             envoyes += 1
     for ligne in outils.echeances.fiches_expirant(aujourd_hui - fenetre, aujourd_hui + fenetre):
         valable = ligne["fiche_valable_jusqu_au"]
-        qui = ligne["prenom"] or "votre enfant"
+        # The first name is not in the read model: the child's aggregate says it.
+        identite = outils.portail.lire(Enfant, ligne["enfant_id"]).identite
+        qui = identite.prenom if identite else "votre enfant"
         texte = (
             f"Bonjour,\n\nLa fiche sanitaire de {qui} est valable jusqu'au {valable:%d/%m/%Y}.\n"
             "Merci de la mettre à jour sur le portail familles (rubrique Mes enfants).\n"

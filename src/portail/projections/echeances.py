@@ -64,7 +64,7 @@ class Echeances:
 
     def fiches_expirant(self, du: date, au: date) -> list[Any]:
         return self._lignes(
-            f"SELECT enfant_id, famille_id, prenom, fiche_valable_jusqu_au FROM {self._s}.proj_enfants"
+            f"SELECT enfant_id, famille_id, fiche_valable_jusqu_au FROM {self._s}.proj_enfants"
             " WHERE fiche_valable_jusqu_au BETWEEN %s AND %s ORDER BY fiche_valable_jusqu_au, enfant_id",
             (du, au),
         )

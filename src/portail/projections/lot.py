@@ -68,18 +68,7 @@ ACTUALITES = Table(
 ENFANTS = Table(
     "proj_enfants",
     "enfant_id",
-    (
-        "enfant_id",
-        "famille_id",
-        "nom",
-        "prenom",
-        "date_naissance",
-        "niveau",
-        "allergies",
-        "pai",
-        "regime",
-        "fiche_valable_jusqu_au",
-    ),
+    ("enfant_id", "famille_id", "fiche_valable_jusqu_au"),
 )
 OFFRES = Table(
     "proj_offres",

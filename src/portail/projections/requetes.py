@@ -277,27 +277,17 @@ class Lectures:
         return squelette
 
     def pointage(self, accueil: Accueil, jour: date) -> list[dict[str, Any]]:
-        """Children expected (or already pointed) that day, with what the agents must know."""
+        """Children expected (or already pointed) that day, by id, with their units; their names
+        and health are read from their aggregates (they are kept out of the read models)."""
         lignes = self._lignes(
-            f"SELECT c.enfant_id, c.unite, c.etat, c.arrivee, c.depart, e.nom, e.prenom, e.allergies, e.pai"
-            f" FROM {self._s}.proj_calendrier c LEFT JOIN {self._s}.proj_enfants e ON e.enfant_id = c.enfant_id"
+            f"SELECT c.enfant_id, c.unite, c.etat, c.arrivee, c.depart FROM {self._s}.proj_calendrier c"
             " WHERE c.accueil_id = %s AND c.jour = %s AND c.etat <> %s AND c.etat <> %s"
-            " ORDER BY e.nom NULLS LAST, e.prenom NULLS LAST, c.enfant_id, c.unite",
+            " ORDER BY c.enfant_id, c.unite",
             (accueil.id, jour, Etat.ANNULE.value, Etat.LISTE_ATTENTE.value),
         )
         enfants: dict[UUID, dict[str, Any]] = {}
         for ligne in lignes:
-            fiche = enfants.setdefault(
-                ligne["enfant_id"],
-                {
-                    "enfant_id": ligne["enfant_id"],
-                    "nom": ligne["nom"],
-                    "prenom": ligne["prenom"],
-                    "allergies": list(ligne["allergies"] or []),
-                    "pai": bool(ligne["pai"]),
-                    "unites": [],
-                },
-            )
+            fiche = enfants.setdefault(ligne["enfant_id"], {"enfant_id": ligne["enfant_id"], "unites": []})
             fiche["unites"].append(
                 {
                     "code": ligne["unite"],

@@ -2,8 +2,10 @@
 
 Every handler changes the page's rows in memory (`lot.Lot`); the runner writes them and moves the
 tracking position in one transaction, so each event is applied exactly once.
-Personal data lives only in `proj_enfants`, whose row goes when the child is erased, and in the
-payer names and payment references of `comptabilite.py`, emptied when the family is erased.
+Personal data lives only in the payer names and payment references of `comptabilite.py`, emptied
+when the family is erased. A child's name, birth date, allergies, PAI and diet stay out of the read
+models (`proj_enfants` holds ids and a date): an erased row's bytes would stay in the table's data
+files and in the WAL, where no key deletion reaches them; who needs them reads the aggregate.
 """
 
 from __future__ import annotations
@@ -72,11 +74,22 @@ def ddl(schema: str) -> list[str]:
         " reserves integer NOT NULL DEFAULT 0, attente integer NOT NULL DEFAULT 0,"
         " PRIMARY KEY (accueil_id, jour, unite))",
         f"ALTER TABLE {s}.proj_occupation ADD COLUMN IF NOT EXISTS version bigint NOT NULL DEFAULT 0",
+        # A table of an earlier version held children's names and health data in clear: it is
+        # replaced by a new one (new files) holding only what is not personal.
+        f"""DO $$ DECLARE sch text := '{s}'; BEGIN
+          IF EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = sch
+                     AND table_name = 'proj_enfants' AND column_name = 'nom') THEN
+            EXECUTE format('ALTER TABLE %I.proj_enfants ADD COLUMN IF NOT EXISTS fiche_valable_jusqu_au date', sch);
+            EXECUTE format('CREATE TABLE %I.proj_enfants_sans_donnees AS'
+              ' SELECT enfant_id, famille_id, fiche_valable_jusqu_au FROM %I.proj_enfants', sch, sch);
+            EXECUTE format('DROP TABLE %I.proj_enfants', sch);
+            EXECUTE format('ALTER TABLE %I.proj_enfants_sans_donnees RENAME TO proj_enfants', sch);
+            EXECUTE format('ALTER TABLE %I.proj_enfants ALTER COLUMN famille_id SET NOT NULL,'
+              ' ADD PRIMARY KEY (enfant_id)', sch);
+          END IF;
+        END $$""",
         f"CREATE TABLE IF NOT EXISTS {s}.proj_enfants ("
-        " enfant_id uuid PRIMARY KEY, famille_id uuid NOT NULL, nom text, prenom text, date_naissance date,"
-        " niveau text, allergies text[] NOT NULL DEFAULT '{}', pai boolean NOT NULL DEFAULT false, regime text)",
-        # Added for the fiche sanitaire reminders; a database built before it needs a rebuild to fill it.
-        f"ALTER TABLE {s}.proj_enfants ADD COLUMN IF NOT EXISTS fiche_valable_jusqu_au date",
+        " enfant_id uuid PRIMARY KEY, famille_id uuid NOT NULL, fiche_valable_jusqu_au date)",
         f"CREATE TABLE IF NOT EXISTS {s}.proj_offres ("
         " offre_id uuid PRIMARY KEY, enfant_id uuid NOT NULL, famille_id uuid NOT NULL, accueil_id uuid NOT NULL,"
         " jour date NOT NULL, unite text NOT NULL, expire_le timestamptz NOT NULL, statut text NOT NULL)",
@@ -362,51 +375,18 @@ def _compter(lot: Lot, e: Any, reserves: int, attente: int) -> None:
 def enfant_ecrit(lot: Lot, e: Any) -> None:
     enfant = lot.ligne(ENFANTS, e.originator_id)
     if isinstance(e, Enfant.Inscrit):
-        if enfant is not None:
-            return
-        ident = e.identite
-        scol = e.scolarite
-        lot.poser(
-            ENFANTS,
-            e.originator_id,
-            {
-                "enfant_id": e.originator_id,
-                "famille_id": e.famille_id,
-                "nom": ident.nom if ident else None,
-                "prenom": ident.prenom if ident else None,
-                "date_naissance": ident.date_naissance if ident else None,
-                "niveau": scol.niveau.value if scol and scol.niveau else None,
-                "allergies": [],
-                "pai": False,
-                "regime": None,
-                "fiche_valable_jusqu_au": None,
-            },
-        )
+        if enfant is None:
+            lot.poser(
+                ENFANTS,
+                e.originator_id,
+                {"enfant_id": e.originator_id, "famille_id": e.famille_id, "fiche_valable_jusqu_au": None},
+            )
+    elif enfant is None:
         return
-    if enfant is None:
-        return
-    changes: dict[str, Any]
-    if isinstance(e, Enfant.IdentiteModifiee):
-        ident = e.identite
-        changes = {
-            "nom": ident.nom if ident else None,
-            "prenom": ident.prenom if ident else None,
-            "date_naissance": ident.date_naissance if ident else None,
-        }
-    elif isinstance(e, Enfant.ScolariteModifiee):
-        changes = {"niveau": e.scolarite.niveau.value if e.scolarite.niveau else None}
     elif isinstance(e, Enfant.SanteModifiee):
-        sante = e.sante
-        changes = {
-            "allergies": list(sante.allergies) if sante else [],
-            "pai": bool(sante and sante.pai),
-            "regime": sante.regime_alimentaire.value if sante else None,
-            "fiche_valable_jusqu_au": e.valable_jusqu_au,
-        }
-    else:  # Enfant.Efface
+        lot.poser(ENFANTS, e.originator_id, {**enfant, "fiche_valable_jusqu_au": e.valable_jusqu_au})
+    elif isinstance(e, Enfant.Efface):
         lot.poser(ENFANTS, e.originator_id, None)
-        return
-    lot.poser(ENFANTS, e.originator_id, {**enfant, **changes})
 
 
 def accueil_cree(lot: Lot, e: Accueil.Cree) -> None:

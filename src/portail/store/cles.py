@@ -8,10 +8,12 @@ longer be read anywhere, backups of the event log included.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -19,13 +21,21 @@ from uuid import UUID
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from portail.domain.erreurs import RegleMetier
+from portail.store.ecoute import Ecoute
 
 if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresDatastore
 
 CACHE_SECONDES = 30.0
-"""How long a process trusts a key it read; bounds how long another process may still decrypt
-after an erasure made elsewhere (the erasing process forgets the key at once)."""
+"""How long a process trusts a key it read. A process that follows the erasures (`ecouter`, every
+API process) forgets them all at the NOTIFY of an erasure made elsewhere, and keeps none while it
+is not listening; in the others, this bounds how long they may still decrypt after an erasure."""
+
+
+def canal_cles(schema: str) -> str:
+    """The channel an erasure notifies, with the family's id, in the transaction deleting its
+    keys. Per schema (hashed: a channel name is at most 63 bytes)."""
+    return "portail_cles_" + hashlib.sha256(schema.encode()).hexdigest()[:16]
 
 
 class SujetEfface(RegleMetier):
@@ -47,6 +57,9 @@ class Trousseau(ABC):
         self._cache: dict[UUID, tuple[bytes, float]] = {}
         self._verrou = threading.Lock()
         self._local = threading.local()
+        self._ecoute: Ecoute | None = None
+        self.generation = 0
+        """Moves each time the kept keys are forgotten: a key read before is not kept after."""
 
     # Wrapping
 
@@ -64,6 +77,7 @@ class Trousseau(ABC):
         cle = self._depuis_cache(sujet_id)
         if cle is not None:
             return cle
+        generation = self.generation
         enveloppe = self._lire(sujet_id)
         if enveloppe is None:
             if self._est_efface(sujet_id):
@@ -74,7 +88,7 @@ class Trousseau(ABC):
                 sujet_id, famille_id, self._envelopper(sujet_id, AESGCM.generate_key(256))
             )
         cle = self._deballer(sujet_id, enveloppe)
-        self._mettre_en_cache(sujet_id, cle)
+        self._mettre_en_cache(sujet_id, cle, generation)
         return cle
 
     def cle_pour_evenement(self, sujet_id: UUID, famille_id: UUID | None, *, creation: bool) -> bytes:
@@ -92,6 +106,7 @@ class Trousseau(ABC):
         if cle is not None:
             return cle
         if not creation:
+            generation = self.generation
             enveloppe, efface = self._lire_etat(sujet_id)
             if efface:
                 raise SujetEfface(
@@ -99,7 +114,7 @@ class Trousseau(ABC):
                 )
             if enveloppe is not None:
                 cle = self._deballer(sujet_id, enveloppe)
-                self._mettre_en_cache(sujet_id, cle)
+                self._mettre_en_cache(sujet_id, cle, generation)
                 return cle
         cle = AESGCM.generate_key(256)
         en_attente[sujet_id] = (famille_id, cle, self._envelopper(sujet_id, cle))
@@ -133,20 +148,22 @@ class Trousseau(ABC):
         cle = self._depuis_cache(sujet_id)
         if cle is not None:
             return cle
+        generation = self.generation
         enveloppe = self._lire(sujet_id)
         if enveloppe is None:
             return None
         cle = self._deballer(sujet_id, enveloppe)
-        self._mettre_en_cache(sujet_id, cle)
+        self._mettre_en_cache(sujet_id, cle, generation)
         return cle
 
     def connue(self, sujet_id: UUID) -> bool:
         return self._depuis_cache(sujet_id) is not None
 
-    def accepter(self, sujet_id: UUID, enveloppe: bytes) -> None:
-        """A subject's stored key, read along with something else (one round trip fewer)."""
+    def accepter(self, sujet_id: UUID, enveloppe: bytes, generation: int) -> None:
+        """A subject's stored key, read along with something else (one round trip fewer) when
+        the keys were at `generation`."""
         if self._depuis_cache(sujet_id) is None:
-            self._mettre_en_cache(sujet_id, self._deballer(sujet_id, enveloppe))
+            self._mettre_en_cache(sujet_id, self._deballer(sujet_id, enveloppe), generation)
 
     def precharger(self, sujets: set[UUID | str]) -> None:
         """Read the keys of these subjects that are not in the cache, in one statement (a page of
@@ -154,8 +171,9 @@ class Trousseau(ABC):
         manquants = [s for s in sujets if isinstance(s, UUID) and self._depuis_cache(s) is None]
         if not manquants:
             return
+        generation = self.generation
         for sujet, enveloppe in self._lire_plusieurs(manquants):
-            self._mettre_en_cache(sujet, self._deballer(sujet, enveloppe))
+            self._mettre_en_cache(sujet, self._deballer(sujet, enveloppe), generation)
 
     def _lire_plusieurs(self, sujets: list[UUID]) -> list[tuple[UUID, bytes]]:
         trouvees = [(s, self._lire(s)) for s in sujets]
@@ -170,15 +188,31 @@ class Trousseau(ABC):
         return Effacement(tuple(sujets))
 
     def _depuis_cache(self, sujet_id: UUID) -> bytes | None:
+        ecoute = self._ecoute
+        if ecoute is not None and not ecoute.active.is_set():
+            # Erasures made elsewhere may go unseen: every key is read again.
+            return None
         with self._verrou:
             entree = self._cache.get(sujet_id)
         if entree is None or time.monotonic() - entree[1] > CACHE_SECONDES:
             return None
         return entree[0]
 
-    def _mettre_en_cache(self, sujet_id: UUID, cle: bytes) -> None:
+    def _mettre_en_cache(self, sujet_id: UUID, cle: bytes, generation: int | None = None) -> None:
         with self._verrou:
-            self._cache[sujet_id] = (cle, time.monotonic())
+            if generation is None or generation == self.generation:
+                self._cache[sujet_id] = (cle, time.monotonic())
+
+    def oublier(self) -> None:
+        """Forget every kept key (an erasure was made elsewhere)."""
+        with self._verrou:
+            self.generation += 1
+            self._cache.clear()
+
+    def arreter(self) -> None:
+        if self._ecoute is not None:
+            self._ecoute.arreter()
+            self._ecoute = None
 
     # Storage
 
@@ -262,6 +296,27 @@ class TrousseauPostgres(Trousseau):
     def table(self) -> str:
         return self._table
 
+    def ecouter(self, apres_oubli: Callable[[], None]) -> None:
+        """Follow the erasures made by other processes (idempotent): at each, forget every key,
+        then call `apres_oubli` (which drops what was decrypted with them). After a reconnection
+        too, since a notification may have been lost meanwhile."""
+        if self._ecoute is not None:
+            return
+        vues = {"connexions": 0}
+
+        def reveil(famille: str | None) -> None:
+            ecoute = self._ecoute
+            reconnexion = ecoute is not None and ecoute.connexions != vues["connexions"]
+            if famille is None and not reconnexion:
+                return
+            if ecoute is not None:
+                vues["connexions"] = ecoute.connexions
+            self.oublier()
+            apres_oubli()
+
+        self._ecoute = Ecoute(self._ds, [canal_cles(self._ds.schema)], reveil, "portail-cles")
+        self._ecoute.demarrer()
+
     def _lire(self, sujet_id: UUID) -> bytes | None:
         with self._ds.get_connection() as conn:
             ligne = conn.execute(
@@ -312,6 +367,8 @@ class TrousseauPostgres(Trousseau):
                     " ON CONFLICT DO NOTHING",
                     (sujet, famille_id),
                 )
+            # Delivered at commit: the other processes forget the keys they keep (`ecouter`).
+            curs.execute("SELECT pg_notify(%s, %s)", (canal_cles(self._ds.schema), str(famille_id)))
         return sujets
 
     def _est_efface(self, sujet_id: UUID) -> bool:

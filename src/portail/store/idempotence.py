@@ -1,12 +1,14 @@
-"""Idempotency keys of booking commands: the same key and body give the same answer, once.
+"""Idempotency keys of creating commands: the same key and body give the same answer, once.
 
-The key's row and its answer are written by the command's own save, in the transaction of its
-events (`store.chaine`): a request looks the key up (one read), and if it is new runs the command,
-whose save carries the row. Two requests with the same key running at once both decide, but only
-one save can write the row: the other's save fails whole (no event of it is kept) and that request
-answers with the row the first one wrote. A command that ends without saving anything writes its
-answer alone. A row without an answer (`statut = 0`, a claim left by an earlier version of the
-application) is taken over by the save.
+The key's row is written by the command's own save, in the transaction of its events
+(`store.chaine`): a request looks the key up (one read), and if it is new runs the command, whose
+save carries the row. Two requests with the same key running at once both decide, but only one
+save can write the row: the other's save fails whole (no event of it is kept) and that request
+answers with the row the first one wrote. A booking's save writes its answer with the row; other
+commands' answers are built after their save (read back from the aggregates), so their save writes
+the row as `EN_COURS` and the answer replaces it once built. A command that ends without saving
+anything writes its answer alone. A row without an answer (`statut = 0`, a claim left by an
+earlier version of the application) is taken over by the save.
 """
 
 from __future__ import annotations
@@ -24,8 +26,24 @@ if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresDatastore
 
 
+EN_COURS = -1
+"""The command's events are saved, its answer is not stored yet."""
+DELAI_REPONSE = 60
+"""Seconds after which a row still `EN_COURS` is taken for an answer lost (the process stopped
+between the save and the answer): the command is not run again."""
+
+
 class CleReutilisee(Conflit):
     titre = "Clé d'idempotence déjà utilisée"
+
+
+class DemandeEnCours(Conflit):
+    titre = "Demande déjà en cours"
+    reessayer_dans = 1
+
+
+class ReponsePerdue(Conflit):
+    titre = "Demande déjà enregistrée"
 
 
 class CleDejaServie(Exception):
@@ -48,7 +66,7 @@ class DemandeIdempotente:
     encoder: Callable[[Any], bytes]
     """The answer's body from what the command returns."""
     corps: bytes | None = None
-    """Set once a save has written the row."""
+    """Set once a save has written the row (empty when it wrote it `EN_COURS`)."""
 
 
 class Idempotence:
@@ -66,8 +84,9 @@ class Idempotence:
     def _lire(self, compte_id: UUID, cle: str) -> Any:
         return lecture.ligne(
             self._ds,
-            f"SELECT empreinte, statut, corps FROM {self._table} WHERE compte_id = %s AND cle = %s",
-            (compte_id, cle),
+            f"SELECT empreinte, statut, corps, cree_le > now() - make_interval(secs => %s) AS recente"
+            f" FROM {self._table} WHERE compte_id = %s AND cle = %s",
+            (DELAI_REPONSE, compte_id, cle),
         )
 
     @staticmethod
@@ -75,6 +94,13 @@ class Idempotence:
         if ligne["empreinte"] != empreinte:
             raise CleReutilisee(
                 "Cette clé d'idempotence a déjà servi pour une autre demande ; utilisez-en une nouvelle."
+            )
+        if ligne["statut"] == EN_COURS and ligne["recente"]:
+            raise DemandeEnCours("Une demande avec cette clé d'idempotence est en cours ; réessayez.")
+        if ligne["statut"] == EN_COURS:
+            raise ReponsePerdue(
+                "Cette demande a déjà été enregistrée, mais sa réponse n'a pas été conservée ;"
+                " consultez l'état à jour au lieu de la renvoyer."
             )
         return Reponse(ligne["statut"], bytes(ligne["corps"]))
 
@@ -85,8 +111,10 @@ class Idempotence:
         requete: bytes,
         encoder: Callable[[Any], bytes],
         commande: Callable[[DemandeIdempotente], Any],
+        statut: int = 200,
     ) -> Reponse:
-        """The answer of `commande` (200, `encoder` of what it returns), or the one stored for the key."""
+        """The answer of `commande` (`statut`, `encoder` of what it returns), or the one stored for
+        the key."""
         empreinte = hashlib.sha256(requete).hexdigest()
         ligne = self._lire(compte_id, cle)
         # A row without an answer (an old claim) is the command's to take over.
@@ -106,10 +134,18 @@ class Idempotence:
             ecrite = lecture.ligne(
                 self._ds,
                 f"INSERT INTO {self._table} AS t (compte_id, cle, empreinte, statut, corps)"
-                " VALUES (%s, %s, %s, 200, %s) ON CONFLICT (compte_id, cle) DO UPDATE SET statut = 200,"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (compte_id, cle) DO UPDATE SET statut = EXCLUDED.statut,"
                 " corps = EXCLUDED.corps WHERE t.statut = 0 AND t.empreinte = EXCLUDED.empreinte RETURNING statut",
-                (compte_id, cle, empreinte, corps),
+                (compte_id, cle, empreinte, statut, corps),
             )
             if ecrite is None:
                 return self._rejouer(self._lire(compte_id, cle), empreinte)
-        return Reponse(200, corps)
+        elif not demande.corps:
+            # The save wrote the row `EN_COURS`: the answer, now built, replaces it.
+            lecture.ligne(
+                self._ds,
+                f"UPDATE {self._table} SET statut = %s, corps = %s"
+                " WHERE compte_id = %s AND cle = %s AND statut = %s RETURNING statut",
+                (statut, corps, compte_id, cle, EN_COURS),
+            )
+        return Reponse(statut, corps)

@@ -156,7 +156,7 @@ def jeton_formulaire(request: Request[Any, Any, Any]) -> tuple[str, Cookie | Non
         value=nouveau,
         httponly=True,
         samesite="strict",
-        secure=services(request).settings.cookie_secure,
+        secure=services(request).settings.cookies_securises,
         path="/",
     )
     return nouveau, cookie

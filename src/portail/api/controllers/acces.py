@@ -15,6 +15,7 @@ from portail.api import presentation
 from portail.api import schemas as s
 from portail.api.auth import COOKIES_EFFACES, SECURITE, Session, exige_role, ouvrir_session
 from portail.api.etat import adresse_ip, contexte, services
+from portail.api.idempotence import CleIdempotence, une_seule_fois
 from portail.api.problemes import reponses_probleme
 from portail.application.contexte import Contexte
 from portail.application.saisies import SaisieAdresse, SaisieResponsable
@@ -140,11 +141,21 @@ class AccesController(Controller):
         guards=[exige_role(Role.ADMIN)],
         responses=reponses_probleme(401, 403, 409, 422),
     )
-    def creer_compte(self, request: Request[Any, Any, Any], data: JSONBody[s.CompteCreationIn]) -> s.IdOut:
-        compte_id = services(request).comptes.creer_compte_personnel(
-            contexte(request), data.email, data.mot_de_passe, list(data.roles)
-        )
-        return s.IdOut(id=compte_id)
+    def creer_compte(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[s.CompteCreationIn],
+        idempotency_key: CleIdempotence = None,
+    ) -> s.IdOut:
+        def faire(ctx: Contexte) -> s.IdOut:
+            compte_id = services(request).comptes.creer_compte_personnel(
+                ctx, data.email, data.mot_de_passe, list(data.roles)
+            )
+            return s.IdOut(id=compte_id)
+
+        # The password stays out of the stored fingerprint.
+        demande = {"email": data.email, "roles": list(data.roles)}
+        return une_seule_fois(request, idempotency_key, demande, faire, s.IdOut)
 
 
 async def demander_reinitialisation(sv: Services, ctx: Contexte, email: str, ip: str) -> None:

@@ -14,8 +14,10 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from portail.api import schemas as s
 from portail.api.auth import SECURITE, Utilisateur, exige_famille, exige_role, famille_de
 from portail.api.etat import contexte, services
+from portail.api.idempotence import CleIdempotence, une_seule_fois
 from portail.api.problemes import reponses_probleme
 from portail.application.catalogue import SaisieAccueil, SaisieRegle, SaisieUnite, definir_tarifs
+from portail.application.contexte import Contexte
 from portail.domain.accueil import Accueil
 from portail.domain.commune import Parametres
 from portail.domain.tarifs import Grille, ModeTarif, ReductionFratrie, Residence, SeuilRetard, Tranche
@@ -138,9 +140,14 @@ class CatalogueController(Controller):
         status_code=201,
         sync_to_thread=True,
         summary="Créer un accueil",
-        responses=reponses_probleme(401, 403, 422),
+        responses=reponses_probleme(401, 403, 409, 422),
     )
-    def creer_accueil(self, request: Request[Any, Any, Any], data: JSONBody[s.AccueilIn]) -> s.IdOut:
+    def creer_accueil(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[s.AccueilIn],
+        idempotency_key: CleIdempotence = None,
+    ) -> s.IdOut:
         e = data.eligibilite or s.EligibiliteIn()
         saisie = SaisieAccueil(
             etablissement=data.etablissement,
@@ -179,22 +186,33 @@ class CatalogueController(Controller):
             imputation_budgetaire=data.imputation_budgetaire,
         )
         sv = services(request)
-        accueil_id = sv.catalogue.creer_accueil(contexte(request), saisie)
-        sv.apres_ecriture()
-        return s.IdOut(id=accueil_id)
+
+        def faire(ctx: Contexte) -> s.IdOut:
+            accueil_id = sv.catalogue.creer_accueil(ctx, saisie)
+            sv.apres_ecriture()
+            return s.IdOut(id=accueil_id)
+
+        return une_seule_fois(request, idempotency_key, data, faire, s.IdOut)
 
     @post(
         "/accueils/{accueil_id:uuid}/fermetures",
         status_code=201,
         sync_to_thread=True,
         summary="Fermer un accueil un jour (grève, sortie…)",
-        responses=reponses_probleme(401, 403, 404, 422),
+        responses=reponses_probleme(401, 403, 404, 409, 422),
     )
     def fermer(
-        self, request: Request[Any, Any, Any], accueil_id: FromPath[UUID], data: JSONBody[s.FermetureIn]
+        self,
+        request: Request[Any, Any, Any],
+        accueil_id: FromPath[UUID],
+        data: JSONBody[s.FermetureIn],
+        idempotency_key: CleIdempotence = None,
     ) -> s.IdOut:
-        services(request).catalogue.fermer(contexte(request), accueil_id, data.date, data.motif)
-        return s.IdOut(id=accueil_id)
+        def faire(ctx: Contexte) -> s.IdOut:
+            services(request).catalogue.fermer(ctx, accueil_id, data.date, data.motif)
+            return s.IdOut(id=accueil_id)
+
+        return une_seule_fois(request, idempotency_key, data, faire, s.IdOut)
 
 
 class TarifsController(Controller):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -16,7 +17,9 @@ from litestar.params import Body, FromPath, JSONBody, QueryParameter
 from portail.api import schemas as s
 from portail.api.auth import SECURITE, Utilisateur, exige_famille, exige_role, famille_de
 from portail.api.etat import contexte, services
+from portail.api.idempotence import CleIdempotence, une_seule_fois
 from portail.api.problemes import reponses_probleme
+from portail.application.contexte import Contexte
 from portail.application.documents import TAILLE_MAX
 from portail.domain.document import Document
 from portail.domain.valeurs import Role
@@ -85,25 +88,31 @@ class DocumentsController(Controller):
         sync_to_thread=True,
         summary="Déposer un document (PDF, JPEG ou PNG, 10 Mo au plus)",
         request_max_body_size=TAILLE_MAX + 64 * 1024,
-        responses=reponses_probleme(401, 403, 404, 413, 422),
+        responses=reponses_probleme(401, 403, 404, 409, 413, 422),
     )
     def deposer(
         self,
         request: Request[Utilisateur, Any, Any],
         data: Annotated[DepotDocument, Body(media_type=RequestEncodingType.MULTI_PART)],
+        idempotency_key: CleIdempotence = None,
     ) -> DocumentOut:
         sv = services(request)
         contenu = data.fichier.file.read(TAILLE_MAX + 1)
-        document = sv.documents.deposer(
-            contexte(request),
-            famille_de(request.user),
-            data.enfant_id,
-            data.type,
-            data.fichier.filename,
-            contenu,
-        )
-        sv.apres_ecriture()
-        return _out(document)
+
+        def faire(ctx: Contexte) -> DocumentOut:
+            document = sv.documents.deposer(
+                ctx, famille_de(request.user), data.enfant_id, data.type, data.fichier.filename, contenu
+            )
+            sv.apres_ecriture()
+            return _out(document)
+
+        demande = {
+            "type": data.type,
+            "enfant_id": data.enfant_id,
+            "nom": data.fichier.filename,
+            "contenu": hashlib.sha256(contenu).hexdigest(),
+        }
+        return une_seule_fois(request, idempotency_key, demande, faire, DocumentOut)
 
     @get("/", sync_to_thread=True, summary="Mes documents", responses=reponses_probleme(401, 403))
     def lister(self, request: Request[Utilisateur, Any, Any]) -> list[DocumentOut]:
@@ -190,15 +199,28 @@ class ActualitesController(Controller):
         sync_to_thread=True,
         summary="Publier une actualité (pour tous ou pour les familles de certains accueils)",
         guards=[exige_role(Role.ADMIN)],
-        responses=reponses_probleme(401, 403, 422),
+        responses=reponses_probleme(401, 403, 409, 422),
     )
-    def publier(self, request: Request[Any, Any, Any], data: JSONBody[ActualiteIn]) -> ActualiteOut:
+    def publier(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[ActualiteIn],
+        idempotency_key: CleIdempotence = None,
+    ) -> ActualiteOut:
         sv = services(request)
-        actualite = sv.documents.publier(contexte(request), data.titre, data.contenu, list(data.accueils))
-        sv.apres_ecriture()
-        return ActualiteOut(
-            actualite.id, actualite.titre, actualite.contenu, list(actualite.accueils), actualite.publiee_le
-        )
+
+        def faire(ctx: Contexte) -> ActualiteOut:
+            actualite = sv.documents.publier(ctx, data.titre, data.contenu, list(data.accueils))
+            sv.apres_ecriture()
+            return ActualiteOut(
+                actualite.id,
+                actualite.titre,
+                actualite.contenu,
+                list(actualite.accueils),
+                actualite.publiee_le,
+            )
+
+        return une_seule_fois(request, idempotency_key, data, faire, ActualiteOut)
 
     @get(
         "/actualites",

@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from portail.api import schemas as s
 from portail.api.auth import SECURITE, Utilisateur, exige_famille, exige_role, famille_de
 from portail.api.etat import contexte, correlation, services
+from portail.api.idempotence import CleIdempotence, une_seule_fois
 from portail.api.problemes import reponses_probleme
 from portail.application.attestation import attestation
 from portail.application.contexte import Contexte
@@ -74,13 +75,19 @@ class CampagnesController(Controller):
         status_code=201,
         sync_to_thread=True,
         summary="Préparer la campagne d'un mois",
-        responses=reponses_probleme(401, 403, 422),
+        responses=reponses_probleme(401, 403, 409, 422),
     )
-    def preparer(self, request: Request[Any, Any, Any], data: JSONBody[s.CampagneIn]) -> s.CampagneOut:
-        campagne, calcul = services(request).facturation.preparer(
-            contexte(request), data.periode, data.jusqu_a
-        )
-        return campagne_out(campagne, calcul)
+    def preparer(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[s.CampagneIn],
+        idempotency_key: CleIdempotence = None,
+    ) -> s.CampagneOut:
+        def faire(ctx: Contexte) -> s.CampagneOut:
+            campagne, calcul = services(request).facturation.preparer(ctx, data.periode, data.jusqu_a)
+            return campagne_out(campagne, calcul)
+
+        return une_seule_fois(request, idempotency_key, data, faire, s.CampagneOut)
 
     @get(
         "/campagnes/{campagne_id:uuid}",
@@ -139,15 +146,20 @@ class CampagnesController(Controller):
         status_code=201,
         sync_to_thread=True,
         summary="Campagne corrective (différences seulement)",
-        responses=reponses_probleme(401, 403, 404, 422),
+        responses=reponses_probleme(401, 403, 404, 409, 422),
     )
     def corriger(
-        self, request: Request[Any, Any, Any], campagne_id: FromPath[UUID], data: JSONBody[s.CorrectionIn]
+        self,
+        request: Request[Any, Any, Any],
+        campagne_id: FromPath[UUID],
+        data: JSONBody[s.CorrectionIn],
+        idempotency_key: CleIdempotence = None,
     ) -> s.CampagneOut:
-        campagne, calcul = services(request).facturation.corriger(
-            contexte(request), campagne_id, data.jusqu_a
-        )
-        return campagne_out(campagne, calcul)
+        def faire(ctx: Contexte) -> s.CampagneOut:
+            campagne, calcul = services(request).facturation.corriger(ctx, campagne_id, data.jusqu_a)
+            return campagne_out(campagne, calcul)
+
+        return une_seule_fois(request, idempotency_key, data, faire, s.CampagneOut)
 
     @get(
         "/campagnes/{campagne_id:uuid}/prelevements.xml",
@@ -233,13 +245,22 @@ class ReglementsController(Controller):
         summary="Enregistrer un règlement",
         responses=reponses_probleme(401, 403, 404, 409, 422),
     )
-    def regler(self, request: Request[Any, Any, Any], data: JSONBody[s.ReglementIn]) -> s.ReglementOut:
+    def regler(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[s.ReglementIn],
+        idempotency_key: CleIdempotence = None,
+    ) -> s.ReglementOut:
         sv = services(request)
-        reglement_id, encours = sv.facturation.regler(
-            contexte(request), data.famille_id, data.montant_cents, data.mode, data.reference, rum=data.rum
-        )
-        sv.apres_ecriture()
-        return s.ReglementOut(reglement_id, data.famille_id, encours.solde_cents)
+
+        def faire(ctx: Contexte) -> s.ReglementOut:
+            reglement_id, encours = sv.facturation.regler(
+                ctx, data.famille_id, data.montant_cents, data.mode, data.reference, rum=data.rum
+            )
+            sv.apres_ecriture()
+            return s.ReglementOut(reglement_id, data.famille_id, encours.solde_cents)
+
+        return une_seule_fois(request, idempotency_key, data, faire, s.ReglementOut)
 
     @post(
         "/{reglement_id:uuid}/rejet",
@@ -270,14 +291,20 @@ class ReglementsController(Controller):
         request: Request[Any, Any, Any],
         reglement_id: FromPath[UUID],
         data: JSONBody[s.RepresentationIn],
+        idempotency_key: CleIdempotence = None,
     ) -> s.RepresentationOut:
-        sv = services(request)
-        encours, representation = sv.facturation.representer(
-            contexte(request), data.famille_id, reglement_id, data.date
-        )
-        return s.RepresentationOut(
-            reglement_id, data.famille_id, representation.preleve_le, encours.a_representer(representation)
-        )
+        def faire(ctx: Contexte) -> s.RepresentationOut:
+            encours, representation = services(request).facturation.representer(
+                ctx, data.famille_id, reglement_id, data.date
+            )
+            return s.RepresentationOut(
+                reglement_id,
+                data.famille_id,
+                representation.preleve_le,
+                encours.a_representer(representation),
+            )
+
+        return une_seule_fois(request, idempotency_key, data, faire, s.RepresentationOut)
 
     @get(
         "/{reglement_id:uuid}/representation.xml",
@@ -394,22 +421,30 @@ class FacturesController(Controller):
         status_code=201,
         sync_to_thread=True,
         summary="Payer une facture par carte (session chez le prestataire)",
-        responses=reponses_probleme(401, 403, 404, 422),
+        responses=reponses_probleme(401, 403, 404, 409, 422),
     )
-    def payer(self, request: Request[Utilisateur, Any, Any], facture_id: FromPath[UUID]) -> s.PaiementOut:
+    def payer(
+        self,
+        request: Request[Utilisateur, Any, Any],
+        facture_id: FromPath[UUID],
+        idempotency_key: CleIdempotence = None,
+    ) -> s.PaiementOut:
         sv = services(request)
-        resume = sv.lectures.facture_resume(facture_id)
-        if resume is None or resume["famille_id"] != famille_de(request.user):
-            raise NotFoundException("Facture introuvable.")
-        if resume["reste_a_payer_cents"] <= 0:
-            raise ErreurValidation.sur("facture_id", "cette facture n'a plus rien à payer")
-        prestataire = _prestataire(sv)
-        session = prestataire.creer(
-            reference_facture(facture_id),
-            resume["reste_a_payer_cents"],
-            f"{sv.settings.url_publique}/factures/{facture_id}",
-        )
-        return s.PaiementOut(session.session_id, session.url, session.montant_cents)
+
+        def faire(_: Contexte) -> s.PaiementOut:
+            resume = sv.lectures.facture_resume(facture_id)
+            if resume is None or resume["famille_id"] != famille_de(request.user):
+                raise NotFoundException("Facture introuvable.")
+            if resume["reste_a_payer_cents"] <= 0:
+                raise ErreurValidation.sur("facture_id", "cette facture n'a plus rien à payer")
+            session = _prestataire(sv).creer(
+                reference_facture(facture_id),
+                resume["reste_a_payer_cents"],
+                f"{sv.settings.url_publique}/factures/{facture_id}",
+            )
+            return s.PaiementOut(session.session_id, session.url, session.montant_cents)
+
+        return une_seule_fois(request, idempotency_key, None, faire, s.PaiementOut)
 
     @get(
         "/{facture_id:uuid}/pdf",

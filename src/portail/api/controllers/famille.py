@@ -15,7 +15,9 @@ from portail.api import presentation
 from portail.api import schemas as s
 from portail.api.auth import SECURITE, Utilisateur, exige_famille, famille_de
 from portail.api.etat import adresse_ip, contexte, services
+from portail.api.idempotence import CleIdempotence, une_seule_fois
 from portail.api.problemes import reponses_probleme
+from portail.application.contexte import Contexte
 from portail.application.saisies import (
     SaisieAdresse,
     SaisieMedecin,
@@ -170,21 +172,30 @@ class EnfantsController(Controller):
         return [presentation.enfant(e, jour) for e in sv.familles.foyer(famille_de(request.user)).enfants]
 
     @post("/", status_code=201, sync_to_thread=True, summary="Ajouter un enfant", responses=ECRITURE)
-    def ajouter(self, request: Request[Utilisateur, Any, Any], data: JSONBody[s.EnfantIn]) -> s.EnfantOut:
+    def ajouter(
+        self,
+        request: Request[Utilisateur, Any, Any],
+        data: JSONBody[s.EnfantIn],
+        idempotency_key: CleIdempotence = None,
+    ) -> s.EnfantOut:
         sv = services(request)
         famille_id = famille_de(request.user)
-        enfant_id = sv.familles.ajouter_enfant(
-            contexte(request),
-            famille_id,
-            data.nom,
-            data.prenom,
-            data.date_naissance,
-            data.lieu_naissance,
-            data.ecole,
-            data.niveau,
-            data.classe,
-        )
-        return presentation.enfant(sv.familles.enfant(famille_id, enfant_id), sv.familles.aujourd_hui())
+
+        def faire(ctx: Contexte) -> s.EnfantOut:
+            enfant_id = sv.familles.ajouter_enfant(
+                ctx,
+                famille_id,
+                data.nom,
+                data.prenom,
+                data.date_naissance,
+                data.lieu_naissance,
+                data.ecole,
+                data.niveau,
+                data.classe,
+            )
+            return presentation.enfant(sv.familles.enfant(famille_id, enfant_id), sv.familles.aujourd_hui())
+
+        return une_seule_fois(request, idempotency_key, data, faire, s.EnfantOut)
 
     def _lire(self, request: Request[Utilisateur, Any, Any], enfant_id: UUID) -> s.EnfantOut:
         sv = services(request)

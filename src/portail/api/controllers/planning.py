@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -11,12 +12,13 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from portail.api import schemas as s
 from portail.api.auth import SECURITE, Utilisateur, exige_famille, exige_role, famille_de
 from portail.api.controllers.catalogue import heure
 from portail.api.etat import contexte, services
+from portail.api.idempotence import CleIdempotence, une_seule_fois
 from portail.api.problemes import reponses_probleme
 from portail.application.contexte import Contexte
 from portail.application.documents import verifier_justificatif
@@ -32,15 +34,6 @@ from portail.domain.reservation import (
 from portail.domain.valeurs import Role
 
 ECRITURE = reponses_probleme(401, 403, 404, 409, 422)
-CleIdempotence = Annotated[
-    str | None,
-    HeaderParameter(
-        name="Idempotency-Key",
-        required=False,
-        max_length=200,
-        description="Même clé et même corps : même réponse, rien de réservé deux fois.",
-    ),
-]
 
 
 # The JSON words of the API contract (docs/api.md), whatever the domain calls them.
@@ -172,33 +165,16 @@ class PlanningController(Controller):
         data: JSONBody[s.ReservationIn],
         idempotency_key: CleIdempotence = None,
     ) -> s.ResultatsOut:
-        sv = services(request)
         famille_id = famille_de(request.user)
         demandes = [DemandeReservation(p.date, p.unite) for p in data.presences]
-
-        def encoder(resultats: list[Resultat]) -> bytes:
-            return msgspec.json.encode(_resultats(resultats))
-
-        def reserver(contexte_commande: Contexte) -> list[Resultat]:
-            return sv.reservations.reserver(
-                contexte_commande, famille_id, enfant_id, data.accueil_id, demandes
-            )
-
-        if idempotency_key:
-            empreinte = msgspec.json.encode({"enfant_id": str(enfant_id), "corps": data})
-            # The key's row and answer commit with the booking's events.
-            reponse = sv.idempotence.servir(
-                request.user.compte_id,
-                idempotency_key,
-                empreinte,
-                encoder,
-                lambda demande: reserver(replace(contexte(request), idempotence=demande)),
-            )
-            corps = reponse.corps
-        else:
-            corps = encoder(reserver(contexte(request)))
-        sv.apres_reservation()
-        return msgspec.json.decode(corps, type=s.ResultatsOut)
+        return _reservations_une_fois(
+            request,
+            idempotency_key,
+            {"enfant_id": str(enfant_id), "corps": data},
+            lambda ctx: services(request).reservations.reserver(
+                ctx, famille_id, enfant_id, data.accueil_id, demandes
+            ),
+        )
 
     @post(
         "/reservations/recopier",
@@ -208,18 +184,21 @@ class PlanningController(Controller):
         responses=ECRITURE,
     )
     def recopier(
-        self, request: Request[Utilisateur, Any, Any], enfant_id: FromPath[UUID], data: JSONBody[s.RecopieIn]
+        self,
+        request: Request[Utilisateur, Any, Any],
+        enfant_id: FromPath[UUID],
+        data: JSONBody[s.RecopieIn],
+        idempotency_key: CleIdempotence = None,
     ) -> s.ResultatsOut:
-        sv = services(request)
-        resultats = sv.reservations.recopier(
-            contexte(request),
-            famille_de(request.user),
-            enfant_id,
-            data.accueil_id,
-            data.semaine_du,
-            data.jusqu_au,
+        famille_id = famille_de(request.user)
+        return _reservations_une_fois(
+            request,
+            idempotency_key,
+            {"recopie": str(enfant_id), "corps": data},
+            lambda ctx: services(request).reservations.recopier(
+                ctx, famille_id, enfant_id, data.accueil_id, data.semaine_du, data.jusqu_au
+            ),
         )
-        return _resultats(resultats)
 
     @post(
         "/annulations",
@@ -233,46 +212,83 @@ class PlanningController(Controller):
         request: Request[Utilisateur, Any, Any],
         enfant_id: FromPath[UUID],
         data: JSONBody[s.AnnulationIn],
+        idempotency_key: CleIdempotence = None,
     ) -> s.ResultatsOut:
-        sv = services(request)
-        resultats = sv.reservations.annuler(
-            contexte(request),
-            famille_de(request.user),
-            enfant_id,
-            data.accueil_id,
-            [DemandeReservation(p.date, p.unite) for p in data.presences],
-            data.motif,
+        famille_id = famille_de(request.user)
+        demandes = [DemandeReservation(p.date, p.unite) for p in data.presences]
+        return _reservations_une_fois(
+            request,
+            idempotency_key,
+            {"annulation": str(enfant_id), "corps": data},
+            lambda ctx: services(request).reservations.annuler(
+                ctx, famille_id, enfant_id, data.accueil_id, demandes, data.motif
+            ),
         )
-        sv.apres_reservation()
-        return _resultats(resultats)
 
     @post(
         "/absences", status_code=201, sync_to_thread=True, summary="Signaler une absence", responses=ECRITURE
     )
     def absence(
-        self, request: Request[Utilisateur, Any, Any], enfant_id: FromPath[UUID], data: JSONBody[s.AbsenceIn]
+        self,
+        request: Request[Utilisateur, Any, Any],
+        enfant_id: FromPath[UUID],
+        data: JSONBody[s.AbsenceIn],
+        idempotency_key: CleIdempotence = None,
     ) -> s.AbsenceOut:
         sv = services(request)
-        if data.document_id is not None:
-            verifier_justificatif(sv.documents, famille_de(request.user), data.document_id)
-        sv.reservations.declarer_absence(
-            contexte(request),
-            famille_de(request.user),
-            enfant_id,
-            data.accueil_id,
-            data.date,
-            list(data.unites),
-            data.motif,
-            data.document_id,
+        famille_id = famille_de(request.user)
+
+        def declarer(ctx: Contexte) -> s.AbsenceOut:
+            if data.document_id is not None:
+                verifier_justificatif(sv.documents, famille_id, data.document_id)
+            sv.reservations.declarer_absence(
+                ctx,
+                famille_id,
+                enfant_id,
+                data.accueil_id,
+                data.date,
+                list(data.unites),
+                data.motif,
+                data.document_id,
+            )
+            justifiee = data.document_id is not None
+            return s.AbsenceOut(
+                enfant_id,
+                data.accueil_id,
+                data.date,
+                list(dict.fromkeys(data.unites)),
+                "absent_justifie" if justifiee else "absent_non_justifie",
+            )
+
+        return une_seule_fois(request, idempotency_key, data, declarer, s.AbsenceOut)
+
+
+def _reservations_une_fois(
+    request: Request[Utilisateur, Any, Any],
+    cle: str | None,
+    demande: dict[str, Any],
+    commande: Callable[[Contexte], list[Resultat]],
+) -> s.ResultatsOut:
+    """A booking command's answer; with a key, its row and answer commit with the command's events
+    (the command hands its results to its save)."""
+    sv = services(request)
+
+    def encoder(resultats: list[Resultat]) -> bytes:
+        return msgspec.json.encode(_resultats(resultats))
+
+    if cle:
+        reponse = sv.idempotence.servir(
+            request.user.compte_id,
+            cle,
+            msgspec.json.encode(demande),
+            encoder,
+            lambda en_cours: commande(replace(contexte(request), idempotence=en_cours)),
         )
-        justifiee = data.document_id is not None
-        return s.AbsenceOut(
-            enfant_id,
-            data.accueil_id,
-            data.date,
-            list(dict.fromkeys(data.unites)),
-            "absent_justifie" if justifiee else "absent_non_justifie",
-        )
+        corps = reponse.corps
+    else:
+        corps = encoder(commande(contexte(request)))
+    sv.apres_reservation()
+    return msgspec.json.decode(corps, type=s.ResultatsOut)
 
 
 class PointageController(Controller):
@@ -366,7 +382,7 @@ def _pointage(request: Request[Any, Any, Any], accueil_id: UUID, jour: date) -> 
                     for u in e["unites"]
                 ],
             )
-            for e in sv.lectures.pointage(accueil, jour)
+            for e in sv.familles.attendus(sv.lectures.pointage(accueil, jour))
         ],
     )
 

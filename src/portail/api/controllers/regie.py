@@ -14,8 +14,10 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from portail.api import schemas as s
 from portail.api.auth import SECURITE, exige_role
 from portail.api.controllers.factures import nom_regie, reponse_pdf
-from portail.api.etat import contexte, services
+from portail.api.etat import services
+from portail.api.idempotence import CleIdempotence, une_seule_fois
 from portail.api.problemes import reponses_probleme
+from portail.application.contexte import Contexte
 from portail.application.export_comptable import export_comptable
 from portail.application.impression import destinataire
 from portail.application.pdf import bordereau_pdf, piece_pdf
@@ -27,6 +29,8 @@ from portail.domain.valeurs import Role
 from portail.projections.lectures_regie import FiltresJournal, LecturesRegie
 
 MOIS = r"^\d{4}-(0[1-9]|1[0-2])$"
+SANS_NUL = r"^[^\x00]*$"
+"""PostgreSQL's text holds no NUL: a value compared in SQL that has one is refused (400), not a 500."""
 TITRES_PIECES = {
     "geste_commercial": ("Avoir", "Geste commercial"),
     "greve": ("Avoir", "Journée de grève"),
@@ -92,11 +96,11 @@ class ComptesController(Controller):
         request: Request[Any, Any, Any],
         famille_id: Annotated[UUID | None, QueryParameter()] = None,
         enfant_id: Annotated[UUID | None, QueryParameter()] = None,
-        numero: Annotated[str | None, QueryParameter(max_length=40)] = None,
+        numero: Annotated[str | None, QueryParameter(max_length=40, pattern=SANS_NUL)] = None,
         statut: Annotated[s.StatutPiece | None, QueryParameter()] = None,
         nature: Annotated[s.NaturePiece | None, QueryParameter()] = None,
         periode: Annotated[str | None, QueryParameter(pattern=MOIS)] = None,
-        apres: Annotated[str | None, QueryParameter(max_length=40)] = None,
+        apres: Annotated[str | None, QueryParameter(max_length=40, pattern=SANS_NUL)] = None,
         limite: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> s.JournalOut:
         filtres = FiltresJournal(famille_id, enfant_id, numero, statut, nature, periode)
@@ -153,28 +157,30 @@ class ComptesController(Controller):
         responses=reponses_probleme(401, 403, 404, 409, 422),
     )
     def ajuster(
-        self, request: Request[Any, Any, Any], famille_id: FromPath[UUID], data: JSONBody[s.AjustementIn]
+        self,
+        request: Request[Any, Any, Any],
+        famille_id: FromPath[UUID],
+        data: JSONBody[s.AjustementIn],
+        idempotency_key: CleIdempotence = None,
     ) -> s.AjustementOut:
         sv = services(request)
-        fait = ajuster(
-            sv.facturation,
-            contexte(request),
-            famille_id,
-            data.nature,
-            data.montant_cents,
-            data.facture_id,
-            data.motif,
-        )
-        sv.apres_ecriture()
-        return s.AjustementOut(
-            fait.id,
-            famille_id,
-            data.nature,
-            fait.numero,
-            fait.montant_cents,
-            fait.facture_id,
-            fait.encours.solde_cents,
-        )
+
+        def faire(ctx: Contexte) -> s.AjustementOut:
+            fait = ajuster(
+                sv.facturation, ctx, famille_id, data.nature, data.montant_cents, data.facture_id, data.motif
+            )
+            sv.apres_ecriture()
+            return s.AjustementOut(
+                fait.id,
+                famille_id,
+                data.nature,
+                fait.numero,
+                fait.montant_cents,
+                fait.facture_id,
+                fait.encours.solde_cents,
+            )
+
+        return une_seule_fois(request, idempotency_key, data, faire, s.AjustementOut)
 
     @post(
         "/familles/{famille_id:uuid}/remboursements",
@@ -185,14 +191,22 @@ class ComptesController(Controller):
         responses=reponses_probleme(401, 403, 404, 409, 422),
     )
     def rembourser(
-        self, request: Request[Any, Any, Any], famille_id: FromPath[UUID], data: JSONBody[s.RemboursementIn]
+        self,
+        request: Request[Any, Any, Any],
+        famille_id: FromPath[UUID],
+        data: JSONBody[s.RemboursementIn],
+        idempotency_key: CleIdempotence = None,
     ) -> s.ReglementOut:
         sv = services(request)
-        remboursement_id, encours = rembourser(
-            sv.facturation, contexte(request), famille_id, data.montant_cents, data.mode, data.reference
-        )
-        sv.apres_ecriture()
-        return s.ReglementOut(remboursement_id, famille_id, encours.solde_cents)
+
+        def faire(ctx: Contexte) -> s.ReglementOut:
+            remboursement_id, encours = rembourser(
+                sv.facturation, ctx, famille_id, data.montant_cents, data.mode, data.reference
+            )
+            sv.apres_ecriture()
+            return s.ReglementOut(remboursement_id, famille_id, encours.solde_cents)
+
+        return une_seule_fois(request, idempotency_key, data, faire, s.ReglementOut)
 
     @get(
         "/encaissements",

@@ -413,3 +413,11 @@ class Lectures:
             " ORDER BY publiee_le DESC LIMIT 100",
             (famille_id,),
         )
+
+    def reglements(self, famille_id: UUID) -> list[Any]:
+        """The family's payments, newest first, with whether the bank rejected a direct debit."""
+        return self._lignes(
+            f"SELECT mouvement_id, le, montant_cents, mode, rejete FROM {self._s}.proj_mouvements"
+            " WHERE famille_id = %s AND nature = 'reglement' ORDER BY le DESC, mouvement_id LIMIT 200",
+            (famille_id,),
+        )

@@ -113,3 +113,9 @@ class Idempotence:
             if ecrite is None:
                 return self._rejouer(self._lire(compte_id, cle), empreinte)
         return Reponse(200, corps)
+
+    def relire(self, compte_id: UUID, cle: str) -> bytes | None:
+        """The answer stored for an account's key (None: no answer yet): the page that shows a
+        booking's outcome after the form's redirect reads it."""
+        ligne = self._lire(compte_id, cle)
+        return bytes(ligne["corps"]) if ligne is not None and ligne["statut"] else None

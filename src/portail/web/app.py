@@ -40,11 +40,13 @@ CSP_PAGES = (
 def controleurs() -> list[ControllerRouterHandler]:
     from portail.web.accueil import AccueilPages
     from portail.web.entree import EntreePages
+    from portail.web.planning import PlanningPages
 
     # One controller a line: a new page module adds its own line.
     return [
         EntreePages,
         AccueilPages,
+        PlanningPages,
     ]
 
 

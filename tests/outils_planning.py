@@ -9,10 +9,11 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from uuid import UUID
 
-from portail.application.catalogue import SaisieAccueil, SaisieRegle, SaisieUnite
+from portail.application.catalogue import SaisieAccueil, SaisieRegle, SaisieUnite, definir_tarifs
 from portail.application.contexte import Contexte
 from portail.bootstrap import Services
 from portail.domain.reservation import DemandeReservation, Resultat
+from portail.domain.tarifs import Grille, ModeTarif, Residence
 
 MAINTENANT = datetime(2021, 9, 27, 8, 0, tzinfo=UTC)
 """A Monday of the accueil's période: bookings from the next day on are on time."""
@@ -71,3 +72,42 @@ def _commande(
     resultats = commande(Contexte.systeme("test"), famille_id, enfant_id, accueil_id, demandes)
     services.apres_ecriture()
     return resultats
+
+
+REGIE = {
+    "nom": "Régie périscolaire de Nantes",
+    "prefixe_factures": "PF",
+    "ics": "FR72ZZZ123456",
+    "iban": "FR7630006000011234567890189",
+    "adresse": "Hôtel de ville, 44000 Nantes",
+    "ordre_cheques": "Régie périscolaire de Nantes",
+    "payfip_client": "012345",
+}
+
+
+def facture_d_octobre(services: Services, horloge: Any, famille_id: UUID, enfants: list[UUID]) -> UUID:
+    """October 2021 billed: MATIN (1,50 €) and MIDI (3,50 €) booked on Monday 4 and Tuesday 5 for
+    each child, the campaign prepared and issued on 2 November; the family's invoice."""
+    systeme = Contexte.systeme("test")
+    services.catalogue.definir_parametres(systeme, "Nantes", "44000", REGIE, 0)
+    accueil = creer_accueil(services)
+    grilles = [
+        Grille(unite=u, residence=Residence.TOUS, mode=ModeTarif.FORFAIT, prix_cents=p)
+        for u, p in (("MATIN", 150), ("MIDI", 350))
+    ]
+    definir_tarifs(services.portail, systeme, accueil, date(2021, 9, 1), grilles)
+    for enfant in enfants:
+        reserver(
+            services,
+            famille_id,
+            enfant,
+            accueil,
+            *((jour, u) for jour in (date(2021, 10, 4), date(2021, 10, 5)) for u in ("MATIN", "MIDI")),
+        )
+    horloge.maintenant = datetime(2021, 11, 2, 9, 0, tzinfo=UTC)
+    campagne, _ = services.facturation.preparer(systeme, "2021-10", None)
+    services.facturation.emettre(systeme, campagne.id)
+    services.apres_ecriture()
+    factures = services.lectures.factures(famille_id)
+    assert len(factures) == 1
+    return UUID(str(factures[0]["facture_id"]))

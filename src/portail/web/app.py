@@ -40,6 +40,7 @@ CSP_PAGES = (
 def controleurs() -> list[ControllerRouterHandler]:
     from portail.web.accueil import AccueilPages
     from portail.web.entree import EntreePages
+    from portail.web.factures import FacturesPages, PaiementTestPages
     from portail.web.planning import PlanningPages
 
     # One controller a line: a new page module adds its own line.
@@ -47,6 +48,8 @@ def controleurs() -> list[ControllerRouterHandler]:
         EntreePages,
         AccueilPages,
         PlanningPages,
+        FacturesPages,
+        PaiementTestPages,
     ]
 
 

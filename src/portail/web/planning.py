@@ -157,10 +157,6 @@ class Jour:
     cases: tuple[Case, ...]
 
     @property
-    def reservable(self) -> bool:
-        return any(c.etat in RESERVABLES for c in self.cases)
-
-    @property
     def ferme(self) -> str | None:
         """Why the day is closed, when every unit is."""
         if self.cases and all(c.etat == "ferme" for c in self.cases):
@@ -273,6 +269,7 @@ def _prenom(enfant: Enfant) -> str:
 @dataclass(frozen=True)
 class Offre:
     offre_id: UUID
+    enfant_id: UUID
     prenom: str
     accueil: str
     jour: date
@@ -289,6 +286,7 @@ def offres(sv: Services, famille_id: UUID, enfants: dict[UUID, str]) -> list[Off
         liste.append(
             Offre(
                 o["offre_id"],
+                o["enfant_id"],
                 enfants.get(o["enfant_id"], "Enfant"),
                 f"{accueil.config.etablissement} – {accueil.config.mode_accueil}",
                 o["jour"],
@@ -418,7 +416,7 @@ class PlanningPages(Controller):
             accueil=accueil,
             premier=premier,
             mois_texte=mois_long(premier),
-            precedent=precedent if _decaler(periode.debut.replace(day=1), 0) <= precedent else None,
+            precedent=precedent if periode.debut.replace(day=1) <= precedent else None,
             suivant=suivant if suivant <= periode.fin else None,
             precedent_texte=mois_long(precedent),
             suivant_texte=mois_long(suivant),
@@ -432,7 +430,7 @@ class PlanningPages(Controller):
             jours_accueil=[(j, JOURS[j - 1]) for j in accueil.config.jours],
             fin_periode=periode.fin,
             cle=cle_idempotence(),
-            offres=[o for o in offres(sv, famille_id, prenoms) if o.prenom == prenoms[enfant_id]],
+            offres=[o for o in offres(sv, famille_id, prenoms) if o.enfant_id == enfant_id],
             aujourd_hui=aujourd_hui,
         )
 

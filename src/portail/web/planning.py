@@ -281,7 +281,7 @@ def offres(sv: Services, famille_id: UUID, enfants: dict[UUID, str]) -> list[Off
     """The places offered to the family's children, soonest expiry first."""
     liste = []
     for o in sv.lectures.offres_ouvertes(famille_id, sv.portail.horloge()):
-        accueil = sv.catalogue.accueil(o["accueil_id"])
+        accueil = sv.catalogue.accueil_lu(o["accueil_id"])
         unite = accueil.unite(o["unite"])
         liste.append(
             Offre(
@@ -315,7 +315,7 @@ class Lieu:
         sv = services(request)
         famille_id = famille_de_la_page(request)
         enfant = sv.familles.enfant(famille_id, enfant_id, lecture=True)
-        return cls(sv, famille_id, enfant, sv.catalogue.accueil(accueil_id))
+        return cls(sv, famille_id, enfant, sv.catalogue.accueil_lu(accueil_id))
 
 
 def _encoder(resultats: list[Resultat]) -> bytes:

@@ -6,7 +6,7 @@
     python -m bench.charge TRAVAIL.json --horaires --nouvelle-connexion ...  # one browser each
 
 The work file is `{"url": "http://127.0.0.1:P", "requetes": [{"methode", "chemin", "entetes"?,
-"corps"?, "a"?}]}`; the result (requests, statuses, errors, achieved rate, p50/p99, own peak RSS) is
+"corps"? (JSON) or "formulaire"? (a url-encoded page form), "a"?}]}`; the result (requests, statuses, errors, achieved rate, p50/p99, own peak RSS) is
 one JSON object on stdout.
 
 Closed loop: N clients, each on its own keep-alive connection, send the next request of the list
@@ -235,11 +235,17 @@ class Reserve:
 def encoder(hote: str, port: int, requete: dict[str, Any]) -> Requete:
     methode = str(requete.get("methode", "GET")).upper()
     corps = requete.get("corps")
+    formulaire = requete.get("formulaire")
+    # A page form: its body already url-encoded, instead of a JSON `corps`.
     donnees = b"" if corps is None else json.dumps(corps, separators=(",", ":")).encode()
     lignes = [f"{methode} {requete['chemin']} HTTP/1.1", f"Host: {hote}:{port}"]
     lignes += [f"{nom}: {valeur}" for nom, valeur in (requete.get("entetes") or {}).items()]
     if corps is not None:
         lignes.append("Content-Type: application/json")
+    elif formulaire is not None:
+        donnees = str(formulaire).encode()
+        corps = formulaire
+        lignes.append("Content-Type: application/x-www-form-urlencoded")
     if corps is not None or methode in {"POST", "PUT", "PATCH"}:
         lignes.append(f"Content-Length: {len(donnees)}")
     brut = ("\r\n".join(lignes) + "\r\n\r\n").encode() + donnees

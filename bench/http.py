@@ -8,7 +8,8 @@ together on this machine. Fixtures (accueils, families, tokens) are written thro
 application in-process before the server starts; the checks after a run read the aggregates (the
 truth) and the projections (what parents and staff see).
 
-`mesurer_http(banc)` → `{"http_booking", "planning_read", "rss_mb"}`; `mesurer_ruee(banc, parents)` → the
+`mesurer_http(banc)` → `{"http_booking", "planning_read", "portal_pages", "rss_mb"}` (the pages' section
+in `bench.pages`); `mesurer_ruee(banc, parents)` → the
 `rush` section.
 """
 
@@ -400,6 +401,9 @@ def mesurer_http(banc: Banc) -> dict[str, Any]:
     a_500 = _reservations(banc, jetons, accueil_500, jours_500, int(DEBIT_500 * DUREE_500), hasard)
     lectures = _lectures(banc, jetons, hasard)
     lectures_500 = _lectures(banc, jetons, hasard, int(DEBIT_500 * DUREE_500))
+    from bench.pages import mesurer_pages, preparer_pages
+
+    travail_pages = preparer_pages(banc, jetons, hasard)
     fermee_args = ["--clients", str(CLIENTS)]
     ouverte_args = ["--debit", str(DEBIT_OUVERT), "--connexions", str(CONNEXIONS_OUVERTE)]
     args_500 = ["--debit", str(DEBIT_500), "--connexions", str(CONNEXIONS_500), "--duree", str(DUREE_500)]
@@ -417,6 +421,7 @@ def mesurer_http(banc: Banc) -> dict[str, Any]:
         )
         retard = _attendre_projections(serveur.url)
         lecture, _ = phases.mesurer(lectures, [*fermee_args, "--duree", str(DUREE_LECTURE), "--repeter"])
+        pages = mesurer_pages(phases, travail_pages)
         # At 500/s, after the figures at 200/s so that those are as before: reads first, then the
         # bookings, whose backlog (if the server falls behind) would otherwise slow the reads.
         base_500, _ = phases.mesurer(sante, [*args_500[:4], "--duree", str(DUREE_BASE), "--repeter"])
@@ -482,6 +487,7 @@ def mesurer_http(banc: Banc) -> dict[str, Any]:
                 "baseline_health": base_500,
             },
         },
+        "portal_pages": pages,
         "rss_mb": {"api": rss_api, "worker": rss_worker, "charge": phases.rss_charge},
         "server_ready_s": demarrage,
     }

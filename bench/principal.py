@@ -103,6 +103,10 @@ CIBLES = (
     Cible("campaign.ratio", "<=", 1.5, 12),
     Cible("campaign.seconds", "<", 3, 12),
     Cible("worker_restart_s", "<", 10, 12),
+    Cible("portal_pages.planning_p99_ms", "<", 100, 13),
+    Cible("portal_pages.booking_post_p99_ms", "<", 100, 13),
+    Cible("portal_pages.planning_page.errors", "==", 0, 13),
+    Cible("portal_pages.booking_post.errors", "==", 0, 13),
 )
 """The targets the open issues state for this benchmark, with JSON paths: a target whose figure the
 benchmark does not measure yet is reported as not measured."""
@@ -606,6 +610,18 @@ def afficher(rapport: dict[str, Any]) -> None:
                     "",
                 )
             )
+    if "portal_pages" in rapport:
+        r = rapport["portal_pages"]
+        for nom, cle in (("page du planning", "planning_page"), ("réservation (formulaire)", "booking_post")):
+            m = r[cle]
+            lignes.append(
+                (
+                    f"portal_pages {nom}",
+                    f"p50 {m['p50_ms']} ms p99 {m['p99_ms']} ms",
+                    f"erreurs {m['errors']}",
+                    "",
+                )
+            )
     if "aggregate_load_ms" in rapport:
         r = rapport["aggregate_load_ms"]
         lignes.append(
@@ -710,6 +726,7 @@ def executer(
                     resultat = mesurer_http(banc)
                     rapport["http_booking"] = resultat["http_booking"]
                     rapport["planning_read"] = resultat["planning_read"]
+                    rapport["portal_pages"] = resultat["portal_pages"]
                     rapport["rss_mb"] = dict(resultat.get("rss_mb", {}))
                     rapport["server_ready_s"] = resultat.get("server_ready_s")
                 if ruee:

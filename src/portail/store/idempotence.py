@@ -149,3 +149,9 @@ class Idempotence:
                 (statut, corps, compte_id, cle, EN_COURS),
             )
         return Reponse(statut, corps)
+
+    def relire(self, compte_id: UUID, cle: str) -> bytes | None:
+        """The answer stored for an account's key (None: no answer yet): the page that shows a
+        booking's outcome after the form's redirect reads it."""
+        ligne = self._lire(compte_id, cle)
+        return bytes(ligne["corps"]) if ligne is not None and ligne["statut"] > 0 else None

@@ -41,7 +41,9 @@ def controleurs() -> list[ControllerRouterHandler]:
     from portail.web.accueil import AccueilPages
     from portail.web.documents import DocumentsPages
     from portail.web.entree import EntreePages
+    from portail.web.factures import FacturesPages, PaiementTestPages
     from portail.web.famille import EnfantsPages, FoyerPages, ProfilPages
+    from portail.web.planning import PlanningPages
     from portail.web.quotient import QuotientPages
 
     # One controller a line: a new page module adds its own line.
@@ -53,6 +55,9 @@ def controleurs() -> list[ControllerRouterHandler]:
         EnfantsPages,
         DocumentsPages,
         QuotientPages,
+        PlanningPages,
+        FacturesPages,
+        PaiementTestPages,
     ]
 
 

@@ -18,7 +18,7 @@ from portail.api.problemes import reponses_probleme
 from portail.application.attestation import attestation
 from portail.application.contexte import Contexte
 from portail.application.impression import destinataire, facture_imprimee, prenoms_des_enfants
-from portail.application.paiement_carte import PrestataireTest, reference_facture
+from portail.application.paiement_carte import PrestataireTest, SessionPaiement, reference_facture
 from portail.application.pdf import attestation_pdf, facture_pdf
 from portail.application.sepa import prelevements as fichier_prelevements
 from portail.application.sepa import representation as fichier_representation
@@ -432,16 +432,7 @@ class FacturesController(Controller):
         sv = services(request)
 
         def faire(_: Contexte) -> s.PaiementOut:
-            resume = sv.lectures.facture_resume(facture_id)
-            if resume is None or resume["famille_id"] != famille_de(request.user):
-                raise NotFoundException("Facture introuvable.")
-            if resume["reste_a_payer_cents"] <= 0:
-                raise ErreurValidation.sur("facture_id", "cette facture n'a plus rien à payer")
-            session = _prestataire(sv).creer(
-                reference_facture(facture_id),
-                resume["reste_a_payer_cents"],
-                f"{sv.settings.url_publique}/factures/{facture_id}",
-            )
+            session = session_paiement(sv, famille_de(request.user), facture_id)
             return s.PaiementOut(session.session_id, session.url, session.montant_cents)
 
         return une_seule_fois(request, idempotency_key, None, faire, s.PaiementOut)
@@ -480,28 +471,7 @@ class PaiementsController(Controller):
         self, request: Request[Any, Any, Any], data: JSONBody[s.NotificationIn]
     ) -> s.NotificationOut:
         sv = services(request)
-        issue = _prestataire(sv).issue(data.session_id)
-        if issue is None:
-            raise NotFoundException("Session de paiement inconnue.")
-        if not issue.paye:
-            return s.NotificationOut(paye=False)
-        facture_id = UUID(issue.reference.removeprefix("facture:"))
-        resume = sv.lectures.facture_resume(facture_id)
-        if resume is None:
-            raise NotFoundException("Facture introuvable.")
-        # One session, one payment: the id is derived from the session, so a repeated
-        # notification records nothing more.
-        reglement_id = uuid5(NAMESPACE_URL, f"/portail/paiement-carte/{issue.session_id}")
-        sv.facturation.regler(
-            Contexte(correlation(request), role="prestataire", nom="paiement-carte"),
-            resume["famille_id"],
-            issue.montant_cents,
-            "carte",
-            issue.session_id,
-            reglement_id,
-        )
-        sv.apres_ecriture()
-        return s.NotificationOut(paye=True)
+        return s.NotificationOut(paye=encaisser_session(sv, data.session_id, correlation(request)))
 
     @post(
         "/test/{session_id:str}/carte",
@@ -601,3 +571,45 @@ def _prestataire(sv: Services) -> PrestataireTest:
     if sv.prestataire_carte is None:
         raise RegleMetier("Le paiement par carte n'est pas disponible pour cette commune.")
     return sv.prestataire_carte
+
+
+def encaisser_session(sv: Services, session_id: str, correlation_id: str) -> bool:
+    """What a provider's notification does: asks the provider for the session's outcome (never
+    trusting the caller) and records a paid session's payment once. False: not paid."""
+    issue = _prestataire(sv).issue(session_id)
+    if issue is None:
+        raise NotFoundException("Session de paiement inconnue.")
+    if not issue.paye:
+        return False
+    facture_id = UUID(issue.reference.removeprefix("facture:"))
+    resume = sv.lectures.facture_resume(facture_id)
+    if resume is None:
+        raise NotFoundException("Facture introuvable.")
+    # One session, one payment: the id is derived from the session, so a repeated
+    # notification records nothing more.
+    reglement_id = uuid5(NAMESPACE_URL, f"/portail/paiement-carte/{issue.session_id}")
+    sv.facturation.regler(
+        Contexte(correlation_id, role="prestataire", nom="paiement-carte"),
+        resume["famille_id"],
+        issue.montant_cents,
+        "carte",
+        issue.session_id,
+        reglement_id,
+    )
+    sv.apres_ecriture()
+    return True
+
+
+def session_paiement(sv: Services, famille_id: UUID, facture_id: UUID) -> SessionPaiement:
+    """A card-payment session at the provider for what remains to pay on the family's invoice; the
+    provider sends the payer back to the invoice's page."""
+    resume = sv.lectures.facture_resume(facture_id)
+    if resume is None or resume["famille_id"] != famille_id:
+        raise NotFoundException("Facture introuvable.")
+    if resume["reste_a_payer_cents"] <= 0:
+        raise ErreurValidation.sur("facture_id", "cette facture n'a plus rien à payer")
+    return _prestataire(sv).creer(
+        reference_facture(facture_id),
+        resume["reste_a_payer_cents"],
+        f"{sv.settings.url_publique}/factures/{facture_id}",
+    )

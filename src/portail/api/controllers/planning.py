@@ -22,6 +22,7 @@ from portail.api.idempotence import CleIdempotence, une_seule_fois
 from portail.api.problemes import reponses_probleme
 from portail.application.contexte import Contexte
 from portail.application.documents import verifier_justificatif
+from portail.bootstrap import Services
 from portail.domain.erreurs import ErreurValidation, Introuvable
 from portail.domain.reservation import (
     DemandePointage,
@@ -32,6 +33,7 @@ from portail.domain.reservation import (
     StatutPointage,
 )
 from portail.domain.valeurs import Role
+from portail.projections.requetes import CaseCalendrier
 
 ECRITURE = reponses_probleme(401, 403, 404, 409, 422)
 
@@ -81,6 +83,58 @@ def _mois(valeur: str) -> date:
         raise ErreurValidation.sur("mois", "mois attendu au format AAAA-MM") from None
 
 
+def cases_du_mois(
+    sv: Services, famille_id: UUID, enfant_id: UUID, premier: date, accueil_id: UUID | None = None
+) -> dict[date, list[CaseCalendrier]]:
+    """A child's month, day by day: the cells of the accueils the child may book or has a planning
+    at (the API's month view and the planning page alike), or of one of them. Another family's
+    child, or an accueil not open to the child that month: `Introuvable`."""
+    lu = sv.lectures.mois_enfant(famille_id, enfant_id, premier)
+    if lu is None:
+        # Not in the read models: the log says whether it is this family's child (else 404),
+        # and a child just added is read once the views show it.
+        sv.familles.enfant(famille_id, enfant_id, lecture=True)
+        sv.suivi.attendre(sv.portail.recorder.max_notification_id() or 0)
+        lu = sv.lectures.mois_enfant(famille_id, enfant_id, premier)
+        if lu is None:
+            raise Introuvable("Enfant introuvable.")
+    accueils = lu.accueils
+    if accueil_id is not None:
+        accueils = [a for a in accueils if a.id == accueil_id]
+        if not accueils:
+            raise Introuvable("Accueil introuvable pour ce mois.")
+    if any(a.id not in lu.plannings for a in accueils):
+        # Eligibility needs the child's level and age and the family's residence.
+        enfant = sv.familles.enfant(famille_id, enfant_id, lecture=True)
+        naissance = enfant.identite.date_naissance if enfant.identite else None
+        resident = sv.reservations.resident(famille_id)
+        accueils = [
+            a
+            for a in accueils
+            if a.id in lu.plannings
+            or a.motif_non_eligible(
+                enfant.scolarite.niveau, naissance, resident, max(premier, a.config.periode.debut)
+            )
+            is None
+        ]
+    return sv.lectures.planning_mois(lu, accueils, sv.portail.horloge())
+
+
+def repondre_offre(
+    sv: Services, contexte_commande: Contexte, famille_id: UUID, offre_id: UUID, accepter: bool
+) -> Resultat:
+    """Accept or refuse one of the family's offers (another family's: 404)."""
+    ligne = sv.lectures.offre_par_id(offre_id)
+    if ligne is None or ligne["famille_id"] != famille_id:
+        raise NotFoundException("Offre introuvable.")
+    lieu = LieuOffre(ligne["enfant_id"], ligne["accueil_id"], ligne["jour"], ligne["unite"])
+    try:
+        return sv.reservations.repondre_offre(contexte_commande, famille_id, offre_id, accepter, lieu)
+    finally:
+        # Even a refused answer may have recorded an expiry: the next read must show it.
+        sv.apres_ecriture()
+
+
 class PlanningController(Controller):
     path = "/api/enfants/{enfant_id:uuid}"
     security = SECURITE
@@ -107,35 +161,7 @@ class PlanningController(Controller):
         except ErreurValidation:
             sv.familles.enfant(famille_id, enfant_id, lecture=True)  # another family's child: 404 first
             raise
-        lu = sv.lectures.mois_enfant(famille_id, enfant_id, premier)
-        if lu is None:
-            # Not in the read models: the log says whether it is this family's child (else 404),
-            # and a child just added is read once the views show it.
-            sv.familles.enfant(famille_id, enfant_id, lecture=True)
-            sv.suivi.attendre(sv.portail.recorder.max_notification_id() or 0)
-            lu = sv.lectures.mois_enfant(famille_id, enfant_id, premier)
-            if lu is None:
-                raise Introuvable("Enfant introuvable.")
-        accueils = lu.accueils
-        if accueil_id is not None:
-            accueils = [a for a in accueils if a.id == accueil_id]
-            if not accueils:
-                raise Introuvable("Accueil introuvable pour ce mois.")
-        if any(a.id not in lu.plannings for a in accueils):
-            # Eligibility needs the child's level and age and the family's residence.
-            enfant = sv.familles.enfant(famille_id, enfant_id, lecture=True)
-            naissance = enfant.identite.date_naissance if enfant.identite else None
-            resident = sv.reservations.resident(famille_id)
-            accueils = [
-                a
-                for a in accueils
-                if a.id in lu.plannings
-                or a.motif_non_eligible(
-                    enfant.scolarite.niveau, naissance, resident, max(premier, a.config.periode.debut)
-                )
-                is None
-            ]
-        jours = sv.lectures.planning_mois(lu, accueils, sv.portail.horloge())
+        jours = cases_du_mois(sv, famille_id, enfant_id, premier, accueil_id)
         return s.PlanningOut(
             enfant_id=enfant_id,
             mois=mois,
@@ -410,17 +436,9 @@ class OffresController(Controller):
     def _repondre(
         self, request: Request[Utilisateur, Any, Any], offre_id: UUID, accepter: bool
     ) -> s.ResultatOut:
-        sv = services(request)
-        famille_id = famille_de(request.user)
-        ligne = sv.lectures.offre_par_id(offre_id)
-        if ligne is None or ligne["famille_id"] != famille_id:
-            raise NotFoundException("Offre introuvable.")
-        lieu = LieuOffre(ligne["enfant_id"], ligne["accueil_id"], ligne["jour"], ligne["unite"])
-        try:
-            resultat = sv.reservations.repondre_offre(contexte(request), famille_id, offre_id, accepter, lieu)
-        finally:
-            # Even a refused answer may have recorded an expiry: the next read must show it.
-            sv.apres_ecriture()
+        resultat = repondre_offre(
+            services(request), contexte(request), famille_de(request.user), offre_id, accepter
+        )
         return _resultats([resultat]).resultats[0]
 
     @post(

@@ -1,0 +1,641 @@
+"""Mon planning: the guide's wizard (the child, then the établissement and the période, then the
+month's calendar, a day's presences and « Valider »), the outcome of each item, cancelling from the
+calendar, and the places offered from a waiting list."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Template
+
+from portail.api.controllers.planning import _resultats as resultats_out
+from portail.api.controllers.planning import cases_du_mois, repondre_offre
+from portail.api.etat import contexte, services
+from portail.api.schemas import ResultatsOut
+from portail.application.pdf import MOIS
+from portail.bootstrap import Services
+from portail.domain.accueil import Accueil, Unite
+from portail.domain.enfant import Enfant
+from portail.domain.regles.calendrier import PARIS
+from portail.domain.reservation import DemandeReservation, Resultat, Statut
+from portail.projections.requetes import CaseCalendrier
+from portail.web.pages import (
+    LIBELLES,
+    MESSAGES,
+    Erreurs,
+    Formulaire,
+    FormulairePoste,
+    cle_idempotence,
+    essayer,
+    exige_parent,
+    famille_de_la_page,
+    rediriger,
+    rendu,
+    suite_sure,
+    utilisateur_de,
+)
+
+MESSAGES.update(
+    {
+        "reservation-annulee": "La présence est annulée ; la place est rendue.",
+        "reservation-annulee-facturable": (
+            "La présence est annulée ; passé le délai d'annulation, ce jour vous sera facturé."
+        ),
+        "offre-acceptee": "Vous avez accepté la place : elle est réservée.",
+        "offre-refusee": "Vous avez refusé la place ; elle est proposée à l'enfant suivant.",
+    }
+)
+LIBELLES.update(
+    {
+        "jour": "Jour",
+        "unites": "Présences",
+        "jours_semaine": "Jours de la semaine",
+        "jusqu_au": "Recopier jusqu'au",
+        "offre": "Place proposée",
+    }
+)
+
+JOURS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+MAX_PRESENCES = 400
+"""As many day-units as one booking of the API takes."""
+
+
+@dataclass(frozen=True)
+class Etat:
+    texte: str
+    classe: str
+
+
+ETATS = {
+    "reserve": Etat("réservé", "reserve"),
+    "present": Etat("présent", "reserve"),
+    "present_non_reserve": Etat("présent sans réservation", "reserve"),
+    "liste_attente": Etat("liste d'attente", "attente"),
+    "annule": Etat("annulé", "annule"),
+    "absent_justifie": Etat("absent (justifié)", "absent"),
+    "absent_non_justifie": Etat("absent", "absent"),
+    "ferme": Etat("fermé", "ferme"),
+    "verrouille": Etat("délai dépassé", "delai"),
+    "complet": Etat("complet : liste d'attente", "complet"),
+    "libre": Etat("libre", "libre"),
+}
+LEGENDE = (
+    ("reserve", "Réservé"),
+    ("attente", "Liste d'attente"),
+    ("annule", "Annulé"),
+    ("absent", "Absent"),
+    ("ferme", "Fermé"),
+    ("non-reservable", "Non réservable"),
+    ("delai", "Délai dépassé"),
+    ("complet", "Complet (liste d'attente)"),
+    ("libre", "Libre"),
+)
+RESERVABLES = {"libre", "complet", "annule", "present_non_reserve", "reserve", "liste_attente"}
+"""A unit the booking form offers (one already held books again as a no-op, so that a held day
+can be copied onto others)."""
+ANNULABLES = {"reserve", "liste_attente"}
+TEXTES_STATUT = {
+    "reserve": "réservé",
+    "liste_attente": "liste d'attente",
+    "refuse": "refusé",
+    "annule": "annulé",
+}
+
+
+def jour_long(jour: date) -> str:
+    """2021-10-04 → « lundi 4 octobre 2021 »."""
+    numero = "1er" if jour.day == 1 else str(jour.day)
+    return f"{JOURS[jour.weekday()]} {numero} {MOIS[jour.month - 1]} {jour.year}"
+
+
+def mois_long(premier: date) -> str:
+    return f"{MOIS[premier.month - 1].capitalize()} {premier.year}"
+
+
+def heures(unite: Unite) -> str:
+    if unite.debut and unite.fin:
+        return f"{unite.debut:%H:%M} – {unite.fin:%H:%M}"
+    return ""
+
+
+def paris(instant: datetime | None) -> str:
+    if instant is None:
+        return ""
+    local = instant.astimezone(PARIS)
+    return f"{local:%d/%m/%Y à %H:%M}"
+
+
+@dataclass(frozen=True)
+class Case:
+    """A unit's cell on a day, as the page shows it."""
+
+    code: str
+    libelle: str
+    heures: str
+    etat: str
+    texte: str
+    classe: str
+    limite: str
+    motif: str | None
+
+    @property
+    def court(self) -> str:
+        return self.code[:3]
+
+
+@dataclass(frozen=True)
+class Jour:
+    jour: date
+    cases: tuple[Case, ...]
+
+    @property
+    def ferme(self) -> str | None:
+        """Why the day is closed, when every unit is."""
+        if self.cases and all(c.etat == "ferme" for c in self.cases):
+            return self.cases[0].motif
+        return None
+
+    @property
+    def classe(self) -> str:
+        if not self.cases:
+            return "non-reservable"
+        if all(c.etat == "ferme" for c in self.cases):
+            return "ferme"
+        return ""
+
+
+@dataclass(frozen=True)
+class Choix:
+    """A unit in the « Nouvelle présence » form."""
+
+    case: Case
+    incompatibles: tuple[str, ...]
+    ou_avant: bool
+    """Incompatible with the unit before it: the form shows « OU » between them."""
+
+
+def _cases(accueil: Accueil, cases: list[CaseCalendrier]) -> tuple[Case, ...]:
+    par_code = {u.code: u for u in accueil.config.unites}
+    vues = []
+    for c in cases:
+        if c.accueil_id != accueil.id:
+            continue
+        unite = par_code[c.code]
+        etat = ETATS.get(c.etat, Etat(c.etat, ""))
+        vues.append(
+            Case(
+                c.code,
+                unite.libelle,
+                heures(unite),
+                c.etat,
+                etat.texte,
+                etat.classe,
+                paris(c.modifiable_jusqu_au),
+                c.motif,
+            )
+        )
+    return tuple(vues)
+
+
+def _incompatibles(accueil: Accueil, code: str) -> tuple[str, ...]:
+    unites = accueil.config.unites
+    moi = next(u for u in unites if u.code == code)
+    return tuple(
+        u.code for u in unites if u.code != code and (u.code in moi.incompatibles or code in u.incompatibles)
+    )
+
+
+def choix_du_jour(accueil: Accueil, jour: Jour) -> list[Choix]:
+    choix: list[Choix] = []
+    precedent: str | None = None
+    for case in jour.cases:
+        if case.etat not in RESERVABLES:
+            precedent = None
+            continue
+        incompatibles = _incompatibles(accueil, case.code)
+        choix.append(Choix(case, incompatibles, precedent is not None and precedent in incompatibles))
+        precedent = case.code
+    return choix
+
+
+def semaines(premier: date, jours: dict[date, Jour]) -> list[list[Jour | None]]:
+    """The month's weeks from Monday; None for the days of the months around it."""
+    return [
+        [jours.get(d, Jour(d, ())) if d.month == premier.month else None for d in semaine]
+        for semaine in calendar.Calendar(firstweekday=0).monthdatescalendar(premier.year, premier.month)
+    ]
+
+
+def _mois(valeur: str | None, accueil: Accueil, aujourd_hui: date) -> date:
+    """The month asked for, else today's (within the période: its first or last month)."""
+    periode = accueil.config.periode
+    if valeur:
+        try:
+            annee, mois = valeur.split("-")
+            demande = date(int(annee), int(mois), 1)
+            if date(2000, 1, 1) <= demande <= date(2100, 12, 1):
+                return demande
+        except ValueError:
+            pass
+    jour = min(max(aujourd_hui, periode.debut), periode.fin)
+    return jour.replace(day=1)
+
+
+def _jour(valeur: str | None, premier: date) -> date | None:
+    try:
+        jour = date.fromisoformat(valeur) if valeur else None
+    except ValueError:
+        return None
+    return jour if jour is not None and (jour.year, jour.month) == (premier.year, premier.month) else None
+
+
+def _decaler(premier: date, mois: int) -> date:
+    index = premier.year * 12 + premier.month - 1 + mois
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _prenom(enfant: Enfant) -> str:
+    return enfant.identite.prenom if enfant.identite is not None else "Enfant"
+
+
+@dataclass(frozen=True)
+class Offre:
+    offre_id: UUID
+    enfant_id: UUID
+    prenom: str
+    accueil: str
+    jour: date
+    unite: str
+    expire: str
+
+
+def offres(sv: Services, famille_id: UUID, enfants: dict[UUID, str]) -> list[Offre]:
+    """The places offered to the family's children, soonest expiry first."""
+    liste = []
+    for o in sv.lectures.offres_ouvertes(famille_id, sv.portail.horloge()):
+        accueil = sv.catalogue.accueil_lu(o["accueil_id"])
+        unite = accueil.unite(o["unite"])
+        liste.append(
+            Offre(
+                o["offre_id"],
+                o["enfant_id"],
+                enfants.get(o["enfant_id"], "Enfant"),
+                f"{accueil.config.etablissement} – {accueil.config.mode_accueil}",
+                o["jour"],
+                f"{o['unite']}" + (f" ({heures(unite)})" if unite and heures(unite) else ""),
+                paris(o["expire_le"]),
+            )
+        )
+    return liste
+
+
+def _prenoms(sv: Services, famille_id: UUID) -> dict[UUID, str]:
+    return {e.id: _prenom(e) for e in sv.familles.foyer(famille_id).enfants}
+
+
+@dataclass(frozen=True)
+class Lieu:
+    """The page's child and accueil: the child of the session's family only (else 404)."""
+
+    sv: Services
+    famille_id: UUID
+    enfant: Enfant
+    accueil: Accueil
+
+    @classmethod
+    def de(cls, request: Request[Any, Any, Any], enfant_id: UUID, accueil_id: UUID) -> Lieu:
+        sv = services(request)
+        famille_id = famille_de_la_page(request)
+        enfant = sv.familles.enfant(famille_id, enfant_id, lecture=True)
+        return cls(sv, famille_id, enfant, sv.catalogue.accueil_lu(accueil_id))
+
+
+def _encoder(resultats: list[Resultat]) -> bytes:
+    """The booking's answer stored with its key: the API's, so both read the same results."""
+    return msgspec.json.encode(resultats_out(resultats))
+
+
+class PlanningPages(Controller):
+    include_in_schema = False
+    guards = [exige_parent]  # noqa: RUF012
+
+    # Step 1: the child, and the places offered
+
+    @get("/planning", sync_to_thread=True)
+    def enfants(self, request: Request[Any, Any, Any]) -> Template:
+        return self._enfants(request)
+
+    def _enfants(
+        self, request: Request[Any, Any, Any], statut: int = 200, erreurs: Erreurs | None = None
+    ) -> Template:
+        sv = services(request)
+        famille_id = famille_de_la_page(request)
+        prenoms = _prenoms(sv, famille_id)
+        return rendu(
+            request,
+            "planning/enfants.html",
+            statut=statut,
+            erreurs=erreurs or Erreurs(),
+            enfants=list(prenoms.items()),
+            offres=offres(sv, famille_id, prenoms),
+        )
+
+    # Step 2: the établissement and the période
+
+    @get("/planning/{enfant_id:uuid}", sync_to_thread=True)
+    def accueils(self, request: Request[Any, Any, Any], enfant_id: FromPath[UUID]) -> Template:
+        sv = services(request)
+        famille_id = famille_de_la_page(request)
+        enfant = sv.familles.enfant(famille_id, enfant_id, lecture=True)
+        naissance = enfant.identite.date_naissance if enfant.identite else None
+        resident = sv.reservations.resident(famille_id)
+        accueils = sv.lectures.accueils_pour(
+            enfant.scolarite.niveau, naissance, resident, sv.familles.aujourd_hui()
+        )
+        groupes: dict[str, list[Accueil]] = {}
+        for a in accueils:
+            groupes.setdefault(a.config.etablissement, []).append(a)
+        return rendu(
+            request,
+            "planning/accueils.html",
+            enfant_id=enfant_id,
+            prenom=_prenom(enfant),
+            groupes=list(groupes.items()),
+        )
+
+    # Step 3: the calendar, a day's presences
+
+    @get("/planning/{enfant_id:uuid}/{accueil_id:uuid}", sync_to_thread=True)
+    def calendrier(
+        self, request: Request[Any, Any, Any], enfant_id: FromPath[UUID], accueil_id: FromPath[UUID]
+    ) -> Template:
+        return self._calendrier(request, enfant_id, accueil_id)
+
+    def _calendrier(
+        self,
+        request: Request[Any, Any, Any],
+        enfant_id: UUID,
+        accueil_id: UUID,
+        *,
+        statut: int = 200,
+        erreurs: Erreurs | None = None,
+        saisie: dict[str, Any] | None = None,
+        mois: str | None = None,
+        jour: str | None = None,
+    ) -> Template:
+        lieu = Lieu.de(request, enfant_id, accueil_id)
+        sv, famille_id, enfant, accueil = lieu.sv, lieu.famille_id, lieu.enfant, lieu.accueil
+        aujourd_hui = sv.familles.aujourd_hui()
+        premier = _mois(mois or request.query_params.get("mois"), accueil, aujourd_hui)
+        choisi = _jour(jour or request.query_params.get("jour"), premier)
+        cases = cases_du_mois(sv, famille_id, enfant_id, premier)
+        jours = {d: Jour(d, _cases(accueil, c)) for d, c in cases.items()}
+        selection = jours.get(choisi) if choisi else None
+        periode = accueil.config.periode
+        precedent = _decaler(premier, -1)
+        suivant = _decaler(premier, 1)
+        base = f"/planning/{enfant_id}/{accueil_id}"
+        prenoms = {enfant_id: _prenom(enfant)}
+        return rendu(
+            request,
+            "planning/calendrier.html",
+            statut=statut,
+            erreurs=erreurs or Erreurs(),
+            saisie=saisie or {},
+            base=base,
+            enfant_id=enfant_id,
+            prenom=_prenom(enfant),
+            accueil=accueil,
+            premier=premier,
+            mois_texte=mois_long(premier),
+            precedent=precedent if periode.debut.replace(day=1) <= precedent else None,
+            suivant=suivant if suivant <= periode.fin else None,
+            precedent_texte=mois_long(precedent),
+            suivant_texte=mois_long(suivant),
+            semaines=semaines(premier, jours),
+            legende=LEGENDE,
+            entetes_jours=JOURS,
+            choisi=selection,
+            choisi_texte=jour_long(choisi) if choisi else "",
+            choix=choix_du_jour(accueil, selection) if selection else [],
+            annulables=[c for c in selection.cases if c.etat in ANNULABLES] if selection else [],
+            jours_accueil=[(j, JOURS[j - 1]) for j in accueil.config.jours],
+            fin_periode=periode.fin,
+            cle=cle_idempotence(),
+            offres=[o for o in offres(sv, famille_id, prenoms) if o.enfant_id == enfant_id],
+            aujourd_hui=aujourd_hui,
+        )
+
+    @post("/planning/{enfant_id:uuid}/{accueil_id:uuid}/reservations", sync_to_thread=True)
+    def reserver(
+        self,
+        request: Request[Any, Any, Any],
+        enfant_id: FromPath[UUID],
+        accueil_id: FromPath[UUID],
+        data: FormulairePoste,
+    ) -> Response[Any]:
+        lieu = Lieu.de(request, enfant_id, accueil_id)
+        sv, famille_id, accueil = lieu.sv, lieu.famille_id, lieu.accueil
+        f = Formulaire(data)
+        demandes = demandes_du_formulaire(f, accueil, sv)
+        cle = f.texte("idempotency_key")[:200] or cle_idempotence()
+        utilisateur = utilisateur_de(request)
+        assert utilisateur is not None
+        empreinte = msgspec.json.encode(
+            {
+                "page": "planning",
+                "enfant_id": str(enfant_id),
+                "accueil_id": str(accueil_id),
+                "presences": [(d.jour.isoformat(), d.unite) for d in demandes],
+            }
+        )
+
+        def reserver() -> Any:
+            return sv.idempotence.servir(
+                utilisateur.compte_id,
+                cle,
+                empreinte,
+                _encoder,
+                lambda demande: sv.reservations.reserver(
+                    replace(contexte(request), idempotence=demande),
+                    famille_id,
+                    enfant_id,
+                    accueil_id,
+                    demandes,
+                ),
+            )
+
+        _, erreurs = essayer(reserver, f)
+        if erreurs:
+            return self._calendrier(
+                request,
+                enfant_id,
+                accueil_id,
+                statut=422,
+                erreurs=erreurs,
+                saisie=f.saisie() | {"unites": f.liste("unites"), "jours_semaine": f.liste("jours_semaine")},
+                mois=f.texte("jour")[:7],
+                jour=f.texte("jour"),
+            )
+        sv.apres_reservation()
+        return rediriger(f"/planning/{enfant_id}/{accueil_id}/resultat?cle={cle}")
+
+    @get("/planning/{enfant_id:uuid}/{accueil_id:uuid}/resultat", sync_to_thread=True)
+    def resultat(
+        self,
+        request: Request[Any, Any, Any],
+        enfant_id: FromPath[UUID],
+        accueil_id: FromPath[UUID],
+        cle: FromQuery[str],
+    ) -> Template:
+        lieu = Lieu.de(request, enfant_id, accueil_id)
+        sv, enfant, accueil = lieu.sv, lieu.enfant, lieu.accueil
+        utilisateur = utilisateur_de(request)
+        assert utilisateur is not None
+        corps = sv.idempotence.relire(utilisateur.compte_id, cle[:200])
+        if corps is None:
+            raise NotFoundException("Cette réservation est introuvable.")
+        resultats = msgspec.json.decode(corps, type=ResultatsOut).resultats
+        comptes = {
+            s: sum(1 for r in resultats if r.statut == s) for s in ("reserve", "liste_attente", "refuse")
+        }
+        premier = resultats[0].date.replace(day=1) if resultats else None
+        return rendu(
+            request,
+            "planning/resultat.html",
+            prenom=_prenom(enfant),
+            accueil=accueil,
+            resultats=[(jour_long(r.date), r, TEXTES_STATUT[r.statut]) for r in resultats],
+            comptes=comptes,
+            retour=f"/planning/{enfant_id}/{accueil_id}"
+            + (f"?mois={premier:%Y-%m}&jour={resultats[0].date}#presences" if premier else ""),
+        )
+
+    @post("/planning/{enfant_id:uuid}/{accueil_id:uuid}/annulations", sync_to_thread=True)
+    def annuler(
+        self,
+        request: Request[Any, Any, Any],
+        enfant_id: FromPath[UUID],
+        accueil_id: FromPath[UUID],
+        data: FormulairePoste,
+    ) -> Response[Any]:
+        lieu = Lieu.de(request, enfant_id, accueil_id)
+        sv, famille_id, accueil = lieu.sv, lieu.famille_id, lieu.accueil
+        f = Formulaire(data)
+        jour = f.date("jour", obligatoire=True)
+        unite = f.texte("unite")
+        if accueil.unite(unite) is None:
+            f.erreurs.ajouter("", "Présence inconnue.")
+        resultats, erreurs = essayer(
+            lambda: (
+                sv.reservations.annuler(
+                    contexte(request),
+                    famille_id,
+                    enfant_id,
+                    accueil_id,
+                    [DemandeReservation(jour, unite)],
+                    None,
+                )
+                if jour is not None
+                else []
+            ),
+            f,
+        )
+        if resultats:
+            sv.apres_reservation()
+            for r in resultats:
+                if r.statut is Statut.REFUSE:
+                    erreurs.ajouter("", f"{unite} du {jour_long(r.jour)} : {r.motif}.")
+        if erreurs or not resultats:
+            return self._calendrier(
+                request,
+                enfant_id,
+                accueil_id,
+                statut=422,
+                erreurs=erreurs,
+                mois=f.texte("jour")[:7],
+                jour=f.texte("jour"),
+            )
+        facturable = any(r.facturable for r in resultats)
+        return rediriger(
+            f"/planning/{enfant_id}/{accueil_id}?mois={jour:%Y-%m}&jour={jour}",
+            "reservation-annulee-facturable" if facturable else "reservation-annulee",
+        )
+
+    # Waiting-list offers
+
+    @post("/planning/offres/{offre_id:uuid}/{reponse:str}", sync_to_thread=True)
+    def repondre(
+        self,
+        request: Request[Any, Any, Any],
+        offre_id: FromPath[UUID],
+        reponse: FromPath[str],
+        data: FormulairePoste,
+    ) -> Response[Any]:
+        if reponse not in ("acceptation", "refus"):
+            raise NotFoundException("Page introuvable.")
+        sv = services(request)
+        famille_id = famille_de_la_page(request)
+        accepter = reponse == "acceptation"
+        _, erreurs = essayer(lambda: repondre_offre(sv, contexte(request), famille_id, offre_id, accepter))
+        if erreurs:
+            return self._enfants(request, statut=422, erreurs=erreurs)
+        retour = suite_sure(Formulaire(data).texte("retour") or "/planning")
+        return rediriger(retour, "offre-acceptee" if accepter else "offre-refusee")
+
+
+def demandes_du_formulaire(f: Formulaire, accueil: Accueil, sv: Services) -> list[DemandeReservation]:
+    """The « Nouvelle présence » form's day-units: the units ticked on the day, and with « Recopier
+    la sélection » on the chosen weekdays up to a date (days the accueil is closed passed over)."""
+    jour = f.date("jour", obligatoire=True)
+    codes = f.liste("unites")
+    connus = {u.code for u in accueil.config.unites}
+    if not codes:
+        f.erreurs.ajouter("unites", "choisissez au moins une présence")
+    elif any(c not in connus for c in codes):
+        f.erreurs.ajouter("unites", "présence inconnue pour cet accueil")
+    else:
+        for i, code in enumerate(codes):
+            for autre in codes[i + 1 :]:
+                if autre in _incompatibles(accueil, code):
+                    f.erreurs.ajouter(
+                        "unites",
+                        f"{code} et {autre} ne se réservent pas le même jour : choisissez l'un OU l'autre",
+                    )
+    if jour is None:
+        return []
+    jours = [jour]
+    if f.case("recopier"):
+        jusqu_au = f.date("jusqu_au", obligatoire=True)
+        semaine: set[int] = set()
+        for valeur in f.liste("jours_semaine"):
+            if valeur.isdigit() and 1 <= int(valeur) <= 7:
+                semaine.add(int(valeur))
+        if not semaine:
+            f.erreurs.ajouter("jours_semaine", "choisissez au moins un jour de la semaine")
+        if jusqu_au is not None:
+            if jusqu_au <= jour:
+                f.erreurs.ajouter("jusqu_au", f"choisissez une date après le {jour_long(jour)}")
+            elif (jusqu_au - jour).days > 400:
+                f.erreurs.ajouter("jusqu_au", "au plus un an après le jour choisi")
+            else:
+                calendrier = sv.reservations.calendrier
+                d = jour + timedelta(days=1)
+                while d <= jusqu_au:
+                    if d.isoweekday() in semaine and accueil.motif_fermeture(d, calendrier) is None:
+                        jours.append(d)
+                    d += timedelta(days=1)
+    demandes = [DemandeReservation(d, c) for d in jours for c in codes]
+    if len(demandes) > MAX_PRESENCES:
+        f.erreurs.ajouter(
+            "jusqu_au", f"au plus {MAX_PRESENCES} présences à la fois : choisissez une date plus proche"
+        )
+    return demandes

@@ -1,0 +1,174 @@
+"""Mon planning over HTTP without a browser: the wizard's pages, a double submission that books
+once, errors beside their fields, another family's child or booking out of reach."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import pytest
+from litestar.testing import TestClient
+
+from portail.domain.planning import Planning
+from portail.settings import Settings
+from portail.store.database import BaseDeDonnees
+from portail.web.app import creer_app
+
+from outils_planning import MAINTENANT, creer_accueil, reserver
+from outils_web import MOT_DE_PASSE, PortailWeb
+
+pytestmark = pytest.mark.postgres
+
+
+def valeur(html: str, nom: str) -> str:
+    trouve = re.search(f'name="{nom}" value="([^"]+)"', html)
+    assert trouve, f"pas de champ {nom} dans la page"
+    return trouve.group(1)
+
+
+@pytest.fixture
+def web(settings: Settings, base: BaseDeDonnees, horloge: Any) -> Iterator[tuple[TestClient, PortailWeb]]:  # type: ignore[type-arg]
+    horloge.maintenant = MAINTENANT
+    application = creer_app(settings, horloge=horloge, base=base)
+    with TestClient(app=application) as client:
+        yield client, PortailWeb("http://testserver", application.state.services, settings, horloge)
+
+
+def formulaire_du_jour(client: TestClient, portail: PortailWeb) -> tuple[Any, UUID, UUID, str]:  # type: ignore[type-arg]
+    """Claire, logged in, on the 4 October 2021 of Léa's calendar."""
+    famille = portail.famille("claire@example.fr")
+    accueil = creer_accueil(portail.services)
+    connecter(client, "claire@example.fr")
+    page = client.get(f"/planning/{famille.enfants[0]}/{accueil}?mois=2021-10&jour=2021-10-04")
+    return famille, famille.enfants[0], accueil, page.text
+
+
+def connecter(client: TestClient, email: str) -> None:  # type: ignore[type-arg]
+    formulaire = client.get("/connexion")
+    reponse = client.post(
+        "/connexion",
+        data={
+            "csrf_token": valeur(formulaire.text, "csrf_token"),
+            "email": email,
+            "mot_de_passe": MOT_DE_PASSE,
+        },
+        follow_redirects=False,
+    )
+    assert reponse.status_code == 303, reponse.text
+
+
+def test_le_parcours_mene_au_calendrier_du_mois(web: Any) -> None:
+    client, portail = web
+    famille = portail.famille("claire@example.fr", enfants=("Léa", "Hugo"))
+    accueil = creer_accueil(portail.services)
+    connecter(client, "claire@example.fr")
+
+    etape1 = client.get("/planning")
+    assert etape1.status_code == 200
+    assert "Léa" in etape1.text and "Hugo" in etape1.text
+    etape2 = client.get(f"/planning/{famille.enfants[0]}")
+    assert "Garderie et Restauration – Année scolaire 2021-2022" in etape2.text
+    etape3 = client.get(f"/planning/{famille.enfants[0]}/{accueil}?mois=2021-10&jour=2021-10-04")
+    assert etape3.status_code == 200
+    assert "Octobre 2021" in etape3.text
+    assert "Présences du lundi 4 octobre 2021" in etape3.text
+    # The guide's screen: the units with their hours, « OU » between MIDI and SOIR.
+    assert "07:15 – 08:20" in etape3.text and "16:30 – 18:30" in etape3.text
+    assert re.search(r'value="MIDI".*?<p class="ou">.*?value="SOIR"', etape3.text, re.S)
+    # Every legend entry of the issue.
+    for texte in (
+        "Réservé",
+        "Liste d'attente",
+        "Annulé",
+        "Absent",
+        "Fermé",
+        "Non réservable",
+        "Délai dépassé",
+    ):
+        assert f"</span> {texte}</li>" in html.unescape(etape3.text)
+
+
+def test_une_double_soumission_reserve_une_fois_et_montre_le_meme_resultat(web: Any) -> None:
+    client, portail = web
+    _, enfant, accueil, page = formulaire_du_jour(client, portail)
+    formulaire = {
+        "csrf_token": valeur(page, "csrf_token"),
+        "idempotency_key": valeur(page, "idempotency_key"),
+        "jour": "2021-10-04",
+        "unites": ["MATIN", "MIDI"],
+    }
+
+    premiere = client.post(
+        f"/planning/{enfant}/{accueil}/reservations", data=formulaire, follow_redirects=False
+    )
+    seconde = client.post(
+        f"/planning/{enfant}/{accueil}/reservations", data=formulaire, follow_redirects=False
+    )
+
+    assert premiere.status_code == seconde.status_code == 303
+    assert premiere.headers["location"] == seconde.headers["location"]
+    resultat = client.get(premiere.headers["location"])
+    assert "2 présences réservées" in resultat.text
+    # One booking recorded: the second post was answered from the key, not booked again.
+    planning_id = Planning.id_pour(enfant, accueil)
+    reservations = [
+        e
+        for e in portail.services.portail.recorder.select_events(planning_id)
+        if e.topic.endswith("Planning.Reserve")
+    ]
+    assert len(reservations) == 1
+
+
+def test_des_unites_incompatibles_sont_une_erreur_a_cote_du_champ(web: Any) -> None:
+    client, portail = web
+    famille, enfant, accueil, page = formulaire_du_jour(client, portail)
+
+    reponse = client.post(
+        f"/planning/{enfant}/{accueil}/reservations",
+        data={
+            "csrf_token": valeur(page, "csrf_token"),
+            "idempotency_key": valeur(page, "idempotency_key"),
+            "jour": "2021-10-04",
+            "unites": ["MIDI", "SOIR"],
+            "recopier": "oui",
+            "jusqu_au": "2021-10-01",
+        },
+    )
+
+    assert reponse.status_code == 422
+    assert "<title>Erreur : " in reponse.text
+    texte = html.unescape(reponse.text)
+    assert 'href="#champ-unites">Présences : MIDI et SOIR ne se réservent pas le même jour' in texte
+    assert "Recopier jusqu'au : choisissez une date après le lundi 4 octobre 2021" in texte
+    # What was ticked stays ticked.
+    assert re.search(r'value="MIDI" id="[^"]+" checked', reponse.text)
+    assert not portail.services.lectures.mois_enfant(famille.famille_id, enfant, date(2021, 10, 1)).etats
+
+
+def test_l_enfant_ou_la_reservation_d_une_autre_famille_repond_404(web: Any) -> None:
+    client, portail = web
+    autre = portail.famille("autre@example.fr", nom="Durand", enfants=("Zoé",))
+    portail.famille("claire@example.fr")
+    accueil = creer_accueil(portail.services)
+    reserver(portail.services, autre.famille_id, autre.enfants[0], accueil, (date(2021, 10, 4), "MATIN"))
+    connecter(client, "claire@example.fr")
+
+    for url in (
+        f"/planning/{autre.enfants[0]}",
+        f"/planning/{autre.enfants[0]}/{accueil}?mois=2021-10&jour=2021-10-04",
+        f"/planning/{autre.enfants[0]}/{accueil}/resultat?cle=abc",
+    ):
+        reponse = client.get(url)
+        assert reponse.status_code == 404, url
+        assert "Zoé" not in reponse.text
+    page = client.get("/planning")
+    reponse = client.post(
+        f"/planning/{autre.enfants[0]}/{accueil}/annulations",
+        data={"csrf_token": valeur(page.text, "csrf_token"), "jour": "2021-10-04", "unite": "MATIN"},
+    )
+    assert reponse.status_code == 404
+    assert "Zoé" not in client.get("/planning").text

@@ -137,9 +137,64 @@ def remplir(settings: Settings) -> Iterator[str]:
             yield from _facturer(
                 services, horloge, famille_id, (enfant1, enfant2), (periscolaire, mercredis), mois
             )
+        # Today: the offer runs from now.
+        horloge.maintenant = max(horloge.maintenant, horloge_systeme())
+        yield from _centre_d_ete(services, veille, famille_id, enfant2)
     finally:
         services.portail.close()
         base.fermer()
+
+
+JOUR_ETE = date(2027, 7, 7)
+VOISINS = ("voisins@portail-familles.local", "Voisins-Portail-2026")
+
+
+def _centre_d_ete(services: Services, regle: SaisieRegle, famille_id: UUID, enfant_id: UUID) -> Iterator[str]:
+    """The summer centre, two places a day with offers from its waiting list: a neighbouring
+    family takes both places of 7 July, the younger Peje child waits, then a neighbour cancels
+    and the place is offered to the Peje family (Mon planning shows the offer to answer)."""
+    ctx = Contexte.systeme("demo")
+    ete = services.catalogue.creer_accueil(
+        ctx,
+        SaisieAccueil(
+            etablissement="ACCUEIL DE LOISIRS",
+            mode_accueil="Centre d'été",
+            periode_libelle="Été 2027",
+            periode_debut=date(2027, 7, 5),
+            periode_fin=date(2027, 7, 30),
+            jours=(1, 2, 3, 4, 5),
+            zone_scolaire="B",
+            vacances_seulement=True,
+            unites=(SaisieUnite("JOURNEE", "Journée avec repas", time(8, 30), time(17, 30), 2),),
+            regle_reservation=regle,
+            regle_annulation=regle,
+            liste_attente="offre",
+        ),
+    )
+    definir_tarifs(services.portail, ctx, ete, PERIODE_DEMO[0], grilles_loisirs())
+    _, voisins = services.comptes.inscrire(
+        ctx,
+        VOISINS[0],
+        VOISINS[1],
+        SaisieResponsable(civilite="M", nom="Martin", prenom="Louis", telephone="06 98 76 54 32"),
+        SaisieAdresse("4 allée des Tilleuls", "44000", "Nantes"),
+    )
+    enfants = [
+        services.familles.ajouter_enfant(
+            ctx, voisins, "Martin", prenom, naissance, "Nantes", "École Jules Ferry", None, classe
+        )
+        for prenom, naissance, classe in (
+            ("Jade", date(2016, 4, 2), "CE1"),
+            ("Hugo", date(2018, 9, 12), "MS"),
+        )
+    ]
+    jour = [DemandeReservation(JOUR_ETE, "JOURNEE")]
+    for enfant in enfants:
+        services.reservations.reserver(ctx, voisins, enfant, ete, jour)
+    services.reservations.reserver(ctx, famille_id, enfant_id, ete, jour)
+    services.reservations.annuler(ctx, voisins, enfants[0], ete, jour, "séjour chez les grands-parents")
+    yield f"centre d'été (2 places par jour, liste d'attente avec offre) ; famille Martin : {VOISINS[0]} / {VOISINS[1]}"
+    yield f"la place du {JOUR_ETE:%d/%m/%Y} libérée par la famille Martin est offerte à la famille Peje"
 
 
 def _facturer(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pypdf
 import pytest
@@ -15,7 +15,7 @@ from portail.application.familles import PARIS
 from portail.application.impression import facture_imprimee
 from portail.application.pdf import facture_pdf
 from portail.bootstrap import construire_services
-from portail.demo import mois_facture, remplir
+from portail.demo import JOUR_ETE, PARENT, VOISINS, mois_facture, remplir
 
 
 def test_le_mois_facture_est_le_mois_dernier_de_l_annee_de_la_demo() -> None:
@@ -35,6 +35,16 @@ def test_la_demo_emet_la_facture_du_mois_dernier(url_postgres, base, settings) -
     assert list(remplir(reglages))[-1].startswith("famille de démonstration déjà présente")
     services = construire_services(reglages, base, horloge_systeme)
     try:
+        # The summer centre's waiting list: the place a neighbour freed is offered to the Peje
+        # family (while 7 July 2027 is still ahead).
+        assert services.comptes.compte_par_email(VOISINS[0]) is not None
+        if horloge_systeme().astimezone(PARIS).date() < JOUR_ETE - timedelta(days=1):
+            assert services.projecteur is not None
+            services.projecteur.rattraper()
+            peje = services.comptes.compte_par_email(PARENT[0])
+            assert peje is not None and peje.famille_id is not None
+            offres = services.lectures.offres_ouvertes(peje.famille_id, horloge_systeme())
+            assert [(o["jour"], o["unite"]) for o in offres] == [(JOUR_ETE, "JOURNEE")]
         parametres = services.catalogue.parametres()
         assert parametres is not None and parametres.regie is not None
         assert parametres.regie.siret == "21440109300015"

@@ -72,9 +72,9 @@ def _ecrire_etat(base, position: int, etat: bytes) -> None:
 def _copie(base, campagne_id: str) -> int:
     with psycopg.connect(base.url) as conn:
         ligne = conn.execute(
-            sql.SQL("SELECT count(*) FROM {} WHERE campagne_id = %s").format(
-                sql.Identifier(base.schema, "proj_campagne_familles")
-            ),
+            sql.SQL(
+                "SELECT coalesce(sum(cardinality(famille_ids)), 0) FROM {} WHERE campagne_id = %s"
+            ).format(sql.Identifier(base.schema, "proj_campagne_copies")),
             (campagne_id,),
         ).fetchone()
     assert ligne is not None

@@ -78,3 +78,37 @@ def test_une_reservation_qui_ouvre_un_planning_n_ecrit_aucun_brouillon_des_autre
         "2025-12": 300,
         "2026-01": 300,
     }
+
+
+def test_les_copies_d_une_version_anterieure_passent_dans_la_table_d_une_ligne_par_campagne(base) -> None:
+    """A database upgraded with campaigns' copies of the earlier layout (a row a family) keeps
+    them: one row a campaign, families in id order; the old table goes."""
+    from uuid import UUID
+
+    from portail.projections import brouillons
+
+    campagne = UUID(int=7)
+    familles = [UUID(int=3), UUID(int=1), UUID(int=2)]
+    with psycopg.connect(base.url, autocommit=True) as conn:
+        conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(base.schema)))
+        conn.execute("DROP TABLE IF EXISTS proj_campagne_copies")
+        conn.execute(
+            "CREATE TABLE proj_campagne_familles (campagne_id uuid NOT NULL, famille_id uuid NOT NULL,"
+            " lignes integer NOT NULL, montant_cents bigint NOT NULL, anomalies integer NOT NULL,"
+            " empreinte text NOT NULL, PRIMARY KEY (campagne_id, famille_id))"
+        )
+        for rang, famille in enumerate(familles):
+            conn.execute(
+                "INSERT INTO proj_campagne_familles VALUES (%s, %s, 1, 100, %s, %s)",
+                (campagne, famille, rang, f"e{famille.int}"),
+            )
+        for instruction in brouillons.ddl(base.schema):
+            conn.execute(instruction)
+        for instruction in brouillons.ddl(base.schema):  # a second process starting: nothing to do
+            conn.execute(instruction)
+        copies = conn.execute(
+            "SELECT campagne_id, famille_ids, empreintes, anomalies FROM proj_campagne_copies"
+        ).fetchall()
+        restante = conn.execute("SELECT to_regclass('proj_campagne_familles')").fetchone()
+    assert copies == [(campagne, sorted(familles), ["e1", "e2", "e3"], [1, 2, 0])]
+    assert restante == (None,)

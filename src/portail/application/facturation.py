@@ -237,11 +237,12 @@ class ServiceFacturation:
         s = self.schema
         requete = (
             f"WITH refaire AS (SELECT 1 FROM {s}.proj_tracking WHERE nom = %(refaire)s),"
-            f" copie AS (INSERT INTO {s}.proj_campagne_familles"
-            " (campagne_id, famille_id, lignes, montant_cents, anomalies, empreinte)"
-            f" SELECT %(id)s, famille_id, lignes, montant_cents, anomalies, empreinte FROM {s}.proj_brouillons"
+            f" b AS (SELECT famille_id, lignes, montant_cents, anomalies, empreinte FROM {s}.proj_brouillons"
             " WHERE mois = %(mois)s AND empreinte IS NOT NULL AND NOT EXISTS (SELECT 1 FROM refaire)"
-            " RETURNING famille_id, lignes, montant_cents, anomalies, empreinte)"
+            " ORDER BY famille_id),"
+            f" copie AS (INSERT INTO {s}.{brouillons.TABLE_COPIES} (campagne_id, famille_ids, empreintes, anomalies)"
+            " SELECT %(id)s, array_agg(famille_id), array_agg(empreinte), array_agg(anomalies) FROM b"
+            " HAVING count(*) > 0)"
             f" SELECT (SELECT position FROM {s}.proj_tracking WHERE nom = %(nom)s) AS position,"
             " EXISTS (SELECT 1 FROM refaire) OR EXISTS (SELECT 1 FROM"
             f" {s}.proj_brouillons WHERE mois = %(mois)s AND empreinte IS NULL) AS a_refaire,"
@@ -249,7 +250,7 @@ class ServiceFacturation:
             " coalesce(sum(lignes), 0) AS lignes, coalesce(sum(montant_cents), 0) AS montant,"
             " coalesce(sum(anomalies), 0) AS anomalies,"
             " encode(sha256(convert_to(coalesce(string_agg(famille_id::text || ':' || empreinte, E'\\n'"
-            " ORDER BY famille_id), ''), 'UTF8')), 'hex') AS empreinte FROM copie"
+            " ORDER BY famille_id), ''), 'UTF8')), 'hex') AS empreinte FROM b"
         )
         parametres = {
             "refaire": BROUILLONS_A_REFAIRE,
@@ -275,7 +276,7 @@ class ServiceFacturation:
     def _oublier_copie(self, campagne_id: UUID) -> None:
         with self.pliage.ds.transaction(commit=True) as curs:
             curs.execute(
-                f"DELETE FROM {self.schema}.proj_campagne_familles WHERE campagne_id = %s", (campagne_id,)
+                f"DELETE FROM {self.schema}.{brouillons.TABLE_COPIES} WHERE campagne_id = %s", (campagne_id,)
             )
 
     def _copie(self, campagne: Campagne) -> Calcul | None:
@@ -285,8 +286,10 @@ class ServiceFacturation:
         lignes = lecture.tuples(
             self.pliage.ds,
             f"SELECT k.famille_id, k.empreinte, k.anomalies, c.lignes, c.anomalies"
-            f" FROM {s}.proj_campagne_familles k LEFT JOIN {s}.proj_lignes_facture c ON c.empreinte = k.empreinte"
-            " WHERE k.campagne_id = %s ORDER BY k.famille_id",
+            f" FROM {s}.{brouillons.TABLE_COPIES} x, unnest(x.famille_ids, x.empreintes, x.anomalies)"
+            " WITH ORDINALITY AS k(famille_id, empreinte, anomalies, rang)"
+            f" LEFT JOIN {s}.proj_lignes_facture c ON c.empreinte = k.empreinte"
+            " WHERE x.campagne_id = %s ORDER BY k.rang",
             (campagne.id,),
         )
         if (
@@ -309,9 +312,10 @@ class ServiceFacturation:
         anomalies: list[Anomalie] = []
         for (contenu,) in lecture.tuples(
             self.pliage.ds,
-            f"SELECT c.anomalies FROM {s}.proj_campagne_familles k"
+            f"SELECT c.anomalies FROM {s}.{brouillons.TABLE_COPIES} x,"
+            " unnest(x.empreintes, x.anomalies) AS k(empreinte, anomalies)"
             f" JOIN {s}.proj_lignes_facture c ON c.empreinte = k.empreinte"
-            " WHERE k.campagne_id = %s AND k.anomalies > 0",
+            " WHERE x.campagne_id = %s AND k.anomalies > 0",
             (campagne_id,),
         ):
             anomalies.extend(brouillons.relire(b"[]", bytes(contenu)).anomalies)

@@ -12,6 +12,7 @@ import structlog
 from eventsourcing.persistence import MapperDeserialisationError
 
 from portail.projections import brouillons, vues
+from portail.projections.brouillons import copie_garde
 from portail.projections.lot import Lot, Reperes
 from portail.store import lecture
 from portail.store.ecoute import SECURITE, Ecoute, canal_journal, canal_vues
@@ -310,8 +311,8 @@ class Projecteur:
                     curs.execute(f"TRUNCATE {self.schema}.{table}")
                 # Campaigns' copies stay (they are what the drafts were at their positions).
                 curs.execute(
-                    f"DELETE FROM {self.schema}.proj_lignes_facture AS c WHERE NOT EXISTS"
-                    f" (SELECT 1 FROM {self.schema}.proj_campagne_familles k WHERE k.empreinte = c.empreinte)"
+                    f"DELETE FROM {self.schema}.proj_lignes_facture AS c"
+                    f" WHERE NOT {copie_garde(self.schema, 'c')}"
                 )
                 curs.execute(f"UPDATE {self.schema}.proj_tracking SET position = 0 WHERE nom = %s", (NOM,))
                 # A family's drafts are priced once at the end rather than at every page that

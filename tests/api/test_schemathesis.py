@@ -30,7 +30,7 @@ from portail.api.app import create_app
 from portail.settings import Settings
 from portail.store.database import BaseDeDonnees
 
-from outils_http import compte_personnel, nouvelle_famille
+from outils_http import compte_personnel, connecter, nouvelle_famille
 
 
 def _document() -> dict[str, Any]:
@@ -86,8 +86,8 @@ def application(
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(nom)))
 
 
-# Logging out would end the sessions the other cases use; the rest of the API is exercised.
-# Multipart upload is checked by its own tests (the generated files are not PDF/JPEG/PNG anyway).
+# Logging out would end the sessions the other cases use, and the upload's multipart bodies are
+# sent as such below: both have their own runs.
 @schema.exclude(path="/api/auth/deconnexion").exclude(path="/api/documents", method="POST").parametrize()
 # 12 examples per operation in the suite; `PORTAIL_SCHEMATHESIS_EXEMPLES=100` for the long run
 # (docs/securite.md): about 14,000 cases.
@@ -116,3 +116,41 @@ def test_api_conforme(case: Any, application: tuple[TestClient, dict[str, dict[s
                 reponse.status_code,
                 reponse.text[:200],
             )
+
+
+# Logout ends the session it is sent with: each case gets one of its own.
+@schema.include(path="/api/auth/deconnexion").parametrize()
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+def test_deconnexion_conforme(case: Any, application: tuple[TestClient, dict[str, dict[str, str]]]) -> None:  # type: ignore[type-arg]
+    client, _ = application
+    CAS.append(1)
+    client.cookies.clear()
+    session = connecter(client, "schema-parent@example.fr")
+    kwargs = case.as_transport_kwargs(base_url="http://testserver.local", headers=session.entetes)
+    kwargs.pop("cookies", None)
+    if isinstance(kwargs.get("data"), bytes | str):
+        kwargs["content"] = kwargs.pop("data")
+    reponse = client.request(**kwargs)
+    case.validate_response(reponse, excluded_checks=EXCLUES)
+    assert reponse.status_code == 204, reponse.text
+    # The token is spent: it opens nothing any more.
+    assert client.get("/api/foyer", headers=session.entetes).status_code == 401
+
+
+# The upload, with the multipart bodies the document describes: whatever the generated file, a
+# documented answer and never a 5xx (a file that is not a PDF, JPEG or PNG is refused).
+@schema.include(path="/api/documents", method="POST").parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+def test_depot_de_document_conforme(
+    case: Any, application: tuple[TestClient, dict[str, dict[str, str]]]
+) -> None:  # type: ignore[type-arg]
+    client, identites = application
+    CAS.append(1)
+    client.cookies.clear()
+    kwargs = case.as_transport_kwargs(base_url="http://testserver.local", headers=identites["parent"])
+    kwargs.pop("cookies", None)
+    reponse = client.request(**kwargs)
+    case.validate_response(reponse, excluded_checks=EXCLUES)
+    assert reponse.status_code < 500, reponse.text
+    if reponse.status_code >= 400:
+        assert reponse.headers["content-type"].startswith("application/problem+json"), reponse.text[:200]

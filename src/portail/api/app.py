@@ -43,6 +43,7 @@ from portail.api.controllers.operations import health, metrics, ready
 from portail.api.controllers.personnel import AdminController, RegieController
 from portail.api.controllers.planning import OffresController, PlanningController, PointageController
 from portail.api.controllers.regie import ComptesController
+from portail.api.documentation import documenter
 from portail.api.intergiciels import correlation, entetes_reponse
 from portail.api.metriques import Metriques
 from portail.api.problemes import GESTIONNAIRES
@@ -175,6 +176,7 @@ def create_app(
         on_app_init=list(extensions),
     )
     application.state.metriques = Metriques()
+    documenter(application)
     return application
 
 

@@ -121,7 +121,7 @@ class IdOut(msgspec.Struct):
 
 
 class ResponsableOut(msgspec.Struct):
-    civilite: str
+    civilite: Civilite
     nom: str
     prenom: str
     telephone: str | None
@@ -342,11 +342,11 @@ class PrelevementIn(Entree):
 
 
 class SanteService(msgspec.Struct):
-    statut: str
+    statut: Literal["ok"]
 
 
 class Preparation(msgspec.Struct):
-    statut: str
+    statut: Literal["pret", "rattrapage", "indisponible"]
     base_de_donnees: bool
     retard_projections: int
 
@@ -570,7 +570,7 @@ class PlanningOut(msgspec.Struct):
 
 class UnitePointageOut(msgspec.Struct):
     code: str
-    etat: str
+    etat: Literal["reserve", "present", "absent_justifie", "absent_non_justifie", "present_non_reserve"]
     arrivee: str | None
     depart: str | None
 
@@ -779,7 +779,7 @@ class FactureResumeOut(msgspec.Struct):
     echeance: date
     montant_cents: int
     reste_a_payer_cents: int
-    statut: str
+    statut: StatutPiece
 
 
 class FactureOut(msgspec.Struct):
@@ -790,7 +790,7 @@ class FactureOut(msgspec.Struct):
     echeance: date
     montant_cents: int
     reste_a_payer_cents: int
-    statut: str
+    statut: StatutPiece
     lignes: list[LigneOut]
 
 

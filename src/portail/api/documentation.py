@@ -21,6 +21,7 @@ from litestar.openapi.spec import (
     Operation,
     Parameter,
     Reference,
+    RequestBody,
     Schema,
     SecurityScheme,
 )
@@ -104,13 +105,8 @@ def _completer_operation(chemin: str, methode: str, operation: Operation) -> Non
         operation.description = OPERATIONS.get(cle)
     securisee = bool(operation.security)
     ecriture = methode not in METHODES_SURES
-    corps_json = operation.request_body is not None and not isinstance(operation.request_body, Reference)
-    if (
-        corps_json
-        and operation.request_body is not None
-        and not isinstance(operation.request_body, Reference)
-    ):
-        corps_json = "application/json" in (operation.request_body.content or {})
+    corps = operation.request_body
+    corps_json = isinstance(corps, RequestBody) and "application/json" in (corps.content or {})
     statuts: set[int] = set()
     if chemin.startswith("/api"):
         statuts.add(400)
@@ -135,7 +131,8 @@ def _completer_operation(chemin: str, methode: str, operation: Operation) -> Non
             reponse.description = SUCCES[code]
         if code.isdigit() and int(code) in DETAILS and reponse.content and MEDIA_PROBLEME in reponse.content:
             reponse.description = f"{reponse.description} : {DETAILS[int(code)]}"
-        if code.isdigit() and int(code) in AVEC_RETRY_AFTER:
+        # Only the problems carry it: `/ready`'s own 503 is a probe's answer, without it.
+        if code.isdigit() and int(code) in AVEC_RETRY_AFTER and MEDIA_PROBLEME in (reponse.content or {}):
             reponse.headers = {**(reponse.headers or {}), "Retry-After": RETRY_AFTER}
     if ecriture and operation.security:
         operation.security = [

@@ -51,7 +51,7 @@ PROPRIETES: dict[str, tuple[str, Any]] = {
     "conforme": ("Vrai si le recalcul redonne exactement la campagne émise.", True),
     "contenu": ("Texte de l'actualité.", "La cantine sera fermée le 11 novembre."),
     "correlation_id": (
-        "Identifiant de la requête, à citer au support (aussi dans l'en-tête X-Correlation-ID).",
+        "Identifiant de la requête, à citer au support (aussi dans l'en-tête X-Correlation-Id).",
         "9f1c2b7e4a6d4e0f",
     ),
     "csrf": (

@@ -44,6 +44,7 @@ from portail.api.controllers.operations import health, metrics, ready
 from portail.api.controllers.personnel import AdminController, RegieController
 from portail.api.controllers.planning import OffresController, PlanningController, PointageController
 from portail.api.controllers.regie import ComptesController
+from portail.api.documentation import documenter
 from portail.api.intergiciels import correlation, entetes_reponse
 from portail.api.metriques import Metriques
 from portail.api.problemes import GESTIONNAIRES
@@ -180,6 +181,7 @@ def create_app(
     )
     application.state.metriques = Metriques()
     application.state.hsts = reglages.https_attendu
+    documenter(application)
     return application
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 import psycopg
@@ -14,6 +14,7 @@ from eventsourcing.persistence import InterfaceError, OperationalError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 from psycopg_pool import PoolTimeout
 
 from portail.application.portail import ConflitPersistant
@@ -31,7 +32,15 @@ class ErreurChampOut(msgspec.Struct):
 
 
 class Probleme(msgspec.Struct, omit_defaults=True):
-    type: str
+    """RFC 9457: `type` names the kind of problem, `detail` says what happened to this request."""
+
+    type: Annotated[
+        str,
+        msgspec.Meta(
+            description="Adresse qui nomme le genre de problème (stable : à tester plutôt que `title`).",
+            examples=["https://portail-familles.fr/problemes/donnees-invalides"],
+        ),
+    ]
     title: str
     status: int
     detail: str
@@ -65,16 +74,43 @@ STATUTS_METIER = {
 }
 
 
+def exemple_probleme(statut: int) -> dict[str, Any]:
+    """The problem a client would read for this status, as a fixed example of the document."""
+    type_, titre = TITRES.get(statut, ("erreur", HTTPStatus(statut).phrase))
+    exemple: dict[str, Any] = {
+        "type": TYPE_BASE + type_,
+        "title": titre,
+        "status": statut,
+        "detail": _detail_francais(statut, None),
+        "correlation_id": "9f1c2b7e4a6d4e0f",
+    }
+    if statut == 400:
+        exemple["detail"] = "Paramètre obligatoire manquant : mois."
+        exemple["erreurs"] = [{"champ": "mois", "message": "paramètre obligatoire"}]
+    if statut == 422:
+        exemple["detail"] = "Certaines données sont invalides : email : champ obligatoire"
+        exemple["erreurs"] = [{"champ": "email", "message": "champ obligatoire"}]
+    return exemple
+
+
 def reponses_probleme(*statuts: int) -> dict[int, ResponseSpec]:
     """OpenAPI entries so the document says which problems a route answers.
 
-    400 (unreadable request) is always listed: it replaces the framework's own JSON entry.
+    400 (unreadable request) is always listed: it replaces the framework's own JSON entry. The
+    example is fixed and French rather than generated (documentation.py adds what every route shares).
     """
     return {
         statut: ResponseSpec(
             data_container=Probleme,
             media_type=MEDIA_PROBLEME,
             description=TITRES.get(statut, ("", HTTPStatus(statut).phrase))[1],
+            generate_examples=False,
+            examples=[
+                Example(
+                    summary=TITRES.get(statut, ("", HTTPStatus(statut).phrase))[1],
+                    value=exemple_probleme(statut),
+                )
+            ],
         )
         for statut in sorted({400, *statuts})
     }

@@ -121,7 +121,7 @@ class IdOut(msgspec.Struct):
 
 
 class ResponsableOut(msgspec.Struct):
-    civilite: str
+    civilite: Civilite
     nom: str
     prenom: str
     telephone: str | None
@@ -342,11 +342,11 @@ class PrelevementIn(Entree):
 
 
 class SanteService(msgspec.Struct):
-    statut: str
+    statut: Literal["ok"]
 
 
 class Preparation(msgspec.Struct):
-    statut: str
+    statut: Literal["pret", "rattrapage", "indisponible"]
     base_de_donnees: bool
     retard_projections: int
 
@@ -570,7 +570,7 @@ class PlanningOut(msgspec.Struct):
 
 class UnitePointageOut(msgspec.Struct):
     code: str
-    etat: str
+    etat: Literal["reserve", "present", "absent_justifie", "absent_non_justifie", "present_non_reserve"]
     arrivee: str | None
     depart: str | None
 
@@ -687,16 +687,29 @@ class TarifsOut(msgspec.Struct):
 Position = Annotated[int, msgspec.Meta(ge=0)]
 
 
-class CampagneIn(Entree):
+class LectureJusquA(Entree):
+    """A body that reads the journal up to a position or an instant (`jusqu_a`).
+
+    The framework converts bodies leniently, so a JSON number that is not a whole position would
+    read as a Unix timestamp (1.5 → 1970-01-01T00:00:01.5Z) and be accepted: the journal holds
+    nothing before 2000, so such an instant is refused as the contract's types would."""
+
+    def __post_init__(self) -> None:
+        jusqu_a = getattr(self, "jusqu_a", None)
+        if isinstance(jusqu_a, datetime) and jusqu_a.year < 2000:
+            raise ValueError("jusqu_a : une position (entier) ou un instant daté d'après 2000 est attendu")
+
+
+class CampagneIn(LectureJusquA):
     periode: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
     jusqu_a: Position | datetime | None = None
 
 
-class CorrectionIn(Entree):
+class CorrectionIn(LectureJusquA):
     jusqu_a: Position | datetime | None = None
 
 
-class RejeuIn(Entree):
+class RejeuIn(LectureJusquA):
     periode: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] | None = None
     jusqu_a: Position | datetime | None = None
     campagne_id: UUID | None = None
@@ -791,7 +804,7 @@ class FactureResumeOut(msgspec.Struct):
     echeance: date
     montant_cents: int
     reste_a_payer_cents: int
-    statut: str
+    statut: StatutPiece
 
 
 class FactureOut(msgspec.Struct):
@@ -802,7 +815,7 @@ class FactureOut(msgspec.Struct):
     echeance: date
     montant_cents: int
     reste_a_payer_cents: int
-    statut: str
+    statut: StatutPiece
     lignes: list[LigneOut]
 
 

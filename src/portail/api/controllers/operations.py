@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import anyio.to_thread
 from litestar import Request, Response, get
@@ -42,7 +42,9 @@ def ready(request: Request[Any, Any, Any]) -> Response[s.Preparation]:
         ok = True
     except Exception:
         retard, ok, pret = 0, False, False
-    statut = "pret" if pret else "rattrapage" if ok else "indisponible"
+    statut: Literal["pret", "rattrapage", "indisponible"] = (
+        "pret" if pret else "rattrapage" if ok else "indisponible"
+    )
     corps = s.Preparation(statut=statut, base_de_donnees=ok, retard_projections=retard)
     return Response(corps, status_code=200 if pret else 503)
 

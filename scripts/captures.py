@@ -19,12 +19,13 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import psycopg
 import uvicorn
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 from psycopg import sql
 
 from portail.demo import PARENT, remplir
@@ -34,14 +35,34 @@ from portail.web.app import creer_app
 RACINE = Path(__file__).resolve().parents[1]
 SORTIE = RACINE / "docs" / "captures"
 LARGEURS = {"bureau": (1280, 900), "mobile": (360, 740)}
-ECRANS = (
+
+
+def _suivre(page: Page, chemin: str, lien: str) -> None:
+    page.goto(chemin)
+    page.locator(lien).first.click()
+
+
+def _calendrier(page: Page) -> None:
+    """The wizard's third step: the younger Peje child's périscolaire, a booked day chosen."""
+    page.goto("/planning")
+    page.get_by_role("link", name="Enfant 2").first.click()
+    page.get_by_role("link", name="Garderie et Restauration", exact=False).first.click()
+    page.locator("table.calendrier a").first.click()
+
+
+ECRANS: tuple[tuple[str, str | Callable[[Page], None], bool], ...] = (
     ("connexion", "/connexion", False),
     ("accueil", "/", True),
     ("profil", "/profil", True),
-    ("enfant", None, True),
+    ("enfant", lambda page: _suivre(page, "/enfants", ".liste-simple a"), True),
+    ("planning", "/planning", True),
+    ("planning-calendrier", _calendrier, True),
+    ("factures", "/factures", True),
+    ("facture", lambda page: _suivre(page, "/factures", "table a[href^='/factures/']"), True),
     ("documents", "/documents", True),
     ("quotient-prelevement", "/quotient-prelevement", True),
 )
+"""Each screen: its name, its address or how to reach it, whether it needs the parent's session."""
 
 
 def _port_libre() -> int:
@@ -108,11 +129,10 @@ def _photographier(chromium: str, url: str) -> None:
                     page.locator("#champ-mot_de_passe").fill(PARENT[1])
                     page.get_by_role("button", name="Connexion").click()
                     page.wait_for_url("**/")
-                if chemin is None:
-                    page.goto("/enfants")
-                    page.locator(".liste-simple a").first.click()
-                else:
+                if isinstance(chemin, str):
                     page.goto(chemin)
+                else:
+                    chemin(page)
                 page.wait_for_load_state("networkidle")
                 fichier = SORTIE / f"{nom}-{nom_largeur}.png"
                 page.screenshot(path=str(fichier), full_page=True)

@@ -140,6 +140,10 @@ OPERATIONS: dict[str, str] = {
         "Représente un prélèvement rejeté à une nouvelle échéance ; une seule représentation est permise."
     ),
     "GET /api/solde": "Le solde de la famille : reste à payer, avoirs disponibles et factures ouvertes.",
+    "GET /api/solde/paiements": (
+        "L'historique de la famille, du plus récent au plus ancien : règlements reçus (un prélèvement "
+        "rejeté par la banque est marqué), rejets et remboursements d'avoir."
+    ),
     "POST /api/paiements/test/{session_id}/carte": (
         "Le prestataire de carte de test, actif seulement en démonstration : simule la saisie de la carte."
     ),

@@ -736,7 +736,8 @@ class MouvementOut(msgspec.Struct):
     """A payment received; a direct debit the bank rejected (the payment it cancels is marked
     `rejete`); a refund of the family's credit."""
     montant_cents: int
-    mode: str
+    mode: Literal["carte", "prelevement", "cheque", "especes", "cesu", "virement"]
+    """How the money came (a payment) or went back (a refund: `virement`, `cheque`, `especes`)."""
     rejete: bool
 
 

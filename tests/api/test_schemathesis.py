@@ -132,9 +132,12 @@ def test_deconnexion_conforme(case: Any, application: tuple[TestClient, dict[str
         kwargs["content"] = kwargs.pop("data")
     reponse = client.request(**kwargs)
     case.validate_response(reponse, excluded_checks=EXCLUES)
-    assert reponse.status_code == 204, reponse.text
-    # The token is spent: it opens nothing any more.
-    assert client.get("/api/foyer", headers=session.entetes).status_code == 401
+    assert reponse.status_code < 500, reponse.text
+    if case.method == "POST" and reponse.status_code == 204:
+        # The token is spent: it opens nothing any more.
+        assert client.get("/api/foyer", headers=session.entetes).status_code == 401
+    elif reponse.status_code >= 400:
+        assert reponse.headers["content-type"].startswith("application/problem+json"), reponse.text[:200]
 
 
 # The upload, with the multipart bodies the document describes: whatever the generated file, a
@@ -149,7 +152,18 @@ def test_depot_de_document_conforme(
     client.cookies.clear()
     kwargs = case.as_transport_kwargs(base_url="http://testserver.local", headers=identites["parent"])
     kwargs.pop("cookies", None)
+
+    # A multipart part is text or bytes on the wire: generated numbers and booleans go as their text.
+    def texte(valeur: Any) -> Any:
+        return valeur if isinstance(valeur, bytes | str) else str(valeur).encode()
+
+    if isinstance(kwargs.get("files"), list):
+        kwargs["files"] = [
+            (nom, (p[0], texte(p[1]), *p[2:]) if isinstance(p, tuple) else texte(p))
+            for nom, p in kwargs["files"]
+        ]
     reponse = client.request(**kwargs)
+    reponse.request.read()  # a multipart body is streamed: read it for the checks to see it
     case.validate_response(reponse, excluded_checks=EXCLUES)
     assert reponse.status_code < 500, reponse.text
     if reponse.status_code >= 400:

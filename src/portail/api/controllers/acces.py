@@ -57,15 +57,12 @@ class AccesController(Controller):
         summary="Se déconnecter (le jeton est révoqué)",
         security=SECURITE,
         responses=reponses_probleme(401, 403),
+        # Declared here, not on a returned Response: the document then says the 204 has no body.
+        response_cookies=COOKIES_EFFACES,
     )
-    def deconnexion(self, request: Request[Any, Session, Any]) -> Response[None]:
+    def deconnexion(self, request: Request[Any, Session, Any]) -> None:
         session: Session = request.auth
         services(request).revocations.revoquer(session.jti, session.expire_le)
-        return Response(
-            None,
-            status_code=HTTP_204_NO_CONTENT,
-            cookies=COOKIES_EFFACES,
-        )
 
     @post(
         "/auth/mot-de-passe-oublie",

@@ -86,6 +86,28 @@ def application(
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(nom)))
 
 
+def _requete(client: TestClient, case: Any, entetes: dict[str, str]) -> Any:  # type: ignore[type-arg]
+    """The case sent as generated, with this identity's header and no cookie; a multipart part is
+    text or bytes on the wire (generated numbers and booleans go as their text)."""
+    client.cookies.clear()
+    kwargs = case.as_transport_kwargs(base_url="http://testserver.local", headers=entetes)
+    kwargs.pop("cookies", None)
+    if isinstance(kwargs.get("data"), bytes | str):
+        kwargs["content"] = kwargs.pop("data")
+
+    def texte(valeur: Any) -> Any:
+        return valeur if isinstance(valeur, bytes | str) else str(valeur).encode()
+
+    if isinstance(kwargs.get("files"), list):
+        kwargs["files"] = [
+            (nom, (p[0], texte(p[1]), *p[2:]) if isinstance(p, tuple) else texte(p))
+            for nom, p in kwargs["files"]
+        ]
+    reponse = client.request(**kwargs)
+    reponse.request.read()  # a multipart body is streamed: read it for the checks to see it
+    return reponse
+
+
 # Logging out would end the sessions the other cases use, and the upload's multipart bodies are
 # sent as such below: both have their own runs.
 @schema.exclude(path="/api/auth/deconnexion").exclude(path="/api/documents", method="POST").parametrize()
@@ -100,12 +122,7 @@ def test_api_conforme(case: Any, application: tuple[TestClient, dict[str, dict[s
     client, identites = application
     CAS.append(1)
     for entetes in identites.values():
-        client.cookies.clear()
-        kwargs = case.as_transport_kwargs(base_url="http://testserver.local", headers=entetes)
-        kwargs.pop("cookies", None)
-        if isinstance(kwargs.get("data"), bytes | str):
-            kwargs["content"] = kwargs.pop("data")
-        reponse = client.request(**kwargs)
+        reponse = _requete(client, case, entetes)
         # The export answers JSON lines or CSV depending on `format`; one media type is documented.
         exclues = [*EXCLUES, content_type_conformance] if case.path == "/api/audit/export" else EXCLUES
         case.validate_response(reponse, excluded_checks=exclues)
@@ -126,11 +143,7 @@ def test_deconnexion_conforme(case: Any, application: tuple[TestClient, dict[str
     CAS.append(1)
     client.cookies.clear()
     session = connecter(client, "schema-parent@example.fr")
-    kwargs = case.as_transport_kwargs(base_url="http://testserver.local", headers=session.entetes)
-    kwargs.pop("cookies", None)
-    if isinstance(kwargs.get("data"), bytes | str):
-        kwargs["content"] = kwargs.pop("data")
-    reponse = client.request(**kwargs)
+    reponse = _requete(client, case, session.entetes)
     case.validate_response(reponse, excluded_checks=EXCLUES)
     assert reponse.status_code < 500, reponse.text
     if case.method == "POST" and reponse.status_code == 204:
@@ -149,21 +162,7 @@ def test_depot_de_document_conforme(
 ) -> None:  # type: ignore[type-arg]
     client, identites = application
     CAS.append(1)
-    client.cookies.clear()
-    kwargs = case.as_transport_kwargs(base_url="http://testserver.local", headers=identites["parent"])
-    kwargs.pop("cookies", None)
-
-    # A multipart part is text or bytes on the wire: generated numbers and booleans go as their text.
-    def texte(valeur: Any) -> Any:
-        return valeur if isinstance(valeur, bytes | str) else str(valeur).encode()
-
-    if isinstance(kwargs.get("files"), list):
-        kwargs["files"] = [
-            (nom, (p[0], texte(p[1]), *p[2:]) if isinstance(p, tuple) else texte(p))
-            for nom, p in kwargs["files"]
-        ]
-    reponse = client.request(**kwargs)
-    reponse.request.read()  # a multipart body is streamed: read it for the checks to see it
+    reponse = _requete(client, case, identites["parent"])
     case.validate_response(reponse, excluded_checks=EXCLUES)
     assert reponse.status_code < 500, reponse.text
     if reponse.status_code >= 400:

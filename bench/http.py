@@ -36,7 +36,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from bench.commun import RACINE, Banc, rss_pic_mb, rss_pic_mb_par_processus
-from bench.serveur import ServeurApi
+from bench.serveur import ServeurApi, cpu_postgresql
 from portail.application.catalogue import SaisieAccueil, SaisieRegle, SaisieUnite
 from portail.application.contexte import Contexte
 from portail.application.saisies import SaisieAdresse, SaisieResponsable
@@ -193,8 +193,18 @@ class Phases:
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         url = self.serveur.url
         metriques, cpu = _metriques(url), self.serveur.cpu_s()
+        cpu_worker, cpu_pg = self.serveur.cpu_worker_s(), cpu_postgresql()
         resume, lignes = _charge(url, requetes, arguments, detail, delai_max)
         cpu_serveur = self.serveur.cpu_s() - cpu
+        apres_worker = self.serveur.cpu_worker_s()
+        cpu_autres = {
+            **(
+                {"worker": round(apres_worker - cpu_worker, 2)}
+                if apres_worker and cpu_worker is not None
+                else {}
+            ),
+            "postgresql": round(cpu_postgresql() - cpu_pg, 2),
+        }
         conflits = _difference(metriques, _metriques(url))
         journal = self.serveur.erreurs_du_journal()
         nouvelles = {
@@ -204,7 +214,7 @@ class Phases:
         self.rss_charge = max(self.rss_charge, resume["rss_pic_mb"])
         rapport = {
             **_resume(resume),
-            "cpu_s": {"api": round(cpu_serveur, 2), "charge": resume["cpu_s"]},
+            "cpu_s": {"api": round(cpu_serveur, 2), "charge": resume["cpu_s"], **cpu_autres},
             **conflits,
             **({"server_log": nouvelles} if nouvelles else {}),
         }

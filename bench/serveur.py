@@ -31,6 +31,28 @@ LIMITE_FICHIERS = 65_536
 """Open files the server may need: a connection per parent of the rush, beside its pool and logs."""
 
 
+def cpu_du_processus(pid: int) -> float:
+    """CPU seconds (user + system) of a process and of its children that it has waited for."""
+    champs = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(c) for c in champs[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_postgresql() -> float:
+    """CPU seconds used so far by every PostgreSQL process of this machine (the server's backends
+    come and go: the ones that ended are in their parent's children's times)."""
+    total = 0.0
+    for entree in Path("/proc").iterdir():
+        if not entree.name.isdigit():
+            continue
+        try:
+            if (entree / "comm").read_text().strip() not in {"postgres", "postmaster"}:
+                continue
+            total += cpu_du_processus(int(entree.name))
+        except (OSError, ValueError):
+            continue
+    return total
+
+
 def port_libre() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -126,8 +148,11 @@ class ServeurApi:
     def cpu_s(self) -> float:
         """CPU seconds (user + system) the server has used so far: beside the generator's own, it
         shows who had the two cores."""
-        champs = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(champs[11]) + int(champs[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_du_processus(self.pid)
+
+    def cpu_worker_s(self) -> float | None:
+        """The same for the split deployment's worker (None in `serve`)."""
+        return cpu_du_processus(self._worker.pid) if self._worker is not None else None
 
     def fin_du_journal(self, lignes: int = 40) -> str:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -90,6 +91,13 @@ def _processus(projections: bool) -> Iterator[tuple[Services, BaseDeDonnees]]:
         base.fermer()
 
 
+def ceder_le_processeur(increment: int) -> int:
+    """Lower this process's scheduling priority by `increment` (never raise it); its niceness."""
+    if increment <= 0:
+        return os.nice(0)
+    return os.nice(increment)
+
+
 @main.command(help="Tenir les vues (projections) à jour depuis le journal, pour les processus api.")
 def worker() -> None:
     import structlog
@@ -101,8 +109,11 @@ def worker() -> None:
             # In the foreground: an error at start stops the process (the service manager sees it).
             # Until this catch-up ends, `/ready` of the `api` processes answers 503.
             projecteur.rattraper()
+            # The start's catch-up at full speed (the api answers 503 meanwhile); then the
+            # requests of the api processes beside this one come first.
+            priorite = ceder_le_processeur(services.settings.worker_nice)
             projecteur.demarrer()
-            structlog.get_logger("portail").info("worker_pret", position=projecteur.position)
+            structlog.get_logger("portail").info("worker_pret", position=projecteur.position, nice=priorite)
             _jusqu_au_signal()
         finally:
             projecteur.arreter()

@@ -86,6 +86,10 @@ class Settings:
     """Reset links mailed to one address, and e-mail changes asked by one account, per window."""
     limite_demandes_ip: int = 20
     """Password-reset requests from one client address per window."""
+    worker_nice: int = 10
+    """Scheduling niceness a `portail worker` takes once caught up at start (0: none): beside api
+    processes on the same cores, the parents' requests come first and the read models only the
+    worker writes catch up when a burst ends (docs/operations.md)."""
 
     @property
     def https_attendu(self) -> bool:
@@ -149,4 +153,5 @@ class Settings:
             document_validite_jours=_int(lire("DOCUMENT_VALIDITE_JOURS"), defaut.document_validite_jours),
             limite_demandes_adresse=_int(lire("LIMITE_DEMANDES_ADRESSE"), defaut.limite_demandes_adresse),
             limite_demandes_ip=_int(lire("LIMITE_DEMANDES_IP"), defaut.limite_demandes_ip),
+            worker_nice=_int(lire("WORKER_NICE"), defaut.worker_nice),
         )

@@ -285,7 +285,8 @@ class RecorderChaine(PostgresApplicationRecorder):
             + " ORDER BY notification_id LIMIT %s"
         )
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
-            curs.execute(requete, parametres, prepare=True)
+            # Binary: the states travel as bytes, not as hex text (`lecture.tuples`).
+            curs.execute(requete, parametres, prepare=True, binary=True)
             page = [
                 Notification(id=r[0], originator_id=r[1], originator_version=r[2], topic=r[3], state=r[4])
                 for r in curs.fetchall()

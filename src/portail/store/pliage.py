@@ -109,6 +109,7 @@ class Pliage:
             f"SELECT notification_id, originator_id, originator_version, topic, state FROM {self.table}"
             " WHERE topic = ANY(%s) AND notification_id <= %s ORDER BY notification_id",
             (TOPICS_COMMUNS, position),
+            binaire=True,
         )
         self._plier(lignes, etat)
         return etat
@@ -148,6 +149,7 @@ class Pliage:
                 f" AND notification_id > %(depuis)s AND notification_id <= %(position)s"
                 f" AND {_filtre_topics(TOPICS_FAMILLE)} ORDER BY notification_id",
                 {"lot": lot, "depuis": depuis, "position": position},
+                binaire=True,
             )
             if trousseau is not None:
                 trousseau.precharger({ligne[1] for ligne in lignes})
@@ -170,6 +172,7 @@ class Pliage:
             f"SELECT originator_id, originator_version, topic, state FROM {self.table}"
             " WHERE famille_id = ANY(%s) AND topic = %s ORDER BY notification_id",
             (famille_ids, TOPIC_FAITS_CONSERVES),
+            binaire=True,
         )
         faits: dict[UUID, FaitsComptables] = {}
         for originator_id, version, topic, state in lignes:

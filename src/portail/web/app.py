@@ -68,6 +68,8 @@ def environnement() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # The templates ship with the package: no file check on every page (restart to see an edit).
+        auto_reload=False,
     )
     env.globals["htmx"] = HTMX
     env.globals["libelle"] = libelle

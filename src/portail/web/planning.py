@@ -7,6 +7,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import cached_property, lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -156,14 +157,14 @@ class Jour:
     jour: date
     cases: tuple[Case, ...]
 
-    @property
+    @cached_property
     def ferme(self) -> str | None:
-        """Why the day is closed, when every unit is."""
+        """Why the day is closed, when every unit is (the calendar asks several times a day)."""
         if self.cases and all(c.etat == "ferme" for c in self.cases):
             return self.cases[0].motif
         return None
 
-    @property
+    @cached_property
     def classe(self) -> str:
         if not self.cases:
             return "non-reservable"
@@ -182,27 +183,39 @@ class Choix:
     """Incompatible with the unit before it: the form shows « OU » between them."""
 
 
-def _cases(accueil: Accueil, cases: list[CaseCalendrier]) -> tuple[Case, ...]:
-    par_code = {u.code: u for u in accueil.config.unites}
+def _cases(
+    accueil: Accueil, cases: list[CaseCalendrier], unites: dict[str, tuple[str, str]]
+) -> tuple[Case, ...]:
+    """`unites`: each unit's label and hours, computed once for the month."""
     vues = []
     for c in cases:
         if c.accueil_id != accueil.id:
             continue
-        unite = par_code[c.code]
-        etat = ETATS.get(c.etat, Etat(c.etat, ""))
+        libelle, horaire = unites[c.code]
+        etat = ETATS.get(c.etat) or Etat(c.etat, "")
         vues.append(
             Case(
                 c.code,
-                unite.libelle,
-                heures(unite),
+                libelle,
+                horaire,
                 c.etat,
                 etat.texte,
                 etat.classe,
-                paris(c.modifiable_jusqu_au),
+                _paris(c.modifiable_jusqu_au) if c.modifiable_jusqu_au is not None else "",
                 c.motif,
             )
         )
     return tuple(vues)
+
+
+def _unites(accueil: Accueil) -> dict[str, tuple[str, str]]:
+    return {u.code: (u.libelle, heures(u)) for u in accueil.config.unites}
+
+
+@lru_cache(maxsize=4096)
+def _paris(instant: datetime) -> str:
+    """`paris`, remembered: a month's cells share a few hundred deadlines."""
+    return paris(instant)
 
 
 def _incompatibles(accueil: Accueil, code: str) -> tuple[str, ...]:
@@ -396,8 +409,10 @@ class PlanningPages(Controller):
         aujourd_hui = sv.familles.aujourd_hui()
         premier = _mois(mois or request.query_params.get("mois"), accueil, aujourd_hui)
         choisi = _jour(jour or request.query_params.get("jour"), premier)
-        cases = cases_du_mois(sv, famille_id, enfant_id, premier)
-        jours = {d: Jour(d, _cases(accueil, c)) for d, c in cases.items()}
+        # This accueil's cells only: the others' (and the child's eligibility to them) are not shown.
+        cases = cases_du_mois(sv, famille_id, enfant_id, premier, accueil_id, hors_periode_vide=True)
+        unites = _unites(accueil)
+        jours = {d: Jour(d, _cases(accueil, c, unites)) for d, c in cases.items()}
         selection = jours.get(choisi) if choisi else None
         periode = accueil.config.periode
         precedent = _decaler(premier, -1)

@@ -84,11 +84,18 @@ def _mois(valeur: str) -> date:
 
 
 def cases_du_mois(
-    sv: Services, famille_id: UUID, enfant_id: UUID, premier: date, accueil_id: UUID | None = None
+    sv: Services,
+    famille_id: UUID,
+    enfant_id: UUID,
+    premier: date,
+    accueil_id: UUID | None = None,
+    *,
+    hors_periode_vide: bool = False,
 ) -> dict[date, list[CaseCalendrier]]:
     """A child's month, day by day: the cells of the accueils the child may book or has a planning
     at (the API's month view and the planning page alike), or of one of them. Another family's
-    child, or an accueil not open to the child that month: `Introuvable`."""
+    child, or an accueil not open to the child that month: `Introuvable`; with
+    `hors_periode_vide`, the latter is a month of days without cells (the page's calendar)."""
     lu = sv.lectures.mois_enfant(famille_id, enfant_id, premier)
     if lu is None:
         # Not in the read models: the log says whether it is this family's child (else 404),
@@ -101,7 +108,7 @@ def cases_du_mois(
     accueils = lu.accueils
     if accueil_id is not None:
         accueils = [a for a in accueils if a.id == accueil_id]
-        if not accueils:
+        if not accueils and not hors_periode_vide:
             raise Introuvable("Accueil introuvable pour ce mois.")
     if any(a.id not in lu.plannings for a in accueils):
         # Eligibility needs the child's level and age and the family's residence.

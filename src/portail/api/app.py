@@ -10,7 +10,6 @@ import structlog
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -46,6 +45,7 @@ from portail.api.controllers.planning import OffresController, PlanningControlle
 from portail.api.controllers.regie import ComptesController
 from portail.api.documentation import documenter
 from portail.api.intergiciels import correlation, entetes_reponse
+from portail.api.limite import limite_par_adresse
 from portail.api.metriques import Metriques
 from portail.api.problemes import GESTIONNAIRES
 from portail.api.provenance import ProvenanceMiddleware, origines_acceptees
@@ -110,9 +110,8 @@ def create_app(
             if base is None:
                 await anyio.to_thread.run_sync(base_ouverte.fermer)
 
-    limite = RateLimitConfig(
-        rate_limit=("minute", reglages.requetes_par_minute_ip),
-        exclude=["^/health", "^/ready", "^/metrics", "^/schema", "^/static/"],
+    limite = limite_par_adresse(
+        reglages.requetes_par_minute_ip, ["/health", "/ready", "/metrics", "/schema", "/static/"]
     )
     authentification = DefineMiddleware(
         AuthentificationMiddleware, exclude=[f"^{chemin}" for chemin in CHEMINS_PUBLICS]
@@ -151,7 +150,7 @@ def create_app(
             ActualitesController,
         ],
         lifespan=[cycle_de_vie],
-        middleware=[correlation, limite.middleware, provenance, authentification],
+        middleware=[correlation, limite, provenance, authentification],
         before_send=[entetes_reponse],
         exception_handlers=GESTIONNAIRES,
         cors_config=CORSConfig(allow_origins=list(reglages.cors_origines), allow_credentials=True)

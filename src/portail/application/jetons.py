@@ -27,9 +27,13 @@ class JetonEmis:
 class Jetons:
     ALGORITHME = "HS256"
 
+    VERIFIES_MAX = 10_000
+    """Tokens whose signature was checked, kept with their claims (about a kilobyte each)."""
+
     def __init__(self, secret: str) -> None:
         # Whatever length the configured secret has, the HMAC key is its 32-byte digest.
         self._secret = hashlib.sha256(secret.encode()).digest()
+        self._verifies: dict[str, tuple[dict[str, Any], float]] = {}
 
     def emettre(self, compte_id: UUID, maintenant: datetime, duree: timedelta) -> JetonEmis:
         expire_le = maintenant + duree
@@ -44,7 +48,14 @@ class Jetons:
         return JetonEmis(jwt.encode(charge, self._secret, algorithm=self.ALGORITHME), expire_le, csrf)
 
     def lire(self, jeton: str, maintenant: datetime) -> dict[str, Any]:
-        """Check the signature, then the expiry against the application's clock."""
+        """Check the signature, then the expiry against the application's clock. A token's
+        signature is checked once: the same string is the same claims (every request of a session
+        carries it), so later requests only compare its expiry. The claims are shared: read only."""
+        connu = self._verifies.get(jeton)
+        if connu is not None:
+            if connu[1] <= maintenant.timestamp():
+                raise JetonRefuse
+            return connu[0]
         try:
             charge: dict[str, Any] = jwt.decode(
                 jeton,
@@ -61,4 +72,7 @@ class Jetons:
             raise JetonRefuse from None
         if expire <= maintenant.timestamp():
             raise JetonRefuse
+        if len(self._verifies) >= self.VERIFIES_MAX:
+            self._verifies.clear()
+        self._verifies[jeton] = (charge, expire)
         return charge

@@ -59,6 +59,12 @@ def ddl(schema: str) -> list[str]:
         f"CREATE TABLE IF NOT EXISTS {s}.proj_tracking (nom text PRIMARY KEY, position bigint NOT NULL)",
         f"CREATE TABLE IF NOT EXISTS {s}.proj_plannings ("
         " planning_id uuid PRIMARY KEY, enfant_id uuid NOT NULL, accueil_id uuid NOT NULL, famille_id uuid NOT NULL)",
+        # A child's month reads its plannings by child: without this index every read scanned the
+        # table (one row per child and accueil, 15,000 at 10,000 children), a cost growing with
+        # the commune. By family and by accueil: the family's pages, reminders and repricing.
+        f"CREATE INDEX IF NOT EXISTS proj_plannings_enfant ON {s}.proj_plannings (enfant_id, accueil_id)",
+        f"CREATE INDEX IF NOT EXISTS proj_plannings_famille ON {s}.proj_plannings (famille_id)",
+        f"CREATE INDEX IF NOT EXISTS proj_plannings_accueil ON {s}.proj_plannings (accueil_id)",
         f"CREATE TABLE IF NOT EXISTS {s}.proj_calendrier ("
         " enfant_id uuid NOT NULL, accueil_id uuid NOT NULL, jour date NOT NULL, unite text NOT NULL,"
         " famille_id uuid NOT NULL, etat text NOT NULL, majoration_cents integer, majoration_pourcent integer,"

@@ -86,6 +86,10 @@ class Settings:
     """Reset links mailed to one address, and e-mail changes asked by one account, per window."""
     limite_demandes_ip: int = 20
     """Password-reset requests from one client address per window."""
+    reservations_en_cours_max: int = 200
+    """Bookings and cancellations one api process holds at once (being decided or waiting their
+    turn); past it, 429 with `Retry-After` at once (0: no bound). About two seconds of bookings
+    at the rate measured on two cores (docs/operations.md)."""
     worker_nice: int = 10
     """Scheduling niceness a `portail worker` takes once caught up at start (0: none): beside api
     processes on the same cores, the parents' requests come first and the read models only the
@@ -153,5 +157,8 @@ class Settings:
             document_validite_jours=_int(lire("DOCUMENT_VALIDITE_JOURS"), defaut.document_validite_jours),
             limite_demandes_adresse=_int(lire("LIMITE_DEMANDES_ADRESSE"), defaut.limite_demandes_adresse),
             limite_demandes_ip=_int(lire("LIMITE_DEMANDES_IP"), defaut.limite_demandes_ip),
+            reservations_en_cours_max=_int(
+                lire("RESERVATIONS_EN_COURS_MAX"), defaut.reservations_en_cours_max
+            ),
             worker_nice=_int(lire("WORKER_NICE"), defaut.worker_nice),
         )

@@ -16,6 +16,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import OnAppInitHandler
 
 from portail import journal
+from portail.api.admission import FileBornee, admission
 from portail.api.auth import CHEMINS_PUBLICS, AuthentificationMiddleware
 from portail.api.controllers.acces import AccesController
 from portail.api.controllers.audit import AuditController
@@ -113,6 +114,7 @@ def create_app(
     limite = limite_par_adresse(
         reglages.requetes_par_minute_ip, ["/health", "/ready", "/metrics", "/schema", "/static/"]
     )
+    file_commandes = FileBornee(reglages.reservations_en_cours_max)
     authentification = DefineMiddleware(
         AuthentificationMiddleware, exclude=[f"^{chemin}" for chemin in CHEMINS_PUBLICS]
     )
@@ -150,7 +152,7 @@ def create_app(
             ActualitesController,
         ],
         lifespan=[cycle_de_vie],
-        middleware=[correlation, limite, provenance, authentification],
+        middleware=[correlation, limite, admission(file_commandes), provenance, authentification],
         before_send=[entetes_reponse],
         exception_handlers=GESTIONNAIRES,
         cors_config=CORSConfig(allow_origins=list(reglages.cors_origines), allow_credentials=True)
@@ -179,6 +181,7 @@ def create_app(
         on_app_init=list(extensions),
     )
     application.state.metriques = Metriques()
+    application.state.file_commandes = file_commandes
     application.state.hsts = reglages.https_attendu
     documenter(application)
     return application

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
+from outils_horloge import HorlogeManuelle
 from portail.api.admission import ATTENTE_MAX_S, CHEMINS_COMMANDES, FileBornee
 
 
-class Horloge:
-    def __init__(self) -> None:
-        self.t = 100.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
 def test_admis_jusqu_a_la_borne_puis_une_attente() -> None:
-    file = FileBornee(3, Horloge())
+    file = FileBornee(3, HorlogeManuelle(100.0))
     assert [file.entrer() for _ in range(3)] == [None, None, None]
     attente = file.entrer()
     assert attente is not None and 1 <= attente <= ATTENTE_MAX_S
@@ -24,7 +17,7 @@ def test_admis_jusqu_a_la_borne_puis_une_attente() -> None:
 
 
 def test_l_attente_suit_le_debit_mesure() -> None:
-    horloge = Horloge()
+    horloge = HorlogeManuelle(100.0)
     file = FileBornee(100, horloge)
     # 100 commands ended in the last seconds: 20 per second.
     for _ in range(100):
@@ -42,7 +35,7 @@ def test_l_attente_suit_le_debit_mesure() -> None:
 
 
 def test_zero_ne_borne_rien() -> None:
-    file = FileBornee(0, Horloge())
+    file = FileBornee(0, HorlogeManuelle(100.0))
     assert all(file.entrer() is None for _ in range(1000))
 
 

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
+from outils_horloge import HorlogeManuelle
 from portail.api.limite import FENETRE_S, PURGE_TOUTES_LES, FenetresParAdresse
 
 
-class Horloge:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
 def test_au_dela_de_la_limite_refuse_jusqu_a_la_fin_de_la_fenetre() -> None:
-    horloge = Horloge()
+    horloge = HorlogeManuelle(1000.0)
     fenetres = FenetresParAdresse(3, horloge)
     decomptes = [fenetres.compter("10.0.0.1") for _ in range(3)]
     assert [d.admis for d in decomptes] == [True, True, True]
@@ -32,7 +25,7 @@ def test_au_dela_de_la_limite_refuse_jusqu_a_la_fin_de_la_fenetre() -> None:
 
 
 def test_les_refus_ne_prolongent_pas_la_fenetre() -> None:
-    horloge = Horloge()
+    horloge = HorlogeManuelle(1000.0)
     fenetres = FenetresParAdresse(1, horloge)
     assert fenetres.compter("a").admis
     for _ in range(100):
@@ -43,7 +36,7 @@ def test_les_refus_ne_prolongent_pas_la_fenetre() -> None:
 
 
 def test_les_fenetres_finies_sont_oubliees() -> None:
-    horloge = Horloge()
+    horloge = HorlogeManuelle(1000.0)
     fenetres = FenetresParAdresse(10, horloge)
     for i in range(PURGE_TOUTES_LES - 1):
         fenetres.compter(f"ancienne-{i}")

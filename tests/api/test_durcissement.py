@@ -17,6 +17,7 @@ import pytest
 from litestar.testing import TestClient
 
 from portail.api.app import create_app
+from portail.domain.regles.calendrier import PARIS
 
 from outils_http import MOT_DE_PASSE, compte_personnel, connecter, inscription, nouvelle_famille
 
@@ -64,6 +65,11 @@ def _export_comptable(regie, le: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(reponse.text, newline=""), delimiter=";"))
 
 
+def _jour_a_paris(horloge) -> str:
+    """The régie's day: between midnight in Paris and midnight UTC the two dates differ."""
+    return horloge.maintenant.astimezone(PARIS).date().isoformat()
+
+
 def _regler(regie, famille, reference: str):
     corps = {"famille_id": famille.famille_id, "montant_cents": 100, "mode": "cheque", "reference": reference}
     return regie.post("/api/regie/reglements", json=corps)
@@ -74,7 +80,7 @@ def test_export_comptable_protege_les_formules_pleine_chasse(client, horloge) ->
     regie = compte_personnel(client, "regie@mairie.fr", "regisseur")
     for reference in FORMULES_PLEINE_CHASSE:
         assert _regler(regie, famille, reference).status_code == 201
-    lignes = _export_comptable(regie, horloge.maintenant.date().isoformat())
+    lignes = _export_comptable(regie, _jour_a_paris(horloge))
     recues = sorted(ligne["reference"] for ligne in lignes if ligne["type"] == "reglement")
     assert recues == sorted("'" + reference for reference in FORMULES_PLEINE_CHASSE)
 
@@ -89,7 +95,7 @@ def test_reference_de_reglement_avec_caractere_de_controle_refusee(client, horlo
     assert reponse.status_code == 422
     assert reponse.json()["erreurs"][0]["champ"] == "reference"
     assert _regler(regie, famille, "CHQ-1").status_code == 201
-    lignes = _export_comptable(regie, horloge.maintenant.date().isoformat())
+    lignes = _export_comptable(regie, _jour_a_paris(horloge))
     assert [ligne["reference"] for ligne in lignes if ligne["type"] == "reglement"] == ["CHQ-1"]
 
 

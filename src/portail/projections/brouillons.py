@@ -280,14 +280,14 @@ class Brouillons:
             return
         curs.execute(
             f"SELECT b.empreinte FROM {s}.proj_brouillons AS b"
-            " JOIN unnest(%s::uuid[], %s::text[]) AS u(famille_id, mois)"
+            " JOIN unnest(%b::uuid[], %b::text[]) AS u(famille_id, mois)"
             " ON b.famille_id = u.famille_id AND b.mois = u.mois WHERE b.empreinte IS NOT NULL",
             ([f for f, _ in touches], [m for _, m in touches]),
         )
         anciennes = [r[0] if isinstance(r, tuple) else r["empreinte"] for r in curs.fetchall()]
         if effaces:
             curs.execute(
-                f"DELETE FROM {s}.proj_brouillons AS b USING unnest(%s::uuid[], %s::text[]) AS u(famille_id, mois)"
+                f"DELETE FROM {s}.proj_brouillons AS b USING unnest(%b::uuid[], %b::text[]) AS u(famille_id, mois)"
                 " WHERE b.famille_id = u.famille_id AND b.mois = u.mois",
                 ([f for f, _ in effaces], [m for _, m in effaces]),
             )
@@ -295,12 +295,12 @@ class Brouillons:
         if familles:
             curs.execute(
                 f"INSERT INTO {s}.proj_lignes_facture (empreinte, lignes, anomalies)"
-                " SELECT * FROM unnest(%s::text[], %s::bytea[], %s::bytea[]) ON CONFLICT (empreinte) DO NOTHING",
+                " SELECT * FROM unnest(%b::text[], %b::bytea[], %b::bytea[]) ON CONFLICT (empreinte) DO NOTHING",
                 (empreintes, contenus, contenus_anomalies),
             )
             curs.execute(
                 f"INSERT INTO {s}.proj_brouillons (famille_id, mois, lignes, montant_cents, anomalies, empreinte)"
-                " SELECT * FROM unnest(%s::uuid[], %s::text[], %s::integer[], %s::bigint[], %s::integer[], %s::text[])"
+                " SELECT * FROM unnest(%b::uuid[], %b::text[], %b::integer[], %b::bigint[], %b::integer[], %b::text[])"
                 " ON CONFLICT (famille_id, mois) DO UPDATE SET lignes = EXCLUDED.lignes,"
                 " montant_cents = EXCLUDED.montant_cents, anomalies = EXCLUDED.anomalies,"
                 " empreinte = EXCLUDED.empreinte",

@@ -341,7 +341,7 @@ class Lot:
         cles = list(self._occupation)
         curs.execute(
             f"SELECT accueil_id, jour, unite, version FROM {s}.proj_occupation"
-            " WHERE (accueil_id, jour, unite) IN (SELECT * FROM unnest(%s::uuid[], %s::date[], %s::text[]))"
+            " WHERE (accueil_id, jour, unite) IN (SELECT * FROM unnest(%b::uuid[], %b::date[], %b::text[]))"
             ' ORDER BY accueil_id, jour, unite COLLATE "C" FOR UPDATE',
             ([c[0] for c in cles], [c[1] for c in cles], [c[2] for c in cles]),
         )
@@ -367,7 +367,7 @@ class Lot:
         # A row created by a command since the read above holds every change up to its version.
         curs.execute(
             f"INSERT INTO {s}.proj_occupation AS o (accueil_id, jour, unite, reserves, attente, version)"
-            " SELECT * FROM unnest(%s::uuid[], %s::date[], %s::text[], %s::integer[], %s::integer[], %s::bigint[])"
+            " SELECT * FROM unnest(%b::uuid[], %b::date[], %b::text[], %b::integer[], %b::integer[], %b::bigint[])"
             " ON CONFLICT (accueil_id, jour, unite) DO UPDATE SET reserves = o.reserves + EXCLUDED.reserves,"
             " attente = o.attente + EXCLUDED.attente, version = EXCLUDED.version"
             " WHERE o.version < EXCLUDED.version",
@@ -413,8 +413,8 @@ class Lot:
             curs.execute(
                 f"INSERT INTO {s}.proj_calendrier AS c (enfant_id, accueil_id, jour, unite, famille_id, etat,"
                 " majoration_cents, majoration_pourcent, facturable, arrivee, depart, version)"
-                " SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::date[], %s::text[], %s::uuid[], %s::text[],"
-                " %s::integer[], %s::integer[], %s::boolean[], %s::time[], %s::time[], %s::bigint[])"
+                " SELECT * FROM unnest(%b::uuid[], %b::uuid[], %b::date[], %b::text[], %b::uuid[], %b::text[],"
+                " %b::integer[], %b::integer[], %b::boolean[], %b::time[], %b::time[], %b::bigint[])"
                 " ON CONFLICT (enfant_id, accueil_id, jour, unite) DO UPDATE SET etat = EXCLUDED.etat,"
                 f" majoration_cents = {valeur('majoration_cents', majorations)},"
                 f" majoration_pourcent = {valeur('majoration_pourcent', majorations)},"

@@ -171,7 +171,7 @@ def preparer(curs: Cursor[Any], lot: Lot, evenements: list[Any]) -> None:
             OFFRES,
             offres,
             "(enfant_id, accueil_id, jour, unite) IN"
-            " (SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::date[], %s::text[]))",
+            " (SELECT * FROM unnest(%b::uuid[], %b::uuid[], %b::date[], %b::text[]))",
             [[a[i] for a in annulees] for i in range(4)],
         )
     elif offres:

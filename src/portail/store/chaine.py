@@ -327,7 +327,7 @@ class RecorderChaine(PostgresApplicationRecorder):
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(
                 f"INSERT INTO {sujets} (agregat_id, famille_id, enfant_id)"
-                " SELECT DISTINCT ON (a) a, f, e FROM unnest(%s::uuid[], %s::uuid[], %s::uuid[]) WITH ORDINALITY"
+                " SELECT DISTINCT ON (a) a, f, e FROM unnest(%b::uuid[], %b::uuid[], %b::uuid[]) WITH ORDINALITY"
                 " AS x(a, f, e, r) WHERE f IS NOT NULL OR e IS NOT NULL ORDER BY a, f IS NULL, r"
                 " ON CONFLICT (agregat_id) DO NOTHING",
                 (list(colonnes[1]), list(colonnes[2]), list(colonnes[3])),
@@ -335,8 +335,8 @@ class RecorderChaine(PostgresApplicationRecorder):
             curs.execute(
                 f"UPDATE {t} AS ev SET famille_id = coalesce(x.f, s.famille_id), enfant_id = coalesce(x.e, s.enfant_id),"
                 " acteur_compte_id = x.c, role = x.ro, correlation_id = x.co, horodatage = x.h"
-                " FROM unnest(%s::bigint[], %s::uuid[], %s::uuid[], %s::uuid[], %s::uuid[], %s::text[], %s::text[],"
-                " %s::timestamptz[]) AS x(p, a, f, e, c, ro, co, h)"
+                " FROM unnest(%b::bigint[], %b::uuid[], %b::uuid[], %b::uuid[], %b::uuid[], %b::text[], %b::text[],"
+                " %b::timestamptz[]) AS x(p, a, f, e, c, ro, co, h)"
                 f" LEFT JOIN {sujets} s ON s.agregat_id = x.a WHERE ev.notification_id = x.p",
                 [list(c) for c in colonnes],
             )

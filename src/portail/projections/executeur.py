@@ -215,45 +215,9 @@ class Projecteur:
                         self._marquer_pret()
                     return lus
                 atteint = not self._pret and page[-1].id >= self._cible and not self._differer_brouillons
-                # A page allocates by the hundred thousand: no cyclic collection until it is done
-                # (`portail.memoire`).
-                with sans_collecte():
-                    evenements = self._decoder_page(page)
-                    # The drafts' facts and prices are computed before the page's transaction, which
-                    # must not stay idle while Python works; a page that does not commit folds them again.
-                    for notification, evenement in evenements:
-                        if notification.topic.startswith(brouillons.PREFIXES):
-                            self.brouillons.suivre(evenement)
-                    calcules = None if self._differer_brouillons else self.brouillons.calculer(page[-1].id)
-                    colonnes = calcules.colonnes() if calcules is not None else ()
-                    try:
-                        with self._ds.transaction(commit=True) as curs:
-                            # Moving the position only from where this runner stands guards against a
-                            # second runner on the same database: the loser rolls back and rereads it.
-                            curs.execute(
-                                f"UPDATE {self.schema}.proj_tracking SET position = %s WHERE nom = %s AND position = %s",
-                                (page[-1].id, NOM, self._position),
-                            )
-                            if curs.rowcount != 1:
-                                raise _PositionDepassee
-                            self._appliquer(curs, evenements)
-                            if calcules is not None:
-                                self.brouillons.ecrire_colonnes(
-                                    curs, calcules.touches, calcules.effaces, colonnes
-                                )
-                                # A start target reached goes: this runner's, or that of one that
-                                # started since and still folds (the views are there all the same).
-                                self._effacer_cible(curs, page[-1].id)
-                            # Delivered at commit: an `api` process's read-your-writes wait wakes.
-                            curs.execute("SELECT pg_notify(%s, %s)", (self.canal, str(page[-1].id)))
-                    except _PositionDepassee:
-                        self._relire_position()
-                        self._reprendre_faits()
-                        continue
-                    except Exception:
-                        # The facts folded from a page that did not commit would be ahead of the log.
-                        self._reprendre_faits()
-                        raise
+                if not self._appliquer_page(page):
+                    # Another runner moved the position first: reread from where it stands.
+                    continue
                 lus += len(page)
                 with self._condition:
                     self._position = page[-1].id
@@ -262,6 +226,48 @@ class Projecteur:
                     self._condition.notify_all()
                 if progression is not None:
                     progression(len(page))
+
+    def _appliquer_page(self, page: list[Any]) -> bool:
+        """Decode the page, fold the drafts' facts, and commit its read-model changes with the
+        tracking position; False if another runner moved the position first (nothing written).
+        A page allocates by the hundred thousand: no cyclic collection until it is done
+        (`portail.memoire`)."""
+        with sans_collecte():
+            evenements = self._decoder_page(page)
+            # The drafts' facts and prices are computed before the page's transaction, which
+            # must not stay idle while Python works; a page that does not commit folds them again.
+            for notification, evenement in evenements:
+                if notification.topic.startswith(brouillons.PREFIXES):
+                    self.brouillons.suivre(evenement)
+            calcules = None if self._differer_brouillons else self.brouillons.calculer(page[-1].id)
+            colonnes = calcules.colonnes() if calcules is not None else ()
+            try:
+                with self._ds.transaction(commit=True) as curs:
+                    # Moving the position only from where this runner stands guards against a
+                    # second runner on the same database: the loser rolls back and rereads it.
+                    curs.execute(
+                        f"UPDATE {self.schema}.proj_tracking SET position = %s WHERE nom = %s AND position = %s",
+                        (page[-1].id, NOM, self._position),
+                    )
+                    if curs.rowcount != 1:
+                        raise _PositionDepassee
+                    self._appliquer(curs, evenements)
+                    if calcules is not None:
+                        self.brouillons.ecrire_colonnes(curs, calcules.touches, calcules.effaces, colonnes)
+                        # A start target reached goes: this runner's, or that of one that
+                        # started since and still folds (the views are there all the same).
+                        self._effacer_cible(curs, page[-1].id)
+                    # Delivered at commit: an `api` process's read-your-writes wait wakes.
+                    curs.execute("SELECT pg_notify(%s, %s)", (self.canal, str(page[-1].id)))
+            except _PositionDepassee:
+                self._relire_position()
+                self._reprendre_faits()
+                return False
+            except Exception:
+                # The facts folded from a page that did not commit would be ahead of the log.
+                self._reprendre_faits()
+                raise
+        return True
 
     def _relire_position(self) -> None:
         ligne = lecture.ligne(

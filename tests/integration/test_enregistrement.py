@@ -17,7 +17,14 @@ from portail.application.contexte import Contexte
 from portail.bootstrap import Services
 from portail.domain.enfant import Enfant
 from portail.domain.personnes import IdentiteEnfant, Scolarite
-from portail.store.chaine import Groupe, LigneIdempotence, LigneLecture, RecorderChaine
+from portail.store.chaine import (
+    CLE_DEJA_SERVIE,
+    Groupe,
+    LigneIdempotence,
+    LigneLecture,
+    RecorderChaine,
+    _parametres,
+)
 from portail.store.format_evenements import FORMAT_MSGPACK, format_de
 
 pytestmark = pytest.mark.postgres
@@ -130,7 +137,14 @@ def test_chaque_groupe_echoue_seul(sv: Services) -> None:
     compte = uuid.uuid4()
     deja = uuid.uuid4()
     lu = uuid.uuid4()
-    recorder.enregistrer([Groupe(evenements=[_evenement(deja, 1), _evenement(lu, 1)])])
+    recorder.enregistrer(
+        [
+            Groupe(
+                evenements=[_evenement(deja, 1), _evenement(lu, 1)],
+                idempotence=LigneIdempotence(compte, "cle-deja", "e9", 201, b'{"ok":9}'),
+            )
+        ]
+    )
     schema = recorder.datastore.schema
     with psycopg.connect(sv.settings_url, autocommit=True) as conn:  # type: ignore[attr-defined]
         conn.execute(
@@ -171,7 +185,7 @@ def test_chaque_groupe_echoue_seul(sv: Services) -> None:
         # 4: an idempotency key already answered.
         Groupe(
             evenements=[_evenement(uuid.uuid4(), 1)],
-            idempotence=LigneIdempotence(compte, "cle-0", "e0", 201, b'{"ok":4}'),
+            idempotence=LigneIdempotence(compte, "cle-deja", "e9", 201, b'{"ok":4}'),
         ),
     ]
     resultats = recorder.enregistrer(groupes)
@@ -183,8 +197,9 @@ def test_chaque_groupe_echoue_seul(sv: Services) -> None:
     ecrits = {r[0] for r in _sql(sv, "SELECT originator_id FROM {evenements}")}
     assert deja in ecrits and lu in ecrits
     assert len(ecrits) == 2 + 3
-    assert _sql(sv, "SELECT statut, corps FROM {idempotence} WHERE compte_id = %s", compte) == [
-        (201, b'{"ok":0}')
+    assert _sql(sv, "SELECT cle, corps FROM {idempotence} WHERE compte_id = %s ORDER BY cle", compte) == [
+        ("cle-0", b'{"ok":0}'),
+        ("cle-deja", b'{"ok":9}'),
     ]
     with psycopg.connect(sv.settings_url, autocommit=True) as conn:  # type: ignore[attr-defined]
         cellules = conn.execute(
@@ -194,6 +209,99 @@ def test_chaque_groupe_echoue_seul(sv: Services) -> None:
     # One chain row for the transaction, holding the three events' own digests.
     rangees = _sql(sv, "SELECT positions, cardinality(empreintes) FROM {chaine} ORDER BY position")
     assert rangees[-1] == (resultats[0].positions + resultats[3].positions, 3)
+
+
+def _appel_direct(sv: Services, groupes: list[Groupe]) -> tuple[list[tuple[int, str]], list[str]]:
+    """The save function called on a connection of its own: its (group, status) rows and the
+    notices it sent."""
+    recorder = sv.portail.recorder
+    assert isinstance(recorder, RecorderChaine)
+    avis: list[str] = []
+    with psycopg.connect(sv.settings_url, autocommit=True) as conn:  # type: ignore[attr-defined]
+        conn.add_notice_handler(lambda d: avis.append(d.message_primary or ""))
+        lignes = conn.execute(recorder._appel, [*_parametres(groupes), [], []]).fetchall()
+    return sorted((ligne[0], ligne[1]) for ligne in lignes), avis
+
+
+def test_les_groupes_d_un_appel_sont_ecrits_ensemble(sv: Services) -> None:
+    """Groups that neither fail nor collide are written by the set path: no fallback notice."""
+    lignes = [
+        LigneLecture(
+            "proj_capacites",
+            ("capacite_id",),
+            {"capacite_id": str(uuid.uuid4()), "accueil_id": str(uuid.uuid4()), "jour": "2026-09-01"},
+        )
+        for _ in range(3)
+    ]
+    groupes = [Groupe(evenements=[_evenement(uuid.uuid4(), 1)], lignes=[ligne]) for ligne in lignes]
+    resultats, avis = _appel_direct(sv, [*groupes, Groupe(evenements=[_evenement(uuid.uuid4(), 1)])])
+    assert resultats == [(0, "ok"), (1, "ok"), (2, "ok"), (3, "ok")]
+    assert avis == []
+    assert _sql(sv, "SELECT count(*) FROM {evenements}")[0][0] == 4
+    assert sv.portail.verifier_chaine().ok
+
+
+def test_deux_groupes_d_un_appel_qui_se_heurtent_passent_l_un_apres_l_autre(sv: Services) -> None:
+    """Two groups of one call writing the same event version or answering the same idempotency
+    key: the first commits, the second is a conflict, as if they had come one after the other."""
+    recorder = sv.portail.recorder
+    assert isinstance(recorder, RecorderChaine)
+    compte, agregat = uuid.uuid4(), uuid.uuid4()
+    groupes = [
+        Groupe(evenements=[_evenement(agregat, 1)]),
+        Groupe(evenements=[_evenement(uuid.uuid4(), 1), _evenement(agregat, 1)]),
+        Groupe(
+            evenements=[_evenement(uuid.uuid4(), 1)],
+            idempotence=LigneIdempotence(compte, "cle", "e", 201, b'{"ok":2}'),
+        ),
+        Groupe(
+            evenements=[_evenement(uuid.uuid4(), 1)],
+            idempotence=LigneIdempotence(compte, "cle", "e", 201, b'{"ok":3}'),
+        ),
+    ]
+    resultats = recorder.enregistrer(groupes)
+    assert [r.statut for r in resultats] == ["ok", "conflit", "ok", "conflit"]
+    assert resultats[3].detail is not None and resultats[3].detail.startswith(CLE_DEJA_SERVIE)
+    assert _sql(sv, "SELECT corps FROM {idempotence} WHERE compte_id = %s", compte) == [(b'{"ok":2}',)]
+    assert _sql(sv, "SELECT count(*) FROM {evenements}")[0][0] == 2
+    assert sv.portail.verifier_chaine().ok
+
+
+def test_un_groupe_dont_l_ecriture_echoue_echoue_seul(sv: Services) -> None:
+    """A read row the database refuses (here, a column its table lacks) fails its group with an
+    error; the other groups of the call commit, and the chain holds their events only."""
+    recorder = sv.portail.recorder
+    assert isinstance(recorder, RecorderChaine)
+    schema = recorder.datastore.schema
+    with psycopg.connect(sv.settings_url, autocommit=True) as conn:  # type: ignore[attr-defined]
+        conn.execute(
+            sql.SQL("CREATE TABLE {} (enfant_id uuid PRIMARY KEY, etat text)").format(
+                sql.Identifier(schema, "portail_essai_etats")
+            )
+        )
+    enfant = uuid.uuid4()
+
+    def ligne(valeurs: dict[str, Any]) -> LigneLecture:
+        return LigneLecture("portail_essai_etats", ("enfant_id",), {"enfant_id": str(enfant), **valeurs})
+
+    groupes = [
+        Groupe(evenements=[_evenement(uuid.uuid4(), 1)], lignes=[ligne({"etat": "reserve"})]),
+        Groupe(evenements=[_evenement(uuid.uuid4(), 1)], lignes=[ligne({"inconnue": "x"})]),
+        Groupe(evenements=[_evenement(uuid.uuid4(), 1), _evenement(uuid.uuid4(), 1)]),
+    ]
+    # The rows of all the groups were written together and refused: the call went group by group.
+    lignes, avis = _appel_direct(sv, groupes)
+    assert [statut for _, statut in lignes] == ["ok", "erreur", "ok"]
+    assert len(avis) == 1 and avis[0].startswith("enregistrement groupe par groupe"), avis
+    _sql(sv, "DELETE FROM {evenements}")
+    _sql(sv, "DELETE FROM {chaine}")
+    resultats = recorder.enregistrer(groupes)
+    assert [r.statut for r in resultats] == ["ok", "erreur", "ok"]
+    assert [len(r.positions) for r in resultats] == [1, 0, 2]
+    assert _sql(sv, "SELECT count(*) FROM {evenements}")[0][0] == 3
+    rangee = _sql(sv, "SELECT positions FROM {chaine} ORDER BY position DESC LIMIT 1")[0][0]
+    assert rangee == resultats[0].positions + resultats[2].positions
+    assert sv.portail.verifier_chaine().ok
 
 
 def test_une_cle_pour_un_sujet_efface_est_refusee(sv: Services) -> None:
@@ -263,11 +371,15 @@ def test_un_evenement_ajoute_est_nomme(sv: Services) -> None:
 
 def test_un_evenement_ajoute_dans_un_trou_est_nomme(sv: Services) -> None:
     _, _, b = _deux_copies(sv, "Lou")
+    avant = sv.portail.recorder.max_notification_id()
     with pytest.raises(IntegrityError):
         sv.portail.enregistrer(CTX, b)
-    # The refused save used up a position, which stays a gap in the log.
+    # A refused save is refused before it draws a position; a transaction that failed after
+    # drawing one leaves a gap in the log (sequences are not transactional).
+    trou = _sql(sv, "SELECT nextval(pg_get_serial_sequence('{evenements}', 'notification_id'))")[0][0]
+    assert trou == avant + 1
     apres = sv.portail.enregistrer(CTX, _enfant(uuid.uuid4(), "Après"))[0].notification.id
-    trou = apres - 1
+    assert apres == trou + 1
     assert _sql(sv, "SELECT count(*) FROM {evenements} WHERE notification_id = %s", trou)[0][0] == 0
     assert sv.portail.verifier_chaine().ok
     _sql(

@@ -21,9 +21,9 @@ from typing import Any
 
 from psycopg import Cursor
 
-Ligne = dict[str, Any]
+from portail.store.chaine import ORDRE_TABLES
 
-ORDRE_TABLES = {"proj_plannings": 0, "proj_capacites": 1, "proj_calendrier": 2, "proj_occupation": 3}
+Ligne = dict[str, Any]
 
 
 def ordre_des_lignes(table: str, cle: Iterable[Any]) -> tuple[int, tuple[str, ...]]:

@@ -73,6 +73,10 @@ _TOPICS_PERSONNELS = _TopicsPersonnels()
 GENESE = b"\x00" * 32
 FONCTION = "portail_enregistrer"
 TABLE_SUJETS = "portail_sujets"
+ORDRE_TABLES = {"proj_plannings": 0, "proj_capacites": 1, "proj_calendrier": 2, "proj_occupation": 3}
+"""The order read rows are written in, by the runner (`projections.lot.Lot`), the commands
+(`projections.en_ligne`) and the save function alike (then each table's rows by key): two writers
+never lock the same rows in opposite orders."""
 VUE_JOURNAL = "portail_journal"
 """The auditors' index over the events table, with the columns the earlier read model had."""
 
@@ -444,6 +448,11 @@ def _reparation_liens_sql(schema: str, table_evenements: str) -> str:
 
 
 def _fonction_sql(schema: str, table_evenements: str, canal: str) -> str:
+    ordre_tables = (
+        "CASE l.tab "
+        + " ".join(f"WHEN '{table}' THEN {rang}" for table, rang in ORDRE_TABLES.items())
+        + f" ELSE {len(ORDRE_TABLES)} END"
+    )
     evenements = f"{schema}.{table_evenements}"
     chaine = f"{schema}.{table_evenements}_chaine"
     cles = f"{schema}.portail_cles"
@@ -478,13 +487,165 @@ DECLARE
   mises_a_jour text;
   conflit text;
   precedente bytea;
+  groupes integer[];
+  bons integer[];
+  echoues integer[] := '{{}}';
+  echoues_statut text[] := '{{}}';
+  echoues_detail text[] := '{{}}';
+  groupes_positions integer[];
+  dep record;
+  lent boolean;
 BEGIN
   PERFORM set_config('lock_timeout', '5s', true);
   -- Positions are handed out and committed in the same order: a follower of the log never
   -- passes over a position that commits later.
   LOCK TABLE {evenements} IN EXCLUSIVE MODE;
-  FOR g IN
-    SELECT DISTINCT x FROM unnest(e_groupe || v_groupe || k_groupe || i_groupe || l_groupe || d_groupe) AS x ORDER BY 1
+  SELECT coalesce(array_agg(DISTINCT x ORDER BY x), '{{}}') INTO groupes
+    FROM unnest(e_groupe || v_groupe || k_groupe || i_groupe || l_groupe || d_groupe) AS x;
+
+  -- The set path: every group checked against the log in a few statements, then the rows of all
+  -- the groups that pass written together, a statement per kind of row (and per read table). Two
+  -- groups of the call that would collide with each other (the same event version, idempotency
+  -- key or new key row) take the group-by-group path below, as does any error while writing.
+  lent := EXISTS (SELECT 1 FROM unnest(e_id, e_version) AS e(id, ver) GROUP BY e.id, e.ver HAVING count(*) > 1)
+    OR EXISTS (SELECT 1 FROM unnest(i_compte, i_cle) AS i(compte, cle) GROUP BY i.compte, i.cle HAVING count(*) > 1)
+    OR EXISTS (SELECT 1 FROM unnest(k_sujet) AS k(sujet) GROUP BY k.sujet HAVING count(*) > 1);
+  IF NOT lent THEN
+    -- Each failing group once, with the first of its failures in the order the group path checks them.
+    SELECT coalesce(array_agg(f.grp ORDER BY f.grp), '{{}}'), coalesce(array_agg(f.statut ORDER BY f.grp), '{{}}'),
+           coalesce(array_agg(f.detail ORDER BY f.grp), '{{}}')
+      INTO echoues, echoues_statut, echoues_detail
+      FROM (
+        SELECT DISTINCT ON (c.grp) c.grp, c.statut, c.detail FROM (
+          SELECT v.grp, 1 AS ordre, 'conflit' AS statut, 'version lue dépassée' AS detail
+            FROM unnest(v_groupe, v_id, v_version) AS v(grp, id, ver)
+            WHERE coalesce((SELECT max(s.originator_version) FROM {evenements} s WHERE s.originator_id = v.id), 0) <> v.ver
+          UNION ALL
+          SELECT k.grp, 2, 'efface', 'sujet effacé'
+            FROM unnest(k_groupe, k_sujet) AS k(grp, sujet) JOIN {effaces} f ON f.sujet_id = k.sujet
+          UNION ALL
+          SELECT k.grp, 3, 'conflit', 'clé créée par un autre enregistrement'
+            FROM unnest(k_groupe, k_sujet, k_cle) AS k(grp, sujet, cle) JOIN {cles} c ON c.sujet_id = k.sujet AND c.cle <> k.cle
+          UNION ALL
+          SELECT e.grp, 4, 'conflit', 'version d''agrégat déjà enregistrée'
+            FROM unnest(e_groupe, e_id, e_version) AS e(grp, id, ver)
+            WHERE EXISTS (SELECT 1 FROM {evenements} s WHERE s.originator_id = e.id AND s.originator_version = e.ver)
+          UNION ALL
+          SELECT i.grp, 5, 'conflit', '{CLE_DEJA_SERVIE.replace("'", "''")}'
+            FROM unnest(i_groupe, i_compte, i_cle, i_empreinte) AS i(grp, compte, cle, emp)
+            JOIN {idempotence} t ON t.compte_id = i.compte AND t.cle = i.cle
+            WHERE NOT (t.empreinte = i.emp AND t.statut = 0)
+        ) AS c ORDER BY c.grp, c.ordre
+      ) AS f;
+    -- Decided on top of an earlier group of this call: stands or falls with it.
+    FOR dep IN SELECT d.grp, d.dep FROM unnest(d_groupe, d_depend) AS d(grp, dep) ORDER BY d.grp LOOP
+      IF dep.dep = ANY (echoues) THEN
+        IF dep.grp = ANY (echoues) THEN
+          echoues_statut[array_position(echoues, dep.grp)] := 'conflit';
+          echoues_detail[array_position(echoues, dep.grp)] := '{DEPENDANCE_ECHOUEE}';
+        ELSE
+          echoues := echoues || dep.grp;
+          echoues_statut := echoues_statut || 'conflit'::text;
+          echoues_detail := echoues_detail || '{DEPENDANCE_ECHOUEE}'::text;
+        END IF;
+      END IF;
+    END LOOP;
+    SELECT coalesce(array_agg(x ORDER BY x), '{{}}') INTO bons FROM unnest(groupes) AS x WHERE NOT x = ANY (echoues);
+
+    BEGIN
+      INSERT INTO {cles} (sujet_id, famille_id, cle)
+        SELECT k.sujet, k.famille, k.cle FROM unnest(k_groupe, k_sujet, k_famille, k_cle) AS k(grp, sujet, famille, cle)
+        WHERE k.grp = ANY (bons)
+        ON CONFLICT (sujet_id) DO NOTHING;
+      INSERT INTO {sujets} (agregat_id, famille_id, enfant_id)
+        SELECT DISTINCT ON (e.id) e.id, e.famille, e.enfant
+        FROM unnest(e_groupe, e_id, e_famille, e_enfant) WITH ORDINALITY AS e(grp, id, famille, enfant, rang)
+        WHERE e.grp = ANY (bons) AND (e.famille IS NOT NULL OR e.enfant IS NOT NULL)
+        ORDER BY e.id, e.grp, e.famille IS NULL, e.rang
+        ON CONFLICT (agregat_id) DO NOTHING;
+      WITH ins AS (
+        INSERT INTO {evenements} (originator_id, originator_version, topic, state,
+          famille_id, enfant_id, acteur_compte_id, role, correlation_id, horodatage)
+        SELECT e.id, e.ver, e.topic, e.etat, coalesce(e.famille, s.famille_id), coalesce(e.enfant, s.enfant_id),
+          e.acteur, e.role, e.correlation, e.horodatage
+        FROM unnest(e_groupe, e_id, e_version, e_topic, e_etat, e_famille, e_enfant, e_acteur, e_role, e_correlation,
+          e_horodatage) WITH ORDINALITY
+          AS e(grp, id, ver, topic, etat, famille, enfant, acteur, role, correlation, horodatage, rang)
+        LEFT JOIN {sujets} s ON s.agregat_id = e.id
+        WHERE e.grp = ANY (bons) ORDER BY e.rang
+        RETURNING notification_id, originator_id, originator_version, topic, state
+      )
+      SELECT coalesce(array_agg(ins.notification_id ORDER BY ins.notification_id), '{{}}'),
+             coalesce(array_agg(sha256(convert_to(ins.notification_id::text || '|' || ins.originator_id::text || '|'
+                 || ins.originator_version::text || '|' || ins.topic || '|', 'UTF8') || ins.state)
+               ORDER BY ins.notification_id), '{{}}'),
+             coalesce(array_agg(e.grp ORDER BY ins.notification_id), '{{}}')
+        INTO toutes_positions, toutes_empreintes, groupes_positions
+        FROM ins JOIN unnest(e_groupe, e_id, e_version) AS e(grp, id, ver)
+          ON e.id = ins.originator_id AND e.ver = ins.originator_version;
+
+      SELECT count(*) INTO attendu FROM unnest(i_groupe) AS x WHERE x = ANY (bons);
+      IF attendu > 0 THEN
+        INSERT INTO {idempotence} AS t (compte_id, cle, empreinte, statut, corps)
+          SELECT i.compte, i.cle, i.emp, i.statut, i.corps
+          FROM unnest(i_groupe, i_compte, i_cle, i_empreinte, i_statut, i_corps) AS i(grp, compte, cle, emp, statut, corps)
+          WHERE i.grp = ANY (bons)
+          ON CONFLICT (compte_id, cle) DO UPDATE SET statut = EXCLUDED.statut, corps = EXCLUDED.corps
+          WHERE t.empreinte = EXCLUDED.empreinte AND t.statut = 0;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        IF n < attendu THEN
+          RAISE EXCEPTION 'idempotence' USING ERRCODE = 'PF002';
+        END IF;
+      END IF;
+
+      -- A table's rows of every group in one statement, tables in the runner's order and each
+      -- table's rows by key (`projections.lot.ordre_des_lignes`), so that the two never lock
+      -- rows in opposite orders; of two rows of the call with one key, the one of the higher
+      -- version, or else the later one, is written (as group after group would leave it). Rows
+      -- of one table with other columns (not what commands write) get a statement of their own.
+      FOR ligne IN
+        SELECT l.tab, l.cles, jsonb_agg(l.val ORDER BY l.rang) AS vals
+        FROM unnest(l_groupe, l_table, l_cles, l_valeurs) WITH ORDINALITY AS l(grp, tab, cles, val, rang)
+        WHERE l.grp = ANY (bons)
+        GROUP BY l.tab, l.cles, (SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(l.val) AS k)
+        ORDER BY {ordre_tables}, min(l.rang)
+      LOOP
+        SELECT string_agg(format('%I', k), ', '),
+               string_agg(format('%I = EXCLUDED.%I', k, k), ', ')
+                 FILTER (WHERE NOT k = ANY (string_to_array(ligne.cles, ',')))
+          INTO colonnes, mises_a_jour FROM jsonb_object_keys(ligne.vals -> 0) AS k;
+        SELECT string_agg(format('%I', c), ', ') INTO conflit FROM unnest(string_to_array(ligne.cles, ',')) AS c;
+        EXECUTE format(
+          'INSERT INTO %I.%I AS t (%s) SELECT %s FROM (SELECT DISTINCT ON (%s) * FROM'
+          ' jsonb_populate_recordset(NULL::%I.%I, $1) WITH ORDINALITY AS r ORDER BY %s%s, r.ordinality DESC) AS x'
+          ' ON CONFLICT (%s) %s',
+          '{schema}', ligne.tab, colonnes, colonnes, conflit, '{schema}', ligne.tab, conflit,
+          CASE WHEN (ligne.vals -> 0) ? 'version' THEN ', r.version DESC' ELSE '' END, conflit,
+          CASE WHEN mises_a_jour IS NULL THEN 'DO NOTHING'
+               ELSE 'DO UPDATE SET ' || mises_a_jour
+                    || CASE WHEN (ligne.vals -> 0) ? 'version' THEN ' WHERE t.version < EXCLUDED.version' ELSE '' END END
+        ) USING ligne.vals;
+      END LOOP;
+
+      SELECT coalesce(array_agg(b ORDER BY b), '{{}}'), coalesce(array_agg('ok'::text ORDER BY b), '{{}}'),
+             coalesce(array_agg(NULL::text ORDER BY b), '{{}}'),
+             coalesce(array_agg(coalesce((SELECT array_agg(u.p ORDER BY u.p) FROM unnest(toutes_positions, groupes_positions)
+               AS u(p, grp) WHERE u.grp = b), '{{}}')::text ORDER BY b), '{{}}')
+        INTO resultats_groupe, resultats_statut, resultats_detail, resultats_positions FROM unnest(bons) AS b;
+      resultats_groupe := resultats_groupe || echoues;
+      resultats_statut := resultats_statut || echoues_statut;
+      resultats_detail := resultats_detail || echoues_detail;
+      resultats_positions := resultats_positions || array_fill('{{}}'::text, ARRAY[cardinality(echoues)]);
+    EXCEPTION WHEN OTHERS THEN
+      -- Nothing of the set path stays (the block is a subtransaction): group by group instead.
+      RAISE NOTICE 'enregistrement groupe par groupe : % %', SQLSTATE, SQLERRM;
+      lent := true;
+      toutes_positions := '{{}}';
+      toutes_empreintes := '{{}}';
+    END;
+  END IF;
+
+  FOR g IN SELECT x FROM unnest(groupes) AS x WHERE lent
   LOOP
     BEGIN
       -- Decided on top of an earlier group of this call: stands or falls with it.

@@ -6,6 +6,7 @@ import os
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from uuid import uuid4
 
 import pytest
 from eventsourcing.persistence import MapperDeserialisationError
@@ -16,6 +17,7 @@ from portail.application.familles import ServiceFamilles
 from portail.application.mots_de_passe import Hacheur
 from portail.application.portail import Portail
 from portail.application.saisies import SaisieAdresse, SaisieResponsable, SaisieSante
+from portail.domain.capacite import Capacite
 from portail.domain.enfant import Enfant
 from portail.domain.erreurs import ErreurValidation, Introuvable
 from portail.domain.famille import Famille
@@ -133,8 +135,16 @@ def test_instantane_egal_au_rejeu(comptes: ServiceComptes, portail: Portail) -> 
     for evenement in portail.events.get(famille_id):
         rejoue = evenement.mutate(rejoue)  # type: ignore[attr-defined]
     assert portail.snapshots is not None
-    assert list(portail.snapshots.get(famille_id))
+    instantanes = list(portail.snapshots.get(famille_id))
+    assert instantanes
     assert vars(avec_instantane) == vars(rejoue)
+    # Each snapshot, taken from the aggregate in memory as it was saved, holds the state the
+    # log's events give at its version.
+    for instantane in instantanes:
+        plie = None
+        for evenement in portail.events.get(famille_id, lte=instantane.originator_version):
+            plie = evenement.mutate(plie)  # type: ignore[attr-defined]
+        assert vars(instantane.mutate(None)) == vars(plie)  # type: ignore[attr-defined]
 
 
 @pytest.mark.postgres
@@ -208,3 +218,26 @@ def test_chiffre_deplace_vers_une_autre_famille_est_refuse(base) -> None:
     with pytest.raises(MapperDeserialisationError):
         list(app.events.get(f2))
     app.close()
+
+
+def test_instantane_d_une_capacite_avec_sa_liste_d_attente(portail: Portail) -> None:
+    """A summer day's Capacite with a long waiting list: its snapshot (taken as saved, without
+    the list's index) loads to the state the log's events give, index rebuilt."""
+    jour, accueil_id = date(2027, 7, 19), uuid4()
+    capacite = Capacite(id=Capacite.id_pour(accueil_id, jour), accueil_id=accueil_id, jour=jour)
+    enfants = [uuid4() for _ in range(150)]
+    for enfant in enfants:
+        capacite.demander(enfant, "JOURNEE", 20, liste_attente=True)
+        portail.save(capacite)
+    capacite.liberer(enfants[30], "JOURNEE")
+    portail.save(capacite)
+    assert portail.snapshots is not None
+    assert [i.originator_version for i in portail.snapshots.get(capacite.id)] == [100]
+    portail.cache.vider()
+    charge = portail.repository.get(capacite.id)
+    rejoue = None
+    for evenement in portail.events.get(capacite.id):
+        rejoue = evenement.mutate(rejoue)  # type: ignore[attr-defined]
+    assert vars(charge) == vars(rejoue)
+    assert charge.en_attente(enfants[100], "JOURNEE") and not charge.en_attente(enfants[30], "JOURNEE")
+    assert not charge.en_attente(enfants[5], "JOURNEE")  # one of the 20 with a place

@@ -123,3 +123,42 @@ def test_reponse_construite_apres_l_enregistrement(services, base, horloge) -> N
 
 def _jamais(_demande: DemandeIdempotente) -> Any:
     raise AssertionError("la commande ne doit pas s'exécuter de nouveau")
+
+
+def test_une_cle_en_cours_dans_le_processus_attend_la_premiere(services, base, horloge) -> None:
+    """Requests with the same key at once in one process: the command runs once, the others wait
+    for it and answer with its stored answer (racing it would fail its save, and every save of
+    the process decided on top of it)."""
+    import threading
+
+    horloge.maintenant = MOMENT
+    idem = services.idempotence
+    accueil_id = _accueil(services, 5)
+    [(famille_id, enfant_id)] = _familles(services, 1)
+    compte = uuid.uuid4()
+    appels: list[int] = []
+    depart = threading.Barrier(4)
+    reponses: list[Reponse] = []
+
+    def reserver(demande: DemandeIdempotente) -> list[Resultat]:
+        appels.append(1)
+        return services.reservations.reserver(
+            replace(CTX, idempotence=demande),
+            famille_id,
+            enfant_id,
+            accueil_id,
+            [DemandeReservation(JOURS[0], "SOIR")],
+        )
+
+    def demande() -> None:
+        depart.wait()
+        reponses.append(idem.servir(compte, "cle-simultanee", b"corps", _encoder, reserver))
+
+    fils = [threading.Thread(target=demande) for _ in range(4)]
+    for f in fils:
+        f.start()
+    for f in fils:
+        f.join()
+    assert len(appels) == 1
+    assert [r.corps for r in reponses] == [b"reserve"] * 4
+    assert idem._en_cours == {}

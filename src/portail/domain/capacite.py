@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Aggregate, Snapshot, event
 
 from portail.domain.erreurs import RegleMetier
 from portail.domain.evenements import PortailEvent
@@ -107,6 +108,23 @@ class Capacite(Aggregate):
         self.attente: dict[str, list[UUID]] = {}
         self.offres: dict[str, list[Offre]] = {}
         self.nombre_offres = 0
+        self._index_attente: dict[str, set[UUID]] = {}
+        """The children of each waiting list, to know in constant time whether one is waiting
+        (a summer day's list can hold thousands). Not part of a snapshot: rebuilt from the lists."""
+
+    class Snapshot(Snapshot):
+        """The state without the waiting lists' index, which is rebuilt from the lists."""
+
+        @classmethod
+        def take(cls, aggregate: Any) -> Any:
+            instantane = super().take(aggregate)
+            instantane.state.pop("_index_attente", None)
+            return instantane
+
+        def mutate(self, _: None) -> Any:
+            capacite: Any = super().mutate(_)
+            capacite._index_attente = {u: set(enfants) for u, enfants in capacite.attente.items()}
+            return capacite
 
     def occupees(self, unite: str) -> int:
         """Confirmed places and places held by an offer."""
@@ -119,7 +137,15 @@ class Capacite(Aggregate):
         return enfant_id in self.places.get(unite, [])
 
     def en_attente(self, enfant_id: UUID, unite: str) -> bool:
-        return enfant_id in self.attente.get(unite, [])
+        return enfant_id in self._index_attente.get(unite, ())
+
+    def _entre_en_attente(self, enfant_id: UUID, unite: str) -> None:
+        self.attente.setdefault(unite, []).append(enfant_id)
+        self._index_attente.setdefault(unite, set()).add(enfant_id)
+
+    def _sort_de_l_attente(self, enfant_id: UUID, unite: str) -> None:
+        self.attente[unite].remove(enfant_id)
+        self._index_attente[unite].discard(enfant_id)
 
     def demander(self, enfant_id: UUID, unite: str, capacite: int | None, liste_attente: bool) -> Attribution:
         """A place if one is free, else the end of the waiting list (when the accueil keeps one)."""
@@ -143,7 +169,7 @@ class Capacite(Aggregate):
 
     @event(MisEnAttente)
     def _en_attente(self, enfant_id: UUID, unite: str) -> None:
-        self.attente.setdefault(unite, []).append(enfant_id)
+        self._entre_en_attente(enfant_id, unite)
 
     def liberer(self, enfant_id: UUID, unite: str) -> None:
         if self.a_une_place(enfant_id, unite):
@@ -159,7 +185,7 @@ class Capacite(Aggregate):
 
     @event(SortiDeLAttente)
     def _sorti(self, enfant_id: UUID, unite: str) -> None:
-        self.attente[unite].remove(enfant_id)
+        self._sort_de_l_attente(enfant_id, unite)
 
     def promouvoir(self, unite: str, capacite: int | None) -> list[UUID]:
         """Move the head of the waiting list onto the places that are free, in arrival order."""
@@ -172,7 +198,7 @@ class Capacite(Aggregate):
 
     @event(Promu)
     def _promu(self, enfant_id: UUID, unite: str) -> None:
-        self.attente[unite].remove(enfant_id)
+        self._sort_de_l_attente(enfant_id, unite)
         self.places.setdefault(unite, []).append(enfant_id)
 
     # Offers: where the accueil asks for it, a freed place is offered rather than given.
@@ -191,7 +217,7 @@ class Capacite(Aggregate):
 
     @event(OffreFaite)
     def _offre_faite(self, offre: Offre, unite: str) -> None:
-        self.attente[unite].remove(offre.enfant_id)
+        self._sort_de_l_attente(offre.enfant_id, unite)
         self.offres.setdefault(unite, []).append(offre)
         self.nombre_offres += 1
 

@@ -251,12 +251,13 @@ class Projecteur:
                     )
                     if curs.rowcount != 1:
                         raise _PositionDepassee
-                    self._appliquer(curs, evenements)
                     if calcules is not None:
                         self.brouillons.ecrire_colonnes(curs, calcules.touches, calcules.effaces, colonnes)
                         # A start target reached goes: this runner's, or that of one that
                         # started since and still folds (the views are there all the same).
                         self._effacer_cible(curs, page[-1].id)
+                    # Last: the read rows commands also write are locked from here to the commit.
+                    self._appliquer(curs, evenements)
                     # Delivered at commit: an `api` process's read-your-writes wait wakes.
                     curs.execute("SELECT pg_notify(%s, %s)", (self.canal, str(page[-1].id)))
             except _PositionDepassee:

@@ -338,7 +338,24 @@ class Lot:
         if not self._occupation:
             return
         s = self.schema
+        # A row already at the version of a key's last change holds every change of the page (a
+        # command wrote it at commit): such rows are left alone, unlocked. During an opening rush
+        # every booking writes the same few counters, and a lock held here until this page
+        # commits would hold every save of the api behind it.
         cles = list(self._occupation)
+        curs.execute(
+            f"SELECT accueil_id, jour, unite, version FROM {s}.proj_occupation"
+            " WHERE (accueil_id, jour, unite) IN (SELECT * FROM unnest(%b::uuid[], %b::date[], %b::text[]))",
+            ([c[0] for c in cles], [c[1] for c in cles], [c[2] for c in cles]),
+        )
+        a_jour = {
+            (r["accueil_id"], r["jour"], r["unite"])
+            for r in curs.fetchall()
+            if r["version"] >= max(c[0] for c in self._occupation[(r["accueil_id"], r["jour"], r["unite"])])
+        }
+        cles = [c for c in cles if c not in a_jour]
+        if not cles:
+            return
         curs.execute(
             f"SELECT accueil_id, jour, unite, version FROM {s}.proj_occupation"
             " WHERE (accueil_id, jour, unite) IN (SELECT * FROM unnest(%b::uuid[], %b::date[], %b::text[]))"
@@ -348,7 +365,7 @@ class Lot:
         versions = {(r["accueil_id"], r["jour"], r["unite"]): r["version"] for r in curs.fetchall()}
         lignes = []
         for cle, changements in sorted(
-            self._occupation.items(), key=lambda c: ordre_des_lignes("proj_occupation", c[0])
+            ((c, self._occupation[c]) for c in cles), key=lambda c: ordre_des_lignes("proj_occupation", c[0])
         ):
             lue = versions.get(cle, 0)
             nouveaux = [c for c in changements if c[0] > lue]

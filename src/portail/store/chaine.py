@@ -469,7 +469,10 @@ CREATE OR REPLACE FUNCTION {schema}.{FONCTION}(
   l_groupe integer[], l_table text[], l_cles text[], l_valeurs jsonb[],
   d_groupe integer[], d_depend integer[]
 ) RETURNS TABLE (o_groupe integer, o_statut text, o_positions bigint[], o_detail text)
-LANGUAGE plpgsql AS $fonction$
+-- Its statements' plans are kept per session: planned again at each call for the arrays given
+-- (PostgreSQL's default for the first calls, then whenever it judges a custom plan cheaper),
+-- the checks alone cost a single booking's save 0.85 ms instead of 0.38 ms.
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $fonction$
 DECLARE
   g integer;
   resultats_groupe integer[] := '{{}}';
@@ -530,13 +533,19 @@ BEGIN
           SELECT e.grp, 4, 'conflit', 'version d''agrégat déjà enregistrée'
             FROM unnest(e_groupe, e_id, e_version) AS e(grp, id, ver)
             WHERE EXISTS (SELECT 1 FROM {evenements} s WHERE s.originator_id = e.id AND s.originator_version = e.ver)
-          UNION ALL
-          SELECT i.grp, 5, 'conflit', '{CLE_DEJA_SERVIE.replace("'", "''")}'
-            FROM unnest(i_groupe, i_compte, i_cle, i_empreinte) AS i(grp, compte, cle, emp)
-            JOIN {idempotence} t ON t.compte_id = i.compte AND t.cle = i.cle
-            WHERE NOT (t.empreinte = i.emp AND t.statut = 0)
         ) AS c ORDER BY c.grp, c.ordre
       ) AS f;
+    -- Checked last, as the group path does (and only named when used: a log without commands'
+    -- answers has no such table).
+    IF cardinality(i_groupe) > 0 THEN
+      SELECT echoues || coalesce(array_agg(i.grp ORDER BY i.grp), '{{}}'),
+             echoues_statut || coalesce(array_agg('conflit'::text ORDER BY i.grp), '{{}}'),
+             echoues_detail || coalesce(array_agg('{CLE_DEJA_SERVIE.replace("'", "''")}'::text ORDER BY i.grp), '{{}}')
+        INTO echoues, echoues_statut, echoues_detail
+        FROM unnest(i_groupe, i_compte, i_cle, i_empreinte) AS i(grp, compte, cle, emp)
+        JOIN {idempotence} t ON t.compte_id = i.compte AND t.cle = i.cle
+        WHERE NOT (t.empreinte = i.emp AND t.statut = 0) AND NOT i.grp = ANY (echoues);
+    END IF;
     -- Decided on top of an earlier group of this call: stands or falls with it.
     FOR dep IN SELECT d.grp, d.dep FROM unnest(d_groupe, d_depend) AS d(grp, dep) ORDER BY d.grp LOOP
       IF dep.dep = ANY (echoues) THEN

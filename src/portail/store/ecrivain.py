@@ -32,10 +32,12 @@ the batch waits for the slowest."""
 class Depot(Generic[G, R]):
     """A deposited save: `attendre()` returns its result or raises what failed its whole call."""
 
-    __slots__ = ("_ecrivain", "dependances", "erreur", "fini", "groupe", "resultat")
+    __slots__ = ("_ecrivain", "_reveil", "dependances", "erreur", "fini", "groupe", "resultat")
 
     def __init__(self, ecrivain: Ecrivain[G, R], groupe: G, dependances: Sequence[Depot[G, R]]) -> None:
         self._ecrivain = ecrivain
+        self._reveil = threading.Event()
+        """Set when this save is finished, or when its thread is to write the next call."""
         self.groupe = groupe
         self.dependances = tuple(dependances)
         self.fini = False
@@ -75,7 +77,7 @@ class Ecrivain(Generic[G, R]):
         self._echec = echec
         self.reussi = reussi
         self._taille_lot = taille_lot
-        self._condition = threading.Condition()
+        self._verrou = threading.Lock()
         self._file: list[Depot[G, R]] = []
         self._occupe = False
         self.appels = 0
@@ -84,7 +86,7 @@ class Ecrivain(Generic[G, R]):
 
     def deposer(self, groupe: G, dependances: Sequence[Depot[G, R]] = ()) -> Depot[G, R]:
         depot = Depot(self, groupe, dependances)
-        with self._condition:
+        with self._verrou:
             self._file.append(depot)
         return depot
 
@@ -92,24 +94,34 @@ class Ecrivain(Generic[G, R]):
         return self.deposer(groupe).attendre()
 
     def attendre(self, depot: Depot[G, R]) -> R:
-        with self._condition:
-            while True:
-                while self._occupe and not depot.fini:
-                    self._condition.wait()
+        while True:
+            with self._verrou:
                 if depot.fini:
                     return self._issue(depot)
-                # Nobody is writing: this thread writes what is waiting, its own save among it
-                # unless more than a batch arrived before it (then it loops and writes again).
-                self._occupe = True
-                lot = self._file[: self._taille_lot]
-                del self._file[: self._taille_lot]
-                self._condition.release()
-                try:
-                    self._executer(lot)
-                finally:
-                    self._condition.acquire()
+                if self._occupe:
+                    # Woken only when its save is finished or when it is its turn to write:
+                    # one thread per save, not every waiting thread at every call.
+                    depot._reveil.clear()
+                    lot = None
+                else:
+                    # Nobody is writing: this thread writes what is waiting, its own save among
+                    # it unless more than a batch arrived before it (then it loops and writes again).
+                    self._occupe = True
+                    lot = self._file[: self._taille_lot]
+                    del self._file[: self._taille_lot]
+            if lot is None:
+                depot._reveil.wait()
+                continue
+            try:
+                self._executer(lot)
+            finally:
+                with self._verrou:
                     self._occupe = False
-                    self._condition.notify_all()
+                    for fait in lot:
+                        fait._reveil.set()
+                    if self._file:
+                        # The saves that arrived meanwhile: the first one's thread writes them.
+                        self._file[0]._reveil.set()
 
     def _executer(self, lot: list[Depot[G, R]]) -> None:
         envoyes: list[Depot[G, R]] = []

@@ -9,11 +9,17 @@ commands' answers are built after their save (read back from the aggregates), so
 the row as `EN_COURS` and the answer replaces it once built. A command that ends without saving
 anything writes its answer alone. A row without an answer (`statut = 0`, a claim left by an
 earlier version of the application) is taken over by the save.
+
+Within one process, a request whose key is already being served there waits for that request
+and answers with its row: racing it would only make its own save fail, and with it every save
+of the process decided on top of that one (an opening rush's day Capacite, shared by every
+booking, would then be reloaded from the log by each of them).
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -73,6 +79,8 @@ class Idempotence:
     def __init__(self, datastore: PostgresDatastore) -> None:
         self._ds = datastore
         self._table = f"{datastore.schema}.portail_idempotence"
+        self._verrou = threading.Lock()
+        self._en_cours: dict[tuple[UUID, str], tuple[threading.Event, int]] = {}
         with self._ds.transaction(commit=True) as curs:
             curs.execute(
                 f"CREATE TABLE IF NOT EXISTS {self._table} ("
@@ -80,6 +88,27 @@ class Idempotence:
                 " statut integer NOT NULL, corps bytea NOT NULL, cree_le timestamptz NOT NULL DEFAULT now(),"
                 " PRIMARY KEY (compte_id, cle))"
             )
+
+    def _attendre_la_premiere(self, compte_id: UUID, cle: str) -> Callable[[], None] | None:
+        """None when a request of this process serving the same key has finished (waited for
+        here); else the function that ends this request's turn with the key."""
+        with self._verrou:
+            en_cours = self._en_cours.get((compte_id, cle))
+            if en_cours is not None and en_cours[1] == threading.get_ident():
+                # Asked again from within the command itself: it cannot wait for itself.
+                return lambda: None
+            if en_cours is None:
+                fin = threading.Event()
+                self._en_cours[(compte_id, cle)] = (fin, threading.get_ident())
+
+                def liberer() -> None:
+                    with self._verrou:
+                        del self._en_cours[(compte_id, cle)]
+                    fin.set()
+
+                return liberer
+        en_cours[0].wait(DELAI_REPONSE)
+        return None
 
     def _lire(self, compte_id: UUID, cle: str) -> Any:
         return lecture.ligne(
@@ -116,6 +145,25 @@ class Idempotence:
         """The answer of `commande` (`statut`, `encoder` of what it returns), or the one stored for
         the key."""
         empreinte = hashlib.sha256(requete).hexdigest()
+        while (liberer := self._attendre_la_premiere(compte_id, cle)) is None:
+            ligne = self._lire(compte_id, cle)
+            if ligne is not None and (ligne["statut"] or ligne["empreinte"] != empreinte):
+                return self._rejouer(ligne, empreinte)
+            # The first one stored nothing (it failed): this one runs the command, if first now.
+        try:
+            return self._servir(compte_id, cle, empreinte, encoder, commande, statut)
+        finally:
+            liberer()
+
+    def _servir(
+        self,
+        compte_id: UUID,
+        cle: str,
+        empreinte: str,
+        encoder: Callable[[Any], bytes],
+        commande: Callable[[DemandeIdempotente], Any],
+        statut: int,
+    ) -> Reponse:
         ligne = self._lire(compte_id, cle)
         # A row without an answer (an old claim) is the command's to take over.
         if ligne is not None and (ligne["statut"] or ligne["empreinte"] != empreinte):

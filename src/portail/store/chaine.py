@@ -447,13 +447,105 @@ def _reparation_liens_sql(schema: str, table_evenements: str) -> str:
     )
 
 
-def _fonction_sql(schema: str, table_evenements: str, canal: str) -> str:
+def _sql_cles(cles: str, condition: str) -> str:
+    return f"""INSERT INTO {cles} (sujet_id, famille_id, cle)
+        SELECT k.sujet, k.famille, k.cle FROM unnest(k_groupe, k_sujet, k_famille, k_cle) AS k(grp, sujet, famille, cle)
+        WHERE {condition.format(x="k")}
+        ON CONFLICT (sujet_id) DO NOTHING;"""
+
+
+def _sql_liens(sujets: str, condition: str) -> str:
+    # An aggregate's link comes from the first event of its first group naming its family (a
+    # child's registration, saved with its health record): without the ORDER BY, DISTINCT ON
+    # keeps any of them.
+    return f"""INSERT INTO {sujets} (agregat_id, famille_id, enfant_id)
+        SELECT DISTINCT ON (e.id) e.id, e.famille, e.enfant
+        FROM unnest(e_groupe, e_id, e_famille, e_enfant) WITH ORDINALITY AS e(grp, id, famille, enfant, rang)
+        WHERE {condition.format(x="e")} AND (e.famille IS NOT NULL OR e.enfant IS NOT NULL)
+        ORDER BY e.id, e.grp, e.famille IS NULL, e.rang
+        ON CONFLICT (agregat_id) DO NOTHING;"""
+
+
+def _sql_evenements(evenements: str, sujets: str, condition: str) -> str:
+    """The events inserted in the order given, their positions and digests then read from `ins`."""
+    return f"""WITH ins AS (
+        INSERT INTO {evenements} (originator_id, originator_version, topic, state,
+          famille_id, enfant_id, acteur_compte_id, role, correlation_id, horodatage)
+        SELECT e.id, e.ver, e.topic, e.etat, coalesce(e.famille, s.famille_id), coalesce(e.enfant, s.enfant_id),
+          e.acteur, e.role, e.correlation, e.horodatage
+        FROM unnest(e_groupe, e_id, e_version, e_topic, e_etat, e_famille, e_enfant, e_acteur, e_role, e_correlation,
+          e_horodatage) WITH ORDINALITY
+          AS e(grp, id, ver, topic, etat, famille, enfant, acteur, role, correlation, horodatage, rang)
+        LEFT JOIN {sujets} s ON s.agregat_id = e.id
+        WHERE {condition.format(x="e")} ORDER BY e.rang
+        RETURNING notification_id, originator_id, originator_version, topic, state
+      )"""
+
+
+_EMPREINTE_INS = (
+    "sha256(convert_to(ins.notification_id::text || '|' || ins.originator_id::text || '|'"
+    " || ins.originator_version::text || '|' || ins.topic || '|', 'UTF8') || ins.state)"
+)
+
+
+def _sql_idempotence(idempotence: str, condition: str, erreur: str) -> str:
+    """The groups' idempotency rows; `erreur` is raised when a key already has an answer."""
+    return f"""SELECT count(*) INTO attendu FROM unnest(i_groupe) AS x WHERE {condition.format(x="x").replace("x.grp", "x")};
+      IF attendu > 0 THEN
+        INSERT INTO {idempotence} AS t (compte_id, cle, empreinte, statut, corps)
+          SELECT i.compte, i.cle, i.emp, i.statut, i.corps
+          FROM unnest(i_groupe, i_compte, i_cle, i_empreinte, i_statut, i_corps) AS i(grp, compte, cle, emp, statut, corps)
+          WHERE {condition.format(x="i")}
+          ON CONFLICT (compte_id, cle) DO UPDATE SET statut = EXCLUDED.statut, corps = EXCLUDED.corps
+          WHERE t.empreinte = EXCLUDED.empreinte AND t.statut = 0;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        IF n < attendu THEN
+          {erreur}
+        END IF;
+      END IF;"""
+
+
+def _sql_lignes(schema: str, condition: str) -> str:
+    """The read rows of the groups, one statement per table (and per set of columns), tables in the
+    runner's order and each table's rows by key (`projections.lot.ordre_des_lignes`), so that the
+    two never lock rows in opposite orders; of two rows with one key, the one of the higher
+    version, or else the later one, is written (as group after group would leave it); a row
+    carrying a stream version only replaces one of a lower version."""
     ordre_tables = (
         "CASE l.tab "
         + " ".join(f"WHEN '{table}' THEN {rang}" for table, rang in ORDRE_TABLES.items())
         + f" ELSE {len(ORDRE_TABLES)} END"
     )
+    return f"""FOR ligne IN
+        SELECT l.tab, l.cles, jsonb_agg(l.val ORDER BY l.rang) AS vals
+        FROM unnest(l_groupe, l_table, l_cles, l_valeurs) WITH ORDINALITY AS l(grp, tab, cles, val, rang)
+        WHERE {condition.format(x="l")}
+        GROUP BY l.tab, l.cles, (SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(l.val) AS k)
+        ORDER BY {ordre_tables}, min(l.rang)
+      LOOP
+        SELECT string_agg(format('%I', k), ', '),
+               string_agg(format('%I = EXCLUDED.%I', k, k), ', ')
+                 FILTER (WHERE NOT k = ANY (string_to_array(ligne.cles, ',')))
+          INTO colonnes, mises_a_jour FROM jsonb_object_keys(ligne.vals -> 0) AS k;
+        SELECT string_agg(format('%I', c), ', ') INTO conflit FROM unnest(string_to_array(ligne.cles, ',')) AS c;
+        EXECUTE format(
+          'INSERT INTO %I.%I AS t (%s) SELECT %s FROM (SELECT DISTINCT ON (%s) * FROM'
+          ' jsonb_populate_recordset(NULL::%I.%I, $1) WITH ORDINALITY AS r ORDER BY %s%s, r.ordinality DESC) AS x'
+          ' ON CONFLICT (%s) %s',
+          '{schema}', ligne.tab, colonnes, colonnes, conflit, '{schema}', ligne.tab, conflit,
+          CASE WHEN (ligne.vals -> 0) ? 'version' THEN ', r.version DESC' ELSE '' END, conflit,
+          CASE WHEN mises_a_jour IS NULL THEN 'DO NOTHING'
+               ELSE 'DO UPDATE SET ' || mises_a_jour
+                    || CASE WHEN (ligne.vals -> 0) ? 'version' THEN ' WHERE t.version < EXCLUDED.version' ELSE '' END END
+        ) USING ligne.vals;
+      END LOOP;"""
+
+
+def _fonction_sql(schema: str, table_evenements: str, canal: str) -> str:
     evenements = f"{schema}.{table_evenements}"
+    erreur_cle = (
+        "RAISE EXCEPTION '" + CLE_DEJA_SERVIE.replace("'", "''") + "' USING ERRCODE = 'unique_violation';"
+    )
     chaine = f"{schema}.{table_evenements}_chaine"
     cles = f"{schema}.portail_cles"
     effaces = f"{schema}.portail_sujets_effaces"
@@ -562,79 +654,19 @@ BEGIN
     SELECT coalesce(array_agg(x ORDER BY x), '{{}}') INTO bons FROM unnest(groupes) AS x WHERE NOT x = ANY (echoues);
 
     BEGIN
-      INSERT INTO {cles} (sujet_id, famille_id, cle)
-        SELECT k.sujet, k.famille, k.cle FROM unnest(k_groupe, k_sujet, k_famille, k_cle) AS k(grp, sujet, famille, cle)
-        WHERE k.grp = ANY (bons)
-        ON CONFLICT (sujet_id) DO NOTHING;
-      INSERT INTO {sujets} (agregat_id, famille_id, enfant_id)
-        SELECT DISTINCT ON (e.id) e.id, e.famille, e.enfant
-        FROM unnest(e_groupe, e_id, e_famille, e_enfant) WITH ORDINALITY AS e(grp, id, famille, enfant, rang)
-        WHERE e.grp = ANY (bons) AND (e.famille IS NOT NULL OR e.enfant IS NOT NULL)
-        ORDER BY e.id, e.grp, e.famille IS NULL, e.rang
-        ON CONFLICT (agregat_id) DO NOTHING;
-      WITH ins AS (
-        INSERT INTO {evenements} (originator_id, originator_version, topic, state,
-          famille_id, enfant_id, acteur_compte_id, role, correlation_id, horodatage)
-        SELECT e.id, e.ver, e.topic, e.etat, coalesce(e.famille, s.famille_id), coalesce(e.enfant, s.enfant_id),
-          e.acteur, e.role, e.correlation, e.horodatage
-        FROM unnest(e_groupe, e_id, e_version, e_topic, e_etat, e_famille, e_enfant, e_acteur, e_role, e_correlation,
-          e_horodatage) WITH ORDINALITY
-          AS e(grp, id, ver, topic, etat, famille, enfant, acteur, role, correlation, horodatage, rang)
-        LEFT JOIN {sujets} s ON s.agregat_id = e.id
-        WHERE e.grp = ANY (bons) ORDER BY e.rang
-        RETURNING notification_id, originator_id, originator_version, topic, state
-      )
+      {_sql_cles(cles, "{x}.grp = ANY (bons)")}
+      {_sql_liens(sujets, "{x}.grp = ANY (bons)")}
+      {_sql_evenements(evenements, sujets, "{x}.grp = ANY (bons)")}
       SELECT coalesce(array_agg(ins.notification_id ORDER BY ins.notification_id), '{{}}'),
-             coalesce(array_agg(sha256(convert_to(ins.notification_id::text || '|' || ins.originator_id::text || '|'
-                 || ins.originator_version::text || '|' || ins.topic || '|', 'UTF8') || ins.state)
-               ORDER BY ins.notification_id), '{{}}'),
+             coalesce(array_agg({_EMPREINTE_INS} ORDER BY ins.notification_id), '{{}}'),
              coalesce(array_agg(e.grp ORDER BY ins.notification_id), '{{}}')
         INTO toutes_positions, toutes_empreintes, groupes_positions
         FROM ins JOIN unnest(e_groupe, e_id, e_version) AS e(grp, id, ver)
           ON e.id = ins.originator_id AND e.ver = ins.originator_version;
 
-      SELECT count(*) INTO attendu FROM unnest(i_groupe) AS x WHERE x = ANY (bons);
-      IF attendu > 0 THEN
-        INSERT INTO {idempotence} AS t (compte_id, cle, empreinte, statut, corps)
-          SELECT i.compte, i.cle, i.emp, i.statut, i.corps
-          FROM unnest(i_groupe, i_compte, i_cle, i_empreinte, i_statut, i_corps) AS i(grp, compte, cle, emp, statut, corps)
-          WHERE i.grp = ANY (bons)
-          ON CONFLICT (compte_id, cle) DO UPDATE SET statut = EXCLUDED.statut, corps = EXCLUDED.corps
-          WHERE t.empreinte = EXCLUDED.empreinte AND t.statut = 0;
-        GET DIAGNOSTICS n = ROW_COUNT;
-        IF n < attendu THEN
-          RAISE EXCEPTION 'idempotence' USING ERRCODE = 'PF002';
-        END IF;
-      END IF;
+      {_sql_idempotence(idempotence, "{x}.grp = ANY (bons)", "RAISE EXCEPTION 'idempotence' USING ERRCODE = 'PF002';")}
 
-      -- A table's rows of every group in one statement, tables in the runner's order and each
-      -- table's rows by key (`projections.lot.ordre_des_lignes`), so that the two never lock
-      -- rows in opposite orders; of two rows of the call with one key, the one of the higher
-      -- version, or else the later one, is written (as group after group would leave it). Rows
-      -- of one table with other columns (not what commands write) get a statement of their own.
-      FOR ligne IN
-        SELECT l.tab, l.cles, jsonb_agg(l.val ORDER BY l.rang) AS vals
-        FROM unnest(l_groupe, l_table, l_cles, l_valeurs) WITH ORDINALITY AS l(grp, tab, cles, val, rang)
-        WHERE l.grp = ANY (bons)
-        GROUP BY l.tab, l.cles, (SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(l.val) AS k)
-        ORDER BY {ordre_tables}, min(l.rang)
-      LOOP
-        SELECT string_agg(format('%I', k), ', '),
-               string_agg(format('%I = EXCLUDED.%I', k, k), ', ')
-                 FILTER (WHERE NOT k = ANY (string_to_array(ligne.cles, ',')))
-          INTO colonnes, mises_a_jour FROM jsonb_object_keys(ligne.vals -> 0) AS k;
-        SELECT string_agg(format('%I', c), ', ') INTO conflit FROM unnest(string_to_array(ligne.cles, ',')) AS c;
-        EXECUTE format(
-          'INSERT INTO %I.%I AS t (%s) SELECT %s FROM (SELECT DISTINCT ON (%s) * FROM'
-          ' jsonb_populate_recordset(NULL::%I.%I, $1) WITH ORDINALITY AS r ORDER BY %s%s, r.ordinality DESC) AS x'
-          ' ON CONFLICT (%s) %s',
-          '{schema}', ligne.tab, colonnes, colonnes, conflit, '{schema}', ligne.tab, conflit,
-          CASE WHEN (ligne.vals -> 0) ? 'version' THEN ', r.version DESC' ELSE '' END, conflit,
-          CASE WHEN mises_a_jour IS NULL THEN 'DO NOTHING'
-               ELSE 'DO UPDATE SET ' || mises_a_jour
-                    || CASE WHEN (ligne.vals -> 0) ? 'version' THEN ' WHERE t.version < EXCLUDED.version' ELSE '' END END
-        ) USING ligne.vals;
-      END LOOP;
+      {_sql_lignes(schema, "{x}.grp = ANY (bons)")}
 
       SELECT coalesce(array_agg(b ORDER BY b), '{{}}'), coalesce(array_agg('ok'::text ORDER BY b), '{{}}'),
              coalesce(array_agg(NULL::text ORDER BY b), '{{}}'),
@@ -679,10 +711,7 @@ BEGIN
       ) THEN
         RAISE EXCEPTION 'sujet effacé' USING ERRCODE = 'PF001';
       END IF;
-      INSERT INTO {cles} (sujet_id, famille_id, cle)
-        SELECT k.sujet, k.famille, k.cle FROM unnest(k_groupe, k_sujet, k_famille, k_cle) AS k(grp, sujet, famille, cle)
-        WHERE k.grp = g
-        ON CONFLICT (sujet_id) DO NOTHING;
+      {_sql_cles(cles, "{x}.grp = g")}
       IF EXISTS (
         SELECT 1 FROM unnest(k_groupe, k_sujet, k_cle) AS k(grp, sujet, cle)
         JOIN {cles} c ON c.sujet_id = k.sujet WHERE k.grp = g AND c.cle <> k.cle
@@ -690,66 +719,15 @@ BEGIN
         RAISE EXCEPTION 'clé créée par un autre enregistrement' USING ERRCODE = 'unique_violation';
       END IF;
 
-      -- An aggregate's link comes from its first event naming its family (a child's registration,
-      -- saved with its health record): without the ORDER BY, DISTINCT ON keeps any of them.
-      INSERT INTO {sujets} (agregat_id, famille_id, enfant_id)
-        SELECT DISTINCT ON (e.id) e.id, e.famille, e.enfant
-        FROM unnest(e_groupe, e_id, e_famille, e_enfant) WITH ORDINALITY AS e(grp, id, famille, enfant, rang)
-        WHERE e.grp = g AND (e.famille IS NOT NULL OR e.enfant IS NOT NULL)
-        ORDER BY e.id, e.famille IS NULL, e.rang
-        ON CONFLICT (agregat_id) DO NOTHING;
-      WITH ins AS (
-        INSERT INTO {evenements} (originator_id, originator_version, topic, state,
-          famille_id, enfant_id, acteur_compte_id, role, correlation_id, horodatage)
-        SELECT e.id, e.ver, e.topic, e.etat, coalesce(e.famille, s.famille_id), coalesce(e.enfant, s.enfant_id),
-          e.acteur, e.role, e.correlation, e.horodatage
-        FROM unnest(e_groupe, e_id, e_version, e_topic, e_etat, e_famille, e_enfant, e_acteur, e_role, e_correlation,
-          e_horodatage) WITH ORDINALITY
-          AS e(grp, id, ver, topic, etat, famille, enfant, acteur, role, correlation, horodatage, rang)
-        LEFT JOIN {sujets} s ON s.agregat_id = e.id
-        WHERE e.grp = g ORDER BY e.rang
-        RETURNING notification_id, originator_id, originator_version, topic, state
-      )
-      SELECT array_agg(notification_id ORDER BY notification_id),
-             array_agg(sha256(convert_to(notification_id::text || '|' || originator_id::text || '|'
-                 || originator_version::text || '|' || topic || '|', 'UTF8') || state) ORDER BY notification_id)
+      {_sql_liens(sujets, "{x}.grp = g")}
+      {_sql_evenements(evenements, sujets, "{x}.grp = g")}
+      SELECT array_agg(ins.notification_id ORDER BY ins.notification_id),
+             array_agg({_EMPREINTE_INS} ORDER BY ins.notification_id)
         INTO pos, emp FROM ins;
 
-      SELECT count(*) INTO attendu FROM unnest(i_groupe) AS x WHERE x = g;
-      IF attendu > 0 THEN
-        INSERT INTO {idempotence} AS t (compte_id, cle, empreinte, statut, corps)
-          SELECT i.compte, i.cle, i.emp, i.statut, i.corps
-          FROM unnest(i_groupe, i_compte, i_cle, i_empreinte, i_statut, i_corps) AS i(grp, compte, cle, emp, statut, corps)
-          WHERE i.grp = g
-          ON CONFLICT (compte_id, cle) DO UPDATE SET statut = EXCLUDED.statut, corps = EXCLUDED.corps
-          WHERE t.empreinte = EXCLUDED.empreinte AND t.statut = 0;
-        GET DIAGNOSTICS n = ROW_COUNT;
-        IF n < attendu THEN
-          RAISE EXCEPTION '{CLE_DEJA_SERVIE.replace("'", "''")}' USING ERRCODE = 'unique_violation';
-        END IF;
-      END IF;
+      {_sql_idempotence(idempotence, "{x}.grp = g", erreur_cle)}
 
-      -- The group's rows of one table in one statement, in the order given (commands and the
-      -- runner lock read rows in the same order); the rows of a table share their columns.
-      FOR ligne IN
-        SELECT l.tab, l.cles, jsonb_agg(l.val ORDER BY l.rang) AS vals, min(l.rang) AS premier
-        FROM unnest(l_groupe, l_table, l_cles, l_valeurs) WITH ORDINALITY AS l(grp, tab, cles, val, rang)
-        WHERE l.grp = g GROUP BY l.tab, l.cles ORDER BY premier
-      LOOP
-        SELECT string_agg(format('%I', k), ', '),
-               string_agg(format('%I = EXCLUDED.%I', k, k), ', ')
-                 FILTER (WHERE NOT k = ANY (string_to_array(ligne.cles, ',')))
-          INTO colonnes, mises_a_jour FROM jsonb_object_keys(ligne.vals -> 0) AS k;
-        SELECT string_agg(format('%I', c), ', ') INTO conflit FROM unnest(string_to_array(ligne.cles, ',')) AS c;
-        -- A row carrying a stream version only replaces one of a lower version.
-        EXECUTE format(
-          'INSERT INTO %I.%I AS t (%s) SELECT %s FROM jsonb_populate_recordset(NULL::%I.%I, $1) ON CONFLICT (%s) %s',
-          '{schema}', ligne.tab, colonnes, colonnes, '{schema}', ligne.tab, conflit,
-          CASE WHEN mises_a_jour IS NULL THEN 'DO NOTHING'
-               ELSE 'DO UPDATE SET ' || mises_a_jour
-                    || CASE WHEN (ligne.vals -> 0) ? 'version' THEN ' WHERE t.version < EXCLUDED.version' ELSE '' END END
-        ) USING ligne.vals;
-      END LOOP;
+      {_sql_lignes(schema, "{x}.grp = g")}
 
       toutes_positions := toutes_positions || coalesce(pos, '{{}}');
       toutes_empreintes := toutes_empreintes || coalesce(emp, '{{}}');

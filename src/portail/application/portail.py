@@ -286,8 +286,14 @@ class Portail(Application[UUID]):
             raise
         for aggregat in processing_event.aggregates.values():
             # Kept if flat (the booking path's) or already kept: a campaign's invoices, saved once
-            # and rarely read again, are not worth a deep copy each.
-            if isinstance(aggregat, Aggregate) and (est_a_plat(aggregat) or self.cache.contient(aggregat.id)):
+            # and rarely read again, are not worth a deep copy each. A booking published its state
+            # when it queued the save (`apres_depot`): that copy is kept, not a third one (a summer
+            # day's Capacite holds thousands of ids).
+            if (
+                isinstance(aggregat, Aggregate)
+                and (est_a_plat(aggregat) or self.cache.contient(aggregat.id))
+                and not self.cache.publie_a(aggregat.id, aggregat.version)
+            ):
                 self.cache.poser(copier(aggregat))
         return enregistrements
 

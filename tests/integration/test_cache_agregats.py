@@ -186,7 +186,7 @@ def test_la_reconstruction_des_vues_est_refusee_tant_qu_une_api_sert(
 
 def test_l_etat_publie_par_une_commande_est_garde_tel_quel_apres_son_enregistrement() -> None:
     """The copy a booking published when it queued its save is the aggregate as saved: once the
-    save is committed it is kept as it is, and only that version of it is recognised."""
+    save is committed it is kept as it is, without the save, and only that version is recognised."""
     from portail.domain.capacite import Capacite
     from portail.store.cache_agregats import CacheAgregats
 
@@ -194,10 +194,13 @@ def test_l_etat_publie_par_une_commande_est_garde_tel_quel_apres_son_enregistrem
     jour = date(2027, 7, 19)
     capacite = Capacite(id=uuid.uuid4(), accueil_id=uuid.uuid4(), jour=jour)
     capacite.demander(uuid.uuid4(), "JOURNEE", 10, liste_attente=True)
-    assert not cache.publie_a(capacite.id, capacite.version)
+    assert not cache.confirmer_publie(capacite.id, capacite.version)
     cache.poser(capacite)
-    assert not cache.publie_a(capacite.id, capacite.version)  # kept, but not by a queued save
+    assert not cache.confirmer_publie(capacite.id, capacite.version)  # kept, but not by a queued save
     depot = object()
     cache.poser(capacite, depot)  # type: ignore[arg-type]
-    assert cache.publie_a(capacite.id, capacite.version)
-    assert not cache.publie_a(capacite.id, capacite.version + 1)
+    assert not cache.confirmer_publie(capacite.id, capacite.version + 1)
+    assert cache.confirmer_publie(capacite.id, capacite.version)
+    # Confirmed: the same state, kept without its save (whose events and rows can go).
+    assert cache.prendre(capacite.id) == (capacite, None)
+    assert cache._entrees[capacite.id][2] is None

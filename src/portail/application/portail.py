@@ -292,7 +292,7 @@ class Portail(Application[UUID]):
             if (
                 isinstance(aggregat, Aggregate)
                 and (est_a_plat(aggregat) or self.cache.contient(aggregat.id))
-                and not self.cache.publie_a(aggregat.id, aggregat.version)
+                and not self.cache.confirmer_publie(aggregat.id, aggregat.version)
             ):
                 self.cache.poser(copier(aggregat))
         return enregistrements

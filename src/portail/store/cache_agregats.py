@@ -129,13 +129,16 @@ class CacheAgregats:
             depot = entree[2]
             return entree[0], (None if depot is None or depot.fini else depot)
 
-    def publie_a(self, aggregat_id: UUID, version: int) -> bool:
+    def confirmer_publie(self, aggregat_id: UUID, version: int) -> bool:
         """Whether the kept entry is the state a command of this process published at `version`
-        when it queued its save: once that save is committed, the entry is the aggregate as saved
-        (no need to keep another copy of it)."""
+        when it queued its save; if so, that save being committed, the entry becomes the aggregate
+        as saved (no other copy needed) and lets go of the save (its events and rows)."""
         with self._verrou:
             entree = self._entrees.get(aggregat_id)
-            return entree is not None and entree[2] is not None and entree[0].version == version
+            if entree is None or entree[2] is None or entree[0].version != version:
+                return False
+            self._entrees[aggregat_id] = (entree[0], entree[1], None)
+            return True
 
     def poser_absent(self, aggregat_id: UUID) -> None:
         """Remember that `aggregat_id` does not exist (a day nobody booked yet, settings never set)."""

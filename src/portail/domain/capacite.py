@@ -12,7 +12,8 @@ from enum import Enum
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.domain import Aggregate, Snapshot, event
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Snapshot as InstantaneLibrairie
 
 from portail.domain.erreurs import RegleMetier
 from portail.domain.evenements import PortailEvent
@@ -112,7 +113,7 @@ class Capacite(Aggregate):
         """The children of each waiting list, to know in constant time whether one is waiting
         (a summer day's list can hold thousands). Not part of a snapshot: rebuilt from the lists."""
 
-    class Snapshot(Snapshot):
+    class Snapshot(InstantaneLibrairie):
         """The state without the waiting lists' index, which is rebuilt from the lists."""
 
         @classmethod

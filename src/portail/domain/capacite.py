@@ -137,16 +137,27 @@ class Capacite(Aggregate):
     def a_une_place(self, enfant_id: UUID, unite: str) -> bool:
         return enfant_id in self.places.get(unite, [])
 
+    def _index(self) -> dict[str, set[UUID]]:
+        """The waiting lists' index; built from the lists when missing (a Capacite loaded from a
+        snapshot written before the index existed)."""
+        index: dict[str, set[UUID]] | None = self.__dict__.get("_index_attente")
+        if index is None:
+            index = {u: set(enfants) for u, enfants in self.attente.items()}
+            self._index_attente = index
+        return index
+
     def en_attente(self, enfant_id: UUID, unite: str) -> bool:
-        return enfant_id in self._index_attente.get(unite, ())
+        return enfant_id in self._index().get(unite, ())
 
     def _entre_en_attente(self, enfant_id: UUID, unite: str) -> None:
+        index = self._index()
         self.attente.setdefault(unite, []).append(enfant_id)
-        self._index_attente.setdefault(unite, set()).add(enfant_id)
+        index.setdefault(unite, set()).add(enfant_id)
 
     def _sort_de_l_attente(self, enfant_id: UUID, unite: str) -> None:
+        index = self._index()
         self.attente[unite].remove(enfant_id)
-        self._index_attente[unite].discard(enfant_id)
+        index[unite].discard(enfant_id)
 
     def demander(self, enfant_id: UUID, unite: str, capacite: int | None, liste_attente: bool) -> Attribution:
         """A place if one is free, else the end of the waiting list (when the accueil keeps one)."""

@@ -267,6 +267,21 @@ def test_deux_groupes_d_un_appel_qui_se_heurtent_passent_l_un_apres_l_autre(sv: 
     assert sv.portail.verifier_chaine().ok
 
 
+def test_une_lecture_depassee_par_un_groupe_precedent_du_meme_appel_est_un_conflit(sv: Services) -> None:
+    """A group that read an aggregate at its committed version, when an earlier group of the same
+    call changes it: the read is stale by the time it would commit, as if they came one by one."""
+    recorder = sv.portail.recorder
+    assert isinstance(recorder, RecorderChaine)
+    lu = uuid.uuid4()
+    assert [r.statut for r in recorder.enregistrer([Groupe(evenements=[_evenement(lu, 1)])])] == ["ok"]
+    groupes = [
+        Groupe(evenements=[_evenement(lu, 2)]),
+        Groupe(evenements=[_evenement(uuid.uuid4(), 1)], versions=[(lu, 1)]),
+        Groupe(evenements=[_evenement(uuid.uuid4(), 1)]),
+    ]
+    assert [r.statut for r in recorder.enregistrer(groupes)] == ["ok", "conflit", "ok"]
+
+
 def test_un_groupe_dont_l_ecriture_echoue_echoue_seul(sv: Services) -> None:
     """A read row the database refuses (here, a column its table lacks) fails its group with an
     error; the other groups of the call commit, and the chain holds their events only."""

@@ -602,8 +602,11 @@ BEGIN
   -- the groups that pass written together, a statement per kind of row (and per read table). Two
   -- groups of the call that would collide with each other (the same event version, idempotency
   -- key or new key row) take the group-by-group path below, as does any error while writing.
-  -- A lone group goes that way too: its savepoint costs less than the set path's checks.
+  -- A lone group goes that way too: its savepoint costs less than the set path's checks. So does
+  -- a call where a group read, without changing it, an aggregate another group of it changes: its
+  -- read is checked against what the groups before it leave.
   lent := cardinality(groupes) = 1
+    OR EXISTS (SELECT 1 FROM unnest(v_id) AS v(id) JOIN unnest(e_id) AS e(id) ON e.id = v.id)
     OR EXISTS (SELECT 1 FROM unnest(e_id, e_version) AS e(id, ver) GROUP BY e.id, e.ver HAVING count(*) > 1)
     OR EXISTS (SELECT 1 FROM unnest(i_compte, i_cle) AS i(compte, cle) GROUP BY i.compte, i.cle HAVING count(*) > 1)
     OR EXISTS (SELECT 1 FROM unnest(k_sujet) AS k(sujet) GROUP BY k.sujet HAVING count(*) > 1);

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -32,15 +33,13 @@ def _encoder(resultats: list[Resultat]) -> bytes:
     return ",".join(r.statut.value for r in resultats).encode()
 
 
-def test_cle_d_idempotence_rejouee_refusee_et_reprise(services, base, horloge) -> None:
-    horloge.maintenant = MOMENT
-    idem = services.idempotence
+def _reservation_comptee(services: Any, appels: list[int]) -> Callable[..., list[Resultat]]:
+    """A booking of one child's SOIR on an accueil of 5 places, as an idempotent command; each run
+    is counted in `appels`."""
     accueil_id = _accueil(services, 5)
     [(famille_id, enfant_id)] = _familles(services, 1)
-    compte = uuid.uuid4()
-    appels: list[int] = []
 
-    def reserver(demande: DemandeIdempotente, jour=JOURS[0]) -> list[Resultat]:
+    def reserver(demande: DemandeIdempotente, jour: date = JOURS[0]) -> list[Resultat]:
         appels.append(1)
         return services.reservations.reserver(
             replace(CTX, idempotence=demande),
@@ -49,6 +48,16 @@ def test_cle_d_idempotence_rejouee_refusee_et_reprise(services, base, horloge) -
             accueil_id,
             [DemandeReservation(jour, "SOIR")],
         )
+
+    return reserver
+
+
+def test_cle_d_idempotence_rejouee_refusee_et_reprise(services, base, horloge) -> None:
+    horloge.maintenant = MOMENT
+    idem = services.idempotence
+    compte = uuid.uuid4()
+    appels: list[int] = []
+    reserver = _reservation_comptee(services, appels)
 
     assert idem.servir(compte, "k1", b"corps", _encoder, reserver) == Reponse(200, b"reserve")
     # The same key and body: the stored answer, and the command does not run again.
@@ -133,22 +142,11 @@ def test_une_cle_en_cours_dans_le_processus_attend_la_premiere(services, base, h
 
     horloge.maintenant = MOMENT
     idem = services.idempotence
-    accueil_id = _accueil(services, 5)
-    [(famille_id, enfant_id)] = _familles(services, 1)
     compte = uuid.uuid4()
     appels: list[int] = []
+    reserver = _reservation_comptee(services, appels)
     depart = threading.Barrier(4)
     reponses: list[Reponse] = []
-
-    def reserver(demande: DemandeIdempotente) -> list[Resultat]:
-        appels.append(1)
-        return services.reservations.reserver(
-            replace(CTX, idempotence=demande),
-            famille_id,
-            enfant_id,
-            accueil_id,
-            [DemandeReservation(JOURS[0], "SOIR")],
-        )
 
     def demande() -> None:
         depart.wait()

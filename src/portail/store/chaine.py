@@ -490,7 +490,7 @@ _EMPREINTE_INS = (
 
 def _sql_idempotence(idempotence: str, condition: str, erreur: str) -> str:
     """The groups' idempotency rows; `erreur` is raised when a key already has an answer."""
-    return f"""SELECT count(*) INTO attendu FROM unnest(i_groupe) AS x WHERE {condition.format(x="x").replace("x.grp", "x")};
+    return f"""SELECT count(*) INTO attendu FROM unnest(i_groupe) AS x(grp) WHERE {condition.format(x="x")};
       IF attendu > 0 THEN
         INSERT INTO {idempotence} AS t (compte_id, cle, empreinte, statut, corps)
           SELECT i.compte, i.cle, i.emp, i.statut, i.corps

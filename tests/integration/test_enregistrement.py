@@ -51,6 +51,7 @@ def _sql(services: Services, requete: str, *parametres: Any) -> list[Any]:
                 chaine=sql.Identifier(schema, "portail_events_chaine"),
                 idempotence=sql.Identifier(schema, "portail_idempotence"),
                 cles=sql.Identifier(schema, "portail_cles"),
+                schema=sql.Identifier(schema),
             ),
             parametres,
         )
@@ -239,6 +240,49 @@ def test_les_groupes_d_un_appel_sont_ecrits_ensemble(sv: Services) -> None:
     assert avis == []
     assert _sql(sv, "SELECT count(*) FROM {evenements}")[0][0] == 4
     assert sv.portail.verifier_chaine().ok
+
+
+@pytest.mark.parametrize("forme", ["connue", "autre"])
+def test_un_compteur_n_est_remplace_que_par_une_version_plus_haute(sv: Services, forme: str) -> None:
+    """A day's counter row, whether its shape is one the function has a planned statement for
+    (`FORMES_LIGNES`) or another one (here without `attente`, written by a statement built at the
+    call): of two rows of one call the higher version wins, and a later call's lower version
+    leaves the row as it is."""
+    accueil = str(uuid.uuid4())
+
+    def compteur(reserves: int, version: int) -> LigneLecture:
+        valeurs: dict[str, Any] = {"accueil_id": accueil, "jour": "2026-09-01", "unite": "MIDI"}
+        valeurs |= {"reserves": reserves, "attente": 1, "version": version}
+        if forme == "autre":
+            del valeurs["attente"]
+        return LigneLecture("proj_occupation", ("accueil_id", "jour", "unite"), valeurs)
+
+    def lue() -> tuple[int, int, int]:
+        rangee = _sql(
+            sv,
+            "SELECT reserves, attente, version FROM {schema}.proj_occupation WHERE accueil_id = %s",
+            uuid.UUID(accueil),
+        )
+        assert len(rangee) == 1
+        return tuple(rangee[0])  # type: ignore[return-value]
+
+    attente = 1 if forme == "connue" else 0
+    groupes = [
+        Groupe(evenements=[_evenement(uuid.uuid4(), 1)], lignes=[compteur(3, 5)]),
+        Groupe(evenements=[_evenement(uuid.uuid4(), 1)], lignes=[compteur(2, 4)]),
+    ]
+    resultats, avis = _appel_direct(sv, groupes)
+    assert resultats == [(0, "ok"), (1, "ok")] and avis == []
+    assert lue() == (3, attente, 5)
+    resultats, _ = _appel_direct(
+        sv, [Groupe(evenements=[_evenement(uuid.uuid4(), 1)], lignes=[compteur(1, 4)])]
+    )
+    assert resultats == [(0, "ok")]
+    assert lue() == (3, attente, 5)
+    resultats, _ = _appel_direct(
+        sv, [Groupe(evenements=[_evenement(uuid.uuid4(), 1)], lignes=[compteur(4, 6)])]
+    )
+    assert lue() == (4, attente, 6)
 
 
 def test_deux_groupes_d_un_appel_qui_se_heurtent_passent_l_un_apres_l_autre(sv: Services) -> None:

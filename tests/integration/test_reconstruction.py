@@ -100,3 +100,34 @@ def test_des_brouillons_longs_a_calculer_ne_laissent_pas_de_transaction_inactive
         assert _contenu(base)["proj_brouillons"]
     finally:
         services.portail.close()
+
+
+@pytest.mark.postgres
+def test_un_second_runner_distance_relit_depuis_la_position_et_n_applique_rien_deux_fois(
+    settings, base
+) -> None:
+    horloge = HorlogeSimulee(datetime(ANNEE, 6, 1, 8, tzinfo=UTC))
+    services = construire_services(settings, base, horloge)
+    try:
+        generer(services, horloge, 3, 2, lambda _etape, _fait, _total: None)
+        tete = services.portail.recorder.max_notification_id()
+        # Both start from an empty read model; the second reads its pages ahead, three events each.
+        premier = Projecteur(services.portail, taille_page=1000)
+        second = Projecteur(services.portail, taille_page=3)
+        assert premier.rattraper() == tete
+        apres_premier = _contenu(base)
+
+        # The second's first page finds the position moved: the page it read ahead is dropped and it
+        # rereads from where the first left the log, which is its end.
+        assert second.rattraper() == 0
+        assert second.position == tete
+        assert _contenu(base) == apres_premier
+        with psycopg.connect(base.url) as conn:
+            (position,) = conn.execute(
+                sql.SQL("SELECT position FROM {} WHERE nom = 'principal'").format(
+                    sql.Identifier(base.schema, "proj_tracking")
+                )
+            ).fetchone()
+        assert position == tete
+    finally:
+        services.portail.close()

@@ -4,12 +4,12 @@ moving its tracking position in the same transaction (exactly once, in log order
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 import structlog
-from eventsourcing.persistence import MapperDeserialisationError
+from eventsourcing.persistence import MapperDeserialisationError, Notification
 
 from portail.memoire import sans_collecte
 from portail.projections import brouillons, vues
@@ -17,6 +17,7 @@ from portail.projections.brouillons import copie_garde
 from portail.projections.lot import Lot, Reperes
 from portail.store import lecture
 from portail.store.ecoute import SECURITE, Ecoute, canal_journal, canal_vues
+from portail.store.pages import PagesJournal
 from portail.store.pliage import Pliage
 
 if TYPE_CHECKING:
@@ -197,37 +198,51 @@ class Projecteur:
                 self._index_complete = True
             if self._faits_a_reprendre:
                 self._reprendre_faits()
-            while True:
-                if self._arret.is_set() or self._faits_a_reprendre:
-                    # Stopping: the page under way was committed, the rest waits for the next start.
-                    return lus
-                page = self._recorder().select_notifications(
-                    start=self._position, limit=self.taille_page, inclusive_of_start=False
-                )
-                if not page:
-                    if self._differer_brouillons:
-                        if not brouillons_differes:
-                            return lus
-                        self._ecrire_brouillons_differes()
-                    if not self._pret and self._position >= self._cible:
-                        with self._ds.transaction(commit=True) as curs:
-                            self._effacer_cible(curs, self._position)
-                        self._marquer_pret()
-                    return lus
-                atteint = not self._pret and page[-1].id >= self._cible and not self._differer_brouillons
-                if not self._appliquer_page(page):
-                    # Another runner moved the position first: reread from where it stands.
-                    continue
-                lus += len(page)
-                with self._condition:
-                    self._position = page[-1].id
-                    if atteint:
-                        self._marquer_pret()
-                    self._condition.notify_all()
-                if progression is not None:
-                    progression(len(page))
+            pages: PagesJournal | None = None
+            try:
+                while True:
+                    if self._arret.is_set() or self._faits_a_reprendre:
+                        # Stopping: the page under way was committed, the rest waits for the next start.
+                        return lus
+                    if pages is None:
+                        pages = PagesJournal(self._lire_page, self._position, self.taille_page)
+                    page = next(pages, None)
+                    if page is None:
+                        if self._differer_brouillons:
+                            if not brouillons_differes:
+                                return lus
+                            self._ecrire_brouillons_differes()
+                        if not self._pret and self._position >= self._cible:
+                            with self._ds.transaction(commit=True) as curs:
+                                self._effacer_cible(curs, self._position)
+                            self._marquer_pret()
+                        return lus
+                    atteint = not self._pret and page[-1].id >= self._cible and not self._differer_brouillons
+                    if not self._appliquer_page(page):
+                        # Another runner moved the position first: reread from where it stands
+                        # (the page read ahead follows a position that is no longer ours).
+                        pages.fermer()
+                        pages = None
+                        continue
+                    lus += len(page)
+                    with self._condition:
+                        self._position = page[-1].id
+                        if atteint:
+                            self._marquer_pret()
+                        self._condition.notify_all()
+                    if progression is not None:
+                        progression(len(page))
+            finally:
+                if pages is not None:
+                    pages.fermer()
 
-    def _appliquer_page(self, page: list[Any]) -> bool:
+    def _lire_page(self, apres: int, taille: int) -> Sequence[Notification]:
+        page: Sequence[Notification] = self._recorder().select_notifications(
+            start=apres, limit=taille, inclusive_of_start=False
+        )
+        return page
+
+    def _appliquer_page(self, page: Sequence[Notification]) -> bool:
         """Decode the page, fold the drafts' facts, and commit its read-model changes with the
         tracking position; False if another runner moved the position first (nothing written).
         A page allocates by the hundred thousand: no cyclic collection until it is done
@@ -287,7 +302,7 @@ class Projecteur:
             log.error("evenement_illisible", position=notification.id, topic=notification.topic)
             return None
 
-    def _decoder_page(self, page: list[Any]) -> list[tuple[Any, Any]]:
+    def _decoder_page(self, page: Sequence[Notification]) -> list[tuple[Any, Any]]:
         """The page's readable events that a read model or the drafts follow, each with its
         notification (the others are not decoded)."""
         evenements = []

@@ -57,8 +57,10 @@ def test_les_pages_pleines_font_lire_la_suivante_sur_un_autre_fil() -> None:
     journal = Journal(10)
     with PagesJournal(journal.lire, 0, 4) as pages:
         next(pages)
-        # The second page is being read while the caller works on the first.
-        time.sleep(0.05)
+        # The second page is being read while the caller works on the first (it has not asked).
+        echeance = time.monotonic() + 5
+        while len(journal.lectures) < 2 and time.monotonic() < echeance:
+            time.sleep(0.001)
         assert journal.lectures == [(0, 4), (4, 4)]
         assert any(nom.startswith("portail-pages") for nom in journal.fils)
         list(pages)

@@ -188,26 +188,32 @@ class Trousseau(ABC):
         return Effacement(tuple(sujets))
 
     def _hors_cache(self, sujets: set[UUID | str]) -> list[UUID]:
-        """`_depuis_cache` for a page's subjects under one lock and one clock reading."""
+        """The subjects `_depuis_cache` would not find, under one lock and one clock reading."""
         candidats = [s for s in sujets if isinstance(s, UUID)]
-        ecoute = self._ecoute
-        if ecoute is not None and not ecoute.active.is_set():
+        limite = self._limite_cache()
+        if limite is None:
             return candidats
-        perime = time.monotonic() - CACHE_SECONDES
         with self._verrou:
             cache = self._cache
-            return [s for s in candidats if (entree := cache.get(s)) is None or entree[1] < perime]
+            return [s for s in candidats if (entree := cache.get(s)) is None or entree[1] < limite]
 
     def _depuis_cache(self, sujet_id: UUID) -> bytes | None:
-        ecoute = self._ecoute
-        if ecoute is not None and not ecoute.active.is_set():
-            # Erasures made elsewhere may go unseen: every key is read again.
+        limite = self._limite_cache()
+        if limite is None:
             return None
         with self._verrou:
             entree = self._cache.get(sujet_id)
-        if entree is None or time.monotonic() - entree[1] > CACHE_SECONDES:
+        if entree is None or entree[1] < limite:
             return None
         return entree[0]
+
+    def _limite_cache(self) -> float | None:
+        """The earliest time a kept key may have been read at to be used; None while erasures made
+        elsewhere may go unseen: every key is read again."""
+        ecoute = self._ecoute
+        if ecoute is not None and not ecoute.active.is_set():
+            return None
+        return time.monotonic() - CACHE_SECONDES
 
     def _mettre_en_cache(self, sujet_id: UUID, cle: bytes, generation: int | None = None) -> None:
         with self._verrou:

@@ -31,6 +31,8 @@ from portail.domain.planning import Planning
 from portail.store import lecture
 from portail.store.pliage import FamillesPliees, Pliage
 
+PREFIXES_COMMUNE = ("portail:Accueil.", "portail:Parametres.")
+"""The commune's facts, folded in memory (`Brouillons.communs`)."""
 PREFIXES = (
     "portail:Famille.",
     "portail:Enfant.",
@@ -179,6 +181,9 @@ class Brouillons:
                 # Its tariffs or closures change only the drafts of the families booked on it; a
                 # new accueil changes none (the plannings opened on it since note their own days).
                 self.accueils_touches.add(sujet)
+            return
+        if self.tout:
+            # Every family is priced again (a commune change, a rebuild): which, needs no noting.
             return
         if isinstance(evenement, Planning.Event):
             # An opened planning has no day-unit yet, so it changes no month's bill: the

@@ -104,11 +104,17 @@ def preparer(curs: Cursor[Any], lot: Lot, evenements: list[Any]) -> list[Any]:
 
 def ventiler(lot: Lot, e: Facture.Emise) -> None:
     """What the invoice bills per child and accueil: its children, and its budget lines."""
-    montants: dict[tuple[UUID, UUID], int] = defaultdict(int)
+    # Grouped by the ids' integers: a UUID hashes in Python, an int in C (a rebuild groups
+    # every line of every invoice).
+    montants: dict[tuple[int, int], int] = defaultdict(int)
+    ids: dict[tuple[int, int], tuple[UUID, UUID]] = {}
     for ligne in e.lignes:
-        montants[(ligne.enfant_id, ligne.accueil_id)] += ligne.montant_cents
-    for (enfant_id, accueil_id), montant in montants.items():
-        lot.ajouter(VENTILATION, (e.originator_id, enfant_id, accueil_id, montant))
+        cle = (ligne.enfant_id.int, ligne.accueil_id.int)
+        montants[cle] += ligne.montant_cents
+        if cle not in ids:
+            ids[cle] = (ligne.enfant_id, ligne.accueil_id)
+    for cle, montant in montants.items():
+        lot.ajouter(VENTILATION, (e.originator_id, *ids[cle], montant))
 
 
 def encours_ouvert(lot: Lot, e: Encours.Ouvert) -> None:

@@ -302,12 +302,14 @@ class Projecteur:
             log.error("evenement_illisible", position=notification.id, topic=notification.topic)
             return None
 
-    def _decoder_page(self, page: Sequence[Notification]) -> list[tuple[Any, Any]]:
-        """The page's readable events that a read model or the drafts follow, each with its
-        notification (the others are not decoded)."""
+    def _decoder_page(
+        self, page: Sequence[Notification], prefixes: tuple[str, ...] = brouillons.PREFIXES
+    ) -> list[tuple[Any, Any]]:
+        """The page's readable events that a read model or the drafts (`prefixes`) follow, each
+        with its notification (the others are not decoded)."""
         evenements = []
         for notification in page:
-            if notification.topic in TOPICS_SUIVIS or notification.topic.startswith(brouillons.PREFIXES):
+            if notification.topic in TOPICS_SUIVIS or notification.topic.startswith(prefixes):
                 evenement = self._decoder(notification)
                 if evenement is not None:
                     evenements.append((notification, evenement))
@@ -353,9 +355,63 @@ class Projecteur:
             with self._condition:
                 self._position = 0
             self.brouillons.vider()
+            # Every family's drafts are priced after the replay: the replay notes none.
+            self.brouillons.tout = True
             self._faits_a_reprendre = False
             self._differer_brouillons = True
-        return self.rattraper(progression, brouillons_differes=brouillons)
+            relus = self._rejouer(progression)
+        # What was appended during the replay, then the drafts: the incremental path.
+        return relus + self.rattraper(progression, brouillons_differes=brouillons)
+
+    def _rejouer(self, progression: Callable[[int], None] | None) -> int:
+        """Fold the whole log in memory into one lot over the emptied tables, then write each
+        read model once with COPY, with the tracking position, in one transaction: no row is read
+        and no statement is sent page by page. An interruption leaves the views empty at position
+        0 (`/ready` answers 503), and the next catch-up replays the log page by page. Returns the
+        events read (0 if another runner moved the position first: the catch-up goes on from it)."""
+        lot = Lot(self.schema, Reperes(), vide=True)
+        lus = 0
+        derniere = 0
+        # The whole replay allocates by the million and frees nothing before its end.
+        with sans_collecte(), PagesJournal(self._lire_page, 0, self.taille_page) as pages:
+            for page in pages:
+                if self._arret.is_set():
+                    # Nothing written: the facts folded so far are ahead of the position.
+                    self._faits_a_reprendre = True
+                    return 0
+                # The drafts need only the commune's facts (every family is priced after).
+                evenements = self._decoder_page(page, brouillons.PREFIXES_COMMUNE)
+                gestionnaires = vues.GESTIONNAIRES
+                for notification, evenement in evenements:
+                    if notification.topic.startswith(brouillons.PREFIXES):
+                        self.brouillons.suivre(evenement)
+                    gestionnaire = gestionnaires.get(type(evenement))
+                    if gestionnaire is not None:
+                        gestionnaire(lot, evenement)
+                lus += len(page)
+                derniere = page[-1].id
+                if progression is not None:
+                    progression(len(page))
+            if derniere == 0:
+                return 0
+            with self._ds.transaction(commit=True) as curs:
+                curs.execute(
+                    f"UPDATE {self.schema}.proj_tracking SET position = %s WHERE nom = %s AND position = 0",
+                    (derniere, NOM),
+                )
+                if curs.rowcount != 1:
+                    # Another runner replays page by page already: its rows stand.
+                    self.brouillons.vider()
+                    self._faits_a_reprendre = True
+                    self._relire_position()
+                    return 0
+                lot.copier(curs)
+                curs.execute("SELECT pg_notify(%s, %s)", (self.canal, str(derniere)))
+        self._reperes = lot.reperes
+        with self._condition:
+            self._position = derniere
+            self._condition.notify_all()
+        return lus
 
     # Running in the background
 

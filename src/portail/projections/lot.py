@@ -1,6 +1,7 @@
 """The read-model changes of one page of events, folded in memory and written with one statement
 per table (a few for the day-units): a page of a thousand events costs a handful of statements
-rather than thousands, and the incremental runner and a rebuild go through the same code.
+rather than thousands. A rebuild folds the whole log into one `Lot` over the emptied tables
+(`vide`): it reads nothing, and writes each table once with COPY at the end.
 
 Three kinds of table:
 - rows only ever added (`INSERT … ON CONFLICT DO NOTHING`): the page's first row of a key wins;
@@ -14,9 +15,10 @@ Three kinds of table:
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
 from typing import Any
 
 from psycopg import Cursor
@@ -181,52 +183,38 @@ GARDER: Any = object()
 """A field the event leaves as it was (the row's value, or the page's earlier change)."""
 
 
-class Case:
-    """A day-unit's pending change, as the Planning aggregate applies it: the state always, and
-    each other field either set by the event or kept (`GARDER`). `version` is the planning's stream
-    version after the event: a row of a higher version (written by a command) is left alone."""
+Changement = tuple[Any, str, str, Any, Any, Any]
+"""A day-unit's change, as the Planning aggregate applies it: (jour, unite, etat, majorations,
+facturable, horaires); a field the event does not set is `GARDER`."""
 
-    __slots__ = ("etat", "facturable", "famille_id", "horaires", "majorations", "version")
+Case = list[Any]
+"""A day-unit's pending change: [etat, version, majorations, facturable, horaires], the fields
+composed in log order (`GARDER`: kept). `version` is the planning's stream version after the
+event: a row of a higher version (written by a command) is left alone. A list, not an object:
+a rebuild composes millions of them."""
 
-    def __init__(
-        self,
-        famille_id: Any,
-        etat: str,
-        version: int,
-        majorations: tuple[int | None, int | None] | Any = GARDER,
-        facturable: bool | Any = GARDER,
-        horaires: tuple[Any, Any] | Any = GARDER,
-    ) -> None:
-        self.famille_id = famille_id
-        self.etat = etat
-        self.version = version
-        self.majorations = majorations
-        self.facturable = facturable
-        self.horaires = horaires
 
-    def suivie_de(self, autre: Case) -> None:
-        """This change, then `autre` on the same row: what the two upserts in a row leave."""
-        self.etat = autre.etat
-        self.version = max(self.version, autre.version)
-        for champ in ("majorations", "facturable", "horaires"):
-            valeur = getattr(autre, champ)
-            if valeur is not GARDER:
-                setattr(self, champ, valeur)
-
-    def forme(self) -> tuple[bool, bool, bool]:
-        """Which fields the change sets: one statement per shape."""
-        return (self.majorations is not GARDER, self.facturable is not GARDER, self.horaires is not GARDER)
+def forme(case: Case) -> tuple[bool, bool, bool]:
+    """Which fields the change sets: one statement per shape."""
+    return (case[2] is not GARDER, case[3] is not GARDER, case[4] is not GARDER)
 
 
 class Lot:
-    def __init__(self, schema: str, reperes: Reperes) -> None:
+    def __init__(self, schema: str, reperes: Reperes, *, vide: bool = False) -> None:
+        """`vide`: the tables are empty and this lot folds the whole log from its start (a
+        rebuild): a row it has not added does not exist, and nothing is read."""
         self.schema = schema
         self.reperes = reperes
+        self.vide = vide
         self._ajouts: dict[Table, dict[Any, tuple[Any, ...]]] = {t: {} for t in AJOUTS}
         self._lignes: dict[Table, dict[Any, Ligne | None]] = {t: {} for t in LUES}
         self._origines: dict[Table, dict[Any, Ligne | None]] = {t: {} for t in LUES}
-        self._cases: dict[tuple[Any, Any, Any, str], Case] = {}
+        self._cases: dict[Any, tuple[tuple[Any, Any, Any], dict[tuple[Any, str], Case]]] = {}
+        """By planning (its child, accueil and family; its day-units): one id hashed an event
+        rather than a row key a day-unit."""
         self._occupation: dict[tuple[Any, Any, str], list[tuple[int, int, int]]] = {}
+        self._offres_par_case: dict[tuple[Any, Any, Any, str], list[Any]] = {}
+        """The offers known to the lot, by day-unit: a cancellation withdraws those of its days."""
 
     # Look-ups
 
@@ -245,6 +233,15 @@ class Lot:
         famille_id = self.reperes.encours.get(encours_id)
         assert famille_id is not None, f"encours {encours_id} absent de proj_encours"
         return famille_id
+
+    def charger_reperes(
+        self, curs: Cursor[Any] | None, plannings: set[Any], capacites: set[Any], encours: Iterable[Any] = ()
+    ) -> None:
+        """The plannings, capacities and ledgers the page uses and did not open (none in a
+        rebuild: the log opens each before using it)."""
+        if not self.vide:
+            assert curs is not None
+            self.reperes.charger(curs, self.schema, plannings, capacites, encours)
 
     def charger(
         self,
@@ -265,8 +262,11 @@ class Lot:
         for ligne in curs.fetchall():
             cle = ligne[table.cle]
             if cle not in connues:
-                connues[cle] = dict(ligne)
+                lue = dict(ligne)
+                connues[cle] = lue
                 self._origines[table][cle] = dict(ligne)
+                if table is OFFRES:
+                    self._indexer_offre(lue)
         for cle in cles:
             if cle not in connues:
                 connues[cle] = None
@@ -287,27 +287,62 @@ class Lot:
 
     def ligne(self, table: Table, cle: Any) -> Ligne | None:
         lignes = self._lignes[table]
+        if self.vide:
+            # A rebuild knows every row there is: one not added does not exist.
+            return lignes.get(cle)
         assert cle in lignes, f"{table.nom} {cle} non lue avant la page"
         return lignes[cle]
 
     def poser(self, table: Table, cle: Any, ligne: Ligne | None) -> None:
-        self._lignes[table][cle] = ligne
+        lignes = self._lignes[table]
+        if table is OFFRES and ligne is not None and lignes.get(cle) is None:
+            self._indexer_offre(ligne)
+        lignes[cle] = ligne
 
     def lignes(self, table: Table) -> Iterator[Ligne]:
         return (ligne for ligne in self._lignes[table].values() if ligne is not None)
 
-    def cases(self, ids: tuple[Any, Any, Any], cases: Iterable[tuple[Any, str, Case]]) -> None:
-        """One event's day-units: within the event the last word on a day-unit replaces the
-        others (as one upsert of its distinct rows did); across events the changes compose."""
-        enfant_id, accueil_id, _ = ids
-        dernieres = {(jour, unite): case for jour, unite, case in cases}
-        for (jour, unite), case in dernieres.items():
-            cle = (enfant_id, accueil_id, jour, unite)
-            avant = self._cases.get(cle)
-            if avant is None:
-                self._cases[cle] = case
-            else:
-                avant.suivie_de(case)
+    def _indexer_offre(self, offre: Ligne) -> None:
+        case = (offre["enfant_id"], offre["accueil_id"], offre["jour"], offre["unite"])
+        self._offres_par_case.setdefault(case, []).append(offre["offre_id"])
+
+    def offres(self, cases: Iterable[tuple[Any, Any, Any, str]]) -> Iterator[Ligne]:
+        """The offers of these day-units (enfant_id, accueil_id, jour, unite) known to the lot."""
+        offres = self._lignes[OFFRES]
+        for case in cases:
+            for offre_id in self._offres_par_case.get(case, ()):
+                offre = offres.get(offre_id)
+                if offre is not None:
+                    yield offre
+
+    def cases(self, planning_id: Any, version: int, changements: Iterable[Changement]) -> None:
+        """One event's day-unit changes, composed with the earlier ones in log order. Within an
+        event every change of a day-unit sets the same fields, so composing equals keeping the
+        last word."""
+        du_planning = self._cases.get(planning_id)
+        if du_planning is None:
+            du_planning = self._cases[planning_id] = (self.planning(planning_id), {})
+        connues = du_planning[1]
+        for jour, unite, etat, majorations, facturable, horaires in changements:
+            cle = (jour, unite)
+            case = connues.get(cle)
+            if case is None:
+                connues[cle] = [etat, version, majorations, facturable, horaires]
+                continue
+            case[0] = etat
+            case[1] = max(case[1], version)
+            if majorations is not GARDER:
+                case[2] = majorations
+            if facturable is not GARDER:
+                case[3] = facturable
+            if horaires is not GARDER:
+                case[4] = horaires
+
+    def _toutes_cases(self) -> Iterator[tuple[tuple[Any, Any, Any, str], Any, Case]]:
+        """Each day-unit changed: its row key, its family, its change."""
+        for (enfant_id, accueil_id, famille_id), cases in self._cases.values():
+            for (jour, unite), case in cases.items():
+                yield (enfant_id, accueil_id, jour, unite), famille_id, case
 
     def compter(
         self, accueil_id: Any, jour: Any, unite: str, reserves: int, attente: int, version: int
@@ -331,6 +366,34 @@ class Lot:
             self._ecrire_lues(curs, table)
         self._ecrire_cases(curs)
         self._ecrire_occupation(curs)
+
+    def copier(self, curs: Cursor[Any]) -> int:
+        """A rebuild's whole fold, written into the emptied tables: one COPY per table, in the
+        binary format, no conflict to resolve and no row to read. Returns the rows written."""
+        assert self.vide, "COPY écrit dans des tables vides : un lot de reconstruction"
+        ecrites = 0
+        for table, ajouts in self._ajouts.items():
+            ecrites += _copier(curs, self.schema, table.nom, table.colonnes, ajouts.values())
+        for table in LUES:
+            lignes = (tuple(ligne[c] for c in table.colonnes) for ligne in self.lignes(table))
+            ecrites += _copier(curs, self.schema, table.nom, table.colonnes, lignes)
+        ecrites += _copier_calendrier(curs, self.schema, self._cases.values())
+        ecrites += _copier(
+            curs,
+            self.schema,
+            "proj_occupation",
+            ("accueil_id", "jour", "unite", "reserves", "attente", "version"),
+            (
+                (
+                    *cle,
+                    sum(c[1] for c in changements),
+                    sum(c[2] for c in changements),
+                    max(c[0] for c in changements),
+                )
+                for cle, changements in self._occupation.items()
+            ),
+        )
+        return ecrites
 
     def _ecrire_occupation(self, curs: Cursor[Any]) -> None:
         """Counters change by deltas, so the rows are read (locked: a command may be writing the
@@ -414,9 +477,11 @@ class Lot:
 
     def _ecrire_cases(self, curs: Cursor[Any]) -> None:
         s = self.schema
-        formes: dict[tuple[bool, bool, bool], list[tuple[tuple[Any, Any, Any, str], Case]]] = {}
-        for cle, case in sorted(self._cases.items(), key=lambda c: ordre_des_lignes("proj_calendrier", c[0])):
-            formes.setdefault(case.forme(), []).append((cle, case))
+        formes: dict[tuple[bool, bool, bool], list[tuple[tuple[Any, Any, Any, str], Any, Case]]] = {}
+        for cle, famille_id, case in sorted(
+            self._toutes_cases(), key=lambda c: ordre_des_lignes("proj_calendrier", c[0])
+        ):
+            formes.setdefault(forme(case), []).append((cle, famille_id, case))
         for (majorations, facturable, horaires), cases in formes.items():
             # A field the change keeps is the row's, if there is one (NULL or false otherwise).
             def valeur(champ: str, pose: bool) -> str:
@@ -425,8 +490,8 @@ class Lot:
             def ou_garde(valeur: Any, defaut: Any) -> Any:
                 return defaut if valeur is GARDER else valeur
 
-            maj = [ou_garde(case.majorations, (None, None)) for _, case in cases]
-            heures = [ou_garde(case.horaires, (None, None)) for _, case in cases]
+            maj = [ou_garde(case[2], (None, None)) for _, _, case in cases]
+            heures = [ou_garde(case[4], (None, None)) for _, _, case in cases]
             curs.execute(
                 f"INSERT INTO {s}.proj_calendrier AS c (enfant_id, accueil_id, jour, unite, famille_id, etat,"
                 " majoration_cents, majoration_pourcent, facturable, arrivee, depart, version)"
@@ -439,20 +504,120 @@ class Lot:
                 f" arrivee = {valeur('arrivee', horaires)}, depart = {valeur('depart', horaires)},"
                 " version = EXCLUDED.version WHERE c.version < EXCLUDED.version",
                 (
-                    [cle[0] for cle, _ in cases],
-                    [cle[1] for cle, _ in cases],
-                    [cle[2] for cle, _ in cases],
-                    [cle[3] for cle, _ in cases],
-                    [case.famille_id for _, case in cases],
-                    [case.etat for _, case in cases],
+                    [cle[0] for cle, _, _ in cases],
+                    [cle[1] for cle, _, _ in cases],
+                    [cle[2] for cle, _, _ in cases],
+                    [cle[3] for cle, _, _ in cases],
+                    [famille_id for _, famille_id, _ in cases],
+                    [case[0] for _, _, case in cases],
                     [m[0] for m in maj],
                     [m[1] for m in maj],
-                    [ou_garde(case.facturable, False) for _, case in cases],
+                    [ou_garde(case[3], False) for _, _, case in cases],
                     [h[0] for h in heures],
                     [h[1] for h in heures],
-                    [case.version for _, case in cases],
+                    [case[1] for _, _, case in cases],
                 ),
             )
+
+
+COLONNES_CALENDRIER = (
+    "enfant_id",
+    "accueil_id",
+    "famille_id",
+    "jour",
+    "unite",
+    "etat",
+    "majoration_cents",
+    "majoration_pourcent",
+    "facturable",
+    "arrivee",
+    "depart",
+    "version",
+)
+"""In the order of `_copier_calendrier`'s rows: a planning's three ids first, encoded once."""
+
+_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
+_FIN = struct.pack("!h", -1)
+_NUL = struct.pack("!i", -1)
+_JOUR_ZERO = date(2000, 1, 1).toordinal()
+_ENTIER = struct.Struct("!ii")
+_GRAND = struct.Struct("!iq")
+_BOOLEENS = {False: struct.pack("!i?", 1, False), True: struct.pack("!i?", 1, True)}
+_BLOC = 1 << 20
+
+
+def _texte(valeur: str) -> bytes:
+    octets = valeur.encode()
+    return struct.pack("!i", len(octets)) + octets
+
+
+def _heure(valeur: time | None) -> bytes:
+    if valeur is None:
+        return _NUL
+    return _GRAND.pack(
+        8, ((valeur.hour * 60 + valeur.minute) * 60 + valeur.second) * 1_000_000 + valeur.microsecond
+    )
+
+
+def _copier_calendrier(
+    curs: Cursor[Any],
+    schema: str,
+    plannings: Iterable[tuple[tuple[Any, Any, Any], dict[tuple[Any, str], Case]]],
+) -> int:
+    """A rebuild's calendar (two million rows at 10,000 children) in PostgreSQL's binary COPY
+    format, encoded here: a planning's three ids once, the few units and states once each. Through
+    `write_row` each row's values went one by one through psycopg's dumpers, UUIDs in Python."""
+    textes: dict[str, bytes] = {}
+    n = 0
+    bloc = bytearray(_SIGNATURE)
+    with curs.copy(
+        f"COPY {schema}.proj_calendrier ({', '.join(COLONNES_CALENDRIER)}) FROM STDIN (FORMAT BINARY)"
+    ) as copie:
+        for ids, cases in plannings:
+            tete = struct.pack("!h", len(COLONNES_CALENDRIER)) + b"".join(
+                struct.pack("!i", 16) + ident.bytes for ident in ids
+            )
+            for (jour, unite), (etat, version, majorations, facturable, horaires) in cases.items():
+                unite_b = textes.get(unite) or textes.setdefault(unite, _texte(unite))
+                etat_b = textes.get(etat) or textes.setdefault(etat, _texte(etat))
+                cents, pourcent = (None, None) if majorations is GARDER else majorations
+                arrivee, depart = (None, None) if horaires is GARDER else horaires
+                bloc += tete
+                bloc += _ENTIER.pack(4, jour.toordinal() - _JOUR_ZERO)
+                bloc += unite_b
+                bloc += etat_b
+                bloc += _NUL if cents is None else _ENTIER.pack(4, cents)
+                bloc += _NUL if pourcent is None else _ENTIER.pack(4, pourcent)
+                bloc += _BOOLEENS[facturable is not GARDER and bool(facturable)]
+                bloc += _heure(arrivee)
+                bloc += _heure(depart)
+                bloc += _GRAND.pack(8, version)
+                n += 1
+                if len(bloc) > _BLOC:
+                    copie.write(bloc)
+                    bloc = bytearray()
+        bloc += _FIN
+        copie.write(bloc)
+    return n
+
+
+def _copier(
+    curs: Cursor[Any], schema: str, table: str, colonnes: tuple[str, ...], lignes: Iterable[tuple[Any, ...]]
+) -> int:
+    """COPY `lignes` into `table` in the binary format, each column typed as the table types it."""
+    curs.execute(
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a"
+        " WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped",
+        (f"{schema}.{table}",),
+    )
+    types = {ligne["attname"]: ligne["type"] for ligne in curs.fetchall()}
+    n = 0
+    with curs.copy(f"COPY {schema}.{table} ({', '.join(colonnes)}) FROM STDIN (FORMAT BINARY)") as copie:
+        copie.set_types([types[c] for c in colonnes])
+        for ligne in lignes:
+            copie.write_row(ligne)
+            n += 1
+    return n
 
 
 def _valeurs(

@@ -32,9 +32,9 @@ from portail.projections.lot import (
     DOCUMENTS,
     ENFANTS,
     FACTURES,
+    GARDER,
     OFFRES,
     PLANNINGS,
-    Case,
     Lot,
 )
 
@@ -178,12 +178,21 @@ def preparer(curs: Cursor[Any], lot: Lot, evenements: list[Any]) -> None:
         lot.charger(curs, OFFRES, offres)
 
 
-def _cases(lot: Lot, e: Any, cases: Iterable[tuple[Any, str, str]], **champs: Any) -> None:
-    """Day-units (day, unit, state) the event changes; `champs` are the other fields it sets
-    (`lot.Case`), the others keep their value, as in the Planning aggregate."""
-    ids = lot.planning(e.originator_id)
-    version = e.originator_version
-    lot.cases(ids, ((jour, unite, Case(ids[2], etat, version, **champs)) for jour, unite, etat in cases))
+def _cases(
+    lot: Lot,
+    e: Any,
+    cases: Iterable[tuple[Any, str, str]],
+    majorations: Any = GARDER,
+    facturable: Any = GARDER,
+    horaires: Any = GARDER,
+) -> None:
+    """Day-units (day, unit, state) the event changes, with the other fields it sets (`lot.Case`);
+    the others keep their value, as in the Planning aggregate."""
+    lot.cases(
+        e.originator_id,
+        e.originator_version,
+        ((jour, unite, etat, majorations, facturable, horaires) for jour, unite, etat in cases),
+    )
 
 
 def planning_ouvert(lot: Lot, e: Planning.Ouvert) -> None:
@@ -192,47 +201,29 @@ def planning_ouvert(lot: Lot, e: Planning.Ouvert) -> None:
 
 def planning_reserve(lot: Lot, e: Planning.Reserve | Planning.MisEnListeAttente) -> None:
     etat = "reserve" if isinstance(e, Planning.Reserve) else "liste_attente"
-    ids = lot.planning(e.originator_id)
+    aucun = (None, None)
     lot.cases(
-        ids,
+        e.originator_id,
+        e.originator_version,
         (
-            (
-                ligne.jour,
-                ligne.unite,
-                Case(
-                    ids[2],
-                    etat,
-                    e.originator_version,
-                    (ligne.majoration_cents, ligne.majoration_pourcent),
-                    False,
-                    (None, None),
-                ),
-            )
+            (ligne.jour, ligne.unite, etat, (ligne.majoration_cents, ligne.majoration_pourcent), False, aucun)
             for ligne in e.lignes
         ),
     )
 
 
 def planning_annule(lot: Lot, e: Planning.Annule) -> None:
-    ids = lot.planning(e.originator_id)
+    aucun = (None, None)
     lot.cases(
-        ids,
-        (
-            (
-                ligne.jour,
-                ligne.unite,
-                Case(ids[2], "annule", e.originator_version, (None, None), ligne.facturable, (None, None)),
-            )
-            for ligne in e.lignes
-        ),
+        e.originator_id,
+        e.originator_version,
+        ((ligne.jour, ligne.unite, "annule", aucun, ligne.facturable, aucun) for ligne in e.lignes),
     )
     # Cancelling while a place was on offer withdraws the offer.
+    ids = lot.planning(e.originator_id)
     cases = {(ids[0], ids[1], ligne.jour, ligne.unite) for ligne in e.lignes}
-    for offre in lot.lignes(OFFRES):
-        if (
-            offre["statut"] == "proposee"
-            and (offre["enfant_id"], offre["accueil_id"], offre["jour"], offre["unite"]) in cases
-        ):
+    for offre in list(lot.offres(cases)):
+        if offre["statut"] == "proposee":
             lot.poser(OFFRES, offre["offre_id"], {**offre, "statut": "retiree"})
 
 
@@ -246,17 +237,12 @@ def planning_absence(lot: Lot, e: Planning.AbsenceDeclaree) -> None:
 
 
 def planning_pointe(lot: Lot, e: Planning.Pointe) -> None:
-    ids = lot.planning(e.originator_id)
     lot.cases(
-        ids,
-        (
-            (
-                p.jour,
-                p.unite,
-                Case(ids[2], p.etat.value, e.originator_version, horaires=(p.arrivee, p.depart)),
-            )
-            for p in e.pointages
-        ),
+        e.originator_id,
+        e.originator_version,
+        # `_value_` is the member's value as a plain attribute (`.value` is a descriptor, called
+        # for each of a rebuild's pointed day-units).
+        ((p.jour, p.unite, p.etat._value_, GARDER, GARDER, (p.arrivee, p.depart)) for p in e.pointages),
     )
 
 

@@ -369,21 +369,37 @@ class Projecteur:
         and no statement is sent page by page. An interruption leaves the views empty at position
         0 (`/ready` answers 503), and the next catch-up replays the log page by page. Returns the
         events read (0 if another runner moved the position first: the catch-up goes on from it)."""
-        lot = Lot(self.schema, Reperes(), vide=True)
+        # The whole replay allocates by the million and frees nothing before its end.
+        with sans_collecte():
+            lot = Lot(self.schema, Reperes(), vide=True)
+            lus, derniere = self._replier(lot, progression)
+            ecrit = derniere > 0 and self._ecrire_replay(lot, derniere)
+            reperes = lot.reperes
+            # Freed by reference counting before the collector runs again: re-enabled with the
+            # whole fold alive, its first collection walked it all (2.5 s at 10,000 children).
+            del lot
+        if not ecrit:
+            return 0
+        self._reperes = reperes
+        with self._condition:
+            self._position = derniere
+            self._condition.notify_all()
+        return lus
+
+    def _replier(self, lot: Lot, progression: Callable[[int], None] | None) -> tuple[int, int]:
+        """Events read and the last position, or (0, 0) if the process is asked to stop."""
         lus = 0
         derniere = 0
-        # The whole replay allocates by the million and frees nothing before its end.
-        with sans_collecte(), PagesJournal(self._lire_page, 0, self.taille_page) as pages:
+        gestionnaires = vues.GESTIONNAIRES
+        with PagesJournal(self._lire_page, 0, self.taille_page) as pages:
             for page in pages:
                 if self._arret.is_set():
                     # Nothing written: the facts folded so far are ahead of the position.
                     self._faits_a_reprendre = True
-                    return 0
+                    return 0, 0
                 # The drafts need only the commune's facts (every family is priced after).
-                evenements = self._decoder_page(page, brouillons.PREFIXES_COMMUNE)
-                gestionnaires = vues.GESTIONNAIRES
-                for notification, evenement in evenements:
-                    if notification.topic.startswith(brouillons.PREFIXES):
+                for notification, evenement in self._decoder_page(page, brouillons.PREFIXES_COMMUNE):
+                    if notification.topic.startswith(brouillons.PREFIXES_COMMUNE):
                         self.brouillons.suivre(evenement)
                     gestionnaire = gestionnaires.get(type(evenement))
                     if gestionnaire is not None:
@@ -392,26 +408,24 @@ class Projecteur:
                 derniere = page[-1].id
                 if progression is not None:
                     progression(len(page))
-            if derniere == 0:
-                return 0
-            with self._ds.transaction(commit=True) as curs:
-                curs.execute(
-                    f"UPDATE {self.schema}.proj_tracking SET position = %s WHERE nom = %s AND position = 0",
-                    (derniere, NOM),
-                )
-                if curs.rowcount != 1:
-                    # Another runner replays page by page already: its rows stand.
-                    self.brouillons.vider()
-                    self._faits_a_reprendre = True
-                    self._relire_position()
-                    return 0
-                lot.copier(curs)
-                curs.execute("SELECT pg_notify(%s, %s)", (self.canal, str(derniere)))
-        self._reperes = lot.reperes
-        with self._condition:
-            self._position = derniere
-            self._condition.notify_all()
-        return lus
+        return lus, derniere
+
+    def _ecrire_replay(self, lot: Lot, derniere: int) -> bool:
+        """False if another runner moved the position first (nothing written)."""
+        with self._ds.transaction(commit=True) as curs:
+            curs.execute(
+                f"UPDATE {self.schema}.proj_tracking SET position = %s WHERE nom = %s AND position = 0",
+                (derniere, NOM),
+            )
+            if curs.rowcount != 1:
+                # Another runner replays page by page already: its rows stand.
+                self.brouillons.vider()
+                self._faits_a_reprendre = True
+                self._relire_position()
+                return False
+            lot.copier(curs)
+            curs.execute("SELECT pg_notify(%s, %s)", (self.canal, str(derniere)))
+        return True
 
     # Running in the background
 

@@ -559,15 +559,35 @@ def _heure(valeur: time | None) -> bytes:
     )
 
 
+def _queue(etat: str, version: int, majorations: Any, facturable: Any, horaires: Any) -> bytes:
+    """A row's fields after its day and unit, encoded."""
+    cents, pourcent = (None, None) if majorations is GARDER else majorations
+    arrivee, depart = (None, None) if horaires is GARDER else horaires
+    return b"".join(
+        (
+            _texte(etat),
+            _NUL if cents is None else _ENTIER.pack(4, cents),
+            _NUL if pourcent is None else _ENTIER.pack(4, pourcent),
+            _BOOLEENS[facturable is not GARDER and bool(facturable)],
+            _heure(arrivee),
+            _heure(depart),
+            _GRAND.pack(8, version),
+        )
+    )
+
+
 def _copier_calendrier(
     curs: Cursor[Any],
     schema: str,
     plannings: Iterable[tuple[tuple[Any, Any, Any], dict[tuple[Any, str], Case]]],
 ) -> int:
     """A rebuild's calendar (two million rows at 10,000 children) in PostgreSQL's binary COPY
-    format, encoded here: a planning's three ids once, the few units and states once each. Through
-    `write_row` each row's values went one by one through psycopg's dumpers, UUIDs in Python."""
-    textes: dict[str, bytes] = {}
+    format, encoded here: a planning's three ids once, and each day, unit and set of other fields
+    once however many rows repeat it. Through `write_row` each row's values went one by one
+    through psycopg's dumpers, UUIDs in Python."""
+    jours: dict[Any, bytes] = {}
+    unites: dict[str, bytes] = {}
+    queues: dict[tuple[Any, ...], bytes] = {}
     n = 0
     bloc = bytearray(_SIGNATURE)
     with curs.copy(
@@ -577,21 +597,21 @@ def _copier_calendrier(
             tete = struct.pack("!h", len(COLONNES_CALENDRIER)) + b"".join(
                 struct.pack("!i", 16) + ident.bytes for ident in ids
             )
-            for (jour, unite), (etat, version, majorations, facturable, horaires) in cases.items():
-                unite_b = textes.get(unite) or textes.setdefault(unite, _texte(unite))
-                etat_b = textes.get(etat) or textes.setdefault(etat, _texte(etat))
-                cents, pourcent = (None, None) if majorations is GARDER else majorations
-                arrivee, depart = (None, None) if horaires is GARDER else horaires
+            for (jour, unite), case in cases.items():
+                jour_b = jours.get(jour)
+                if jour_b is None:
+                    jour_b = jours[jour] = _ENTIER.pack(4, jour.toordinal() - _JOUR_ZERO)
+                unite_b = unites.get(unite)
+                if unite_b is None:
+                    unite_b = unites[unite] = _texte(unite)
+                cle = tuple(case)
+                queue = queues.get(cle)
+                if queue is None:
+                    queue = queues[cle] = _queue(*case)
                 bloc += tete
-                bloc += _ENTIER.pack(4, jour.toordinal() - _JOUR_ZERO)
+                bloc += jour_b
                 bloc += unite_b
-                bloc += etat_b
-                bloc += _NUL if cents is None else _ENTIER.pack(4, cents)
-                bloc += _NUL if pourcent is None else _ENTIER.pack(4, pourcent)
-                bloc += _BOOLEENS[facturable is not GARDER and bool(facturable)]
-                bloc += _heure(arrivee)
-                bloc += _heure(depart)
-                bloc += _GRAND.pack(8, version)
+                bloc += queue
                 n += 1
                 if len(bloc) > _BLOC:
                     copie.write(bloc)

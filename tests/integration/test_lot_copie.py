@@ -45,6 +45,19 @@ def _calendrier(conn: psycopg.Connection, schema: str) -> list[dict]:
     ).fetchall()
 
 
+def _index(conn: psycopg.Connection, schema: str) -> dict[str, str]:
+    return {
+        r["indexname"]: r["indexdef"].replace(schema, "s") + (" PRIMARY KEY" if r["primaire"] else "")
+        for r in conn.execute(
+            "SELECT i.indexname, i.indexdef, x.indisprimary AS primaire FROM pg_indexes i"
+            " JOIN pg_class c ON c.relname = i.indexname JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " AND n.nspname = i.schemaname JOIN pg_index x ON x.indexrelid = c.oid"
+            " WHERE i.schemaname = %s AND i.tablename = 'proj_calendrier'",
+            (schema,),
+        )
+    }
+
+
 @pytest.mark.postgres
 def test_la_copie_binaire_du_calendrier_egale_l_ecriture_incrementale(base) -> None:
     schema = base.schema
@@ -62,11 +75,21 @@ def test_la_copie_binaire_du_calendrier_egale_l_ecriture_incrementale(base) -> N
             )
         )
 
+        index_avant = _index(conn, schema)
         reconstruction = Lot(schema, Reperes(), vide=True)
         _replier(reconstruction)
         with conn.cursor() as curs:
             assert reconstruction.copier(curs) == len(attendu) + 2  # and the two plannings
         copie = _calendrier(conn, schema)
+        # Dropped for the COPY, built again after it: the same key and indexes, the key enforced.
+        assert _index(conn, schema) == index_avant
+        assert any("PRIMARY KEY" in d or "UNIQUE" in d for d in index_avant.values())
+        with pytest.raises(psycopg.errors.UniqueViolation), conn.transaction():
+            conn.execute(
+                sql.SQL("INSERT INTO {} SELECT * FROM {} LIMIT 1").format(
+                    sql.Identifier(schema, "proj_calendrier"), sql.Identifier(schema, "proj_calendrier")
+                )
+            )
 
     assert len(attendu) == 7
     assert copie == attendu

@@ -178,20 +178,13 @@ def preparer(curs: Cursor[Any], lot: Lot, evenements: list[Any]) -> None:
         lot.charger(curs, OFFRES, offres)
 
 
-def _cases(
-    lot: Lot,
-    e: Any,
-    cases: Iterable[tuple[Any, str, str]],
-    majorations: Any = GARDER,
-    facturable: Any = GARDER,
-    horaires: Any = GARDER,
-) -> None:
-    """Day-units (day, unit, state) the event changes, with the other fields it sets (`lot.Case`);
-    the others keep their value, as in the Planning aggregate."""
+def _cases(lot: Lot, e: Any, cases: Iterable[tuple[Any, str, str]]) -> None:
+    """Day-units (day, unit, state) whose state alone the event changes; the other fields keep
+    their value, as in the Planning aggregate."""
     lot.cases(
         e.originator_id,
         e.originator_version,
-        ((jour, unite, etat, majorations, facturable, horaires) for jour, unite, etat in cases),
+        ((jour, unite, etat, GARDER, GARDER, GARDER) for jour, unite, etat in cases),
     )
 
 
@@ -201,23 +194,29 @@ def planning_ouvert(lot: Lot, e: Planning.Ouvert) -> None:
 
 def planning_reserve(lot: Lot, e: Planning.Reserve | Planning.MisEnListeAttente) -> None:
     etat = "reserve" if isinstance(e, Planning.Reserve) else "liste_attente"
+    version = e.originator_version
     aucun = (None, None)
-    lot.cases(
+    lot.poser_cases(
         e.originator_id,
-        e.originator_version,
         (
-            (ligne.jour, ligne.unite, etat, (ligne.majoration_cents, ligne.majoration_pourcent), False, aucun)
+            (
+                (ligne.jour, ligne.unite),
+                [etat, version, (ligne.majoration_cents, ligne.majoration_pourcent), False, aucun],
+            )
             for ligne in e.lignes
         ),
     )
 
 
 def planning_annule(lot: Lot, e: Planning.Annule) -> None:
+    version = e.originator_version
     aucun = (None, None)
-    lot.cases(
+    lot.poser_cases(
         e.originator_id,
-        e.originator_version,
-        ((ligne.jour, ligne.unite, "annule", aucun, ligne.facturable, aucun) for ligne in e.lignes),
+        (
+            ((ligne.jour, ligne.unite), ["annule", version, aucun, ligne.facturable, aucun])
+            for ligne in e.lignes
+        ),
     )
     # Cancelling while a place was on offer withdraws the offer.
     ids = lot.planning(e.originator_id)
@@ -279,13 +278,9 @@ def offre_acceptee(lot: Lot, e: Planning.OffreAcceptee) -> None:
 
 def offre_perdue(lot: Lot, e: Planning.OffrePerdue) -> None:
     _statut_offre(lot, e.offre_id, "expiree" if e.expiree else "refusee")
-    _cases(
-        lot,
-        e,
-        [(e.jour, e.unite, "annule")],
-        majorations=(None, None),
-        facturable=False,
-        horaires=(None, None),
+    aucun = (None, None)
+    lot.poser_cases(
+        e.originator_id, [((e.jour, e.unite), ["annule", e.originator_version, aucun, False, aucun])]
     )
 
 

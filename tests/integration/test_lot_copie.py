@@ -12,6 +12,7 @@ import pytest
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from portail.domain.planning import Etat, Pointage
 from portail.projections import brouillons, vues
 from portail.projections.lot import GARDER, PLANNINGS, Lot, Reperes
 
@@ -26,7 +27,7 @@ def _replier(lot: Lot) -> None:
     juin = [date(2026, 6, j) for j in range(1, 6)]
     # Booked with a surcharge, then pointed with its times, then one day cancelled (billable).
     lot.cases(PLANNING, 2, [(j, "SOIR", "reserve", (150, 10), False, AUCUN) for j in juin])
-    lot.cases(PLANNING, 3, [(juin[0], "SOIR", "present", GARDER, GARDER, (time(16, 45), time(18, 5, 30)))])
+    lot.pointer(PLANNING, 3, [Pointage(juin[0], "SOIR", Etat.PRESENT, time(16, 45), time(18, 5, 30))])
     lot.cases(PLANNING, 4, [(juin[1], "SOIR", "annule", AUCUN, True, AUCUN)])
     # An absence keeps the other fields; a unit with an accent-free long name; a 2030 day.
     lot.cases(PLANNING, 5, [(juin[2], "SOIR", "absent_justifie", GARDER, GARDER, GARDER)])

@@ -186,3 +186,38 @@ def test_une_reconstruction_interrompue_n_ecrit_rien_et_la_suivante_repart_de_ze
         assert _contenu(base) == attendu
     finally:
         services.portail.close()
+
+
+@pytest.mark.postgres
+def test_une_ecriture_de_reconstruction_qui_echoue_ne_laisse_rien_et_le_runner_repart(
+    settings, base, monkeypatch
+) -> None:
+    horloge = HorlogeSimulee(datetime(ANNEE, 6, 1, 8, tzinfo=UTC))
+    services = construire_services(settings, base, horloge)
+    try:
+        generer(services, horloge, 3, 2, lambda _etape, _fait, _total: None)
+        Projecteur(services.portail).rattraper()
+        attendu = _contenu(base)
+
+        from portail.projections import lot as module_lot
+
+        copier = module_lot.Lot.copier
+
+        def echoue(self, curs):  # type: ignore[no-untyped-def]
+            copier(self, curs)
+            raise RuntimeError("connexion perdue pendant la copie")
+
+        monkeypatch.setattr(module_lot.Lot, "copier", echoue)
+        reconstructeur = Projecteur(services.portail)
+        with pytest.raises(RuntimeError, match="pendant la copie"):
+            reconstructeur.reconstruire()
+        # Rolled back whole: the views empty at position 0, not ready.
+        assert _contenu(base)["proj_calendrier"] == []
+        assert not reconstructeur.pret()
+
+        monkeypatch.setattr(module_lot.Lot, "copier", copier)
+        reconstructeur.rattraper()
+        assert reconstructeur.pret()
+        assert _contenu(base) == attendu
+    finally:
+        services.portail.close()

@@ -302,14 +302,12 @@ class Projecteur:
             log.error("evenement_illisible", position=notification.id, topic=notification.topic)
             return None
 
-    def _decoder_page(
-        self, page: Sequence[Notification], prefixes: tuple[str, ...] = brouillons.PREFIXES
-    ) -> list[tuple[Any, Any]]:
-        """The page's readable events that a read model or the drafts (`prefixes`) follow, each
-        with its notification (the others are not decoded)."""
+    def _decoder_page(self, page: Sequence[Notification]) -> list[tuple[Any, Any]]:
+        """The page's readable events that a read model or the drafts follow, each with its
+        notification (the others are not decoded)."""
         evenements = []
         for notification in page:
-            if notification.topic in TOPICS_SUIVIS or notification.topic.startswith(prefixes):
+            if notification.topic in TOPICS_SUIVIS or notification.topic.startswith(brouillons.PREFIXES):
                 evenement = self._decoder(notification)
                 if evenement is not None:
                     evenements.append((notification, evenement))
@@ -372,8 +370,13 @@ class Projecteur:
         # The whole replay allocates by the million and frees nothing before its end.
         with sans_collecte():
             lot = Lot(self.schema, Reperes(), vide=True)
-            lus, derniere = self._replier(lot, progression)
-            ecrit = derniere > 0 and self._ecrire_replay(lot, derniere)
+            try:
+                lus, derniere = self._replier(lot, progression)
+                ecrit = derniere > 0 and self._ecrire_replay(lot, derniere)
+            except Exception:
+                # Nothing written: the drafts' facts folded so far are ahead of the position.
+                self._faits_a_reprendre = True
+                raise
             reperes = lot.reperes
             # Freed by reference counting before the collector runs again: re-enabled with the
             # whole fold alive, its first collection walked it all (2.5 s at 10,000 children).
@@ -397,9 +400,16 @@ class Projecteur:
                     # Nothing written: the facts folded so far are ahead of the position.
                     self._faits_a_reprendre = True
                     return 0, 0
-                # The drafts need only the commune's facts (every family is priced after).
-                for notification, evenement in self._decoder_page(page, brouillons.PREFIXES_COMMUNE):
-                    if notification.topic.startswith(brouillons.PREFIXES_COMMUNE):
+                for notification in page:
+                    topic = notification.topic
+                    # The drafts need only the commune's facts (every family is priced after).
+                    commune = topic.startswith(brouillons.PREFIXES_COMMUNE)
+                    if not commune and topic not in TOPICS_SUIVIS:
+                        continue
+                    evenement = self._decoder(notification)
+                    if evenement is None:
+                        continue
+                    if commune:
                         self.brouillons.suivre(evenement)
                     gestionnaire = gestionnaires.get(type(evenement))
                     if gestionnaire is not None:

@@ -236,13 +236,7 @@ def planning_absence(lot: Lot, e: Planning.AbsenceDeclaree) -> None:
 
 
 def planning_pointe(lot: Lot, e: Planning.Pointe) -> None:
-    lot.cases(
-        e.originator_id,
-        e.originator_version,
-        # `_value_` is the member's value as a plain attribute (`.value` is a descriptor, called
-        # for each of a rebuild's pointed day-units).
-        ((p.jour, p.unite, p.etat._value_, GARDER, GARDER, (p.arrivee, p.depart)) for p in e.pointages),
-    )
+    lot.pointer(e.originator_id, e.originator_version, e.pointages)
 
 
 def offre_recue(lot: Lot, e: Planning.OffreRecue) -> None:

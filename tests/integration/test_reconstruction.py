@@ -4,7 +4,10 @@ as the other does."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import psycopg
 import pytest
@@ -133,18 +136,26 @@ def test_un_second_runner_distance_relit_depuis_la_position_et_n_applique_rien_d
         services.portail.close()
 
 
+@contextmanager
+def _commune_suivie(settings, base) -> Iterator[tuple[Any, dict[str, list[str]]]]:
+    """A small generated commune whose views the runner has caught up, and those views."""
+    horloge = HorlogeSimulee(datetime(ANNEE, 6, 1, 8, tzinfo=UTC))
+    services = construire_services(settings, base, horloge)
+    try:
+        generer(services, horloge, 3, 2, lambda _etape, _fait, _total: None)
+        Projecteur(services.portail).rattraper()
+        yield services, _contenu(base)
+    finally:
+        services.portail.close()
+
+
 @pytest.mark.postgres
 def test_une_reconstruction_devancee_par_un_autre_runner_laisse_ses_lignes(settings, base) -> None:
     """The replay folds the whole log before writing anything: a runner that catches up page by
     page meanwhile moves the position first, and the replay then writes nothing (its COPY would
     find the rows there) and goes on from that position."""
-    horloge = HorlogeSimulee(datetime(ANNEE, 6, 1, 8, tzinfo=UTC))
-    services = construire_services(settings, base, horloge)
-    try:
-        generer(services, horloge, 3, 2, lambda _etape, _fait, _total: None)
+    with _commune_suivie(settings, base) as (services, attendu):
         tete = services.portail.recorder.max_notification_id()
-        Projecteur(services.portail).rattraper()
-        attendu = _contenu(base)
 
         reconstructeur = Projecteur(services.portail, taille_page=50)
         pages = []
@@ -160,19 +171,11 @@ def test_une_reconstruction_devancee_par_un_autre_runner_laisse_ses_lignes(setti
         assert len(pages) > 1
         assert reconstructeur.position == tete
         assert _contenu(base) == attendu
-    finally:
-        services.portail.close()
 
 
 @pytest.mark.postgres
 def test_une_reconstruction_interrompue_n_ecrit_rien_et_la_suivante_repart_de_zero(settings, base) -> None:
-    horloge = HorlogeSimulee(datetime(ANNEE, 6, 1, 8, tzinfo=UTC))
-    services = construire_services(settings, base, horloge)
-    try:
-        generer(services, horloge, 3, 2, lambda _etape, _fait, _total: None)
-        Projecteur(services.portail).rattraper()
-        attendu = _contenu(base)
-
+    with _commune_suivie(settings, base) as (services, attendu):
         reconstructeur = Projecteur(services.portail, taille_page=50)
         # Stopped after its first page (the process is asked to stop): the fold is dropped.
         assert reconstructeur.reconstruire(lambda _n: reconstructeur._arret.set()) == 0
@@ -184,21 +187,13 @@ def test_une_reconstruction_interrompue_n_ecrit_rien_et_la_suivante_repart_de_ze
         suivant.rattraper()
         assert suivant.pret()
         assert _contenu(base) == attendu
-    finally:
-        services.portail.close()
 
 
 @pytest.mark.postgres
 def test_une_ecriture_de_reconstruction_qui_echoue_ne_laisse_rien_et_le_runner_repart(
     settings, base, monkeypatch
 ) -> None:
-    horloge = HorlogeSimulee(datetime(ANNEE, 6, 1, 8, tzinfo=UTC))
-    services = construire_services(settings, base, horloge)
-    try:
-        generer(services, horloge, 3, 2, lambda _etape, _fait, _total: None)
-        Projecteur(services.portail).rattraper()
-        attendu = _contenu(base)
-
+    with _commune_suivie(settings, base) as (services, attendu):
         from portail.projections import lot as module_lot
 
         copier = module_lot.Lot.copier
@@ -219,5 +214,3 @@ def test_une_ecriture_de_reconstruction_qui_echoue_ne_laisse_rien_et_le_runner_r
         reconstructeur.rattraper()
         assert reconstructeur.pret()
         assert _contenu(base) == attendu
-    finally:
-        services.portail.close()

@@ -197,9 +197,14 @@ def test_l_etat_publie_par_une_commande_est_garde_tel_quel_apres_son_enregistrem
     assert not cache.confirmer_publie(capacite.id, capacite.version)
     cache.poser(capacite)
     assert not cache.confirmer_publie(capacite.id, capacite.version)  # kept, but not by a queued save
-    depot = object()
-    cache.poser(capacite, depot)  # type: ignore[arg-type]
+    from portail.store.ecrivain import Ecrivain
+
+    depot = Ecrivain(lambda appel: ["ok"], lambda _g: "echec", lambda r: r == "ok").deposer("groupe")
+    cache.poser(capacite, depot)
     assert not cache.confirmer_publie(capacite.id, capacite.version + 1)
+    # Not before its save is finished (the state may be another command's, at the same version).
+    assert not cache.confirmer_publie(capacite.id, capacite.version)
+    depot.resultat, depot.fini = "ok", True
     assert cache.confirmer_publie(capacite.id, capacite.version)
     # Confirmed: the same state, kept without its save (whose events and rows can go).
     assert cache.prendre(capacite.id) == (capacite, None)

@@ -137,6 +137,12 @@ class CacheAgregats:
             entree = self._entrees.get(aggregat_id)
             if entree is None or entree[2] is None or entree[0].version != version:
                 return False
+            # Another command of this process may have published its own state at the same
+            # version (a child booked on two days at once, each day under its own lock): that
+            # save is not finished yet, and the log will refuse it. Only a finished, committed
+            # save's state is the committed one.
+            if not entree[2].fini or entree[2].echoue:
+                return False
             self._entrees[aggregat_id] = (entree[0], entree[1], None)
             return True
 

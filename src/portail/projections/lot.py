@@ -235,15 +235,6 @@ class Lot:
         assert famille_id is not None, f"encours {encours_id} absent de proj_encours"
         return famille_id
 
-    def charger_reperes(
-        self, curs: Cursor[Any] | None, plannings: set[Any], capacites: set[Any], encours: Iterable[Any] = ()
-    ) -> None:
-        """The plannings, capacities and ledgers the page uses and did not open (none in a
-        rebuild: the log opens each before using it)."""
-        if not self.vide:
-            assert curs is not None
-            self.reperes.charger(curs, self.schema, plannings, capacites, encours)
-
     def charger(
         self,
         curs: Cursor[Any],

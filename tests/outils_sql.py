@@ -21,37 +21,45 @@ the log): what they send while a request runs is not the request's."""
 @contextmanager
 def instructions(services: Services) -> Iterator[list[str]]:
     """The statements the application sends to PostgreSQL meanwhile (libpq's protocol trace),
-    background threads excepted."""
-    ds = services.portail.recorder.datastore  # type: ignore[attr-defined]
+    background threads excepted: through the pool and through the writer's kept connection."""
+    recorder = services.portail.recorder
+    ds = recorder.datastore  # type: ignore[attr-defined]
+    tenue = recorder.connexion_tenue  # type: ignore[attr-defined]
     d_origine = ds.get_connection
+    t_origine = tenue.connexion
     envoyees: list[str] = []
 
-    @contextmanager
-    def tracee() -> Iterator[Any]:
-        if threading.current_thread().name in FILS_DE_FOND:
-            with d_origine() as conn:
-                yield conn
-            return
-        with d_origine() as conn:
-            fd, chemin = tempfile.mkstemp()
-            conn.pgconn.trace(fd)
-            conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
-            try:
-                yield conn
-            finally:
-                conn.pgconn.untrace()
-                with open(chemin) as f:
-                    for ligne in f:
-                        champs = ligne.split("\t")
-                        # Each Execute (extended protocol) or Query (simple protocol) is a statement.
-                        if champs[0] == "F" and champs[2].split(" ")[0] in ("Execute", "Query"):
-                            envoyees.append(ligne.strip())
-                os.unlink(chemin)
-                with suppress(OSError):
-                    os.close(fd)
+    def tracer(origine: Any) -> Any:
+        @contextmanager
+        def tracee() -> Iterator[Any]:
+            if threading.current_thread().name in FILS_DE_FOND:
+                with origine() as conn:
+                    yield conn
+                return
+            with origine() as conn:
+                fd, chemin = tempfile.mkstemp()
+                conn.pgconn.trace(fd)
+                conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+                try:
+                    yield conn
+                finally:
+                    conn.pgconn.untrace()
+                    with open(chemin) as f:
+                        for ligne in f:
+                            champs = ligne.split("\t")
+                            # Each Execute (extended protocol) or Query (simple protocol) is a statement.
+                            if champs[0] == "F" and champs[2].split(" ")[0] in ("Execute", "Query"):
+                                envoyees.append(ligne.strip())
+                    os.unlink(chemin)
+                    with suppress(OSError):
+                        os.close(fd)
 
-    ds.get_connection = tracee
+        return tracee
+
+    ds.get_connection = tracer(d_origine)
+    tenue.connexion = tracer(t_origine)
     try:
         yield envoyees
     finally:
         del ds.get_connection
+        del tenue.connexion

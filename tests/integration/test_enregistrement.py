@@ -326,18 +326,18 @@ def test_une_lecture_depassee_par_un_groupe_precedent_du_meme_appel_est_un_confl
     assert [r.statut for r in recorder.enregistrer(groupes)] == ["ok", "conflit", "ok"]
 
 
+def _table_d_essai(sv: Services) -> RecorderChaine:
+    """A read table of the test's own, `portail_essai_etats` (enfant_id, etat); the recorder."""
+    recorder = sv.portail.recorder
+    assert isinstance(recorder, RecorderChaine)
+    _sql(sv, "CREATE TABLE {schema}.portail_essai_etats (enfant_id uuid PRIMARY KEY, etat text)")
+    return recorder
+
+
 def test_un_groupe_dont_l_ecriture_echoue_echoue_seul(sv: Services) -> None:
     """A read row the database refuses (here, a column its table lacks) fails its group with an
     error; the other groups of the call commit, and the chain holds their events only."""
-    recorder = sv.portail.recorder
-    assert isinstance(recorder, RecorderChaine)
-    schema = recorder.datastore.schema
-    with psycopg.connect(sv.settings_url, autocommit=True) as conn:  # type: ignore[attr-defined]
-        conn.execute(
-            sql.SQL("CREATE TABLE {} (enfant_id uuid PRIMARY KEY, etat text)").format(
-                sql.Identifier(schema, "portail_essai_etats")
-            )
-        )
+    recorder = _table_d_essai(sv)
     enfant = uuid.uuid4()
 
     def ligne(valeurs: dict[str, Any]) -> LigneLecture:
@@ -548,3 +548,81 @@ def test_un_chargement_est_une_seule_instruction(sv: Services) -> None:
     with instructions(sv) as envoyees, pytest.raises(AggregateNotFoundError):
         sv.portail.repository.get(uuid.uuid4())
     assert len(envoyees) == 1, envoyees
+
+
+def test_un_groupe_seul_echoue_sans_rien_laisser_et_dit_pourquoi(sv: Services) -> None:
+    """A lone group is written without a savepoint: its failure undoes the whole statement and
+    comes back as the group path would name it (a stale version, a refused row, a served key),
+    with no event, no key row, no idempotency row and no chain row left."""
+    recorder = _table_d_essai(sv)
+    lu, compte = uuid.uuid4(), uuid.uuid4()
+    assert [r.statut for r in recorder.enregistrer([Groupe(evenements=[_evenement(lu, 1)])])] == ["ok"]
+    served = LigneIdempotence(compte, "cle", "e", 201, b'{"ok":1}')
+    assert (
+        recorder.enregistrer([Groupe(evenements=[_evenement(uuid.uuid4(), 1)], idempotence=served)])[0].statut
+        == "ok"
+    )
+    avant = {
+        table: _sql(sv, f"SELECT count(*) FROM {{{table}}}")[0][0]
+        for table in ("evenements", "chaine", "cles", "idempotence")
+    }
+    nouveau = uuid.uuid4()
+    cle = [(nouveau, uuid.uuid4(), b"\x00" * 60)]
+    inconnue = LigneLecture("portail_essai_etats", ("enfant_id",), {"enfant_id": str(nouveau), "x": 1})
+    cas = [
+        # An event version already in the log.
+        (Groupe(evenements=[_evenement(lu, 1)], cles=cle), "conflit", None),
+        # A read overtaken by another writer.
+        (Groupe(evenements=[_evenement(nouveau, 1)], versions=[(lu, 0)], cles=cle), "conflit", "version lue"),
+        # A read row the database refuses: written after the events and the key.
+        (Groupe(evenements=[_evenement(nouveau, 1)], cles=cle, lignes=[inconnue]), "erreur", "42703"),
+        # The idempotency key already answered, with another body.
+        (
+            Groupe(
+                evenements=[_evenement(nouveau, 1)],
+                cles=cle,
+                idempotence=LigneIdempotence(compte, "cle", "e", 201, b'{"ok":2}'),
+            ),
+            "conflit",
+            CLE_DEJA_SERVIE,
+        ),
+    ]
+    for groupe, statut, detail in cas:
+        # With an empty group before it: still the only group the function writes.
+        resultats = recorder.enregistrer([Groupe(), groupe])
+        assert [r.statut for r in resultats] == ["ok", statut], (groupe, resultats)
+        assert resultats[1].positions == []
+        if detail is not None:
+            assert detail in (resultats[1].detail or ""), resultats[1]
+        apres = {
+            table: _sql(sv, f"SELECT count(*) FROM {{{table}}}")[0][0]
+            for table in ("evenements", "chaine", "cles", "idempotence")
+        }
+        assert apres == avant, (statut, detail)
+    assert _sql(sv, "SELECT corps FROM {idempotence} WHERE compte_id = %s", compte) == [(b'{"ok":1}',)]
+    assert sv.portail.verifier_chaine().ok
+
+
+def test_les_sauvegardes_passent_par_une_connexion_gardee_remplacee_si_elle_tombe(sv: Services) -> None:
+    """Every save of the process goes through one connection kept from the pool; when its server
+    process ends (a restart, an administrator), the next save opens another and succeeds."""
+    recorder = sv.portail.recorder
+    assert isinstance(recorder, RecorderChaine)
+    famille_id = uuid.uuid4()
+    sv.portail.enregistrer(CTX, _enfant(famille_id, "Un"))
+    tenue = recorder.connexion_tenue._connexion
+    assert tenue is not None
+    pid = tenue.info.backend_pid
+    sv.portail.enregistrer(CTX, _enfant(famille_id, "Deux"))
+    assert recorder.connexion_tenue._connexion is tenue
+    with psycopg.connect(sv.settings_url, autocommit=True) as conn:  # type: ignore[attr-defined]
+        conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    autre_famille = uuid.uuid4()
+    trois = _enfant(autre_famille, "Trois")  # a new family: its key row is written with this save
+    sv.portail.enregistrer(CTX, trois)
+    assert _sql(sv, "SELECT count(*) FROM {cles} WHERE famille_id = %s", autre_famille)[0][0] == 1
+    relu = sv.portail.repository.charger_de_la_base(trois.id, garder=False)  # type: ignore[attr-defined]
+    assert relu.identite is not None and relu.identite.prenom == "Trois"
+    nouvelle = recorder.connexion_tenue._connexion
+    assert nouvelle is not None and nouvelle.info.backend_pid != pid
+    assert sv.portail.verifier_chaine().ok

@@ -300,6 +300,8 @@ class Portail(Application[UUID]):
     def close(self) -> None:
         self.cache.arreter()
         self.trousseau.arreter()
+        if isinstance(self.recorder, RecorderChaine):
+            self.recorder.connexion_tenue.fermer()
         super().close()
 
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:

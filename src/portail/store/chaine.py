@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import msgspec
+import psycopg
 from eventsourcing.persistence import (
     DataError,
     IntegrityError,
@@ -40,8 +41,9 @@ from psycopg.rows import DictRow, tuple_row
 from psycopg.types.json import Jsonb
 
 from portail.store.cles import SujetEfface
+from portail.store.connexion_tenue import ConnexionTenue
 from portail.store.ecoute import canal_journal
-from portail.store.ecrivain import Ecrivain
+from portail.store.ecrivain import Depot, Ecrivain
 from portail.store.idempotence import CleDejaServie
 from portail.store.index_audit import IndexAudit
 
@@ -201,6 +203,8 @@ class RecorderChaine(PostgresApplicationRecorder):
         )
         """Concurrent saves of this process share one call (group commit)."""
         self._types = types
+        self.connexion_tenue = ConnexionTenue(datastore)
+        """The connection saves go through (`store.connexion_tenue`)."""
         self._appel = (
             f"SELECT o_groupe, o_statut, o_positions, o_detail FROM {self.fonction}("
             + ", ".join(f"%b::{t}[]" for t in types)
@@ -232,7 +236,6 @@ class RecorderChaine(PostgresApplicationRecorder):
             )
         )
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         """One command's save (the library's path): its events, the key rows its mapping made,
         and what the caller passed to `Application.save(**kwargs)`: `versions`, `idempotence`,
@@ -249,11 +252,9 @@ class RecorderChaine(PostgresApplicationRecorder):
             lignes=kwargs.get("lignes", ()),
         )
         try:
-            depot = self.ecrivain.deposer(groupe, kwargs.get("dependances", ()))
-            apres_depot = kwargs.get("apres_depot")
-            if apres_depot is not None:
-                apres_depot(depot)
-            resultat = depot.attendre()
+            resultat: Resultat = self._deposer(
+                groupe, kwargs.get("dependances", ()), kwargs.get("apres_depot")
+            )
         except BaseException:
             if trousseau is not None:
                 trousseau.abandonner_en_attente()
@@ -273,6 +274,21 @@ class RecorderChaine(PostgresApplicationRecorder):
         if trousseau is not None:
             trousseau.confirmer_en_attente()
         return resultat.positions
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def _deposer(
+        self,
+        groupe: Groupe,
+        dependances: Sequence[Depot[Groupe, Resultat]],
+        apres_depot: Callable[[Depot[Groupe, Resultat]], None] | None,
+    ) -> Resultat:
+        """The group deposited with the writer, then its result. A save cut off with its connection
+        (a server restart) is deposited again with the same rows: its new key rows among them, since
+        its events were encrypted with those keys."""
+        depot = self.ecrivain.deposer(groupe, dependances)
+        if apres_depot is not None:
+            apres_depot(depot)
+        return depot.attendre()
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def select_notifications(
@@ -370,8 +386,15 @@ class RecorderChaine(PostgresApplicationRecorder):
             return [Resultat("ok") for _ in groupes]
         parametres = _parametres(groupes)
         parametres += [[d[0] for d in dependances], [d[1] for d in dependances]]
-        with self.datastore.get_connection() as conn:
-            lignes = conn.execute(self._appel, parametres, prepare=True).fetchall()
+        with self.connexion_tenue.connexion() as conn:
+            try:
+                lignes = conn.execute(self._appel, parametres, prepare=True).fetchall()
+            except psycopg.Error as erreur:
+                seul = _groupe_seul(groupes, dependances)
+                issue = _issue_du_groupe_seul(erreur) if seul is not None else None
+                if issue is None:
+                    raise
+                return [issue if n == seul else Resultat("ok") for n in range(len(groupes))]
         resultats = {ligne["o_groupe"]: ligne for ligne in lignes}
         sortie = []
         for numero in range(len(groupes)):
@@ -383,6 +406,39 @@ class RecorderChaine(PostgresApplicationRecorder):
                     Resultat(ligne["o_statut"], list(ligne["o_positions"] or ()), ligne["o_detail"])
                 )
         return sortie
+
+
+_CONFLITS = frozenset({"23505", "PF002", "40P01", "55P03"})
+"""A unique key taken, a stale read, a deadlock, a lock wait cut short: another writer was first."""
+_HORS_DU_GROUPE = frozenset({"08", "53", "57", "58", "XX"})
+"""Classes of SQLSTATE that say nothing of the group's rows (the connection, the server's
+resources or state): raised to the caller, as from any statement."""
+
+
+def _groupe_seul(groupes: Sequence[Groupe], dependances: Sequence[tuple[int, int]]) -> int | None:
+    """The call's only group with something to write, as the function counts them (it then
+    writes it without a savepoint), else None."""
+    ecrivent = [
+        n
+        for n, g in enumerate(groupes)
+        if g.evenements or g.versions or g.cles or g.idempotence is not None or g.lignes
+    ]
+    ecrivent += [n for d in dependances for n in d if n not in ecrivent]
+    return ecrivent[0] if len(ecrivent) == 1 else None
+
+
+def _issue_du_groupe_seul(erreur: psycopg.Error) -> Resultat | None:
+    """A lone group's outcome from the error its save raised, as the group path's handlers name
+    it; None for an error that is not the group's (the connection, the server)."""
+    etat = erreur.sqlstate
+    if etat is None or etat[:2] in _HORS_DU_GROUPE:
+        return None
+    message = erreur.diag.message_primary or str(erreur)
+    if etat in _CONFLITS:
+        return Resultat("conflit", detail=message)
+    if etat == "PF001":
+        return Resultat("efface", detail=message)
+    return Resultat("erreur", detail=f"{etat} {message}")
 
 
 def _json(valeurs: Any) -> str:
@@ -598,6 +654,52 @@ def _fonction_sql(schema: str, table_evenements: str, canal: str) -> str:
     effaces = f"{schema}.portail_sujets_effaces"
     idempotence = f"{schema}.portail_idempotence"
     sujets = f"{schema}.{TABLE_SUJETS}"
+    corps_groupe = f"""-- Decided on top of an earlier group of this call: stands or falls with it.
+      IF EXISTS (
+        SELECT 1 FROM unnest(d_groupe, d_depend) AS d(grp, dep)
+        WHERE d.grp = g AND coalesce(resultats_statut[array_position(resultats_groupe, d.dep)], 'ok') <> 'ok'
+      ) THEN
+        RAISE EXCEPTION '{DEPENDANCE_ECHOUEE}' USING ERRCODE = 'PF002';
+      END IF;
+
+      IF EXISTS (
+        SELECT 1 FROM unnest(v_groupe, v_id, v_version) AS v(grp, id, ver)
+        WHERE v.grp = g
+          AND coalesce((SELECT max(s.originator_version) FROM {evenements} s WHERE s.originator_id = v.id), 0) <> v.ver
+      ) THEN
+        RAISE EXCEPTION 'version lue dépassée' USING ERRCODE = 'PF002';
+      END IF;
+
+      IF EXISTS (
+        SELECT 1 FROM unnest(k_groupe, k_sujet) AS k(grp, sujet)
+        JOIN {effaces} f ON f.sujet_id = k.sujet WHERE k.grp = g
+      ) THEN
+        RAISE EXCEPTION 'sujet effacé' USING ERRCODE = 'PF001';
+      END IF;
+      {_sql_cles(cles, "{x}.grp = g")}
+      IF EXISTS (
+        SELECT 1 FROM unnest(k_groupe, k_sujet, k_cle) AS k(grp, sujet, cle)
+        JOIN {cles} c ON c.sujet_id = k.sujet WHERE k.grp = g AND c.cle <> k.cle
+      ) THEN
+        RAISE EXCEPTION 'clé créée par un autre enregistrement' USING ERRCODE = 'unique_violation';
+      END IF;
+
+      {_sql_liens(sujets, "{x}.grp = g")}
+      {_sql_evenements(evenements, sujets, "{x}.grp = g")}
+      SELECT array_agg(ins.notification_id ORDER BY ins.notification_id),
+             array_agg({_EMPREINTE_INS} ORDER BY ins.notification_id)
+        INTO pos, emp FROM ins;
+
+      {_sql_idempotence(idempotence, "{x}.grp = g", erreur_cle)}
+
+      {_sql_lignes(schema, "{x}.grp = g")}
+
+      toutes_positions := toutes_positions || coalesce(pos, '{{}}');
+      toutes_empreintes := toutes_empreintes || coalesce(emp, '{{}}');
+      resultats_groupe := resultats_groupe || g;
+      resultats_statut := resultats_statut || 'ok'::text;
+      resultats_detail := resultats_detail || NULL::text;
+      resultats_positions := resultats_positions || coalesce(pos, '{{}}')::text;"""
     return f"""
 CREATE OR REPLACE FUNCTION {schema}.{FONCTION}(
   e_groupe integer[], e_id uuid[], e_version bigint[], e_topic text[], e_etat bytea[],
@@ -648,16 +750,21 @@ BEGIN
   -- The set path: every group checked against the log in a few statements, then the rows of all
   -- the groups that pass written together, a statement per kind of row (and per read table). Two
   -- groups of the call that would collide with each other (the same event version, idempotency
-  -- key or new key row) take the group-by-group path below, as does any error while writing.
-  -- A lone group goes that way too: its savepoint costs less than the set path's checks. So does
-  -- a call where a group read, without changing it, an aggregate another group of it changes: its
-  -- read is checked against what the groups before it leave.
-  lent := cardinality(groupes) = 1
-    OR EXISTS (SELECT 1 FROM unnest(v_id) AS v(id) JOIN unnest(e_id) AS e(id) ON e.id = v.id)
+  -- key or new key row) take the group-by-group path below, as does any error while writing. So
+  -- does a call where a group read, without changing it, an aggregate another group of it
+  -- changes: its read is checked against what the groups before it leave.
+  lent := cardinality(groupes) > 1 AND (EXISTS (SELECT 1 FROM unnest(v_id) AS v(id) JOIN unnest(e_id) AS e(id) ON e.id = v.id)
     OR EXISTS (SELECT 1 FROM unnest(e_id, e_version) AS e(id, ver) GROUP BY e.id, e.ver HAVING count(*) > 1)
     OR EXISTS (SELECT 1 FROM unnest(i_compte, i_cle) AS i(compte, cle) GROUP BY i.compte, i.cle HAVING count(*) > 1)
-    OR EXISTS (SELECT 1 FROM unnest(k_sujet) AS k(sujet) GROUP BY k.sujet HAVING count(*) > 1);
-  IF NOT lent THEN
+    OR EXISTS (SELECT 1 FROM unnest(k_sujet) AS k(sujet) GROUP BY k.sujet HAVING count(*) > 1));
+  IF cardinality(groupes) = 1 THEN
+    -- A lone group (a sequential caller's every save) takes no savepoint: a failure raises out
+    -- of the function, the statement leaves nothing, and the caller reads the group's outcome
+    -- from the error's SQLSTATE as the group path's handlers would have set it
+    -- (`RecorderChaine.enregistrer`).
+    g := groupes[1];
+      {corps_groupe}
+  ELSIF NOT lent THEN
     -- Each failing group once, with the first of its failures in the order the group path checks them.
     SELECT coalesce(array_agg(f.grp ORDER BY f.grp), '{{}}'), coalesce(array_agg(f.statut ORDER BY f.grp), '{{}}'),
            coalesce(array_agg(f.detail ORDER BY f.grp), '{{}}')
@@ -741,52 +848,7 @@ BEGIN
   FOR g IN SELECT x FROM unnest(groupes) AS x WHERE lent
   LOOP
     BEGIN
-      -- Decided on top of an earlier group of this call: stands or falls with it.
-      IF EXISTS (
-        SELECT 1 FROM unnest(d_groupe, d_depend) AS d(grp, dep)
-        WHERE d.grp = g AND coalesce(resultats_statut[array_position(resultats_groupe, d.dep)], 'ok') <> 'ok'
-      ) THEN
-        RAISE EXCEPTION '{DEPENDANCE_ECHOUEE}' USING ERRCODE = 'PF002';
-      END IF;
-
-      IF EXISTS (
-        SELECT 1 FROM unnest(v_groupe, v_id, v_version) AS v(grp, id, ver)
-        WHERE v.grp = g
-          AND coalesce((SELECT max(s.originator_version) FROM {evenements} s WHERE s.originator_id = v.id), 0) <> v.ver
-      ) THEN
-        RAISE EXCEPTION 'version lue dépassée' USING ERRCODE = 'PF002';
-      END IF;
-
-      IF EXISTS (
-        SELECT 1 FROM unnest(k_groupe, k_sujet) AS k(grp, sujet)
-        JOIN {effaces} f ON f.sujet_id = k.sujet WHERE k.grp = g
-      ) THEN
-        RAISE EXCEPTION 'sujet effacé' USING ERRCODE = 'PF001';
-      END IF;
-      {_sql_cles(cles, "{x}.grp = g")}
-      IF EXISTS (
-        SELECT 1 FROM unnest(k_groupe, k_sujet, k_cle) AS k(grp, sujet, cle)
-        JOIN {cles} c ON c.sujet_id = k.sujet WHERE k.grp = g AND c.cle <> k.cle
-      ) THEN
-        RAISE EXCEPTION 'clé créée par un autre enregistrement' USING ERRCODE = 'unique_violation';
-      END IF;
-
-      {_sql_liens(sujets, "{x}.grp = g")}
-      {_sql_evenements(evenements, sujets, "{x}.grp = g")}
-      SELECT array_agg(ins.notification_id ORDER BY ins.notification_id),
-             array_agg({_EMPREINTE_INS} ORDER BY ins.notification_id)
-        INTO pos, emp FROM ins;
-
-      {_sql_idempotence(idempotence, "{x}.grp = g", erreur_cle)}
-
-      {_sql_lignes(schema, "{x}.grp = g")}
-
-      toutes_positions := toutes_positions || coalesce(pos, '{{}}');
-      toutes_empreintes := toutes_empreintes || coalesce(emp, '{{}}');
-      resultats_groupe := resultats_groupe || g;
-      resultats_statut := resultats_statut || 'ok'::text;
-      resultats_detail := resultats_detail || NULL::text;
-      resultats_positions := resultats_positions || coalesce(pos, '{{}}')::text;
+      {corps_groupe}
     EXCEPTION
       -- A deadlock or a lock wait cut short (the runner locks the same read rows) is a conflict
       -- like another: the command runs again.

@@ -1,0 +1,103 @@
+"""The save function's own connection: one connection of the pool, kept by the process's writer.
+
+The pool hands its connections out in turn (first returned, last handed out again): saves spread
+over all of them land each time on a server process whose plans and caches have gone cold. The
+same save replayed on one connection took 0.93–1.04 ms, spread over twenty 1.22–1.47 ms
+(docs/performance.md). The process's saves are already made one call at a time (`store.ecrivain`),
+so they can all go through one connection, taken from the pool (configured as its others are) and
+given back when it breaks or when the application closes. A call that finds it in use (a caller
+outside the writer) takes a connection of the pool as before.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+from eventsourcing.persistence import (
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    NotSupportedError,
+    OperationalError,
+    PersistenceError,
+    ProgrammingError,
+)
+from eventsourcing.postgres import PostgresDatastore
+from psycopg import Connection
+from psycopg.pq import TransactionStatus
+from psycopg.rows import DictRow
+
+_TRADUCTIONS: tuple[tuple[type[psycopg.Error], type[PersistenceError]], ...] = (
+    (psycopg.InterfaceError, InterfaceError),
+    (psycopg.OperationalError, OperationalError),
+    (psycopg.DataError, DataError),
+    (psycopg.IntegrityError, IntegrityError),
+    (psycopg.InternalError, InternalError),
+    (psycopg.ProgrammingError, ProgrammingError),
+    (psycopg.NotSupportedError, NotSupportedError),
+    (psycopg.DatabaseError, DatabaseError),
+)
+"""psycopg's errors as the library's datastore raises them (`PostgresDatastore.get_connection`):
+its callers, and the retries around them, expect these."""
+
+
+_A_ANNULER = (TransactionStatus.INTRANS, TransactionStatus.INERROR)
+
+
+def erreur_persistance(erreur: psycopg.Error) -> PersistenceError:
+    for source, cible in _TRADUCTIONS:
+        if isinstance(erreur, source):
+            return cible(str(erreur))
+    return PersistenceError(str(erreur))
+
+
+class ConnexionTenue:
+    def __init__(self, datastore: PostgresDatastore) -> None:
+        self._datastore = datastore
+        self._verrou = threading.Lock()
+        self._connexion: Connection[DictRow] | None = None
+        self._fermee = False
+
+    @contextmanager
+    def connexion(self) -> Iterator[Connection[DictRow]]:
+        """The kept connection, in autocommit as the pool's are; errors as the library raises them."""
+        if self._fermee or not self._verrou.acquire(blocking=False):
+            with self._datastore.get_connection() as autre:
+                yield autre
+            return
+        try:
+            try:
+                conn = self._connexion
+                if conn is None:
+                    conn = self._connexion = self._datastore.pool.getconn()
+                yield conn
+            except psycopg.Error as erreur:
+                raise erreur_persistance(erreur) from erreur
+            finally:
+                self._apres_usage()
+        finally:
+            self._verrou.release()
+
+    def _apres_usage(self) -> None:
+        conn = self._connexion
+        if conn is None:
+            return
+        if not conn.closed and not conn.broken and conn.info.transaction_status in _A_ANNULER:
+            conn.rollback()
+        if conn.closed or conn.broken or conn.info.transaction_status != TransactionStatus.IDLE:
+            # The pool discards a connection that cannot serve again, and opens another.
+            self._connexion = None
+            self._datastore.pool.putconn(conn)
+
+    def fermer(self) -> None:
+        """Give the connection back to the pool (before the pool closes)."""
+        with self._verrou:
+            self._fermee = True
+            conn, self._connexion = self._connexion, None
+            if conn is not None:
+                self._datastore.pool.putconn(conn)

@@ -16,7 +16,7 @@ from portail.application.contexte import Contexte
 from portail.bootstrap import Services, construire_services
 from portail.domain.enfant import Enfant
 from portail.domain.personnes import IdentiteEnfant, Scolarite
-from portail.domain.planning import Ligne, Planning
+from portail.domain.planning import Etat, Ligne, Planning
 
 pytestmark = pytest.mark.postgres
 
@@ -155,6 +155,33 @@ def test_une_reservation_d_un_appelant_seul_est_une_instruction(deux, horloge) -
     assert [r.statut for r in resultats] == [Statut.RESERVE]
     # Decided on the kept aggregates; events, calendar and counter rows in one statement.
     assert len(envoyees) == 1, envoyees
+
+
+def test_une_premiere_reservation_lit_l_enfant_la_famille_et_le_planning_ensemble(deux, horloge) -> None:
+    """A child's first booking at an accueil, with neither the child nor the family in memory: the
+    three aggregates it reads come in one statement, the save is the other one; the booking is
+    the same as when they are read one by one."""
+    from outils_proprietes import JOURS, MOMENT, _accueil, _familles
+    from portail.domain.reservation import DemandeReservation, Statut
+
+    ici, _ = deux
+    horloge.maintenant = MOMENT
+    accueil_id = _accueil(ici, 30)
+    [(famille_id, enfant_id), (autre_famille, autre_enfant)] = _familles(ici, 2)
+    # Warm: the accueil, its days and the settings are kept; the families and children are not.
+    ici.reservations.reserver(
+        CTX, autre_famille, autre_enfant, accueil_id, [DemandeReservation(JOURS[0], "SOIR")]
+    )
+    _attendre(lambda: ici.portail.cache.fiable)
+    ici.portail.cache.retirer([famille_id, enfant_id])
+    with instructions(ici) as envoyees:
+        resultats = ici.reservations.reserver(
+            CTX, famille_id, enfant_id, accueil_id, [DemandeReservation(JOURS[0], "SOIR")]
+        )
+    assert [r.statut for r in resultats] == [Statut.RESERVE]
+    assert len(envoyees) == 2, envoyees
+    planning = ici.portail.lire(Planning, Planning.id_pour(enfant_id, accueil_id))
+    assert planning.etat(JOURS[0], "SOIR") is Etat.RESERVE
 
 
 def test_la_reconstruction_des_vues_est_refusee_tant_qu_une_api_sert(

@@ -9,9 +9,16 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent, Repository
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    Repository,
+    project_aggregate,
+)
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
+    InfrastructureFactory,
     IntegrityError,
     JSONTranscoder,
     Mapper,
@@ -21,6 +28,7 @@ from eventsourcing.persistence import (
     StoredEvent,
 )
 from eventsourcing.postgres import PostgresAggregateRecorder
+from eventsourcing.utils import Environment
 
 from portail.application.contexte import Contexte, Horloge, horloge_systeme
 from portail.domain.capacite import Capacite
@@ -37,6 +45,7 @@ from portail.store.chiffrement import MapperPersonnel
 from portail.store.cles import SujetEfface, Trousseau, TrousseauMemoire, TrousseauPostgres
 from portail.store.idempotence import EN_COURS
 from portail.store.index_audit import indexer
+from portail.store.pool_lifo import garder_au_chaud
 
 A = TypeVar("A", bound=Aggregate)
 R = TypeVar("R")
@@ -129,14 +138,79 @@ class RepositoryCache(Repository[UUID]):
         )
         generation = trousseau.generation if isinstance(trousseau, TrousseauPostgres) else 0
         lignes = lecture.tuples(evenements.datastore, requete, {"id": aggregate_id}, binaire=True)
-        if lignes and lignes[-1][0] == 2:
-            assert isinstance(trousseau, TrousseauPostgres)
-            trousseau.accepter(aggregate_id, bytes(lignes.pop()[4]), generation)
-        stockes = [StoredEvent(r[1], r[2], r[3], bytes(r[4])) for r in lignes]
-        aggregat = projector_func(None, (mapper.to_domain_event(e) for e in stockes))
+        aggregat = self._depuis_lignes(aggregate_id, lignes, generation, projector_func)
         if aggregat is None:
             raise AggregateNotFoundError(f"Aggregate {aggregate_id!r} not found.")
         return aggregat
+
+    def _depuis_lignes(
+        self, aggregate_id: UUID, lignes: list[tuple[Any, ...]], generation: int, projector_func: Any
+    ) -> Any:
+        """An aggregate from its rows (0: its snapshot, 1: its events, 2: its subject's key, in
+        that order), or None when it has none."""
+        mapper = self.event_store.mapper
+        if lignes and lignes[-1][0] == 2:
+            trousseau = getattr(mapper, "trousseau", None)
+            assert isinstance(trousseau, TrousseauPostgres)
+            trousseau.accepter(aggregate_id, bytes(lignes.pop()[4]), generation)
+        stockes = [StoredEvent(r[1], r[2], r[3], bytes(r[4])) for r in lignes]
+        return projector_func(None, (mapper.to_domain_event(e) for e in stockes))
+
+    def precharger(self, ids: Sequence[UUID]) -> None:
+        """Load in one statement those of `ids` that are not kept and trusted, and keep them (an
+        absent one as absent): a command's reads that follow find them in memory. A lone one is
+        left to its own load, which is one statement too."""
+        manquants = [i for i in dict.fromkeys(ids) if not self._garde_fiable(i)]
+        snapshots = self.snapshot_store
+        evenements = self.event_store.recorder
+        if (
+            len(manquants) < 2
+            or snapshots is None
+            or not isinstance(snapshots.recorder, PostgresAggregateRecorder)
+        ):
+            return
+        if not isinstance(evenements, PostgresAggregateRecorder):
+            return
+        schema = evenements.datastore.schema
+        trousseau = getattr(self.event_store.mapper, "trousseau", None)
+        cles = (
+            [i for i in manquants if not trousseau.connue(i)]
+            if isinstance(trousseau, TrousseauPostgres)
+            else []
+        )
+        cle = (
+            f" UNION ALL SELECT 2, sujet_id, 0, '', cle FROM {trousseau.table} WHERE sujet_id = ANY(%(cles)s)"
+            if cles and isinstance(trousseau, TrousseauPostgres)
+            else ""
+        )
+        requete = (
+            "WITH s AS (SELECT DISTINCT ON (originator_id) originator_id, originator_version, topic, state"
+            f" FROM {schema}.{snapshots.recorder.events_table_name} WHERE originator_id = ANY(%(ids)s)"
+            " ORDER BY originator_id, originator_version DESC)"
+            " SELECT 0 AS n, originator_id, originator_version, topic, state FROM s"
+            " UNION ALL SELECT 1, e.originator_id, e.originator_version, e.topic, e.state"
+            f" FROM {schema}.{evenements.events_table_name} e WHERE e.originator_id = ANY(%(ids)s)"
+            " AND e.originator_version > coalesce((SELECT s.originator_version FROM s"
+            " WHERE s.originator_id = e.originator_id), 0)"
+            f"{cle} ORDER BY 2, 1, 3"
+        )
+        generation = self.generation_cles()
+        lignes = lecture.tuples(evenements.datastore, requete, {"ids": manquants, "cles": cles}, binaire=True)
+        par_id: dict[UUID, list[tuple[Any, ...]]] = {i: [] for i in manquants}
+        for ligne in lignes:
+            par_id[ligne[1]].append(ligne)
+        for aggregate_id, siennes in par_id.items():
+            aggregat = self._depuis_lignes(aggregate_id, siennes, generation, project_aggregate)
+            if generation != self.generation_cles():
+                return  # keys forgotten meanwhile (an erasure elsewhere): nothing kept
+            if aggregat is None:
+                self.cache_agregats.poser_absent(aggregate_id)
+            else:
+                self.cache_agregats.poser(aggregat)
+
+    def _garde_fiable(self, aggregate_id: UUID) -> bool:
+        entree = self.cache_agregats.prendre(aggregate_id)
+        return entree is not None and (entree[1] is not None or self.cache_agregats.fiable)
 
     def prendre_dependances(self) -> list[Any]:
         liste: list[Any] = getattr(self.dependances, "liste", [])
@@ -174,6 +248,13 @@ class Portail(Application[UUID]):
             self.trousseau.creer_tables()
         if isinstance(self.recorder, RecorderChaine):
             self.recorder.trousseau = self.trousseau
+
+    def construct_factory(self, env: Environment) -> InfrastructureFactory[Any]:
+        factory = super().construct_factory(env)
+        datastore = getattr(factory, "datastore", None)
+        if datastore is not None:
+            garder_au_chaud(datastore.pool)
+        return factory
 
     def construct_repository(self) -> Repository[UUID]:
         repository = RepositoryCache(event_store=self.events, snapshot_store=self.snapshots)
@@ -421,6 +502,12 @@ class Portail(Application[UUID]):
         if generation == self.trousseau.generation:
             self.cache.poser(aggregat)
         return aggregat
+
+    def precharger(self, *ids: UUID) -> None:
+        """Aggregates a command is about to read, loaded together when several are not kept
+        (`RepositoryCache.precharger`): one round trip instead of one each."""
+        if isinstance(self.repository, RepositoryCache):
+            self.repository.precharger(ids)
 
     def evenements_de(self, sujets: Sequence[UUID]) -> list[tuple[int, Any]]:
         """Every event of these aggregates with its log position, in log order (one query)."""

@@ -125,6 +125,8 @@ class ServiceReservations:
     ) -> list[Resultat]:
         accueil = self.catalogue.accueil_demande(accueil_id)
         cles = self._capacites_touchees(accueil, demandes)
+        # A family's first booking at an accueil reads the child, the family and the planning.
+        self.portail.precharger(enfant_id, famille_id, Planning.id_pour(enfant_id, accueil.id))
         enfant = self.familles.enfant(famille_id, enfant_id, lecture=True)
 
         def commande() -> list[Resultat]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, TypeVar
 from uuid import UUID
@@ -58,6 +58,14 @@ copie_a_plat(Capacite)
 
 class ConflitPersistant(Exception):
     """Optimistic concurrency kept failing: the caller may retry later."""
+
+
+def projeter(aggregat: Any, evenements: Iterable[Any]) -> Any:
+    """The library's `project_aggregate` without its check of each event against a runtime
+    protocol (about 20 µs an event on Python 3.11): our events are the aggregates' own classes."""
+    for evenement in evenements:
+        aggregat = evenement.mutate(aggregat)
+    return aggregat
 
 
 class RepositoryCache(Repository[UUID]):
@@ -138,6 +146,8 @@ class RepositoryCache(Repository[UUID]):
         )
         generation = trousseau.generation if isinstance(trousseau, TrousseauPostgres) else 0
         lignes = lecture.tuples(evenements.datastore, requete, {"id": aggregate_id}, binaire=True)
+        if projector_func is project_aggregate:
+            projector_func = projeter
         aggregat = self._depuis_lignes(aggregate_id, lignes, generation, projector_func)
         if aggregat is None:
             raise AggregateNotFoundError(f"Aggregate {aggregate_id!r} not found.")
@@ -200,7 +210,7 @@ class RepositoryCache(Repository[UUID]):
         for ligne in lignes:
             par_id[ligne[1]].append(ligne)
         for aggregate_id, siennes in par_id.items():
-            aggregat = self._depuis_lignes(aggregate_id, siennes, generation, project_aggregate)
+            aggregat = self._depuis_lignes(aggregate_id, siennes, generation, projeter)
             if generation != self.generation_cles():
                 return  # keys forgotten meanwhile (an erasure elsewhere): nothing kept
             if aggregat is None:
@@ -355,6 +365,22 @@ class Portail(Application[UUID]):
         if enregistrements:
             self._dernieres.position = enregistrements[-1].notification.id
         return enregistrements
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """The library's save, an aggregate's events collected without checking it against the
+        library's runtime protocols (two checks of about 20 µs each on Python 3.11)."""
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        for obj in objs:
+            if isinstance(obj, Aggregate):
+                processing_event.events.extend(obj.collect_events())
+                processing_event.aggregates[obj.id] = obj
+            elif obj is not None:
+                processing_event.collect_events(obj)
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        return recordings
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         # Key rows left by a save that failed while mapping belong to no save.

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -36,6 +37,12 @@ class Attribution(Enum):
     PLACE = "place"
     ATTENTE = "attente"
     COMPLET = "complet"
+
+
+@lru_cache(maxsize=1 << 14)
+def _id_capacite(accueil_id: UUID, jour: date) -> UUID:
+    # A name-based UUID is a SHA-1 and a UUID as text: asked several times by every booking.
+    return uuid5(NAMESPACE_URL, f"/portail/capacite/{accueil_id}/{jour.isoformat()}")
 
 
 class Capacite(Aggregate):
@@ -99,7 +106,7 @@ class Capacite(Aggregate):
 
     @staticmethod
     def id_pour(accueil_id: UUID, jour: date) -> UUID:
-        return uuid5(NAMESPACE_URL, f"/portail/capacite/{accueil_id}/{jour.isoformat()}")
+        return _id_capacite(accueil_id, jour)
 
     @event(Ouverte)
     def __init__(self, id: UUID, accueil_id: UUID, jour: date) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from enum import Enum
+from functools import lru_cache
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -82,6 +83,12 @@ class Pointage:
     depart: time | None = None
 
 
+@lru_cache(maxsize=1 << 16)
+def _id_planning(enfant_id: UUID, accueil_id: UUID) -> UUID:
+    # A name-based UUID is a SHA-1 and two UUIDs as text: asked several times by every booking.
+    return uuid5(NAMESPACE_URL, f"/portail/planning/{enfant_id}/{accueil_id}")
+
+
 class Planning(Aggregate):
     TOPIC = "portail:Planning"
     DONNEES_PERSONNELLES = True
@@ -155,7 +162,7 @@ class Planning(Aggregate):
 
     @staticmethod
     def id_pour(enfant_id: UUID, accueil_id: UUID) -> UUID:
-        return uuid5(NAMESPACE_URL, f"/portail/planning/{enfant_id}/{accueil_id}")
+        return _id_planning(enfant_id, accueil_id)
 
     @event(Ouvert)
     def __init__(self, id: UUID, enfant_id: UUID, accueil_id: UUID, famille_id: UUID) -> None:

@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
+from typing import Any
 
 import pytest
 from eventsourcing.persistence import IntegrityError
@@ -69,6 +70,39 @@ def test_un_agregat_garde_se_lit_sans_requete_et_suit_les_changements_d_un_autre
     relu = ailleurs.portail.lire(Enfant, enfant.id)
     assert relu.identite is not None
     assert relu.identite.prenom == "Léa-Rose"
+
+
+def test_les_enregistrements_du_processus_ne_sont_pas_relus_ceux_d_un_autre_le_sont(deux) -> None:
+    """The log's reader of a process does not read back what the process itself committed (its
+    notification names positions the process knows); another process's save is read, and drops
+    the aggregate it changed."""
+    ici, ailleurs = deux
+    cache = ici.portail.cache
+    lectures: list[int] = []
+    origine = cache._rattraper
+
+    def compter(connexion: Any, table: str, position: int) -> int:
+        lectures.append(position)
+        return origine(connexion, table, position)
+
+    cache._rattraper = compter  # type: ignore[method-assign]
+    enfants = [_enfant(f"Enfant {n}") for n in range(20)]
+    for enfant in enfants:
+        ici.portail.enregistrer(CTX, enfant)
+    time.sleep(0.3)
+    # Twenty saves, each notified: at most one read (a wake after a quiet while reads anyway).
+    assert len(lectures) <= 1, lectures
+    assert cache.fiable
+    assert ici.portail.lire(Enfant, enfants[0].id).version == enfants[0].version
+
+    avant = len(lectures)
+    modifie = ailleurs.portail.charger(Enfant, enfants[0].id)
+    modifie.modifier_identite(IdentiteEnfant("Martin", "Autre", date(2018, 5, 4), "Nantes"))
+    ailleurs.portail.enregistrer(CTX, modifie)
+    _attendre(lambda: len(lectures) > avant, 1.0)
+    _attendre(lambda: not cache.contient(enfants[0].id), 1.0)
+    identite = ici.portail.lire(Enfant, enfants[0].id).identite
+    assert identite is not None and identite.prenom == "Autre"
 
 
 def test_une_commande_decide_sur_une_copie(deux) -> None:

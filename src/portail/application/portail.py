@@ -258,6 +258,7 @@ class Portail(Application[UUID]):
             self.trousseau.creer_tables()
         if isinstance(self.recorder, RecorderChaine):
             self.recorder.trousseau = self.trousseau
+            self.recorder.cache_agregats = self.cache
 
     def construct_factory(self, env: Environment) -> InfrastructureFactory[Any]:
         factory = super().construct_factory(env)

@@ -27,7 +27,7 @@ import structlog
 from eventsourcing.domain import Aggregate
 
 from portail.store import lecture
-from portail.store.ecoute import Ecoute, canal_journal
+from portail.store.ecoute import Ecoute, canal_journal, plage_notifiee
 from portail.store.ecrivain import Depot
 
 if TYPE_CHECKING:
@@ -41,6 +41,8 @@ fit (a family, a child, a planning, the days), and an api process stays small.""
 VERSIONS_VUES_MAX = 200_000
 """Latest versions seen of aggregates not kept: a load that raced with a newer save is not kept."""
 LECTURE_PAR_PAGE = 10_000
+PROPRES_MAX = 100_000
+"""Positions of this process's own saves remembered for the reader at most."""
 TOPICS_EFFACEMENT = frozenset({"portail:Famille.Effacee", "portail:Enfant.Efface"})
 """An erased family or child: every kept aggregate of theirs goes (their personal data with it)."""
 
@@ -106,6 +108,11 @@ class CacheAgregats:
         self._ecoute: Ecoute | None = None
         self._pid_rattrape: int | None = None
         self._arreter_suivi: Callable[[], None] | None = None
+        self._ecritures_en_vol = 0
+        self._ecrites = threading.Condition(self._verrou)
+        self._propres: set[int] = set()
+        """Log positions of this process's committed saves that the reader has not passed yet:
+        a notification that names only these needs no read (`noter_ecrit`)."""
         self.succes = 0
         self.echecs = 0
         self.retraits = 0
@@ -219,8 +226,13 @@ class CacheAgregats:
         lu = {"position": position}
         connexion: list[Any] = []
         signal = threading.Event()
+        fins: list[int | None] = []
+        """The last positions the notifications since the last read name (None: unknown)."""
 
-        def reveil(_charge: str | None) -> None:
+        def reveil(charge: str | None) -> None:
+            plage = plage_notifiee(charge)
+            with self._verrou:
+                fins.append(plage[1] if plage is not None else None)
             signal.set()
 
         ecoute = Ecoute(datastore, [canal_journal(table_evenements)], reveil, nom_ecoute(datastore.schema))
@@ -235,6 +247,15 @@ class CacheAgregats:
                     if arret.is_set():
                         return
                     pid = ecoute.pid
+                    with self._verrou:
+                        notifiees, fins[:] = fins[:], []
+                    if notifiees and None not in notifiees:
+                        fin = max(n for n in notifiees if n is not None)
+                        if self._passer_les_siennes(lu["position"], fin):
+                            # Only this process's own saves since the last read: nothing to drop.
+                            lu["position"] = max(lu["position"], fin)
+                            self._pid_rattrape = pid
+                            continue
                     try:
                         # A connection of its own: neither a pool slot under load nor a
                         # statement counted among a request's.
@@ -273,6 +294,57 @@ class CacheAgregats:
             self._arreter_suivi = None
         self._pid_rattrape = None
 
+    def debut_ecriture(self) -> None:
+        """A save of this process is being written: a notification the reader cannot place yet
+        is probably its own, and the reader waits for `fin_ecriture` before reading the log."""
+        with self._verrou:
+            self._ecritures_en_vol += 1
+
+    def fin_ecriture(self, evenements: Iterable[tuple[int, Any, int, str]]) -> None:
+        """The save is written; these of its events committed (position, aggregate, version,
+        topic): their versions are seen now (an older load is not kept), and the reader need
+        not read them back, unless one erases a family or a child (the reader then drops its
+        aggregates)."""
+        evenements = list(evenements)
+        with self._verrou:
+            self._ecritures_en_vol -= 1
+            self._ecrites.notify_all()
+            if self._ecoute is None:
+                return
+            for _, aggregat_id, version, _ in evenements:
+                self._voir(aggregat_id, version)
+            if any(topic in TOPICS_EFFACEMENT for *_, topic in evenements):
+                return
+            if len(self._propres) > PROPRES_MAX:
+                self._propres.clear()  # the reader fell behind: it reads the log instead
+            self._propres.update(position for position, *_ in evenements)
+
+    def _passer_les_siennes(self, apres: int, fin: int) -> bool:
+        """Whether every position after `apres` up to `fin` is one of this process's saves (then
+        forgotten): a gap, another process's save or too long a run needs a read. The
+        notification comes at the commit, before the saving thread has its answer: while saves
+        of this process are being written, it waits for them (50 ms at most)."""
+        with self._verrou:
+            if self._ecritures_en_vol > 0 and any(
+                p not in self._propres for p in range(apres + 1, min(fin, apres + PROPRES_MAX) + 1)
+            ):
+                self._ecrites.wait_for(lambda: self._ecritures_en_vol == 0, timeout=0.05)
+            if fin <= apres:
+                return True
+            if fin - apres > PROPRES_MAX or any(p not in self._propres for p in range(apres + 1, fin + 1)):
+                return False
+            self._propres.difference_update(range(apres + 1, fin + 1))
+            return True
+
+    def _voir(self, aggregat_id: UUID, version: int) -> None:
+        """Under the lock: `version` of the aggregate is in the log; an older kept one goes."""
+        entree = self._entrees.get(aggregat_id)
+        if entree is not None and entree[0].version < version:
+            self._retirer(aggregat_id)
+        if self._vues.get(aggregat_id, 0) < version:
+            self._vues[aggregat_id] = version
+            self._vues.move_to_end(aggregat_id)
+
     def _rattraper(self, connexion: psycopg.Connection[Any], table: str, position: int) -> int:
         while True:
             lignes = connexion.execute(
@@ -294,14 +366,11 @@ class CacheAgregats:
                         }:
                             self._retirer(aggregat_id)
                 for _, aggregat_id, version, _ in lignes:
-                    entree = self._entrees.get(aggregat_id)
-                    if entree is not None and entree[0].version < version:
-                        self._retirer(aggregat_id)
-                    if self._vues.get(aggregat_id, 0) < version:
-                        self._vues[aggregat_id] = version
-                        self._vues.move_to_end(aggregat_id)
+                    self._voir(aggregat_id, version)
                 while len(self._vues) > VERSIONS_VUES_MAX:
                     self._vues.popitem(last=False)
-            position = int(lignes[-1][0])
+                position = int(lignes[-1][0])
+                # What this read passed needs no skipping any more.
+                self._propres = {p for p in self._propres if p > position}
             if len(lignes) < LECTURE_PAR_PAGE:
                 return position

@@ -49,6 +49,7 @@ from portail.store.index_audit import IndexAudit
 from portail.store.tableaux import tableau
 
 if TYPE_CHECKING:
+    from portail.store.cache_agregats import CacheAgregats
     from portail.store.cles import Trousseau
 
 
@@ -192,6 +193,8 @@ class RecorderChaine(PostgresApplicationRecorder):
 
     trousseau: Trousseau | None = None
     """Set by the application: the save writes the key rows its mapping created."""
+    cache_agregats: CacheAgregats | None = None
+    """Set by the application: told of each call and of the events it committed."""
 
     def __init__(self, datastore: PostgresDatastore, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
@@ -387,6 +390,23 @@ class RecorderChaine(PostgresApplicationRecorder):
         `dependances`: (group, group it was decided on top of), which must commit first."""
         if not any(g.evenements or g.idempotence or g.lignes for g in groupes):
             return [Resultat("ok") for _ in groupes]
+        cache = self.cache_agregats
+        if cache is not None:
+            cache.debut_ecriture()
+        sortie: list[Resultat] = []
+        try:
+            sortie = self._appeler(groupes, dependances)
+        finally:
+            if cache is not None:
+                cache.fin_ecriture(
+                    (position, x.originator_id, x.originator_version, x.topic)
+                    for groupe, resultat in zip(groupes, sortie, strict=False)
+                    if resultat.statut == "ok"
+                    for x, position in zip(groupe.evenements, resultat.positions, strict=False)
+                )
+        return sortie
+
+    def _appeler(self, groupes: Sequence[Groupe], dependances: Sequence[tuple[int, int]]) -> list[Resultat]:
         parametres = _parametres(groupes)
         parametres += [
             tableau("integer", [d[0] for d in dependances]),
@@ -895,7 +915,8 @@ BEGIN
     SELECT toutes_positions[cardinality(toutes_positions)], toutes_positions[1], toutes_positions, toutes_empreintes,
            sha256(coalesce(precedente, '\\x{GENESE.hex()}'::bytea)
                   || (SELECT string_agg(d, ''::bytea ORDER BY r) FROM unnest(toutes_empreintes) WITH ORDINALITY AS x(d, r)));
-    PERFORM pg_notify('{canal}', '');
+    -- The payload names the transaction's first and last positions (`store.ecoute.plage_notifiee`).
+    PERFORM pg_notify('{canal}', 'p:' || toutes_positions[1] || ':' || toutes_positions[cardinality(toutes_positions)]);
   END IF;
 
   RETURN QUERY SELECT r.grp, r.statut, r.pos::bigint[], r.detail

@@ -38,6 +38,20 @@ def canal_journal(table_evenements: str) -> str:
     return table_evenements.replace(".", "_")
 
 
+def plage_notifiee(charge: str | None) -> tuple[int, int] | None:
+    """The first and last log positions a save's notification on `canal_journal` names
+    (`p:<first>:<last>`), or None for any other wake (a reconnection, a quiet while, a save of
+    an earlier version that named none). No space in it: a listener of the sessions' channel
+    too reads `<id> <expiry>` as a revocation."""
+    if not charge or not charge.startswith("p:"):
+        return None
+    premiere, _, derniere = charge[2:].partition(":")
+    try:
+        return int(premiere), int(derniere)
+    except ValueError:
+        return None
+
+
 def canal_vues(schema: str) -> str:
     """The channel the runner notifies, with its new position, when it has committed a page. Per
     schema (hashed: a channel name is at most 63 bytes)."""

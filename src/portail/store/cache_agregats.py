@@ -108,11 +108,12 @@ class CacheAgregats:
         self._ecoute: Ecoute | None = None
         self._pid_rattrape: int | None = None
         self._arreter_suivi: Callable[[], None] | None = None
-        self._ecritures_en_vol = 0
+        self._ecritures_commencees = 0
+        self._ecritures_finies = 0
         self._ecrites = threading.Condition(self._verrou)
         self._propres: set[int] = set()
         """Log positions of this process's committed saves that the reader has not passed yet:
-        a notification that names only these needs no read (`noter_ecrit`)."""
+        a notification that names only these needs no read (`fin_ecriture`)."""
         self.succes = 0
         self.echecs = 0
         self.retraits = 0
@@ -298,7 +299,7 @@ class CacheAgregats:
         """A save of this process is being written: a notification the reader cannot place yet
         is probably its own, and the reader waits for `fin_ecriture` before reading the log."""
         with self._verrou:
-            self._ecritures_en_vol += 1
+            self._ecritures_commencees += 1
 
     def fin_ecriture(self, evenements: Iterable[tuple[int, Any, int, str]]) -> None:
         """The save is written; these of its events committed (position, aggregate, version,
@@ -307,7 +308,7 @@ class CacheAgregats:
         aggregates)."""
         evenements = list(evenements)
         with self._verrou:
-            self._ecritures_en_vol -= 1
+            self._ecritures_finies += 1
             self._ecrites.notify_all()
             if self._ecoute is None:
                 return
@@ -322,13 +323,15 @@ class CacheAgregats:
     def _passer_les_siennes(self, apres: int, fin: int) -> bool:
         """Whether every position after `apres` up to `fin` is one of this process's saves (then
         forgotten): a gap, another process's save or too long a run needs a read. The
-        notification comes at the commit, before the saving thread has its answer: while saves
-        of this process are being written, it waits for them (50 ms at most)."""
+        notification comes at the commit, before the saving thread has its answer: the saves of
+        this process being written at this moment are waited for (50 ms at most), not those
+        that start meanwhile."""
         with self._verrou:
-            if self._ecritures_en_vol > 0 and any(
+            commencees = self._ecritures_commencees
+            if self._ecritures_finies < commencees and any(
                 p not in self._propres for p in range(apres + 1, min(fin, apres + PROPRES_MAX) + 1)
             ):
-                self._ecrites.wait_for(lambda: self._ecritures_en_vol == 0, timeout=0.05)
+                self._ecrites.wait_for(lambda: self._ecritures_finies >= commencees, timeout=0.05)
             if fin <= apres:
                 return True
             if fin - apres > PROPRES_MAX or any(p not in self._propres for p in range(apres + 1, fin + 1)):

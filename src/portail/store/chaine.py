@@ -449,7 +449,8 @@ def _groupe_seul(groupes: Sequence[Groupe], dependances: Sequence[tuple[int, int
         for n, g in enumerate(groupes)
         if g.evenements or g.versions or g.cles or g.idempotence is not None or g.lignes
     ]
-    ecrivent += [n for d in dependances for n in d if n not in ecrivent]
+    # The function counts a dependent group (`d_groupe`), not the group it depends on.
+    ecrivent += [d[0] for d in dependances if d[0] not in ecrivent]
     return ecrivent[0] if len(ecrivent) == 1 else None
 
 

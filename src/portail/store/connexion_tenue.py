@@ -1,11 +1,11 @@
 """The save function's own connection: one connection of the pool, kept by the process's writer.
 
-The pool hands its connections out in turn (first returned, last handed out again): saves spread
-over all of them land each time on a server process whose plans and caches have gone cold. The
-same save replayed on one connection took 0.93–1.04 ms, spread over twenty 1.22–1.47 ms
-(docs/performance.md). The process's saves are already made one call at a time (`store.ecrivain`),
-so they can all go through one connection, taken from the pool (configured as its others are) and
-given back when it breaks or when the application closes. A call that finds it in use (a caller
+The library's pool handed its connections out in turn: saves spread over all of them landed each
+time on a server process whose plans and caches had gone cold. The same saves replayed on one
+connection took 0.91–1.04 ms each, spread over twenty 1.22–1.47 ms (docs/performance.md). The
+process's saves are already made one call at a time (`store.ecrivain`), so they all go through one
+connection, taken from the pool (configured as its others are) and given back when it breaks or
+when the application closes; reads never queue behind it. A call that finds it in use (a caller
 outside the writer) takes a connection of the pool as before.
 """
 

@@ -116,42 +116,56 @@ class RepositoryCache(Repository[UUID]):
     def _reconstruct_aggregate(self, aggregate_id: UUID, version: int | None, projector_func: Any) -> Any:
         """The latest snapshot and the events after it in one statement (the library reads them
         in two): a cold load, or the look for an aggregate that does not exist, is one round trip."""
-        snapshots = self.snapshot_store
-        if version is not None or snapshots is None:
+        charge = self._lignes_de([aggregate_id]) if version is None else None
+        if charge is None:
             return super()._reconstruct_aggregate(aggregate_id, version, projector_func)
-        instantanes = snapshots.recorder
+        generation, par_id = charge
+        [(ident, lignes)] = par_id.items()
+        if projector_func is project_aggregate:
+            projector_func = projeter
+        aggregat = self._depuis_lignes(ident, lignes, generation, projector_func)
+        if aggregat is None:
+            raise AggregateNotFoundError(f"Aggregate {aggregate_id!r} not found.")
+        return aggregat
+
+    def _lignes_de(self, ids: list[UUID]) -> tuple[int, dict[UUID, list[tuple[Any, ...]]]] | None:
+        """Each aggregate's rows in one statement: its latest snapshot, the events after it, and
+        its subject's key when it is not known yet (decrypting needs it next); with the keys'
+        generation read before. None when the stores are not PostgreSQL's."""
+        snapshots = self.snapshot_store
+        instantanes = snapshots.recorder if snapshots is not None else None
         evenements = self.event_store.recorder
         if not isinstance(instantanes, PostgresAggregateRecorder) or not isinstance(
             evenements, PostgresAggregateRecorder
         ):
-            return super()._reconstruct_aggregate(aggregate_id, version, projector_func)
+            return None
         schema = evenements.datastore.schema
-        mapper = self.event_store.mapper
-        trousseau = getattr(mapper, "trousseau", None)
-        # The subject's key too, when it is not known yet: decrypting needs it next.
+        # A caller may name an aggregate by its id as text: rows come back with UUIDs.
+        ids = [i if isinstance(i, UUID) else UUID(str(i)) for i in ids]
+        trousseau = getattr(self.event_store.mapper, "trousseau", None)
+        cles = [i for i in ids if not trousseau.connue(i)] if isinstance(trousseau, TrousseauPostgres) else []
         cle = (
-            f" UNION ALL SELECT 2, sujet_id, 0, '', cle FROM {trousseau.table} WHERE sujet_id = %(id)s"
-            if isinstance(trousseau, TrousseauPostgres) and not trousseau.connue(aggregate_id)
+            f" UNION ALL SELECT 2, sujet_id, 0, '', cle FROM {trousseau.table} WHERE sujet_id = ANY(%(cles)s)"
+            if cles and isinstance(trousseau, TrousseauPostgres)
             else ""
         )
         requete = (
-            "WITH s AS (SELECT originator_id, originator_version, topic, state"
-            f" FROM {schema}.{instantanes.events_table_name} WHERE originator_id = %(id)s"
-            " ORDER BY originator_version DESC LIMIT 1)"
+            "WITH s AS (SELECT DISTINCT ON (originator_id) originator_id, originator_version, topic, state"
+            f" FROM {schema}.{instantanes.events_table_name} WHERE originator_id = ANY(%(ids)s)"
+            " ORDER BY originator_id, originator_version DESC)"
             " SELECT 0 AS n, originator_id, originator_version, topic, state FROM s"
-            " UNION ALL SELECT 1, originator_id, originator_version, topic, state"
-            f" FROM {schema}.{evenements.events_table_name} WHERE originator_id = %(id)s"
-            " AND originator_version > coalesce((SELECT originator_version FROM s), 0)"
-            f"{cle} ORDER BY 1, 3"
+            " UNION ALL SELECT 1, e.originator_id, e.originator_version, e.topic, e.state"
+            f" FROM {schema}.{evenements.events_table_name} e WHERE e.originator_id = ANY(%(ids)s)"
+            " AND e.originator_version > coalesce((SELECT s.originator_version FROM s"
+            " WHERE s.originator_id = e.originator_id), 0)"
+            f"{cle} ORDER BY 2, 1, 3"
         )
-        generation = trousseau.generation if isinstance(trousseau, TrousseauPostgres) else 0
-        lignes = lecture.tuples(evenements.datastore, requete, {"id": aggregate_id}, binaire=True)
-        if projector_func is project_aggregate:
-            projector_func = projeter
-        aggregat = self._depuis_lignes(aggregate_id, lignes, generation, projector_func)
-        if aggregat is None:
-            raise AggregateNotFoundError(f"Aggregate {aggregate_id!r} not found.")
-        return aggregat
+        generation = self.generation_cles()
+        rangees = lecture.tuples(evenements.datastore, requete, {"ids": ids, "cles": cles}, binaire=True)
+        par_id: dict[UUID, list[tuple[Any, ...]]] = {i: [] for i in ids}
+        for rangee in rangees:
+            par_id[rangee[1]].append(rangee)
+        return generation, par_id
 
     def _depuis_lignes(
         self, aggregate_id: UUID, lignes: list[tuple[Any, ...]], generation: int, projector_func: Any
@@ -171,44 +185,10 @@ class RepositoryCache(Repository[UUID]):
         absent one as absent): a command's reads that follow find them in memory. A lone one is
         left to its own load, which is one statement too."""
         manquants = [i for i in dict.fromkeys(ids) if not self._garde_fiable(i)]
-        snapshots = self.snapshot_store
-        evenements = self.event_store.recorder
-        if (
-            len(manquants) < 2
-            or snapshots is None
-            or not isinstance(snapshots.recorder, PostgresAggregateRecorder)
-        ):
+        charge = self._lignes_de(manquants) if len(manquants) >= 2 else None
+        if charge is None:
             return
-        if not isinstance(evenements, PostgresAggregateRecorder):
-            return
-        schema = evenements.datastore.schema
-        trousseau = getattr(self.event_store.mapper, "trousseau", None)
-        cles = (
-            [i for i in manquants if not trousseau.connue(i)]
-            if isinstance(trousseau, TrousseauPostgres)
-            else []
-        )
-        cle = (
-            f" UNION ALL SELECT 2, sujet_id, 0, '', cle FROM {trousseau.table} WHERE sujet_id = ANY(%(cles)s)"
-            if cles and isinstance(trousseau, TrousseauPostgres)
-            else ""
-        )
-        requete = (
-            "WITH s AS (SELECT DISTINCT ON (originator_id) originator_id, originator_version, topic, state"
-            f" FROM {schema}.{snapshots.recorder.events_table_name} WHERE originator_id = ANY(%(ids)s)"
-            " ORDER BY originator_id, originator_version DESC)"
-            " SELECT 0 AS n, originator_id, originator_version, topic, state FROM s"
-            " UNION ALL SELECT 1, e.originator_id, e.originator_version, e.topic, e.state"
-            f" FROM {schema}.{evenements.events_table_name} e WHERE e.originator_id = ANY(%(ids)s)"
-            " AND e.originator_version > coalesce((SELECT s.originator_version FROM s"
-            " WHERE s.originator_id = e.originator_id), 0)"
-            f"{cle} ORDER BY 2, 1, 3"
-        )
-        generation = self.generation_cles()
-        lignes = lecture.tuples(evenements.datastore, requete, {"ids": manquants, "cles": cles}, binaire=True)
-        par_id: dict[UUID, list[tuple[Any, ...]]] = {i: [] for i in manquants}
-        for ligne in lignes:
-            par_id[ligne[1]].append(ligne)
+        generation, par_id = charge
         for aggregate_id, siennes in par_id.items():
             aggregat = self._depuis_lignes(aggregate_id, siennes, generation, projeter)
             if generation != self.generation_cles():
@@ -366,22 +346,6 @@ class Portail(Application[UUID]):
         if enregistrements:
             self._dernieres.position = enregistrements[-1].notification.id
         return enregistrements
-
-    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
-        """The library's save, an aggregate's events collected without checking it against the
-        library's runtime protocols (two checks of about 20 µs each on Python 3.11)."""
-        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
-        for obj in objs:
-            if isinstance(obj, Aggregate):
-                processing_event.events.extend(obj.collect_events())
-                processing_event.aggregates[obj.id] = obj
-            elif obj is not None:
-                processing_event.collect_events(obj)
-        processing_event.saved_kwargs.update(kwargs)
-        recordings = self._record(processing_event)
-        self._take_snapshots(processing_event)
-        self._notify(recordings)
-        return recordings
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         # Key rows left by a save that failed while mapping belong to no save.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from typing import Any
 
 from psycopg import pq
@@ -29,6 +29,24 @@ def instructions(services: Services) -> Iterator[list[str]]:
     t_origine = tenue.connexion
     envoyees: list[str] = []
 
+    def tracer_connexion(conn: Any) -> tuple[int, str]:
+        fd, chemin = tempfile.mkstemp()
+        conn.pgconn.trace(fd)
+        conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+        return fd, chemin
+
+    def noter(conn: Any, fd: int, chemin: str) -> None:
+        conn.pgconn.untrace()
+        with open(chemin) as f:
+            for ligne in f:
+                champs = ligne.split("\t")
+                # Each Execute (extended protocol) or Query (simple protocol) is a statement.
+                if champs[0] == "F" and champs[2].split(" ")[0] in ("Execute", "Query"):
+                    envoyees.append(ligne.strip())
+        os.unlink(chemin)
+        with suppress(OSError):
+            os.close(fd)
+
     def tracer(origine: Any) -> Any:
         @contextmanager
         def tracee() -> Iterator[Any]:
@@ -37,29 +55,36 @@ def instructions(services: Services) -> Iterator[list[str]]:
                     yield conn
                 return
             with origine() as conn:
-                fd, chemin = tempfile.mkstemp()
-                conn.pgconn.trace(fd)
-                conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+                fd, chemin = tracer_connexion(conn)
                 try:
                     yield conn
                 finally:
-                    conn.pgconn.untrace()
-                    with open(chemin) as f:
-                        for ligne in f:
-                            champs = ligne.split("\t")
-                            # Each Execute (extended protocol) or Query (simple protocol) is a statement.
-                            if champs[0] == "F" and champs[2].split(" ")[0] in ("Execute", "Query"):
-                                envoyees.append(ligne.strip())
-                    os.unlink(chemin)
-                    with suppress(OSError):
-                        os.close(fd)
+                    noter(conn, fd, chemin)
+
+        return tracee
+
+    def tracer_async(origine: Any) -> Any:
+        @asynccontextmanager
+        async def tracee(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+            async with origine(*args, **kwargs) as conn:
+                fd, chemin = tracer_connexion(conn)
+                try:
+                    yield conn
+                finally:
+                    noter(conn, fd, chemin)
 
         return tracee
 
     ds.get_connection = tracer(d_origine)
     tenue.connexion = tracer(t_origine)
+    # The event loop's reads (`LecteurAsync`), through their own pool.
+    pool_async = services.lecteur_async._pool if services.lecteur_async is not None else None
+    if pool_async is not None:
+        pool_async.connection = tracer_async(pool_async.connection)
     try:
         yield envoyees
     finally:
         del ds.get_connection
         del tenue.connexion
+        if pool_async is not None:
+            del pool_async.connection

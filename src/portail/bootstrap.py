@@ -40,6 +40,7 @@ from portail.projections.suivi import SuiviPosition, SuiviVues
 from portail.settings import Settings
 from portail.store.idempotence import Idempotence
 from portail.store.invalidation import Invalidations
+from portail.store.lecture import LecteurAsync
 from portail.store.securite import EchecsConnexionPostgres, Revocations, RevocationsPostgres
 
 if TYPE_CHECKING:
@@ -75,6 +76,9 @@ class Services:
     documents: ServiceDocuments
     lectures_regie: LecturesRegie | None = None
     """The régie's journal, receipts and accounting entries (set by `construire_services`)."""
+    lecteur_async: LecteurAsync | None = None
+    """The event loop's reads (a parent's month), opened by the HTTP app's lifespan; None
+    elsewhere: the same reads then go through a worker thread."""
 
     def demarrer_sessions(self) -> None:
         if self.comptes.sessions is not None:

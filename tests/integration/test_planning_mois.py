@@ -229,6 +229,24 @@ def _parent_et_enfant(client: TestClient) -> tuple[Session, str, str]:  # type: 
     return parent, enfant, accueil
 
 
+def _lus_pendant(sv: Services, monkeypatch: pytest.MonkeyPatch, lire: Any) -> tuple[list[str], list[str]]:
+    """The statements sent while `lire()` runs, and the aggregates read through `Portail.lire`."""
+    classes: list[str] = []
+    origine = sv.portail.lire
+
+    def lire_note(cls: Any, aggregat_id: Any) -> Any:
+        classes.append(cls.__name__)
+        return origine(cls, aggregat_id)
+
+    with instructions(sv) as envoyees:
+        monkeypatch.setattr(sv.portail, "lire", lire_note)
+        try:
+            lire()
+        finally:
+            monkeypatch.undo()
+    return envoyees, classes
+
+
 def test_le_mois_d_un_enfant_est_une_seule_instruction(client, horloge, monkeypatch) -> None:
     horloge.maintenant = datetime(2021, 9, 20, 9, tzinfo=UTC)
     parent, enfant, accueil = _parent_et_enfant(client)
@@ -240,36 +258,69 @@ def test_le_mois_d_un_enfant_est_une_seule_instruction(client, horloge, monkeypa
         sleep(0.02)
     url = f"/api/enfants/{enfant}/planning"
 
-    # Without a planning yet, eligibility needs the child and the family: read through
-    # `Portail.lire` (kept aggregates, one freshness query each until it needs none).
-    assert parent.get(url, params={"mois": "2021-10"}).status_code == 200
-    par_lire: list[int] = []
-    with instructions(sv) as envoyees:
-        lire = sv.portail.lire
-
-        def lire_compte(cls: Any, aggregat_id: Any) -> Any:
-            avant = len(envoyees)
-            try:
-                return lire(cls, aggregat_id)
-            finally:
-                par_lire.append(len(envoyees) - avant)
-
-        monkeypatch.setattr(sv.portail, "lire", lire_compte)
+    def mois() -> None:
         assert parent.get(url, params={"mois": "2021-10"}).status_code == 200
-        monkeypatch.undo()
-    assert par_lire  # the child, the commune's settings (and the family when they exist)
-    assert len(envoyees) - sum(par_lire) == 1, envoyees
+
+    # Without a planning yet, at an accueil open to every child: nothing to decide about this
+    # child, the month is one statement (and the session check none), awaited on the event loop.
+    mois()
+    assert sv.lecteur_async is not None
+    par_la_boucle: list[Any] = []
+    lecteur_ligne = sv.lecteur_async.ligne
+
+    async def ligne_notee(*args: Any) -> Any:
+        par_la_boucle.append(args)
+        return await lecteur_ligne(*args)
+
+    monkeypatch.setattr(sv.lecteur_async, "ligne", ligne_notee)
+    mois()
+    monkeypatch.undo()
+    assert len(par_la_boucle) == 1
+    envoyees, lus = _lus_pendant(sv, monkeypatch, mois)
+    assert (len(envoyees), lus) == (1, []), envoyees
 
     assert reserver(parent, enfant, accueil, ("2021-10-05", "SOIR")).status_code == 200
-    assert parent.get(url, params={"mois": "2021-10"}).status_code == 200
-    # With a planning at every accueil open that month: the month is one statement, and the
-    # session check none.
-    with instructions(sv) as envoyees:
-        reponse = parent.get(url, params={"mois": "2021-10"})
-    assert reponse.status_code == 200
-    assert len(envoyees) == 1, envoyees
-    cinq = next(j for j in reponse.json()["jours"] if j["date"] == "2021-10-05")
+    mois()
+    envoyees, lus = _lus_pendant(sv, monkeypatch, mois)
+    assert (len(envoyees), lus) == (1, []), envoyees
+    cinq = next(
+        j for j in parent.get(url, params={"mois": "2021-10"}).json()["jours"] if j["date"] == "2021-10-05"
+    )
     assert {u["code"]: u["etat"] for u in cinq["unites"]}["SOIR"] == "reserve"
+
+    # An accueil for some ages only: the child is read (its birth date), not the family; one for
+    # the commune's residents only: the family is read (its address).
+    admin = compte_personnel(client, "admin-eligibilite@example.fr", "admin")
+    petits = creer_accueil(admin, mode_accueil="Petits", eligibilite={"age_max_mois": 72})
+    mois()
+    _, lus = _lus_pendant(sv, monkeypatch, mois)
+    assert "Enfant" in lus and "Famille" not in lus
+    ids = {
+        u["accueil_id"]
+        for j in parent.get(url, params={"mois": "2021-10"}).json()["jours"]
+        for u in j["unites"]
+    }
+    assert accueil in ids and petits not in ids  # born in 2012: too old
+    admin.put("/api/admin/parametres", json={"commune": {"nom": "Nantes", "code_postal": "44000"}})
+    residents = creer_accueil(admin, mode_accueil="Résidents", eligibilite={"residents_seulement": True})
+    mois()
+    _, lus = _lus_pendant(sv, monkeypatch, mois)
+    assert "Famille" in lus
+    ids = {
+        u["accueil_id"]
+        for j in parent.get(url, params={"mois": "2021-10"}).json()["jours"]
+        for u in j["unites"]
+    }
+    assert residents in ids  # 44000 Nantes
+    parent.patch(
+        "/api/moi", json={"adresse": {"ligne1": "1 rue Haute", "code_postal": "44300", "commune": "Orvault"}}
+    )
+    ids = {
+        u["accueil_id"]
+        for j in parent.get(url, params={"mois": "2021-10"}).json()["jours"]
+        for u in j["unites"]
+    }
+    assert residents not in ids and accueil in ids
 
 
 def test_l_enfant_d_une_autre_famille_est_introuvable(client) -> None:

@@ -54,6 +54,7 @@ from portail.application.contexte import Horloge, horloge_systeme
 from portail.bootstrap import construire_planificateur, construire_services
 from portail.settings import Settings
 from portail.store.database import BaseDeDonnees
+from portail.store.lecture import LecteurAsync
 
 log = structlog.get_logger("portail")
 
@@ -84,6 +85,9 @@ def create_app(
             lambda: construire_services(reglages, base_ouverte, horloge, projections=projections)
         )
         app.state.services = services
+        lecteur = LecteurAsync(base_ouverte.url, reglages.pool_size)
+        await lecteur.ouvrir()
+        services.lecteur_async = lecteur
         app.state.metriques.suivre(services)
         await anyio.to_thread.run_sync(services.portail.ecouter_journal)
         # The runner catches up in its own thread: the app answers meanwhile, `/ready` with 503.
@@ -107,6 +111,8 @@ def create_app(
                 await anyio.to_thread.run_sync(taches.arreter)
             services.suivi.arreter()
             services.arreter_sessions()
+            services.lecteur_async = None
+            await lecteur.fermer()
             services.portail.close()
             if base is None:
                 await anyio.to_thread.run_sync(base_ouverte.fermer)

@@ -61,6 +61,11 @@ class Eligibilite:
     age_max_mois: int | None = None
     residents_seulement: bool = False
 
+    @property
+    def selon_enfant(self) -> bool:
+        """Whether the child's level or age decides (else the child need not be read)."""
+        return bool(self.niveaux) or self.age_min_mois is not None or self.age_max_mois is not None
+
 
 @dataclass(frozen=True)
 class ConfigurationAccueil:

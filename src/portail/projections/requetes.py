@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -18,6 +18,8 @@ from portail.store import lecture
 
 if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresDatastore
+
+    from portail.store.lecture import LecteurAsync
 
 MODIFIABLES = {"reserve", "liste_attente"}
 SQUELETTES_MAX = 5_000
@@ -62,15 +64,16 @@ class UniteJour:
 
 @dataclass(frozen=True)
 class Squelette:
-    """An accueil's month, the same for every child: each day's closure and its reason, each
-    unit's deadlines. Valid for the accueil's version, from the instant it was computed until the
+    """An accueil's month, the same for every child: each day's cells as they are for a child
+    with no state there (closures and their reasons, each unit's deadlines). Valid for the accueil's version, from the instant it was computed until the
     next instant at which a deadline passes (then "verrouille" states change)."""
 
     version: int
     depuis: datetime
     jusqu_a: datetime | None
-    jours: list[tuple[str | None, bool, tuple[UniteJour, ...]]]
-    """Per day: why it is closed (None: open), whether it is in the période, the units."""
+    cases: list[tuple[tuple[UniteJour, CaseCalendrier | None, CaseCalendrier | None], ...]]
+    """Per day and unit, the cell of a child with no state there (None: not shown, a closed day
+    outside the période), and the cell once the unit is full (None: it cannot be)."""
 
     def vaut_pour(self, version: int, instant: datetime) -> bool:
         return (
@@ -84,7 +87,7 @@ class Squelette:
         config = accueil.config
         reservation, annulation = config.regle_reservation, config.regle_annulation
         bornes: list[datetime] = []
-        jours: list[tuple[str | None, bool, tuple[UniteJour, ...]]] = []
+        cases: list[tuple[tuple[UniteJour, CaseCalendrier | None, CaseCalendrier | None], ...]] = []
         for i in range(calendar.monthrange(debut.year, debut.month)[1]):
             jour = debut + timedelta(days=i)
             unites: list[UniteJour] = []
@@ -105,12 +108,44 @@ class Squelette:
                         annulation.limite(jour, calendrier),
                     )
                 )
-            jours.append(
-                (accueil.motif_fermeture(jour, calendrier), config.periode.contient(jour), tuple(unites))
+            cases.append(
+                _cases_sans_etat(
+                    accueil.id,
+                    accueil.motif_fermeture(jour, calendrier),
+                    config.periode.contient(jour),
+                    unites,
+                )
             )
         # Refused from just after a deadline, or from a unit's start: recomputed from either.
         suivantes = [b for b in bornes if b >= instant]
-        return cls(accueil.version, instant, min(suivantes, default=None), jours)
+        return cls(accueil.version, instant, min(suivantes, default=None), cases)
+
+
+def _cases_sans_etat(
+    accueil_id: UUID, fermeture: str | None, dans_periode: bool, unites: list[UniteJour]
+) -> tuple[tuple[UniteJour, CaseCalendrier | None, CaseCalendrier | None], ...]:
+    """A day's cells for a child with no state there, the same for every child: built once."""
+    if fermeture is not None:
+        ferme = CaseCalendrier(accueil_id, "", "ferme", None, fermeture) if dans_periode else None
+        return tuple((u, replace(ferme, code=u.code) if ferme is not None else None, None) for u in unites)
+    return tuple(
+        (
+            u,
+            CaseCalendrier(
+                accueil_id, u.code, "verrouille" if u.reservation_refusee else "libre", u.limite_reservation
+            ),
+            CaseCalendrier(accueil_id, u.code, "complet", u.limite_reservation)
+            if u.capacite is not None and not u.reservation_refusee
+            else None,
+        )
+        for u in unites
+    )
+
+
+def _parametres_mois(famille_id: UUID, enfant_id: UUID, mois: date) -> dict[str, Any]:
+    debut = mois.replace(day=1)
+    fin = mois.replace(day=calendar.monthrange(mois.year, mois.month)[1])
+    return {"enfant": enfant_id, "famille": famille_id, "debut": debut, "fin": fin}
 
 
 @dataclass(frozen=True)
@@ -194,11 +229,28 @@ class Lectures:
     def mois_enfant(self, famille_id: UUID, enfant_id: UUID, mois: date) -> MoisLu | None:
         """Everything a child's month needs from the database, in one prepared statement: None
         when the child is not this family's (or not known to the read models)."""
-        debut = mois.replace(day=1)
-        fin = mois.replace(day=calendar.monthrange(mois.year, mois.month)[1])
-        parametres = {"enfant": enfant_id, "famille": famille_id, "debut": debut, "fin": fin}
+        parametres = _parametres_mois(famille_id, enfant_id, mois)
         with self._ds.get_connection() as conn:
             ligne = conn.execute(self._requete_mois, parametres, prepare=True).fetchone()
+        return self._mois_lu(ligne, parametres)
+
+    async def mois_enfant_async(
+        self, lecteur: LecteurAsync, famille_id: UUID, enfant_id: UUID, mois: date
+    ) -> MoisLu | Callable[[], MoisLu | None] | None:
+        """The same statement awaited on the event loop. When an accueil of the month must be
+        read again from its stream (new, or changed since this process kept it), the month is
+        returned as a function to call in a worker thread: that read blocks."""
+        parametres = _parametres_mois(famille_id, enfant_id, mois)
+        ligne = await lecteur.ligne(self._requete_mois, parametres)
+        if ligne is not None and ligne["a_la_famille"]:
+            connus = self._accueils
+            for accueil_id, version in zip(ligne["accueils"] or (), ligne["versions"] or (), strict=True):
+                connu = connus.get(accueil_id)
+                if connu is None or connu.version != version:
+                    return lambda: self._mois_lu(ligne, parametres)
+        return self._mois_lu(ligne, parametres)
+
+    def _mois_lu(self, ligne: Any, parametres: dict[str, Any]) -> MoisLu | None:
         if ligne is None or not ligne["a_la_famille"]:
             return None
         accueils = [
@@ -213,8 +265,8 @@ class Lectures:
         )
         occupation = zip(ligne["o_accueil"] or (), ligne["o_jour"] or (), ligne["o_unite"] or (), strict=True)
         return MoisLu(
-            debut=debut,
-            fin=fin,
+            debut=parametres["debut"],
+            fin=parametres["fin"],
             accueils=accueils,
             plannings=frozenset(ligne["plannings"] or ()),
             etats={(a, j, u): e for a, j, u, e in cases},
@@ -236,29 +288,30 @@ class Lectures:
         """The month's cells: the child's states from `lu`, the rest from each accueil's
         skeleton of the month."""
         instant = maintenant.astimezone(UTC)
-        squelettes = [(a.id, self._squelette(a, lu.debut, instant)) for a in accueils]
-        etats, occupation = lu.etats, lu.occupation
+        squelettes = [(a.id, self._squelette(a, lu.debut, instant).cases) for a in accueils]
+        occupation = lu.occupation
+        # By accueil first: a UUID hashes in Python, a (day, unit) key does not.
+        etats: dict[UUID, dict[tuple[date, str], str]] = {a: {} for a, _ in squelettes}
+        for (accueil_id, jour, code), lu_etat in lu.etats.items():
+            if accueil_id in etats:
+                etats[accueil_id][jour, code] = lu_etat
         jours: dict[date, list[CaseCalendrier]] = {}
         for i in range(lu.fin.day):
             jour = lu.debut + timedelta(days=i)
             cases: list[CaseCalendrier] = []
-            for accueil_id, squelette in squelettes:
-                fermeture, dans_periode, unites = squelette.jours[i]
-                for unite in unites:
-                    cle = (accueil_id, jour, unite.code)
-                    etat = etats.get(cle)
+            for accueil_id, par_jour in squelettes:
+                de_l_accueil = etats[accueil_id]
+                for unite, sans_etat, complet in par_jour[i]:
+                    etat = de_l_accueil.get((jour, unite.code)) if de_l_accueil else None
                     if etat is None:
-                        if fermeture is not None:
-                            if dans_periode:
-                                cases.append(CaseCalendrier(accueil_id, unite.code, "ferme", None, fermeture))
+                        if sans_etat is None:
                             continue
-                        if unite.reservation_refusee:
-                            etat = "verrouille"
-                        elif unite.capacite is not None and occupation.get(cle, 0) >= unite.capacite:
-                            etat = "complet"
+                        if complet is not None and occupation.get((accueil_id, jour, unite.code), 0) >= (
+                            unite.capacite or 0
+                        ):
+                            cases.append(complet)
                         else:
-                            etat = "libre"
-                        cases.append(CaseCalendrier(accueil_id, unite.code, etat, unite.limite_reservation))
+                            cases.append(sans_etat)
                     elif etat in MODIFIABLES:
                         cases.append(CaseCalendrier(accueil_id, unite.code, etat, unite.limite_annulation))
                     else:

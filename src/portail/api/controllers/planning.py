@@ -9,6 +9,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
+import anyio.to_thread
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
@@ -23,6 +24,7 @@ from portail.api.problemes import reponses_probleme
 from portail.application.contexte import Contexte
 from portail.application.documents import verifier_justificatif
 from portail.bootstrap import Services
+from portail.domain.accueil import Accueil
 from portail.domain.erreurs import ErreurValidation, Introuvable
 from portail.domain.reservation import (
     DemandePointage,
@@ -33,7 +35,7 @@ from portail.domain.reservation import (
     StatutPointage,
 )
 from portail.domain.valeurs import Role
-from portail.projections.requetes import CaseCalendrier
+from portail.projections.requetes import CaseCalendrier, MoisLu
 
 ECRITURE = reponses_probleme(401, 403, 404, 409, 422)
 
@@ -105,26 +107,69 @@ def cases_du_mois(
         lu = sv.lectures.mois_enfant(famille_id, enfant_id, premier)
         if lu is None:
             raise Introuvable("Enfant introuvable.")
+    accueils = _accueils_du_mois(lu, accueil_id, hors_periode_vide)
+    if _lire_l_eligibilite(lu, accueils):
+        accueils = _eligibles(sv, famille_id, enfant_id, premier, lu, accueils)
+    return sv.lectures.planning_mois(lu, accueils, sv.portail.horloge())
+
+
+async def cases_du_mois_async(
+    sv: Services, famille_id: UUID, enfant_id: UUID, premier: date, accueil_id: UUID | None = None
+) -> dict[date, list[CaseCalendrier]]:
+    """`cases_du_mois` on the event loop: the month's statement awaited, the cells built here;
+    whatever must read an aggregate or wait for the views goes to a worker thread."""
+    lecteur = sv.lecteur_async
+    if lecteur is None:
+        return await anyio.to_thread.run_sync(cases_du_mois, sv, famille_id, enfant_id, premier, accueil_id)
+    lu = await sv.lectures.mois_enfant_async(lecteur, famille_id, enfant_id, premier)
+    if callable(lu):
+        lu = await anyio.to_thread.run_sync(lu)
+    if lu is None:
+        return await anyio.to_thread.run_sync(cases_du_mois, sv, famille_id, enfant_id, premier, accueil_id)
+    accueils = _accueils_du_mois(lu, accueil_id, False)
+    if _lire_l_eligibilite(lu, accueils):
+        accueils = await anyio.to_thread.run_sync(
+            _eligibles, sv, famille_id, enfant_id, premier, lu, accueils
+        )
+    return sv.lectures.planning_mois(lu, accueils, sv.portail.horloge())
+
+
+def _accueils_du_mois(lu: MoisLu, accueil_id: UUID | None, hors_periode_vide: bool) -> list[Accueil]:
     accueils = lu.accueils
     if accueil_id is not None:
         accueils = [a for a in accueils if a.id == accueil_id]
         if not accueils and not hors_periode_vide:
             raise Introuvable("Accueil introuvable pour ce mois.")
-    if any(a.id not in lu.plannings for a in accueils):
-        # Eligibility needs the child's level and age and the family's residence.
+    return accueils
+
+
+def _lire_l_eligibilite(lu: MoisLu, accueils: list[Accueil]) -> bool:
+    """Whether an accueil to show, where the child has no planning, has eligibility rules."""
+    return any(
+        r.selon_enfant or r.residents_seulement
+        for r in (a.config.eligibilite for a in accueils if a.id not in lu.plannings)
+    )
+
+
+def _eligibles(
+    sv: Services, famille_id: UUID, enfant_id: UUID, premier: date, lu: MoisLu, accueils: list[Accueil]
+) -> list[Accueil]:
+    """The accueils the child has a planning at or may book: the child's level and age, the
+    family's residence, each read from its aggregate only when an accueil's rules ask for it."""
+    regles = [a.config.eligibilite for a in accueils if a.id not in lu.plannings]
+    niveau, naissance, resident = None, None, True
+    if any(r.selon_enfant for r in regles):
         enfant = sv.familles.enfant(famille_id, enfant_id, lecture=True)
+        niveau = enfant.scolarite.niveau
         naissance = enfant.identite.date_naissance if enfant.identite else None
+    if any(r.residents_seulement for r in regles):
         resident = sv.reservations.resident(famille_id)
-        accueils = [
-            a
-            for a in accueils
-            if a.id in lu.plannings
-            or a.motif_non_eligible(
-                enfant.scolarite.niveau, naissance, resident, max(premier, a.config.periode.debut)
-            )
-            is None
-        ]
-    return sv.lectures.planning_mois(lu, accueils, sv.portail.horloge())
+    return [
+        a
+        for a in accueils
+        if a.id in lu.plannings
+        or a.motif_non_eligible(niveau, naissance, resident, max(premier, a.config.periode.debut)) is None
+    ]
 
 
 def repondre_offre(
@@ -150,11 +195,10 @@ class PlanningController(Controller):
 
     @get(
         "/planning",
-        sync_to_thread=True,
         summary="Calendrier du mois d'un enfant",
         responses=reponses_probleme(401, 403, 404, 422),
     )
-    def planning(
+    async def planning(
         self,
         request: Request[Utilisateur, Any, Any],
         enfant_id: FromPath[UUID],
@@ -166,9 +210,10 @@ class PlanningController(Controller):
         try:
             premier = _mois(mois)
         except ErreurValidation:
-            sv.familles.enfant(famille_id, enfant_id, lecture=True)  # another family's child: 404 first
+            # Another family's child: 404 first.
+            await anyio.to_thread.run_sync(lambda: sv.familles.enfant(famille_id, enfant_id, lecture=True))
             raise
-        jours = cases_du_mois(sv, famille_id, enfant_id, premier, accueil_id)
+        jours = await cases_du_mois_async(sv, famille_id, enfant_id, premier, accueil_id)
         return s.PlanningOut(
             enfant_id=enfant_id,
             mois=mois,

@@ -270,3 +270,27 @@ def test_l_etat_publie_par_une_commande_est_garde_tel_quel_apres_son_enregistrem
     # Confirmed: the same state, kept without its save (whose events and rows can go).
     assert cache.prendre(capacite.id) == (capacite, None)
     assert cache._entrees[capacite.id][2] is None
+
+
+def test_une_reservation_ne_lit_la_famille_que_si_sa_residence_compte(deux, horloge, monkeypatch) -> None:
+    """An accueil open alike to every family (no residents-only rule, no later opening for the
+    others): deciding a booking needs the child and the planning, not the family."""
+    from outils_proprietes import JOURS, MOMENT, _accueil, _familles
+    from portail.domain.reservation import DemandeReservation, Statut
+
+    ici, _ = deux
+    horloge.maintenant = MOMENT
+    accueil_id = _accueil(ici, 30)
+    [(famille_id, enfant_id)] = _familles(ici, 1)
+    ici.portail.cache.retirer([famille_id, enfant_id])
+    precharges: list[Any] = []
+    residences: list[Any] = []
+    precharger, resident = ici.portail.precharger, ici.reservations.resident
+    monkeypatch.setattr(ici.portail, "precharger", lambda *ids: (precharges.extend(ids), precharger(*ids)))
+    monkeypatch.setattr(ici.reservations, "resident", lambda f: (residences.append(f), resident(f))[1])
+    resultats = ici.reservations.reserver(
+        CTX, famille_id, enfant_id, accueil_id, [DemandeReservation(JOURS[0], "SOIR")]
+    )
+    assert [r.statut for r in resultats] == [Statut.RESERVE]
+    assert enfant_id in precharges and famille_id not in precharges
+    assert residences == []

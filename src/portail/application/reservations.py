@@ -125,14 +125,18 @@ class ServiceReservations:
     ) -> list[Resultat]:
         accueil = self.catalogue.accueil_demande(accueil_id)
         cles = self._capacites_touchees(accueil, demandes)
-        # A family's first booking at an accueil reads the child, the family and the planning.
-        self.portail.precharger(enfant_id, famille_id, Planning.id_pour(enfant_id, accueil.id))
+        # A family's first booking at an accueil reads the child and the planning, and the
+        # family where its residence matters.
+        selon_residence = accueil.selon_residence
+        self.portail.precharger(
+            enfant_id, *((famille_id,) if selon_residence else ()), Planning.id_pour(enfant_id, accueil.id)
+        )
         enfant = self.familles.enfant(famille_id, enfant_id, lecture=True)
 
         def commande() -> list[Resultat]:
             # What only this family's commands change is read before the days' locks: the
             # commands queued on the same days wait for the decisions, not for these reads.
-            resident = self.resident(famille_id)
+            resident = self.resident(famille_id) if selon_residence else True
             planning = self._planning(enfant, accueil.id)
             with self.verrous.tenir(cles) as tenue:
                 lot = self._lot(accueil)

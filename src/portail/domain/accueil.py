@@ -208,6 +208,13 @@ class Accueil(Aggregate):
             return "réservé aux familles résidant dans la commune"
         return None
 
+    @property
+    def selon_residence(self) -> bool:
+        """Whether a family's residence changes anything here: residents only, or registrations
+        opening later for the others (else the family need not be read to decide)."""
+        c = self.configuration
+        return c.eligibilite.residents_seulement or c.ouverture_exterieurs is not None
+
     def ouverture_pour(self, resident: bool) -> datetime | None:
         """Registration opens at a date-time, later for families from outside the commune."""
         c = self.configuration

@@ -75,13 +75,51 @@ def test_une_requete_avec_un_jeton_valide_ne_demande_rien_a_la_base(client_pret,
     monkeypatch.setattr(auth.anyio.to_thread, "run_sync", compter_saut)
     # A staff route refused by its guard: after authentication, the request itself reads nothing.
     assert parent.get("/api/agent/occupation").status_code == 403
-    # The first request of the account reads its state in a thread, once (the account itself is
-    # among the aggregates the process kept at login, so even that reads nothing from the base).
-    assert len(sauts) == 1
+    # The first request of the account reads its state on the event loop, no thread (the account
+    # itself is among the aggregates the process kept at login, so even that reads nothing).
+    assert sauts == []
     with instructions(sv) as suivante:
         assert parent.get("/api/agent/occupation").status_code == 403
     assert suivante == []
-    assert len(sauts) == 1
+    assert sauts == []
+
+
+def test_le_premier_appel_d_un_compte_se_lit_sur_la_boucle_en_une_instruction(
+    client_pret, monkeypatch
+) -> None:
+    """An account this process does not keep (another process logged it in): its state is read by
+    one awaited statement, without a worker thread; an account that no longer exists is refused."""
+    client_pret.post("/api/inscription", json=inscription("boucle@example.fr"))
+    parent = connecter(client_pret, "boucle@example.fr")
+    sv = _services(client_pret)
+    assert sv.lecteur_async is not None
+    compte_id = uuid.UUID(parent.compte_id)
+    sv.comptes.oublier_sessions(compte_id)
+    sv.portail.cache.retirer([compte_id])
+    sauts: list[object] = []
+    vrai_saut = auth.anyio.to_thread.run_sync
+
+    async def compter_saut(fonction: Any, *args: Any, **kw: Any) -> Any:
+        sauts.append(fonction)
+        return await vrai_saut(fonction, *args, **kw)
+
+    monkeypatch.setattr(auth.anyio.to_thread, "run_sync", compter_saut)
+    with instructions(sv) as envoyees:
+        assert parent.get("/api/agent/occupation").status_code == 403
+    assert (len(envoyees), sauts) == (1, []), envoyees
+    assert sv.comptes.etat_en_memoire(compte_id) is not None
+
+    # Unknown to the log: refused as an invalid session, still without a thread.
+    sv.comptes.oublier_sessions(compte_id)
+    sv.portail.cache.retirer([compte_id])
+    inconnu = uuid.uuid4()
+    monkeypatch.setattr(
+        sv.jetons,
+        "lire",
+        lambda jeton, maintenant: {"sub": str(inconnu), "jti": "x", "iat": 0, "exp": 2**31, "csrf": ""},
+    )
+    assert parent.get("/api/foyer").status_code == 401
+    assert sauts == []
 
 
 def test_une_deconnexion_et_un_mot_de_passe_change_sont_vus_tout_de_suite_ici(client_pret) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from litestar.types import Guard, Receive, Scope, Send
 
 from portail.application.comptes import EtatSession, ServiceComptes
 from portail.application.jetons import JetonEmis, JetonRefuse, Jetons
+from portail.application.portail import LectureEnFil
 from portail.domain.valeurs import Role
 from portail.settings import Settings
 from portail.store.securite import Revocations
@@ -198,6 +200,13 @@ class AuthentificationMiddleware(AbstractAuthenticationMiddleware):
         # In memory, kept exact by the database's notifications: no query, no thread.
         revoque = revocations.revoque_en_memoire(jti)
         etat = None if revoque else comptes.etat_en_memoire(compte_id)
+        lecteur = services.lecteur_async
+        if revoque is False and etat is None and lecteur is not None:
+            # A first request for this account: its state read on the event loop when it can be.
+            with suppress(LectureEnFil):
+                etat = await comptes.etat_session_async(compte_id, lecteur)
+                if etat is None:
+                    raise NotAuthorizedException(SESSION_INVALIDE)
         if revoque is None or (revoque is False and etat is None):
             # A first request for this account, or the notifications interrupted: ask the database.
             def verifier() -> EtatSession | None:

@@ -32,6 +32,7 @@ from portail.domain.valeurs import Role, email
 from portail.store import lecture
 from portail.store.chaine import RecorderChaine
 from portail.store.invalidation import Invalidations
+from portail.store.lecture import LecteurAsync
 from portail.store.securite import EchecsConnexion
 
 DUREE_LIEN_REINITIALISATION = timedelta(minutes=30)
@@ -314,6 +315,19 @@ class ServiceComptes:
             compte = self.portail.lire(Compte, compte_id)
         except ErreurDomaine:
             return None
+        return self._garder_etat(compte, jeton)
+
+    async def etat_session_async(self, compte_id: UUID, lecteur: LecteurAsync) -> EtatSession | None:
+        """`etat_session` on the event loop (`Portail.lire_async`: `LectureEnFil` when a worker
+        thread must read it)."""
+        jeton = None if self.sessions is None else self.sessions.jeton()
+        try:
+            compte = await self.portail.lire_async(Compte, compte_id, lecteur)
+        except ErreurDomaine:
+            return None
+        return self._garder_etat(compte, jeton)
+
+    def _garder_etat(self, compte: Compte, jeton: int | None) -> EtatSession:
         sva = compte.sessions_valides_apres
         etat = EtatSession(
             compte.id,
@@ -324,7 +338,7 @@ class ServiceComptes:
             None if sva is None else sva.timestamp(),
         )
         if self.sessions is not None:
-            self.sessions.garder(compte_id, etat, jeton)
+            self.sessions.garder(compte.id, etat, jeton)
         return etat
 
     def session_valide(self, compte_id: UUID, emis_le: float) -> EtatSession | None:

@@ -45,6 +45,7 @@ from portail.store.chiffrement import MapperPersonnel
 from portail.store.cles import SujetEfface, Trousseau, TrousseauMemoire, TrousseauPostgres
 from portail.store.idempotence import EN_COURS
 from portail.store.index_audit import indexer
+from portail.store.lecture import LecteurAsync
 from portail.store.pool_lifo import garder_au_chaud
 
 A = TypeVar("A", bound=Aggregate)
@@ -54,6 +55,10 @@ TENTATIVES_CONFLIT = 8
 
 copie_a_plat(Planning)
 copie_a_plat(Capacite)
+
+
+class LectureEnFil(Exception):
+    """A read the event loop cannot make without blocking: make it in a worker thread."""
 
 
 class ConflitPersistant(Exception):
@@ -132,6 +137,25 @@ class RepositoryCache(Repository[UUID]):
         """Each aggregate's rows in one statement: its latest snapshot, the events after it, and
         its subject's key when it is not known yet (decrypting needs it next); with the keys'
         generation read before. None when the stores are not PostgreSQL's."""
+        instruction = self.instruction_lignes(ids)
+        if instruction is None:
+            return None
+        generation, requete, parametres = instruction
+        datastore = self.event_store.recorder.datastore  # type: ignore[attr-defined]
+        return generation, self.par_aggregat(
+            parametres["ids"], lecture.tuples(datastore, requete, parametres, binaire=True)
+        )
+
+    @staticmethod
+    def par_aggregat(ids: list[UUID], rangees: list[tuple[Any, ...]]) -> dict[UUID, list[tuple[Any, ...]]]:
+        par_id: dict[UUID, list[tuple[Any, ...]]] = {i: [] for i in ids}
+        for rangee in rangees:
+            par_id[rangee[1]].append(rangee)
+        return par_id
+
+    def instruction_lignes(self, ids: list[UUID]) -> tuple[int, str, dict[str, Any]] | None:
+        """`_lignes_de`'s statement and parameters (rows in binary), and the keys' generation
+        read before: for a caller that sends it itself (`Portail.lire_async`)."""
         snapshots = self.snapshot_store
         instantanes = snapshots.recorder if snapshots is not None else None
         evenements = self.event_store.recorder
@@ -160,12 +184,7 @@ class RepositoryCache(Repository[UUID]):
             " WHERE s.originator_id = e.originator_id), 0)"
             f"{cle} ORDER BY 2, 1, 3"
         )
-        generation = self.generation_cles()
-        rangees = lecture.tuples(evenements.datastore, requete, {"ids": ids, "cles": cles}, binaire=True)
-        par_id: dict[UUID, list[tuple[Any, ...]]] = {i: [] for i in ids}
-        for rangee in rangees:
-            par_id[rangee[1]].append(rangee)
-        return generation, par_id
+        return self.generation_cles(), requete, {"ids": ids, "cles": cles}
 
     def _depuis_lignes(
         self, aggregate_id: UUID, lignes: list[tuple[Any, ...]], generation: int, projector_func: Any
@@ -453,6 +472,37 @@ class Portail(Application[UUID]):
             raise Introuvable(f"{cls.__name__} introuvable.") from None
         if not isinstance(aggregat, cls):
             raise Introuvable(f"{cls.__name__} introuvable.")
+        return aggregat
+
+    async def lire_async(self, cls: type[A], aggregat_id: UUID, lecteur: LecteurAsync) -> A:
+        """`lire` on the event loop: the kept aggregate, trusted while the log is followed, else
+        its rows read by one awaited statement and folded here. `LectureEnFil` when only a
+        worker thread can tell (the log not followed, a save of this process not committed yet,
+        stores other than PostgreSQL's)."""
+        repository = self.repository
+        if not isinstance(repository, RepositoryCache) or not self.cache.fiable:
+            raise LectureEnFil
+        entree = self.cache.prendre(aggregat_id)
+        if entree is not None:
+            connu, depot = entree
+            if depot is not None:
+                raise LectureEnFil
+            if isinstance(connu, cls):
+                return connu
+            if not isinstance(connu, Aggregate):
+                raise Introuvable(f"{cls.__name__} introuvable.")  # known not to exist
+        instruction = repository.instruction_lignes([aggregat_id])
+        if instruction is None:
+            raise LectureEnFil
+        generation, requete, parametres = instruction
+        rangees = await lecteur.tuples(requete, parametres, binaire=True)
+        [(ident, lignes)] = repository.par_aggregat(parametres["ids"], rangees).items()
+        aggregat = repository._depuis_lignes(ident, lignes, generation, projeter)
+        if not isinstance(aggregat, cls):
+            raise Introuvable(f"{cls.__name__} introuvable.")
+        # Nobody changes what is read: the loaded one itself is kept, no copy.
+        if generation == self.trousseau.generation:
+            self.cache.poser(aggregat)
         return aggregat
 
     def lire(self, cls: type[A], aggregat_id: UUID) -> A:

@@ -66,3 +66,11 @@ class LecteurAsync:
         async with self._pool.connection() as conn:
             curseur = await conn.execute(requete, parametres, prepare=True)
             return await curseur.fetchone()
+
+    async def tuples(
+        self, requete: str, parametres: Any = (), *, binaire: bool = False
+    ) -> list[tuple[Any, ...]]:
+        """As `tuples` above, on the event loop."""
+        async with self._pool.connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            await curs.execute(requete, parametres, prepare=True, binary=binaire)
+            return await curs.fetchall()

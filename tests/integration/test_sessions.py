@@ -53,6 +53,19 @@ def _jti(jeton: str) -> str:
     return str(json.loads(base64.urlsafe_b64decode(charge + "=" * (-len(charge) % 4)))["jti"])
 
 
+def _compter_sauts(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The functions the authentication hands to a worker thread, from now on."""
+    sauts: list[object] = []
+    vrai_saut = auth.anyio.to_thread.run_sync
+
+    async def compter_saut(fonction: Any, *args: Any, **kw: Any) -> Any:
+        sauts.append(fonction)
+        return await vrai_saut(fonction, *args, **kw)
+
+    monkeypatch.setattr(auth.anyio.to_thread, "run_sync", compter_saut)
+    return sauts
+
+
 @pytest.fixture
 def client_pret(client: TestClient) -> TestClient:  # type: ignore[type-arg]
     sessions = _services(client).comptes.sessions
@@ -65,14 +78,7 @@ def test_une_requete_avec_un_jeton_valide_ne_demande_rien_a_la_base(client_pret,
     client_pret.post("/api/inscription", json=inscription("memoire@example.fr"))
     parent = connecter(client_pret, "memoire@example.fr")
     sv = _services(client_pret)
-    sauts: list[object] = []
-    vrai_saut = auth.anyio.to_thread.run_sync
-
-    async def compter_saut(fonction: Any, *args: Any, **kw: Any) -> Any:
-        sauts.append(fonction)
-        return await vrai_saut(fonction, *args, **kw)
-
-    monkeypatch.setattr(auth.anyio.to_thread, "run_sync", compter_saut)
+    sauts = _compter_sauts(monkeypatch)
     # A staff route refused by its guard: after authentication, the request itself reads nothing.
     assert parent.get("/api/agent/occupation").status_code == 403
     # The first request of the account reads its state on the event loop, no thread (the account
@@ -96,14 +102,7 @@ def test_le_premier_appel_d_un_compte_se_lit_sur_la_boucle_en_une_instruction(
     compte_id = uuid.UUID(parent.compte_id)
     sv.comptes.oublier_sessions(compte_id)
     sv.portail.cache.retirer([compte_id])
-    sauts: list[object] = []
-    vrai_saut = auth.anyio.to_thread.run_sync
-
-    async def compter_saut(fonction: Any, *args: Any, **kw: Any) -> Any:
-        sauts.append(fonction)
-        return await vrai_saut(fonction, *args, **kw)
-
-    monkeypatch.setattr(auth.anyio.to_thread, "run_sync", compter_saut)
+    sauts = _compter_sauts(monkeypatch)
     with instructions(sv) as envoyees:
         assert parent.get("/api/agent/occupation").status_code == 403
     assert (len(envoyees), sauts) == (1, []), envoyees

@@ -494,10 +494,15 @@ class Portail(Application[UUID]):
     async def lire_async(self, cls: type[A], aggregat_id: UUID, lecteur: LecteurAsync) -> A:
         """`lire` on the event loop: the kept aggregate, trusted while the log is followed, else
         its rows read by one awaited statement and folded here. `LectureEnFil` when only a
-        worker thread can tell (the log not followed, a save of this process not committed yet,
-        stores other than PostgreSQL's)."""
+        worker thread can tell (the log or the erasures not followed, a save of this process not
+        committed yet, stores other than PostgreSQL's)."""
         repository = self.repository
-        if not isinstance(repository, RepositoryCache) or not self.cache.fiable:
+        # Decrypting reads a key the statement did not bring when kept keys are not trusted.
+        if (
+            not isinstance(repository, RepositoryCache)
+            or not self.cache.fiable
+            or not self.trousseau.cache_fiable()
+        ):
             raise LectureEnFil
         entree = self.cache.prendre(aggregat_id)
         if entree is not None:

@@ -156,6 +156,11 @@ class Trousseau(ABC):
         self._mettre_en_cache(sujet_id, cle, generation)
         return cle
 
+    def cache_fiable(self) -> bool:
+        """Whether kept keys are used (erasures elsewhere are followed): else every key is read
+        again from the database as it is needed."""
+        return self._limite_cache() is not None
+
     def connue(self, sujet_id: UUID) -> bool:
         return self._depuis_cache(sujet_id) is not None
 

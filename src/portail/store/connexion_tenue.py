@@ -28,9 +28,9 @@ from eventsourcing.persistence import (
     ProgrammingError,
 )
 from eventsourcing.postgres import PostgresDatastore
-from psycopg import Connection
+from psycopg import Connection, Cursor
 from psycopg.pq import TransactionStatus
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, TupleRow, tuple_row
 
 _TRADUCTIONS: tuple[tuple[type[psycopg.Error], type[PersistenceError]], ...] = (
     (psycopg.InterfaceError, InterfaceError),
@@ -61,6 +61,7 @@ class ConnexionTenue:
         self._datastore = datastore
         self._verrou = threading.Lock()
         self._connexion: Connection[DictRow] | None = None
+        self._curseur: Cursor[TupleRow] | None = None
         self._fermee = False
 
     @contextmanager
@@ -83,6 +84,22 @@ class ConnexionTenue:
         finally:
             self._verrou.release()
 
+    @contextmanager
+    def curseur(self) -> Iterator[Cursor[TupleRow]]:
+        """A cursor of the kept connection, rows as tuples, kept with it: a statement sent again
+        through it (the same string object) finds its parameters' dumpers where they were left,
+        rather than building the save function's thirty array dumpers again at every call."""
+        with self.connexion() as conn:
+            if conn is not self._connexion:
+                # The pool's connection of a call that found the kept one in use.
+                with conn.cursor(row_factory=tuple_row) as autre:
+                    yield autre
+                return
+            curseur = self._curseur
+            if curseur is None or curseur.connection is not conn or curseur.closed:
+                curseur = self._curseur = conn.cursor(row_factory=tuple_row)
+            yield curseur
+
     def _apres_usage(self) -> None:
         conn = self._connexion
         if conn is None:
@@ -92,6 +109,7 @@ class ConnexionTenue:
         if conn.closed or conn.broken or conn.info.transaction_status != TransactionStatus.IDLE:
             # The pool discards a connection that cannot serve again, and opens another.
             self._connexion = None
+            self._curseur = None
             self._datastore.pool.putconn(conn)
 
     def fermer(self) -> None:
@@ -99,5 +117,6 @@ class ConnexionTenue:
         with self._verrou:
             self._fermee = True
             conn, self._connexion = self._connexion, None
+            self._curseur = None
             if conn is not None:
                 self._datastore.pool.putconn(conn)

@@ -16,6 +16,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.domain import Snapshot as InstantaneLibrairie
 
+from portail.domain.ensembles import EnsemblePartage
 from portail.domain.erreurs import RegleMetier
 from portail.domain.evenements import PortailEvent
 
@@ -116,9 +117,10 @@ class Capacite(Aggregate):
         self.attente: dict[str, list[UUID]] = {}
         self.offres: dict[str, list[Offre]] = {}
         self.nombre_offres = 0
-        self._index_attente: dict[str, set[UUID]] = {}
+        self._index_attente: dict[str, EnsemblePartage[UUID]] = {}
         """The children of each waiting list, to know in constant time whether one is waiting
-        (a summer day's list can hold thousands). Not part of a snapshot: rebuilt from the lists."""
+        (a summer day's list can hold thousands; a command's copy shares its bulk). Not part of
+        a snapshot: rebuilt from the lists."""
 
     class Snapshot(InstantaneLibrairie):
         """The state without the waiting lists' index, which is rebuilt from the lists."""
@@ -131,7 +133,7 @@ class Capacite(Aggregate):
 
         def mutate(self, _: None) -> Any:
             capacite: Any = super().mutate(_)
-            capacite._index_attente = {u: set(enfants) for u, enfants in capacite.attente.items()}
+            capacite._index_attente = {u: EnsemblePartage(enfants) for u, enfants in capacite.attente.items()}
             return capacite
 
     def occupees(self, unite: str) -> int:
@@ -144,12 +146,12 @@ class Capacite(Aggregate):
     def a_une_place(self, enfant_id: UUID, unite: str) -> bool:
         return enfant_id in self.places.get(unite, [])
 
-    def _index(self) -> dict[str, set[UUID]]:
+    def _index(self) -> dict[str, EnsemblePartage[UUID]]:
         """The waiting lists' index; built from the lists when missing (a Capacite loaded from a
         snapshot written before the index existed)."""
-        index: dict[str, set[UUID]] | None = self.__dict__.get("_index_attente")
+        index: dict[str, EnsemblePartage[UUID]] | None = self.__dict__.get("_index_attente")
         if index is None:
-            index = {u: set(enfants) for u, enfants in self.attente.items()}
+            index = {u: EnsemblePartage(enfants) for u, enfants in self.attente.items()}
             self._index_attente = index
         return index
 
@@ -159,7 +161,7 @@ class Capacite(Aggregate):
     def _entre_en_attente(self, enfant_id: UUID, unite: str) -> None:
         index = self._index()
         self.attente.setdefault(unite, []).append(enfant_id)
-        index.setdefault(unite, set()).add(enfant_id)
+        index.setdefault(unite, EnsemblePartage()).add(enfant_id)
 
     def _sort_de_l_attente(self, enfant_id: UUID, unite: str) -> None:
         index = self._index()

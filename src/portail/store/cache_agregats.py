@@ -26,6 +26,7 @@ import psycopg
 import structlog
 from eventsourcing.domain import Aggregate
 
+from portail.domain.ensembles import EnsemblePartage
 from portail.store import lecture
 from portail.store.ecoute import Ecoute, canal_journal, plage_notifiee
 from portail.store.ecrivain import Depot
@@ -61,6 +62,10 @@ def est_a_plat(aggregat: Aggregate) -> bool:
     return type(aggregat) in _COPIE_A_PLAT
 
 
+_COLLECTIONS = (list, dict, set, EnsemblePartage)
+"""What a flat copy copies (one level deep): each has its `copy()`."""
+
+
 def copier(aggregat: Aggregate) -> Any:
     if type(aggregat) not in _COPIE_A_PLAT:
         return copy.deepcopy(aggregat)
@@ -68,8 +73,8 @@ def copier(aggregat: Aggregate) -> Any:
     etat = copie.__dict__
     for nom, valeur in aggregat.__dict__.items():
         if type(valeur) is dict:
-            etat[nom] = {k: (v.copy() if type(v) in (list, dict, set) else v) for k, v in valeur.items()}
-        elif type(valeur) in (list, set):
+            etat[nom] = {k: (v.copy() if type(v) in _COLLECTIONS else v) for k, v in valeur.items()}
+        elif type(valeur) in _COLLECTIONS:
             etat[nom] = valeur.copy()
         else:
             etat[nom] = valeur

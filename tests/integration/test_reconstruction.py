@@ -15,7 +15,7 @@ from psycopg import sql
 
 from portail.bootstrap import construire_services
 from portail.generation import ANNEE, HorlogeSimulee, generer
-from portail.projections import brouillons, vues
+from portail.projections import brouillons, executeur, vues
 from portail.projections.executeur import Projecteur
 
 TABLES = (*vues.TABLES, "proj_brouillons", "proj_lignes_facture")
@@ -35,7 +35,9 @@ def _contenu(base) -> dict[str, list[str]]:
 
 
 @pytest.mark.postgres
-def test_la_reconstruction_d_une_commune_generee_egale_le_suivi_incremental(settings, base) -> None:
+def test_la_reconstruction_d_une_commune_generee_egale_le_suivi_incremental(
+    settings, base, monkeypatch
+) -> None:
     horloge = HorlogeSimulee(datetime(ANNEE, 6, 1, 8, tzinfo=UTC))
     services = construire_services(settings, base, horloge)
     try:
@@ -53,7 +55,19 @@ def test_la_reconstruction_d_une_commune_generee_egale_le_suivi_incremental(sett
         relus = reconstructeur.reconstruire(brouillons=False)
         assert relus == services.portail.recorder.max_notification_id()
         assert _contenu(base)["proj_brouillons"] == []
+        # Priced and written a few family-months at a time (the whole commune's lines are never
+        # held at once): the same rows as the page-by-page runner's.
+        monkeypatch.setattr(executeur, "BROUILLONS_PAR_TRANSACTION", 3)
+        ecrire = brouillons.Brouillons.ecrire_colonnes
+        lots: list[int] = []
+
+        def compter(self, curs, touches, effaces, colonnes):  # type: ignore[no-untyped-def]
+            lots.append(len(touches))
+            ecrire(self, curs, touches, effaces, colonnes)
+
+        monkeypatch.setattr(brouillons.Brouillons, "ecrire_colonnes", compter)
         assert reconstructeur.rattraper() == 0
+        assert len(lots) > 2 and max(lots) < 3 + 12
 
         reconstruit = _contenu(base)
         assert {t: len(reconstruit[t]) for t in TABLES} == {t: len(incremental[t]) for t in TABLES}

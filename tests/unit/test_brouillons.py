@@ -77,24 +77,3 @@ def test_ouvrir_un_planning_ne_fait_recalculer_que_les_mois_de_ses_reservations(
     planning.reserver([Ligne(date(2025, 11, 3), "repas")])
     _suivre(brouillons, planning)
     assert brouillons.a_recalculer == {(planning.id, "2025-11")}
-
-
-def test_les_brouillons_d_une_reconstruction_s_ecrivent_par_lots_sans_en_perdre() -> None:
-    from portail.domain.facturation import Calcul
-    from portail.projections.brouillons import Calcules
-
-    familles = [uuid.uuid4() for _ in range(5)]
-    touches = [(f, m) for f in familles for m in ("2025-10", "2025-11")]
-    calcules = Calcules(
-        ecrits=[(f, m, Calcul((), ())) for f, m in touches if m == "2025-10"],
-        effaces=[(f, m) for f, m in touches if m == "2025-11"],
-        touches=touches,
-    )
-    lots = calcules.par_lots(3)
-    assert [len(lot.touches) for lot in lots] == [3, 3, 3, 1]
-    assert [t for lot in lots for t in lot.touches] == touches
-    assert sorted((f, m) for lot in lots for f, m, _ in lot.ecrits) == sorted(
-        (f, m) for f, m, _ in calcules.ecrits
-    )
-    assert sorted(e for lot in lots for e in lot.effaces) == sorted(calcules.effaces)
-    assert len(Calcules().par_lots(3)) == 1

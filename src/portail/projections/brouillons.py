@@ -14,6 +14,7 @@ copy of the digests (`proj_campagne_familles`) keeps alive after the drafts move
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -111,19 +112,6 @@ class Calcules:
     ecrits: list[tuple[UUID, str, Calcul]] = field(default_factory=list)
     effaces: list[tuple[UUID, str]] = field(default_factory=list)
     touches: list[tuple[UUID, str]] = field(default_factory=list)
-
-    def par_lots(self, taille: int) -> list[Calcules]:
-        """The same drafts in batches of at most `taille` family-months (at least one batch)."""
-        lots = [
-            Calcules(
-                [e for e in self.ecrits if (e[0], e[1]) in cles],
-                [e for e in self.effaces if e in cles],
-                touches,
-            )
-            for touches in (self.touches[i : i + taille] for i in range(0, len(self.touches), taille))
-            for cles in [set(touches)]
-        ]
-        return lots or [Calcules()]
 
     def colonnes(self) -> tuple[list[Any], ...]:
         """The drafts' columns, then the lines' (digest, lines, anomalies), as arrays."""
@@ -231,14 +219,19 @@ class Brouillons:
         """Price the family-months to redo at `position`, each once, from the families' facts
         folded there. Done before the transaction that writes them: pricing a whole commune
         takes longer than a transaction may stay idle."""
-        calcules = Calcules()
+        return next(self.calculer_par_lots(position, None), Calcules())
+
+    def calculer_par_lots(self, position: int, taille: int | None) -> Iterator[Calcules]:
+        """`calculer`, a batch at a time of about `taille` family-months (whole families; None:
+        one batch), each priced when the previous one is taken: a whole commune's drafts (51,000
+        family-months at 10,000 children) are never all in memory at once."""
         if self.pliage is None:
             self.a_recalculer, self.accueils_touches, self.tout = set(), set(), False
-            return calcules
+            return
         cibles = self._cibles(position)
         self.a_recalculer, self.accueils_touches, self.tout = set(), set(), False
         if not cibles:
-            return calcules
+            return
         existants: dict[UUID, set[str]] = {}
         for famille_id, mois in self._lire(
             f"SELECT famille_id, mois FROM {self.schema}.proj_brouillons WHERE famille_id = ANY(%s)",
@@ -247,6 +240,7 @@ class Brouillons:
             existants.setdefault(famille_id, set()).add(mois)
         accueils = accueils_de(self.communs)
         ordre = sorted(cibles, key=str)
+        calcules = Calcules()
         for famille_id, aggregats, conserves in self.pliage.familles(position, ordre, plis=self.plis):
             demandes = cibles[famille_id]
             mois_famille = (
@@ -264,7 +258,11 @@ class Brouillons:
                     calcules.ecrits.append((famille_id, mois, calcul))
                 else:
                     calcules.effaces.append((famille_id, mois))
-        return calcules
+            if taille is not None and len(calcules.touches) >= taille:
+                yield calcules
+                calcules = Calcules()
+        if calcules.touches:
+            yield calcules
 
     def ecrire_calcules(self, curs: Cursor[Any], calcules: Calcules) -> None:
         """Write the drafts, their lines once per digest, and drop the lines no draft or

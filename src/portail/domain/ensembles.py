@@ -2,9 +2,10 @@
 
 A command decides on a copy of the aggregates it changes (a failed command leaves the kept state
 as it was). A summer day's `Capacite` indexes a waiting list of thousands of children, and during
-an opening rush every booking copied that index for each of its days: a fifth of a millisecond per
-request at 10,000 parents, in the one process that decides them all. Here a copy shares an
-immutable base and copies only the changes made since the base was last rebuilt.
+an opening rush every booking copied that index for each of its days, under the days' locks where
+the rush's requests queue (with a plain set, the p99 of a rush of 10,000 parents was 4.4-4.9 s;
+with this one, 0.14-0.15 s: docs/performance.md). Here a copy shares an immutable base and copies
+only the changes made since the base was last rebuilt.
 """
 
 from __future__ import annotations

@@ -62,6 +62,15 @@ def creer_vues(datastore: PostgresDatastore) -> int:
     An `api` process reads these tables without running the projections itself."""
     schema = datastore.schema
     with datastore.transaction(commit=True) as curs:
+        # A runner's page takes its tracking row first, then the tables it writes. Taking that
+        # row before the tables' statements here (an `ALTER TABLE … IF NOT EXISTS` locks its table
+        # even when there is nothing to add) makes a process that starts during a page wait for
+        # the page, and the next page wait for this transaction, rather than each holding what the
+        # other waits for: PostgreSQL broke that deadlock by cancelling the runner's page.
+        curs.execute("SELECT to_regclass(%s) IS NOT NULL AS existe", (f"{schema}.proj_tracking",))
+        existe = curs.fetchone()
+        if existe is not None and existe["existe"]:
+            curs.execute(f"SELECT 1 FROM {schema}.proj_tracking WHERE nom = %s FOR UPDATE", (NOM,))
         for instruction in [*vues.ddl(schema), *brouillons.ddl(schema)]:
             curs.execute(instruction)
         curs.execute(
@@ -145,10 +154,10 @@ class Projecteur:
     def _ecrire_brouillons_differes(self) -> None:
         """After a rebuild's last page: every draft of the commune, priced once, about
         `BROUILLONS_PAR_TRANSACTION` family-months at a time, each batch written in a transaction
-        of its own while the next is priced (pricing them all first held the whole commune's
-        lines in memory: 2.3 GB at 10,000 children); the marker goes with the last batch, so an
-        interruption prices them all again, and until then a campaign folds the log instead of
-        summing them."""
+        of its own once the next one is priced (so that the last one is known, and no transaction
+        waits for Python); pricing them all first held the whole commune's lines in memory (2.3 GB
+        at 10,000 children). The marker goes with the last batch, so an interruption prices them
+        all again, and until then a campaign folds the log instead of summing them."""
         lots = self.brouillons.calculer_par_lots(self._position, BROUILLONS_PAR_TRANSACTION)
         with sans_collecte():
             lot: brouillons.Calcules | None = next(lots, brouillons.Calcules())

@@ -13,7 +13,13 @@ from psycopg import pq
 
 from portail.bootstrap import Services
 
-FILS_DE_FOND = ("projections", "planificateur", "portail-sessions-journal", "portail-cache-agregats-suivi")
+FILS_DE_FOND = (
+    "projections",
+    "planificateur",
+    "portail-sessions-journal",
+    "portail-sessions-prechauffage",
+    "portail-cache-agregats-suivi",
+)
 """The process's background threads (the projection runner, the scheduler, the readers that follow
 the log): what they send while a request runs is not the request's."""
 

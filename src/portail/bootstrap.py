@@ -161,6 +161,7 @@ def _construire(settings: Settings, base: BaseDeDonnees, horloge: Horloge) -> Se
         secret=hmac.new(cle, b"portail:index", hashlib.sha256).digest(),
         sessions=sessions,
     )
+    sessions.prechauffage = lambda maximum: comptes.prechauffer_sessions(maximum=maximum)
     familles = ServiceFamilles(portail)
     catalogue = ServiceCatalogue(portail)
     calendrier = calendrier_officiel()

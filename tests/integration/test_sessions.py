@@ -25,9 +25,10 @@ from psycopg import sql
 
 from outils_sql import instructions
 from portail.api import auth
+from portail.api.app import create_app
 from portail.bootstrap import Services
 
-from outils_http import MOT_DE_PASSE, connecter, inscription
+from outils_http import MOT_DE_PASSE, Session, connecter, inscription
 
 pytestmark = pytest.mark.postgres
 
@@ -147,12 +148,42 @@ def test_une_ecoute_interrompue_oublie_ce_qu_elle_gardait(client_pret, base) -> 
     connexions = sessions.ecoute.connexions
     with psycopg.connect(base.url, autocommit=True) as conn:
         conn.execute("SELECT pg_terminate_backend(%s)", (sessions.ecoute.pid,))
+    lectures = sessions.prechauffages
     # Nothing is trusted from the moment the loss is seen, and the listener comes back.
     assert _attendre(lambda: sessions.ecoute.connexions > connexions and sessions.fiable())
-    # What was kept may have missed a notification: it is read again.
-    assert sessions.compte(compte_id) is None
-    assert parent.get("/api/foyer").status_code == 200
+    # What was kept may have missed a notification: it is forgotten and read again from the
+    # database, with every account, before any request asks.
+    assert _attendre(lambda: sessions.prechauffages > lectures)
     assert sessions.compte(compte_id) is not None
+    assert parent.get("/api/foyer").status_code == 200
+
+
+def test_les_comptes_sont_lus_d_avance_par_un_processus_qui_demarre(
+    client, settings, base, horloge, monkeypatch
+) -> None:
+    """A registration morning: parents who logged in on another process (or before this one
+    started) find their session state in memory, so their first request reads nothing; a change
+    of their account after that is still seen at once."""
+    client.post("/api/inscription", json=inscription("avance@example.fr"))
+    parent = connecter(client, "avance@example.fr")
+    compte_id = uuid.UUID(parent.compte_id)
+    with TestClient(app=create_app(settings, horloge=horloge, base=base)) as autre:
+        sv = _services(autre)
+        sessions = sv.comptes.sessions
+        assert sessions is not None
+        assert _attendre(lambda: sessions.fiable() and sessions.prechauffages > 0)
+        assert sv.comptes.etat_en_memoire(compte_id) is not None
+        ailleurs = Session(autre, parent.jeton, parent.compte_id, parent.famille_id)
+        sauts = _compter_sauts(monkeypatch)
+        with instructions(sv) as envoyees:
+            assert ailleurs.get("/api/agent/occupation").status_code == 403
+        assert (envoyees, sauts) == ([], [])
+        # The password changed through the first process: the second refuses the old token.
+        changement = parent.put(
+            "/api/moi/mot-de-passe", json={"ancien": MOT_DE_PASSE, "nouveau": "Nouveau-Secret-9"}
+        )
+        assert changement.status_code == 204
+        assert _attendre(lambda: ailleurs.get("/api/foyer").status_code == 401, DELAI_PROPAGATION)
 
 
 # Two processes

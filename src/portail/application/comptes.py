@@ -327,6 +327,27 @@ class ServiceComptes:
             return None
         return self._garder_etat(compte, jeton)
 
+    def prechauffer_sessions(self, par_lot: int = 500, maximum: int | None = None) -> int:
+        """Every account's session state read into memory, a batch per statement, so that the
+        first request of a parent this process has not met (a registration morning: thousands
+        at once, logged in elsewhere or long ago) reads nothing. A batch read while an
+        invalidation came is dropped (`Invalidations.garder`); stops when the memory is not
+        trusted any more. Returns the states kept."""
+        if self.sessions is None:
+            return 0
+        gardes = 0
+        ids = self.portail.ids_de(Compte)
+        if maximum is not None:
+            ids = ids[:maximum]
+        for debut in range(0, len(ids), par_lot):
+            jeton = self.sessions.jeton()
+            if jeton is None:
+                break
+            for compte in self.portail.lire_lot(Compte, ids[debut : debut + par_lot]).values():
+                self._garder_etat(compte, jeton)
+                gardes += 1
+        return gardes
+
     def _garder_etat(self, compte: Compte, jeton: int | None) -> EtatSession:
         sva = compte.sessions_valides_apres
         etat = EtatSession(

@@ -508,6 +508,44 @@ class Portail(Application[UUID]):
             raise Introuvable(f"{cls.__name__} introuvable.")
         return aggregat
 
+    def ids_de(self, cls: type[Aggregate]) -> list[UUID]:
+        """Every aggregate of this class the log created, in id order (one statement, served
+        by the topic index)."""
+        recorder = self.recorder
+        assert isinstance(recorder, RecorderChaine)
+        topics = [
+            str(getattr(v, "TOPIC"))  # noqa: B009 - not declared on the library's base class
+            for v in vars(cls).values()
+            if isinstance(v, type)
+            and issubclass(v, Aggregate.Created)
+            and isinstance(getattr(v, "TOPIC", None), str)
+        ]
+        table = f"{recorder.datastore.schema}.{recorder.events_table_name}"
+        lignes = lecture.tuples(
+            recorder.datastore,
+            f"SELECT DISTINCT originator_id FROM {table} WHERE topic = ANY(%s) ORDER BY originator_id",
+            (topics,),
+        )
+        return [ligne[0] for ligne in lignes]
+
+    def lire_lot(self, cls: type[A], ids: Sequence[UUID]) -> dict[UUID, A]:
+        """These aggregates for reading only, straight from the log in one statement (nothing is
+        kept or taken from the cache): the existing ones of this class. Empty when keys were
+        forgotten meanwhile (an erasure elsewhere: what they decrypted may not be used)."""
+        repository = self.repository
+        if not ids or not isinstance(repository, RepositoryCache):
+            return {}
+        charge = repository._lignes_de(list(ids))
+        if charge is None:
+            return {}
+        generation, par_id = charge
+        lus: dict[UUID, A] = {}
+        for aggregat_id, lignes in par_id.items():
+            aggregat = repository._depuis_lignes(aggregat_id, lignes, generation, projeter)
+            if isinstance(aggregat, cls):
+                lus[aggregat_id] = aggregat
+        return lus if generation == self.trousseau.generation else {}
+
     async def lire_async(self, cls: type[A], aggregat_id: UUID, lecteur: LecteurAsync) -> A:
         """`lire` on the event loop: the kept aggregate, trusted while the log is followed, else
         its rows read by one awaited statement and folded here. `LectureEnFil` when only a

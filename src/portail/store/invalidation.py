@@ -14,9 +14,14 @@ invalidated by notifications, which PostgreSQL delivers at commit:
 One thread listens (`Ecoute`), another reads the log, so a burst of saves costs one query, not one
 per save. When the listening connection is opened again, notifications may have been lost meanwhile:
 the accounts are forgotten, the revoked ids read again, and nothing is trusted until that is done.
-As a safety net an account's entry is kept at most `DUREE_MAX` seconds, and nothing is trusted when
-the log or the revocations were not read within that time. What is not in memory, or not trusted,
-is asked of the database, as before.
+As a safety net nothing is trusted when the log or the revocations were not read within
+`DUREE_MAX` seconds. What is not in memory, or not trusted, is asked of the database, as before.
+
+Once in step, every account's state is read ahead (`prechauffage`, in a thread of its own, a batch
+per statement): the first request of a parent this process never met finds it in memory. An
+entry is exact for as long as the log is followed (every change of what it holds is a `Compte`
+event, which the reader above forgets it for), so it stays until then; its age is no reason to
+read it again.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Generic, TypeVar
 from uuid import UUID
@@ -43,12 +49,13 @@ log = structlog.get_logger("portail.store")
 V = TypeVar("V")
 
 DUREE_MAX = 30.0
-"""Seconds an account's entry is kept, and after which nothing is trusted if the log or the
-revoked ids were not read again."""
+"""Seconds after which nothing is trusted if the log or the revoked ids were not read again."""
 RELECTURE = 5.0
 """Seconds after which the log is read again without a notification: a notification lost with a
 connection that dropped unnoticed delays an invalidation by this much, not more."""
 COMPTES_MAX = 100_000
+"""Accounts kept at most (about 300 bytes each); past it, the memory is emptied and refilled by
+the requests."""
 CONSERVATION_REVOCATION = 86_400.0
 """Seconds a revoked id is kept after its token expired (as its row in the database)."""
 
@@ -77,7 +84,7 @@ class Invalidations(Generic[V]):
             datastore, [canal_journal(table_evenements), revocations.canal], self._reveil, "portail-sessions"
         )
         self._verrou = threading.Lock()
-        self._comptes: dict[UUID, tuple[V, float]] = {}
+        self._comptes: dict[UUID, V] = {}
         self._revoques: dict[str, float] = {}
         self._epoque = 0
         """Moves with every invalidation: an entry read meanwhile may be stale and is not kept."""
@@ -89,6 +96,12 @@ class Invalidations(Generic[V]):
         self._signal = threading.Event()
         self._arret = threading.Event()
         self._fil: threading.Thread | None = None
+        self.prechauffage: Callable[[int], int] | None = None
+        """Reads every account's entry into memory (`garder`), at most the number given; set by
+        the composition root."""
+        self._prechauffage_en_cours = threading.Lock()
+        self.prechauffages = 0
+        """Readings ahead finished since start."""
 
     # What requests ask
 
@@ -123,10 +136,7 @@ class Invalidations(Generic[V]):
         """The account's entry, if kept and trusted."""
         if not self.fiable():
             return None
-        entree = self._comptes.get(compte_id)
-        if entree is None or time.monotonic() - entree[1] >= self.duree_max:
-            return None
-        return entree[0]
+        return self._comptes.get(compte_id)
 
     def jeton(self) -> int | None:
         """To take before reading an entry from the database; None: it will not be kept."""
@@ -139,9 +149,9 @@ class Invalidations(Generic[V]):
         with self._verrou:
             if jeton != self._epoque or self._position is None:
                 return
-            if len(self._comptes) >= COMPTES_MAX:
+            if len(self._comptes) >= COMPTES_MAX and compte_id not in self._comptes:
                 self._comptes.clear()
-            self._comptes[compte_id] = (valeur, time.monotonic())
+            self._comptes[compte_id] = valeur
 
     def oublier(self, *compte_ids: UUID) -> None:
         """Accounts this process just changed: forgotten at once, before their notification."""
@@ -214,6 +224,7 @@ class Invalidations(Generic[V]):
                 self._connexion = connexion
                 self._lu_le = time.monotonic()
             log.info("invalidation_prete", position=position)
+            self._lancer_prechauffage()
             return
         debut = time.monotonic()
         position, comptes = self._lire_journal(self._position)
@@ -226,6 +237,26 @@ class Invalidations(Generic[V]):
             self._lu_le = debut
         if time.monotonic() - self._revocations_lues_le > self.duree_max / 2:
             self._lire_revocations()
+
+    def _lancer_prechauffage(self) -> None:
+        if self.prechauffage is None:
+            return
+        threading.Thread(target=self._prechauffer, name="portail-sessions-prechauffage", daemon=True).start()
+
+    def _prechauffer(self) -> None:
+        # One at a time: a reading ahead started by a reconnection waits for the previous one.
+        with self._prechauffage_en_cours:
+            if self.prechauffage is None or self._arret.is_set():
+                return
+            debut = time.monotonic()
+            try:
+                gardes = self.prechauffage(COMPTES_MAX)
+            except Exception as erreur:
+                log.warning("prechauffage_interrompu", type_erreur=type(erreur).__name__)
+                return
+            finally:
+                self.prechauffages += 1
+            log.info("sessions_prechauffees", comptes=gardes, secondes=round(time.monotonic() - debut, 2))
 
     def _derniere_position(self) -> int:
         ligne = lecture.ligne(

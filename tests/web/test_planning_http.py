@@ -172,3 +172,29 @@ def test_l_enfant_ou_la_reservation_d_une_autre_famille_repond_404(web: Any) -> 
     )
     assert reponse.status_code == 404
     assert "Zoé" not in client.get("/planning").text
+
+
+def test_deux_enfants_aux_memes_jours_ont_chacun_les_liens_de_leur_calendrier(web: Any) -> None:
+    """A day's cell is rendered once and shared by every calendar showing the same day in the same
+    states: each page's links still lead to its own child's calendar, and a booking shows at once."""
+    client, portail = web
+    famille = portail.famille("claire@example.fr", enfants=("Léa", "Hugo"))
+    accueil = creer_accueil(portail.services)
+    connecter(client, "claire@example.fr")
+    pages = {
+        enfant: client.get(f"/planning/{enfant}/{accueil}?mois=2021-10&jour=2021-10-04").text
+        for enfant in famille.enfants
+    }
+    for enfant, page in pages.items():
+        liens = re.findall(r'<a id="jour-[^"]+" href="([^"]+)"', page)
+        assert len(liens) >= 10, liens
+        assert all(lien.startswith(f"/planning/{enfant}/{accueil}?mois=2021-10&amp;jour=") for lien in liens)
+    lea, hugo = famille.enfants
+    reserver(portail.services, famille.famille_id, hugo, accueil, (date(2021, 10, 5), "MATIN"))
+    apres = client.get(f"/planning/{hugo}/{accueil}?mois=2021-10").text
+    cellule = re.search(r'<a id="jour-2021-10-05".*?</a>', apres, re.S)
+    assert cellule is not None and "MATIN réservé" in html.unescape(cellule.group(0))
+    cellule_lea = re.search(
+        r'<a id="jour-2021-10-05".*?</a>', client.get(f"/planning/{lea}/{accueil}?mois=2021-10").text, re.S
+    )
+    assert cellule_lea is not None and "MATIN libre" in html.unescape(cellule_lea.group(0))

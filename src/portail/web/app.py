@@ -62,6 +62,8 @@ def controleurs() -> list[ControllerRouterHandler]:
 
 
 def environnement() -> Environment:
+    from portail.web.planning import cellule_jour
+
     env = Environment(
         loader=FileSystemLoader(DOSSIER / "templates"),
         autoescape=True,
@@ -75,6 +77,7 @@ def environnement() -> Environment:
     env.globals["libelle"] = libelle
     env.filters["euros"] = euros
     env.filters["date_fr"] = date_fr
+    env.globals["cellule_jour"] = cellule_jour
     return env
 
 

@@ -12,10 +12,12 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
+from jinja2 import Environment, pass_environment
 from litestar import Controller, Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
+from markupsafe import Markup, escape
 
 from portail.api.controllers.planning import _resultats as resultats_out
 from portail.api.controllers.planning import cases_du_mois, repondre_offre
@@ -237,6 +239,34 @@ def choix_du_jour(accueil: Accueil, jour: Jour) -> list[Choix]:
         choix.append(Choix(case, incompatibles, precedent is not None and precedent in incompatibles))
         precedent = case.code
     return choix
+
+
+BASE_CELLULE = "<@base@>"
+"""Stands for the calendar's path in a kept cell: no text escaped into a cell can hold a `<`."""
+CELLULES_MAX = 20_000
+_cellules: dict[tuple[date, tuple[Case, ...], bool, bool], str] = {}
+"""A day's cell by its content, for every calendar of the process: the templates are the
+package's, the same in every environment."""
+
+
+@pass_environment
+def cellule_jour(env: Environment, jour: Jour, base: str, choisi: Jour | None, aujourd_hui: date) -> Markup:
+    """A day of the month calendar (`planning/_jour.html`). Rendered once per content and kept:
+    the same day in the same states is the same markup for every child, but for the calendar's
+    path, put in afterwards (a month's thirty cells were most of a calendar page's rendering)."""
+    cle = (jour.jour, jour.cases, choisi is not None and choisi.jour == jour.jour, jour.jour == aujourd_hui)
+    html = _cellules.get(cle)
+    if html is None:
+        # The stand-in is our constant; everything else in the cell is escaped by the template.
+        repere = Markup(BASE_CELLULE)  # noqa: S704
+        html = env.get_template("planning/_jour.html").render(
+            j=jour, base=repere, choisi=cle[2], aujourdhui=cle[3], entetes_jours=JOURS
+        )
+        if len(_cellules) >= CELLULES_MAX:
+            _cellules.clear()
+        _cellules[cle] = html
+    # Rendered with autoescape, the path escaped: markup, not text to escape again.
+    return Markup(html.replace(BASE_CELLULE, str(escape(base))))  # noqa: S704
 
 
 def semaines(premier: date, jours: dict[date, Jour]) -> list[list[Jour | None]]:

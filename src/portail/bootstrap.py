@@ -32,6 +32,7 @@ from portail.domain.compte import Compte
 from portail.jobs.marqueurs import Marqueurs
 from portail.jobs.outils import Outils
 from portail.jobs.planificateur import TACHES, Planificateur, Tache
+from portail.memoire import geler_le_tas
 from portail.projections.echeances import Echeances
 from portail.projections.executeur import Projecteur, creer_vues
 from portail.projections.lectures_regie import LecturesRegie
@@ -161,7 +162,14 @@ def _construire(settings: Settings, base: BaseDeDonnees, horloge: Horloge) -> Se
         secret=hmac.new(cle, b"portail:index", hashlib.sha256).digest(),
         sessions=sessions,
     )
-    sessions.prechauffage = lambda maximum: comptes.prechauffer_sessions(maximum=maximum)
+
+    def prechauffer(maximum: int) -> int:
+        gardes = comptes.prechauffer_sessions(maximum=maximum)
+        # Kept until the log says otherwise: out of the collector's way, as the start's objects.
+        geler_le_tas()
+        return gardes
+
+    sessions.prechauffage = prechauffer
     familles = ServiceFamilles(portail)
     catalogue = ServiceCatalogue(portail)
     calendrier = calendrier_officiel()

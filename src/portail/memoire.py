@@ -27,3 +27,22 @@ def sans_collecte() -> Iterator[None]:
         yield
     finally:
         gc.enable()
+
+
+def geler_le_tas() -> None:
+    """Move every object alive now out of the collector's generations, for good: what a process
+    builds at start and keeps (the application, its templates, its caches filled ahead) is no
+    longer walked by each full collection. Measured in an api process at 10,000 children, during
+    the parents' month reads: full collections of up to 73–104 ms before, at most 10 ms after, and
+    the reads' p99 from 113–126 ms to 71–81 ms. Only the youngest generation is collected first:
+    a full collection is the pause this avoids (and, in a test process that starts an app after
+    hundreds of others, it cost the suite a minute); what few cycles of garbage are frozen with
+    the rest wait for `degeler_le_tas`."""
+    gc.collect(0)
+    gc.freeze()
+
+
+def degeler_le_tas() -> None:
+    """At a process's end (or an app's, in tests that start many): what was frozen becomes
+    collectable again, cycles among it included."""
+    gc.unfreeze()

@@ -52,6 +52,7 @@ from portail.api.problemes import GESTIONNAIRES
 from portail.api.provenance import ProvenanceMiddleware, origines_acceptees
 from portail.application.contexte import Horloge, horloge_systeme
 from portail.bootstrap import construire_planificateur, construire_services
+from portail.memoire import degeler_le_tas, geler_le_tas
 from portail.settings import Settings
 from portail.store.database import BaseDeDonnees
 from portail.store.lecture import LecteurAsync
@@ -103,6 +104,8 @@ def create_app(
             )
             if cree:
                 log.info("administrateur_cree", compte_id=str(cree))
+        # What the start built is kept for the process's life: out of the collector's way.
+        geler_le_tas()
         log.info("portail_pret")
         try:
             yield
@@ -111,6 +114,7 @@ def create_app(
                 await anyio.to_thread.run_sync(taches.arreter)
             services.suivi.arreter()
             services.arreter_sessions()
+            degeler_le_tas()
             services.lecteur_async = None
             await lecteur.fermer()
             services.portail.close()

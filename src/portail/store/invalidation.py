@@ -177,6 +177,10 @@ class Invalidations(Generic[V]):
             self._fil = None
         with self._verrou:
             self._position = None
+        # A reading ahead under way stops at its next batch (nothing is trusted any more): once
+        # this returns, nothing of it runs.
+        if self._prechauffage_en_cours.acquire(timeout=30):
+            self._prechauffage_en_cours.release()
 
     def _reveil(self, charge: str | None) -> None:
         """In the listening thread: a revocation is noted at once; anything else (the log moved,

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from eventsourcing.persistence import MapperDeserialisationError
 from litestar.testing import TestClient
 from psycopg import sql
 
@@ -27,6 +28,7 @@ from outils_sql import instructions
 from portail.api import auth
 from portail.api.app import create_app
 from portail.bootstrap import Services
+from portail.domain.compte import Compte
 
 from outils_http import MOT_DE_PASSE, Session, connecter, inscription
 
@@ -294,3 +296,30 @@ def test_deux_processus_une_deconnexion_et_un_mot_de_passe_change_valent_pour_le
     horloge.avancer(seconds=1)
     nouvelle = connecter(client_pret, "deux@example.fr", "Nouveau-Secret-9")
     assert _statut(autre, nouvelle.jeton) == 200
+
+
+def test_un_lot_illisible_ne_prive_pas_les_suivants_de_leur_lecture_d_avance(
+    client_pret, monkeypatch
+) -> None:
+    """An altered record among the accounts: its batch is left to the first requests, the others
+    are still read ahead."""
+    for email in ("premier@example.fr", "second@example.fr"):
+        assert client_pret.post("/api/inscription", json=inscription(email)).status_code == 201
+    sv = _services(client_pret)
+    ids = sv.portail.ids_de(Compte)
+    assert len(ids) == 2
+    vraie_lecture = sv.portail.lire_lot
+    appels: list[int] = []
+
+    def lire_lot(cls: Any, lot: Any) -> Any:
+        appels.append(len(lot))
+        if len(appels) == 1:
+            raise MapperDeserialisationError("enregistrement altéré")
+        return vraie_lecture(cls, lot)
+
+    monkeypatch.setattr(sv.portail, "lire_lot", lire_lot)
+    sv.comptes.oublier_sessions(*ids)
+    assert sv.comptes.prechauffer_sessions(par_lot=1) == 1
+    assert appels == [1, 1]
+    assert sv.comptes.etat_en_memoire(ids[0]) is None
+    assert sv.comptes.etat_en_memoire(ids[1]) is not None

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
+import structlog
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
@@ -39,6 +40,8 @@ DUREE_LIEN_REINITIALISATION = timedelta(minutes=30)
 DUREE_LIEN_EMAIL = timedelta(hours=24)
 LIEN_REINITIALISATION_INVALIDE = "Ce lien de réinitialisation est invalide ou a expiré."
 ROLES_PERSONNEL = (Role.AGENT, Role.REGISSEUR, Role.AUDITEUR, Role.ADMIN)
+
+log = structlog.get_logger("portail.comptes")
 
 
 class IdentifiantsInvalides(ErreurDomaine):
@@ -343,7 +346,14 @@ class ServiceComptes:
             jeton = self.sessions.jeton()
             if jeton is None:
                 break
-            for compte in self.portail.lire_lot(Compte, ids[debut : debut + par_lot]).values():
+            try:
+                lus = self.portail.lire_lot(Compte, ids[debut : debut + par_lot])
+            except Exception as erreur:
+                # An unreadable record (the audit chain names it) must not cost every later
+                # account its reading ahead: this batch's are read at their first request.
+                log.warning("prechauffage_lot_illisible", type_erreur=type(erreur).__name__)
+                continue
+            for compte in lus.values():
                 self._garder_etat(compte, jeton)
                 gardes += 1
         return gardes

@@ -46,6 +46,7 @@ from portail.store.cles import SujetEfface, Trousseau, TrousseauMemoire, Trousse
 from portail.store.idempotence import EN_COURS
 from portail.store.index_audit import indexer
 from portail.store.lecture import LecteurAsync
+from portail.store.pliage import topics_de
 from portail.store.pool_lifo import garder_au_chaud
 from portail.store.tableaux import tableau
 
@@ -512,22 +513,15 @@ class Portail(Application[UUID]):
         return aggregat
 
     def ids_de(self, cls: type[Aggregate]) -> list[UUID]:
-        """Every aggregate of this class the log created, in id order (one statement, served
-        by the topic index)."""
+        """Every aggregate of this class the log holds, in id order (one statement on its events'
+        topics, served by the topic index)."""
         recorder = self.recorder
         assert isinstance(recorder, RecorderChaine)
-        topics = [
-            str(getattr(v, "TOPIC"))  # noqa: B009 - not declared on the library's base class
-            for v in vars(cls).values()
-            if isinstance(v, type)
-            and issubclass(v, Aggregate.Created)
-            and isinstance(getattr(v, "TOPIC", None), str)
-        ]
         table = f"{recorder.datastore.schema}.{recorder.events_table_name}"
         lignes = lecture.tuples(
             recorder.datastore,
             f"SELECT DISTINCT originator_id FROM {table} WHERE topic = ANY(%s) ORDER BY originator_id",
-            (topics,),
+            (topics_de(cls),),
         )
         return [ligne[0] for ligne in lignes]
 

@@ -29,7 +29,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -335,13 +335,16 @@ class Reconstruction:
     """Then pricing the drafts of every family-month once."""
 
 
-def reconstruire_vues(portail: Portail) -> Reconstruction:
+def reconstruire_vues(portail: Portail, apres_replay: Callable[[], object] | None = None) -> Reconstruction:
     """What `portail projections rebuild` does: every read model emptied and replayed from the
-    whole log, the drafts left out of the replay, then priced once by the catch-up that follows."""
+    whole log, the drafts left out of the replay, then priced once by the catch-up that follows.
+    `apres_replay` runs between the two, timed by neither."""
     projecteur = Projecteur(portail)
     debut = time.perf_counter()
     relus = projecteur.reconstruire(brouillons=False)
     reconstruction = time.perf_counter() - debut
+    if apres_replay is not None:
+        apres_replay()
     debut = time.perf_counter()
     projecteur.rattraper()
     return Reconstruction(relus, reconstruction, time.perf_counter() - debut)

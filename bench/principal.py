@@ -49,6 +49,7 @@ from bench.cache import (
 )
 from bench.commun import RACINE, Banc, rss_pic_mb, rss_pic_mb_du_processus
 from portail.application.contexte import Contexte, horloge_systeme
+from portail.application.portail import Portail
 from portail.bootstrap import Services, construire_services
 from portail.domain.planning import Planning
 from portail.domain.reservation import DemandeReservation, Statut
@@ -230,49 +231,74 @@ def _accueil_rentree(services: Services) -> tuple[Any, list[date]]:
     return accueil_id, jours
 
 
+TRANCHES = 3
+"""The in-process figures and their baselines are measured in turns, slice after slice: a shared
+machine drifts by a fifth within a minute (seen here: raw `INSERT` 3,514 then 4,361 transactions/s
+in two runs a minute apart), and a ratio of two figures taken at different moments measures the
+drift as much as the code."""
+
+
 def mesurer_reservations(
     settings: Settings, base: BaseDeDonnees, commune: CommuneGeneree, duree_s: float
 ) -> dict[str, Any]:
+    """`duree_s` of bookings and `duree_s` of raw INSERTs, in `TRANCHES` alternating slices."""
     horloge = lambda: datetime(ANNEE + 1, 8, 20, 10, tzinfo=UTC)  # noqa: E731
     services = construire_services(settings, base, horloge)
     # As in an api process: kept aggregates are trusted while the log is followed.
     services.portail.ecouter_journal()
+    faites = 0
+    latences: list[float] = []
+    ecoule = 0.0
+    tranches: list[dict[str, float]] = []
     try:
         accueil_id, jours = _accueil_rentree(services)
         hasard = random.Random(7)
         enfants = commune.enfants
         hasard.shuffle(enfants)
-        travail = [(f.famille_id, e, j, u) for (f, e) in enfants for j in jours[:3] for u in ("MIDI", "SOIR")]
+        travail = iter(
+            [(f.famille_id, e, j, u) for (f, e) in enfants for j in jours[:3] for u in ("MIDI", "SOIR")]
+        )
         # Warm-up: connections, caches of the accueil and the first aggregates.
-        for famille_id, enfant_id, jour, unite in travail[:50]:
+        for _, (famille_id, enfant_id, jour, unite) in zip(range(50), travail, strict=False):
             services.reservations.reserver(
                 CTX, famille_id, enfant_id, accueil_id, [DemandeReservation(jour, unite)]
             )
-        faites = 0
-        latences = []
-        debut = time.perf_counter()
-        for famille_id, enfant_id, jour, unite in travail[50:]:
-            t = time.perf_counter()
-            resultat = services.reservations.reserver(
-                CTX, famille_id, enfant_id, accueil_id, [DemandeReservation(jour, unite)]
-            )
-            latences.append(time.perf_counter() - t)
-            assert resultat[0].statut is Statut.RESERVE, resultat
-            faites += 1
-            if time.perf_counter() - debut >= duree_s:
-                break
-        ecoule = time.perf_counter() - debut
+        with InsertsBruts(base.url) as brut:
+            for _ in range(TRANCHES):
+                n = 0
+                debut = time.perf_counter()
+                for famille_id, enfant_id, jour, unite in travail:
+                    t = time.perf_counter()
+                    resultat = services.reservations.reserver(
+                        CTX, famille_id, enfant_id, accueil_id, [DemandeReservation(jour, unite)]
+                    )
+                    latences.append(time.perf_counter() - t)
+                    assert resultat[0].statut is Statut.RESERVE, resultat
+                    n += 1
+                    if time.perf_counter() - debut >= duree_s / TRANCHES:
+                        break
+                duree = time.perf_counter() - debut
+                faites += n
+                ecoule += duree
+                inserts, duree_brut = brut.mesurer(duree_s / TRANCHES)
+                tranches.append(
+                    {
+                        "commands_per_s": round(n / duree, 1) if n else 0.0,
+                        "raw_insert_tx_per_s": round(inserts / duree_brut, 1),
+                    }
+                )
     finally:
         services.portail.close()
     commandes = faites / ecoule
-    brut = inserts_bruts(base.url, duree_s)
+    bruts = brut.transactions / brut.secondes
     return {
         "commands": faites,
         "commands_per_s": round(commandes, 1),
         "p50_ms": round(statistics.median(latences) * 1000, 2),
         "p99_ms": round(_centile(latences, 0.99) * 1000, 2),
-        "raw_insert_tx_per_s": round(brut, 1),
-        "ratio": round(commandes / brut, 3),
+        "raw_insert_tx_per_s": round(bruts, 1),
+        "ratio": round(commandes / bruts, 3),
+        "slices": tranches,
     }
 
 
@@ -316,62 +342,92 @@ def mesurer_redemarrage_worker(
     return {"seconds": round(pret_en, 2) if pret_en is not None else None, "rss_mb": rss}
 
 
-def inserts_bruts(url: str, duree_s: float) -> float:
-    """The ceiling of a command: one row, one transaction, committed, from one connection."""
-    table = f"bench_brut_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(
+class InsertsBruts:
+    """The ceiling of a command: one row, one transaction, committed, from one connection, into a
+    table of its own (created on entering, dropped on leaving); measured in slices, summed."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+        self._table = f"bench_brut_{uuid.uuid4().hex[:8]}"
+        self._charge = os.urandom(200)
+        self.transactions = 0
+        self.secondes = 0.0
+
+    def __enter__(self) -> InsertsBruts:
+        self._conn = psycopg.connect(self._url, autocommit=True)
+        self._conn.execute(
             sql.SQL("CREATE TABLE {} (id uuid PRIMARY KEY, donnees bytea NOT NULL)").format(
-                sql.Identifier(table)
+                sql.Identifier(self._table)
             )
         )
+        self._requete = sql.SQL("INSERT INTO {} (id, donnees) VALUES (%s, %s)").format(
+            sql.Identifier(self._table)
+        )
+        for _ in range(50):
+            self._conn.execute(self._requete, (uuid.uuid4(), self._charge))
+        return self
+
+    def mesurer(self, duree_s: float) -> tuple[int, float]:
+        """Transactions committed in about `duree_s`, and the seconds they took."""
+        n = 0
+        debut = time.perf_counter()
+        while time.perf_counter() - debut < duree_s:
+            self._conn.execute(self._requete, (uuid.uuid4(), self._charge))
+            n += 1
+        duree = time.perf_counter() - debut
+        self.transactions += n
+        self.secondes += duree
+        return n, duree
+
+    def __exit__(self, *_: object) -> None:
         try:
-            requete = sql.SQL("INSERT INTO {} (id, donnees) VALUES (%s, %s)").format(sql.Identifier(table))
-            charge = os.urandom(200)
-            for _ in range(50):
-                conn.execute(requete, (uuid.uuid4(), charge))
-            n = 0
-            debut = time.perf_counter()
-            while time.perf_counter() - debut < duree_s:
-                conn.execute(requete, (uuid.uuid4(), charge))
-                n += 1
-            return n / (time.perf_counter() - debut)
+            self._conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(self._table)))
         finally:
-            conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(table)))
+            self._conn.close()
 
 
 # rebuild
 
 
+def lire_et_decoder(portail: Portail) -> tuple[int, float]:
+    """The whole log read and decoded (decryption included) as the runner reads it, the next page
+    read on a thread while this one is decoded (`store.pages`): events, seconds."""
+    recorder: Any = portail.recorder
+
+    def lire(apres: int, taille: int) -> Any:
+        return recorder.select_notifications(start=apres, limit=taille, inclusive_of_start=False)
+
+    lus = 0
+    debut = time.perf_counter()
+    with PagesJournal(lire, 0, 1000) as pages:
+        for page in pages:
+            for notification in page:
+                portail.mapper.to_domain_event(notification)
+            lus += len(page)
+    return lus, time.perf_counter() - debut
+
+
 def mesurer_reconstruction(settings: Settings, base: BaseDeDonnees) -> dict[str, Any]:
+    """The rebuild between two raw passes over the log (`TRANCHES`): its baseline is their sum."""
     services = construire_services(settings, base, horloge_systeme)
+    passes: list[tuple[int, float]] = []
     try:
         portail = services.portail
-        recorder: Any = portail.recorder
-        total = recorder.max_notification_id() or 0
-        debut = time.perf_counter()
-        lus = 0
-
-        def lire(apres: int, taille: int) -> Any:
-            return recorder.select_notifications(start=apres, limit=taille, inclusive_of_start=False)
-
-        # Read as the runner reads: the next page while this one is decoded (`store.pages`).
-        with PagesJournal(lire, 0, 1000) as pages:
-            for page in pages:
-                for notification in page:
-                    portail.mapper.to_domain_event(notification)
-                lus += len(page)
-        brut = time.perf_counter() - debut
+        total = portail.recorder.max_notification_id() or 0
+        passes.append(lire_et_decoder(portail))
         # The drafts leave the rebuild's path: each family-month priced once, after it.
-        r = reconstruire_vues(portail)
+        r = reconstruire_vues(portail, lambda: passes.append(lire_et_decoder(portail)))
     finally:
         services.portail.close()
+    lus = sum(p[0] for p in passes)
+    brut = sum(p[1] for p in passes)
     return {
         "events": r.events,
         "seconds": round(r.seconds, 2),
         "events_per_s": round(r.events / r.seconds),
         "raw_read_decode_events_per_s": round(lus / brut),
-        "raw_seconds": round(brut, 2),
+        "raw_seconds": round(brut / len(passes), 2),
+        "raw_passes_events_per_s": [round(n / t) for n, t in passes],
         "ratio": round((r.events / r.seconds) / (lus / brut), 3),
         "drafts_seconds": round(r.drafts_seconds, 2),
         "log_events": total,

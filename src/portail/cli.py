@@ -102,6 +102,8 @@ def ceder_le_processeur(increment: int) -> int:
 def worker() -> None:
     import structlog
 
+    from portail.memoire import TasGeleParPage
+
     with _processus(projections=True) as (services, _base):
         projecteur = services.projecteur
         assert projecteur is not None
@@ -112,7 +114,7 @@ def worker() -> None:
             # The start's catch-up at full speed (the api answers 503 meanwhile); then the
             # requests of the api processes beside this one come first.
             priorite = ceder_le_processeur(services.settings.worker_nice)
-            projecteur.demarrer()
+            projecteur.demarrer(TasGeleParPage())
             structlog.get_logger("portail").info("worker_pret", position=projecteur.position, nice=priorite)
             _jusqu_au_signal()
         finally:

@@ -12,13 +12,19 @@ which runs between pages.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+
+COLLECTE_AU_REPOS_S = 60.0
+"""A process that freezes what its pages leave (`TasGeleParPage`) collects it all again at most
+this often, when it has nothing to do."""
 
 
 @contextmanager
-def sans_collecte() -> Iterator[None]:
-    """No cyclic collection inside the block (nested blocks leave it to the outermost)."""
+def sans_collecte(geler: bool = False) -> Iterator[None]:
+    """No cyclic collection inside the block (nested blocks leave it to the outermost). With
+    `geler`, what the block leaves alive is frozen before the collector runs again (`TasGeleParPage`)."""
     if not gc.isenabled():
         yield
         return
@@ -26,7 +32,41 @@ def sans_collecte() -> Iterator[None]:
     try:
         yield
     finally:
+        if geler:
+            gc.freeze()
         gc.enable()
+
+
+class TasGeleParPage:
+    """The worker's runner: what each page leaves alive frozen at once, and the whole heap collected
+    (then frozen again) at most every `COLLECTE_AU_REPOS_S` seconds, once the log is caught up.
+
+    A page's allocations survive it by the thousand: the drafts keep the families they fold (500,
+    at about 100 KB each) and replace them as bookings fall on other families. Re-enabled after the
+    page, the collector walked all of them at once, and again in its older generations: measured in
+    the worker during 20 s of bookings at 450/s on the 10,000-child commune, 15 young collections of
+    up to 0.37 s each, 1.28 s of its 7.1 s of processor. Frozen, they are walked by no collection
+    until the next one at rest; the rare cycles a page leaves as garbage wait for it too."""
+
+    def __init__(
+        self, intervalle_s: float = COLLECTE_AU_REPOS_S, horloge: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._intervalle = intervalle_s
+        self._horloge = horloge
+        self._derniere = horloge()
+        self.collectes = 0
+
+    def au_repos(self) -> bool:
+        """Collect everything if the last collection at rest is old enough; True if it did."""
+        maintenant = self._horloge()
+        if maintenant - self._derniere < self._intervalle:
+            return False
+        self._derniere = maintenant
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+        self.collectes += 1
+        return True
 
 
 def geler_le_tas() -> None:

@@ -169,6 +169,37 @@ def test_le_worker_applique_un_evenement_dans_les_100_ms_de_son_commit(services,
         projecteur.arreter()
 
 
+def test_le_worker_qui_gele_ses_pages_applique_et_collecte_au_repos(services) -> None:
+    """`portail worker`'s runner freezes what each page leaves (`TasGeleParPage`): it applies the log
+    as before, and collects the heap when it has caught up."""
+    import gc
+
+    from portail.application.contexte import Contexte
+    from portail.memoire import TasGeleParPage
+
+    projecteur = services.projecteur
+    assert projecteur is not None
+    projecteur.rattraper()
+    tas = TasGeleParPage(intervalle_s=0.0)
+    projecteur.demarrer(tas)
+    try:
+        assert projecteur.ecoute.active.wait(5)
+        services.comptes.creer_compte_personnel(
+            Contexte.systeme("test"), "agent@mairie.fr", "Motdepasse-2026", ["admin"]
+        )
+        position = services.portail.derniere_position()
+        assert projecteur.attendre(position, delai=5.0)
+        assert projecteur.position >= position
+        debut = time.monotonic()
+        while tas.collectes == 0 and time.monotonic() - debut < 5:
+            time.sleep(0.01)
+        assert tas.collectes >= 1
+        assert gc.get_freeze_count() > 0
+    finally:
+        projecteur.arreter()
+        gc.unfreeze()
+
+
 @pytest.fixture
 def rattrapage_retenu(monkeypatch) -> Iterator[threading.Event]:
     """A runner that starts folds the log's billing facts before it applies anything: held there

@@ -11,7 +11,7 @@ from uuid import UUID
 import structlog
 from eventsourcing.persistence import MapperDeserialisationError, Notification
 
-from portail.memoire import sans_collecte
+from portail.memoire import TasGeleParPage, sans_collecte
 from portail.projections import brouillons, vues
 from portail.projections.brouillons import copie_garde
 from portail.projections.lot import Lot, Reperes
@@ -96,6 +96,7 @@ class Projecteur:
         self._reveil = threading.Event()
         self._arret = threading.Event()
         self._verrou_application = threading.Lock()
+        self._tas: TasGeleParPage | None = None
         self._fil: threading.Thread | None = None
         self._index_complete = False
         self.ecoute = Ecoute(
@@ -261,7 +262,7 @@ class Projecteur:
         tracking position; False if another runner moved the position first (nothing written).
         A page allocates by the hundred thousand: no cyclic collection until it is done
         (`portail.memoire`)."""
-        with sans_collecte():
+        with sans_collecte(geler=self._tas is not None):
             evenements = self._decoder_page(page)
             # The drafts' facts and prices are computed before the page's transaction, which
             # must not stay idle while Python works; a page that does not commit folds them again.
@@ -453,9 +454,12 @@ class Projecteur:
 
     # Running in the background
 
-    def demarrer(self) -> None:
+    def demarrer(self, tas: TasGeleParPage | None = None) -> None:
         """Catch up in a thread of its own, then again whenever a save's NOTIFY wakes it (and at
-        least every `SECURITE` seconds, should a notification be lost)."""
+        least every `SECURITE` seconds, should a notification be lost). With `tas` (a process that
+        runs only this, `portail worker`), what each page leaves alive is frozen, and collected
+        when the log is caught up, at the pace `tas` sets."""
+        self._tas = tas
         self._arret.clear()
         self.ecoute.demarrer()
         self._fil = threading.Thread(target=self._boucle, name="projections", daemon=True)
@@ -477,6 +481,8 @@ class Projecteur:
                 self.rattraper()
             except Exception:
                 log.exception("projections_erreur")
+            if self._tas is not None and not self._reveil.is_set():
+                self._tas.au_repos()
             self._reveil.wait(timeout=SECURITE)
 
     def attendre(self, position: int, delai: float = 2.0) -> bool:

@@ -1,0 +1,74 @@
+"""The worker's heap (`portail.memoire.TasGeleParPage`): what a page leaves alive is frozen at the
+page's end, walked by no collection until the next one at rest, which also frees the garbage
+cycles a page left; at rest, no more often than its interval."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from collections.abc import Iterator
+
+import pytest
+
+from portail.memoire import TasGeleParPage, sans_collecte
+
+
+class Noeud:
+    def __init__(self) -> None:
+        self.autre: Noeud | None = None
+
+
+@pytest.fixture(autouse=True)
+def tas_rendu() -> Iterator[None]:
+    yield
+    gc.unfreeze()
+
+
+class Horloge:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def _cycle_abandonne() -> weakref.ref[Noeud]:
+    """Two nodes that point to each other, referenced by nothing else: only the collector frees them."""
+    a, b = Noeud(), Noeud()
+    a.autre, b.autre = b, a
+    return weakref.ref(a)
+
+
+def test_ce_qu_une_page_laisse_est_gele_et_collecte_au_repos_suivant() -> None:
+    horloge = Horloge()
+    tas = TasGeleParPage(intervalle_s=60.0, horloge=horloge)
+    gc.collect()
+    gele_avant = gc.get_freeze_count()
+    with sans_collecte(geler=True):
+        garde = [Noeud() for _ in range(1000)]
+        abandonne = _cycle_abandonne()
+    # Frozen with the page: the page's survivors, and its garbage cycle, are out of every collection.
+    assert gc.get_freeze_count() >= gele_avant + 1000
+    assert gc.get_count()[0] < 100
+    gc.collect()
+    assert abandonne() is not None
+
+    # At rest, too early: nothing collected.
+    horloge.t += 59
+    assert not tas.au_repos()
+    assert abandonne() is not None
+
+    horloge.t += 1
+    assert tas.au_repos()
+    assert abandonne() is None
+    assert tas.collectes == 1
+    # What is still alive is frozen again.
+    assert all(gc.is_tracked(n) for n in garde[:3])
+    assert gc.get_freeze_count() >= 1000
+
+
+def test_sans_geler_le_collecteur_reprend_ce_que_la_page_laisse() -> None:
+    with sans_collecte():
+        abandonne = _cycle_abandonne()
+    gc.collect()
+    assert abandonne() is None

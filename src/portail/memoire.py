@@ -19,6 +19,8 @@ from contextlib import contextmanager
 COLLECTE_AU_REPOS_S = 60.0
 """A process that freezes what its pages leave (`TasGeleParPage`) collects it all again at most
 this often, when it has nothing to do."""
+COLLECTE_FORCEE = 10
+"""...and, busy without a pause (a long rush), after this many intervals all the same."""
 
 
 @contextmanager
@@ -39,7 +41,8 @@ def sans_collecte(geler: bool = False) -> Iterator[None]:
 
 class TasGeleParPage:
     """The worker's runner: what each page leaves alive frozen at once, and the whole heap collected
-    (then frozen again) at most every `COLLECTE_AU_REPOS_S` seconds, once the log is caught up.
+    (then frozen again) at most every `COLLECTE_AU_REPOS_S` seconds, once the log is caught up (or
+    after `COLLECTE_FORCEE` times as long if it never is).
 
     A page's allocations survive it by the thousand: the drafts keep the families they fold (500,
     at about 100 KB each) and replace them as bookings fall on other families. Re-enabled after the
@@ -56,10 +59,13 @@ class TasGeleParPage:
         self._derniere = horloge()
         self.collectes = 0
 
-    def au_repos(self) -> bool:
-        """Collect everything if the last collection at rest is old enough; True if it did."""
+    def au_repos(self, occupe: bool = False) -> bool:
+        """Collect everything if the last collection is old enough (`occupe`: more work is already
+        waiting, and only a collection overdue by `COLLECTE_FORCEE` intervals is made); True if it
+        did."""
         maintenant = self._horloge()
-        if maintenant - self._derniere < self._intervalle:
+        age = maintenant - self._derniere
+        if age < self._intervalle or (occupe and age < self._intervalle * COLLECTE_FORCEE):
             return False
         self._derniere = maintenant
         gc.unfreeze()

@@ -67,6 +67,19 @@ def test_ce_qu_une_page_laisse_est_gele_et_collecte_au_repos_suivant() -> None:
     assert gc.get_freeze_count() >= 1000
 
 
+def test_occupe_sans_repit_la_collecte_vient_quand_meme_apres_dix_intervalles() -> None:
+    horloge = Horloge()
+    tas = TasGeleParPage(intervalle_s=60.0, horloge=horloge)
+    with sans_collecte(geler=True):
+        abandonne = _cycle_abandonne()
+    horloge.t += 599
+    assert not tas.au_repos(occupe=True)
+    assert abandonne() is not None
+    horloge.t += 1
+    assert tas.au_repos(occupe=True)
+    assert abandonne() is None
+
+
 def test_sans_geler_le_collecteur_reprend_ce_que_la_page_laisse() -> None:
     with sans_collecte():
         abandonne = _cycle_abandonne()

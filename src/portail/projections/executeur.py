@@ -479,10 +479,10 @@ class Projecteur:
             self._reveil.clear()
             try:
                 self.rattraper()
+                if self._tas is not None:
+                    self._tas.au_repos(occupe=self._reveil.is_set())
             except Exception:
                 log.exception("projections_erreur")
-            if self._tas is not None and not self._reveil.is_set():
-                self._tas.au_repos()
             self._reveil.wait(timeout=SECURITE)
 
     def attendre(self, position: int, delai: float = 2.0) -> bool:

@@ -62,9 +62,8 @@ def test_ce_qu_une_page_laisse_est_gele_et_collecte_au_repos_suivant() -> None:
     assert tas.au_repos()
     assert abandonne() is None
     assert tas.collectes == 1
-    # What is still alive is frozen again.
-    assert all(gc.is_tracked(n) for n in garde[:3])
-    assert gc.get_freeze_count() >= 1000
+    # What is still alive (the page's survivors) is frozen again.
+    assert gc.get_freeze_count() >= len(garde)
 
 
 def test_occupe_sans_repit_la_collecte_vient_quand_meme_apres_dix_intervalles() -> None:

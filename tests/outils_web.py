@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from portail.application.catalogue import SaisieUnite
 from portail.application.contexte import Contexte
 from portail.application.saisies import SaisieAdresse, SaisieResponsable
 from portail.bootstrap import Services
@@ -127,3 +128,32 @@ def verifier_page(page: Any) -> None:
         assert not manquants, f"contrôles non atteints au clavier sur {page.url} : {manquants}"
     finally:
         page.set_viewport_size(taille)
+
+
+@dataclass(frozen=True)
+class AttenteDeClaire:
+    """Claire's Léa on the waiting list for the one SOIR place of 5 October 2021, held by Zoé."""
+
+    premiere: Famille
+    claire: Famille
+    accueil: UUID
+    jour: date
+
+
+def attente_de_claire(portail: PortailWeb) -> AttenteDeClaire:
+    """An accueil that offers a freed place for 24 hours; cancelling Zoé's place offers it to Léa."""
+    from outils_planning import creer_accueil, reserver
+
+    sv = portail.services
+    accueil = creer_accueil(
+        sv,
+        liste_attente="offre",
+        duree_offre_heures=24,
+        unites=(SaisieUnite("SOIR", "Accueil du soir", capacite=1),),
+    )
+    premiere = portail.famille("premiere@example.fr", nom="Durand", enfants=("Zoé",))
+    claire = portail.famille("claire@example.fr")
+    jour = date(2021, 10, 5)
+    reserver(sv, premiere.famille_id, premiere.enfants[0], accueil, (jour, "SOIR"))
+    assert reserver(sv, claire.famille_id, claire.enfants[0], accueil, (jour, "SOIR"))[0].motif
+    return AttenteDeClaire(premiere, claire, accueil, jour)

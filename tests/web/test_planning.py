@@ -12,10 +12,8 @@ from uuid import UUID
 import pytest
 from playwright.sync_api import expect
 
-from portail.application.catalogue import SaisieUnite
-
 from outils_planning import MAINTENANT, annuler, creer_accueil, reserver
-from outils_web import PortailWeb, connecter, verifier_page
+from outils_web import PortailWeb, attente_de_claire, connecter, verifier_page
 
 pytestmark = pytest.mark.postgres
 
@@ -23,7 +21,9 @@ JOURS_RECOPIES = {date(2021, 10, 4), date(2021, 10, 7), date(2021, 10, 11), date
 
 
 def etats(portail_web: PortailWeb, famille_id: UUID, enfant_id: UUID) -> dict[tuple[date, str], str]:
-    lu = portail_web.services.lectures.mois_enfant(famille_id, enfant_id, date(2021, 10, 1))
+    lu = portail_web.services.lectures.mois_enfant(
+        famille_id, enfant_id, date(2021, 10, 1), portail_web.services.portail.horloge()
+    )
     assert lu is not None
     return {(jour, unite): etat for (_, jour, unite), etat in lu.etats.items()}
 
@@ -156,17 +156,8 @@ def test_annuler_depuis_le_calendrier(page: Any, portail_web: PortailWeb) -> Non
 def test_accepter_une_place_proposee_depuis_la_liste_d_attente(page: Any, portail_web: PortailWeb) -> None:
     portail_web.horloge.maintenant = MAINTENANT
     sv = portail_web.services
-    accueil = creer_accueil(
-        sv,
-        liste_attente="offre",
-        duree_offre_heures=24,
-        unites=(SaisieUnite("SOIR", "Accueil du soir", capacite=1),),
-    )
-    premiere = portail_web.famille("premiere@example.fr", nom="Durand", enfants=("Zoé",))
-    claire = portail_web.famille("claire@example.fr")
-    jour = date(2021, 10, 5)
-    reserver(sv, premiere.famille_id, premiere.enfants[0], accueil, (jour, "SOIR"))
-    assert reserver(sv, claire.famille_id, claire.enfants[0], accueil, (jour, "SOIR"))[0].motif
+    attente = attente_de_claire(portail_web)
+    premiere, claire, accueil, jour = attente.premiere, attente.claire, attente.accueil, attente.jour
     annuler(sv, premiere.famille_id, premiere.enfants[0], accueil, (jour, "SOIR"))
     connecter(page, "claire@example.fr")
 

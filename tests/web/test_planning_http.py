@@ -5,21 +5,24 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
+import anyio.to_thread
 import pytest
 from litestar.testing import TestClient
 
+from outils_sql import instructions
 from portail.domain.planning import Planning
 from portail.settings import Settings
 from portail.store.database import BaseDeDonnees
 from portail.web.app import creer_app
 
-from outils_planning import MAINTENANT, creer_accueil, reserver
-from outils_web import MOT_DE_PASSE, PortailWeb
+from outils_planning import MAINTENANT, annuler, creer_accueil, reserver
+from outils_web import MOT_DE_PASSE, PortailWeb, attente_de_claire
 
 pytestmark = pytest.mark.postgres
 
@@ -146,7 +149,10 @@ def test_des_unites_incompatibles_sont_une_erreur_a_cote_du_champ(web: Any) -> N
     assert "Recopier jusqu'au : choisissez une date après le lundi 4 octobre 2021" in texte
     # What was ticked stays ticked.
     assert re.search(r'value="MIDI" id="[^"]+" checked', reponse.text)
-    assert not portail.services.lectures.mois_enfant(famille.famille_id, enfant, date(2021, 10, 1)).etats
+    lu = portail.services.lectures.mois_enfant(
+        famille.famille_id, enfant, date(2021, 10, 1), portail.services.portail.horloge()
+    )
+    assert lu is not None and not lu.etats
 
 
 def test_l_enfant_ou_la_reservation_d_une_autre_famille_repond_404(web: Any) -> None:
@@ -198,3 +204,68 @@ def test_deux_enfants_aux_memes_jours_ont_chacun_les_liens_de_leur_calendrier(we
         r'<a id="jour-2021-10-05".*?</a>', client.get(f"/planning/{lea}/{accueil}?mois=2021-10").text, re.S
     )
     assert cellule_lea is not None and "MATIN libre" in html.unescape(cellule_lea.group(0))
+
+
+def test_le_calendrier_se_lit_sur_la_boucle_sans_fil(web: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The calendar page's reads are statements awaited on the event loop, none handed to a
+    worker thread: the child and the accueil when this process does not keep them, and the month
+    (which says whether the family has offers to read). Kept, only the month is read."""
+    client, portail = web
+    famille = portail.famille("claire@example.fr")
+    accueil = creer_accueil(portail.services)
+    enfant = famille.enfants[0]
+    connecter(client, "claire@example.fr")
+    chemin = f"/planning/{enfant}/{accueil}?mois=2021-10&jour=2021-10-04"
+    assert client.get(chemin).status_code == 200
+    sv = portail.services
+    assert sv.lecteur_async is not None
+    sauts: list[object] = []
+    vrai_saut = anyio.to_thread.run_sync
+
+    async def compter_saut(fonction: Any, *args: Any, **kw: Any) -> Any:
+        sauts.append(fonction)
+        return await vrai_saut(fonction, *args, **kw)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", compter_saut)
+    sv.portail.cache.retirer([enfant, accueil])
+    with instructions(sv) as froid:
+        page = client.get(chemin)
+    assert page.status_code == 200 and "Présences du lundi 4 octobre 2021" in html.unescape(page.text)
+    with instructions(sv) as chaud:
+        assert client.get(chemin).status_code == 200
+    assert (len(froid), len(chaud), sauts) == (3, 1, []), (froid, chaud, sauts)
+
+    # Nothing taken from the pool of the worker threads' connections either.
+    datastore = sv.portail.recorder.datastore  # type: ignore[attr-defined]
+    prises: list[str] = []
+    origine = datastore.get_connection
+
+    def prendre(*args: Any, **kwargs: Any) -> Any:
+        prises.append(threading.current_thread().name)
+        return origine(*args, **kwargs)
+
+    monkeypatch.setattr(datastore, "get_connection", prendre)
+    sv.portail.cache.retirer([enfant, accueil])
+    assert client.get(chemin).status_code == 200
+    assert prises == []
+
+
+def test_le_calendrier_montre_la_place_proposee_tant_qu_elle_est_ouverte(web: Any) -> None:
+    """The month's statement says whether the family has a place offered: the calendar then shows
+    it, with its deadline, until it expires."""
+    client, portail = web
+    sv = portail.services
+    attente = attente_de_claire(portail)
+    premiere, claire, accueil, jour = attente.premiere, attente.claire, attente.accueil, attente.jour
+    chemin = f"/planning/{claire.enfants[0]}/{accueil}?mois=2021-10"
+    connecter(client, "claire@example.fr")
+    assert "Places proposées depuis la liste d'attente" not in html.unescape(client.get(chemin).text)
+
+    annuler(sv, premiere.famille_id, premiere.enfants[0], accueil, (jour, "SOIR"))
+    sv.apres_ecriture()
+    page = html.unescape(client.get(chemin).text)
+    assert "Places proposées depuis la liste d'attente" in page
+    assert "le 5 octobre 2021, SOIR" in page and "Répondre avant le 28/09/2021 à 10:00" in page
+
+    portail.horloge.maintenant = MAINTENANT + timedelta(hours=25)
+    assert "Places proposées depuis la liste d'attente" not in html.unescape(client.get(chemin).text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
@@ -26,6 +26,10 @@ from portail.domain.erreurs import ErreurValidation, Introuvable, Validateur
 from portail.domain.regles.delais import RegleDelai, Retard
 from portail.domain.sepa import ics
 from portail.domain.tarifs import Grille, valider_tarification
+
+if TYPE_CHECKING:
+    from portail.store.lecture import LecteurAsync
+
 from portail.domain.valeurs import Iban, Niveau, bic, code_postal, identifiant_payfip, siret, texte
 
 
@@ -289,6 +293,13 @@ class ServiceCatalogue:
         """An accueil for reading only."""
         try:
             return self.portail.lire(Accueil, accueil_id)
+        except Introuvable:
+            raise Introuvable("Accueil introuvable.") from None
+
+    async def accueil_lu_async(self, accueil_id: UUID, lecteur: LecteurAsync) -> Accueil:
+        """`accueil_lu` on the event loop (`LectureEnFil` when a worker thread must read it)."""
+        try:
+            return await self.portail.lire_async(Accueil, accueil_id, lecteur)
         except Introuvable:
             raise Introuvable("Accueil introuvable.") from None
 

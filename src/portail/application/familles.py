@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -28,6 +28,10 @@ from portail.domain.famille import Famille
 from portail.domain.personnes import Autorisations, IdentiteEnfant, Scolarite
 from portail.domain.quotient import QuotientFamilial
 from portail.domain.sepa import MandatSepa
+
+if TYPE_CHECKING:
+    from portail.store.lecture import LecteurAsync
+
 from portail.domain.valeurs import (
     Classe,
     Iban,
@@ -78,6 +82,17 @@ class ServiceFamilles:
         `lecture`: for reading only (kept between requests, never to be changed)."""
         try:
             enfant = (self.portail.lire if lecture else self.portail.charger)(Enfant, enfant_id)
+        except Introuvable:
+            raise Introuvable("Enfant introuvable.") from None
+        if enfant.famille_id != famille_id or enfant.efface:
+            raise Introuvable("Enfant introuvable.")
+        return enfant
+
+    async def enfant_lu_async(self, famille_id: UUID, enfant_id: UUID, lecteur: LecteurAsync) -> Enfant:
+        """`enfant(…, lecture=True)` on the event loop (`Portail.lire_async`: `LectureEnFil` when
+        a worker thread must read it)."""
+        try:
+            enfant = await self.portail.lire_async(Enfant, enfant_id, lecteur)
         except Introuvable:
             raise Introuvable("Enfant introuvable.") from None
         if enfant.famille_id != famille_id or enfant.efface:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -48,6 +48,9 @@ class MoisLu:
     """Accueils where the child has a planning (shown even if no longer eligible)."""
     etats: dict[tuple[UUID, date, str], str]
     occupation: dict[tuple[UUID, date, str], int]
+    offres_ouvertes: bool = False
+    """The family has a place offered from a waiting list, not answered nor expired (the page
+    reads the offers only then)."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,10 @@ class Squelette:
     cases: list[tuple[tuple[UniteJour, CaseCalendrier | None, CaseCalendrier | None], ...]]
     """Per day and unit, the cell of a child with no state there (None: not shown, a closed day
     outside the période), and the cell once the unit is full (None: it cannot be)."""
+    avec_etat: dict[tuple[int, str, str], CaseCalendrier] = field(default_factory=dict, compare=False)
+    """The cell of a child in a state, by (day of the month from 0, unit, state): built at the
+    first read that meets it, then shared by every read, as the cells above (a page keeps what
+    it renders of a cell by the cell)."""
 
     def vaut_pour(self, version: int, instant: datetime) -> bool:
         return (
@@ -142,10 +149,10 @@ def _cases_sans_etat(
     )
 
 
-def _parametres_mois(famille_id: UUID, enfant_id: UUID, mois: date) -> dict[str, Any]:
+def _parametres_mois(famille_id: UUID, enfant_id: UUID, mois: date, maintenant: datetime) -> dict[str, Any]:
     debut = mois.replace(day=1)
     fin = mois.replace(day=calendar.monthrange(mois.year, mois.month)[1])
-    return {"enfant": enfant_id, "famille": famille_id, "debut": debut, "fin": fin}
+    return {"enfant": enfant_id, "famille": famille_id, "debut": debut, "fin": fin, "maintenant": maintenant}
 
 
 @dataclass(frozen=True)
@@ -201,7 +208,9 @@ class Lectures:
             " (SELECT array_agg(accueil_id) FROM occupation) AS o_accueil,"
             " (SELECT array_agg(jour) FROM occupation) AS o_jour,"
             " (SELECT array_agg(unite) FROM occupation) AS o_unite,"
-            " (SELECT array_agg(reserves) FROM occupation) AS o_reserves"
+            " (SELECT array_agg(reserves) FROM occupation) AS o_reserves,"
+            f" EXISTS (SELECT 1 FROM {s}.proj_offres WHERE famille_id = %(famille)s AND statut = 'proposee'"
+            " AND expire_le > %(maintenant)s) AS offres_ouvertes"
         )
 
     def _lignes(self, requete: str, parametres: tuple[Any, ...]) -> list[Any]:
@@ -226,21 +235,23 @@ class Lectures:
             is None
         ]
 
-    def mois_enfant(self, famille_id: UUID, enfant_id: UUID, mois: date) -> MoisLu | None:
+    def mois_enfant(
+        self, famille_id: UUID, enfant_id: UUID, mois: date, maintenant: datetime
+    ) -> MoisLu | None:
         """Everything a child's month needs from the database, in one prepared statement: None
         when the child is not this family's (or not known to the read models)."""
-        parametres = _parametres_mois(famille_id, enfant_id, mois)
+        parametres = _parametres_mois(famille_id, enfant_id, mois, maintenant)
         with self._ds.get_connection() as conn:
             ligne = conn.execute(self._requete_mois, parametres, prepare=True).fetchone()
         return self._mois_lu(ligne, parametres)
 
     async def mois_enfant_async(
-        self, lecteur: LecteurAsync, famille_id: UUID, enfant_id: UUID, mois: date
+        self, lecteur: LecteurAsync, famille_id: UUID, enfant_id: UUID, mois: date, maintenant: datetime
     ) -> MoisLu | Callable[[], MoisLu | None] | None:
         """The same statement awaited on the event loop. When an accueil of the month must be
         read again from its stream (new, or changed since this process kept it), the month is
         returned as a function to call in a worker thread: that read blocks."""
-        parametres = _parametres_mois(famille_id, enfant_id, mois)
+        parametres = _parametres_mois(famille_id, enfant_id, mois, maintenant)
         ligne = await lecteur.ligne(self._requete_mois, parametres)
         if ligne is not None and ligne["a_la_famille"]:
             connus = self._accueils
@@ -271,6 +282,7 @@ class Lectures:
             plannings=frozenset(ligne["plannings"] or ()),
             etats={(a, j, u): e for a, j, u, e in cases},
             occupation=dict(zip(occupation, ligne["o_reserves"] or (), strict=True)),
+            offres_ouvertes=ligne["offres_ouvertes"],
         )
 
     def _accueil(self, accueil_id: UUID, version: int) -> Accueil:
@@ -288,7 +300,7 @@ class Lectures:
         """The month's cells: the child's states from `lu`, the rest from each accueil's
         skeleton of the month."""
         instant = maintenant.astimezone(UTC)
-        squelettes = [(a.id, self._squelette(a, lu.debut, instant).cases) for a in accueils]
+        squelettes = [(a.id, self._squelette(a, lu.debut, instant)) for a in accueils]
         occupation = lu.occupation
         # By accueil first: a UUID hashes in Python, a (day, unit) key does not.
         etats: dict[UUID, dict[tuple[date, str], str]] = {a: {} for a, _ in squelettes}
@@ -299,9 +311,9 @@ class Lectures:
         for i in range(lu.fin.day):
             jour = lu.debut + timedelta(days=i)
             cases: list[CaseCalendrier] = []
-            for accueil_id, par_jour in squelettes:
+            for accueil_id, squelette in squelettes:
                 de_l_accueil = etats[accueil_id]
-                for unite, sans_etat, complet in par_jour[i]:
+                for unite, sans_etat, complet in squelette.cases[i]:
                     etat = de_l_accueil.get((jour, unite.code)) if de_l_accueil else None
                     if etat is None:
                         if sans_etat is None:
@@ -312,10 +324,15 @@ class Lectures:
                             cases.append(complet)
                         else:
                             cases.append(sans_etat)
-                    elif etat in MODIFIABLES:
-                        cases.append(CaseCalendrier(accueil_id, unite.code, etat, unite.limite_annulation))
                     else:
-                        cases.append(CaseCalendrier(accueil_id, unite.code, etat, None))
+                        cle = (i, unite.code, etat)
+                        case = squelette.avec_etat.get(cle)
+                        if case is None:
+                            limite = unite.limite_annulation if etat in MODIFIABLES else None
+                            case = squelette.avec_etat.setdefault(
+                                cle, CaseCalendrier(accueil_id, unite.code, etat, limite)
+                            )
+                        cases.append(case)
             jours[jour] = cases
         return jours
 
@@ -377,12 +394,20 @@ class Lectures:
             for ligne in lignes
         ]
 
-    def offres_ouvertes(self, famille_id: UUID, maintenant: datetime) -> list[Any]:
-        return self._lignes(
+    def _requete_offres(self) -> str:
+        return (
             f"SELECT offre_id, enfant_id, accueil_id, jour, unite, expire_le FROM {self._s}.proj_offres"
-            " WHERE famille_id = %s AND statut = 'proposee' AND expire_le > %s ORDER BY expire_le",
-            (famille_id, maintenant),
+            " WHERE famille_id = %s AND statut = 'proposee' AND expire_le > %s ORDER BY expire_le"
         )
+
+    def offres_ouvertes(self, famille_id: UUID, maintenant: datetime) -> list[Any]:
+        return self._lignes(self._requete_offres(), (famille_id, maintenant))
+
+    async def offres_ouvertes_async(
+        self, lecteur: LecteurAsync, famille_id: UUID, maintenant: datetime
+    ) -> list[Any]:
+        """`offres_ouvertes` awaited on the event loop."""
+        return await lecteur.lignes(self._requete_offres(), (famille_id, maintenant))
 
     def offre_par_id(self, offre_id: UUID) -> Any | None:
         lignes = self._lignes(

@@ -67,6 +67,11 @@ class LecteurAsync:
             curseur = await conn.execute(requete, parametres, prepare=True)
             return await curseur.fetchone()
 
+    async def lignes(self, requete: str, parametres: Any = ()) -> list[DictRow]:
+        async with self._pool.connection() as conn:
+            curseur = await conn.execute(requete, parametres, prepare=True)
+            return await curseur.fetchall()
+
     async def tuples(
         self, requete: str, parametres: Any = (), *, binaire: bool = False
     ) -> list[tuple[Any, ...]]:

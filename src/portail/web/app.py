@@ -62,7 +62,7 @@ def controleurs() -> list[ControllerRouterHandler]:
 
 
 def environnement() -> Environment:
-    from portail.web.planning import cellule_jour
+    from portail.web.planning import corps_calendrier
 
     env = Environment(
         loader=FileSystemLoader(DOSSIER / "templates"),
@@ -77,7 +77,7 @@ def environnement() -> Environment:
     env.globals["libelle"] = libelle
     env.filters["euros"] = euros
     env.filters["date_fr"] = date_fr
-    env.globals["cellule_jour"] = cellule_jour
+    env.globals["corps_calendrier"] = corps_calendrier
     return env
 
 

@@ -5,12 +5,14 @@ calendar, and the places offered from a waiting list."""
 from __future__ import annotations
 
 import calendar
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import cached_property, lru_cache
 from typing import Any
 from uuid import UUID
 
+import anyio.to_thread
 import msgspec
 from jinja2 import Environment, pass_environment
 from litestar import Controller, Request, Response, get, post
@@ -20,10 +22,11 @@ from litestar.response import Template
 from markupsafe import Markup, escape
 
 from portail.api.controllers.planning import _resultats as resultats_out
-from portail.api.controllers.planning import cases_du_mois, repondre_offre
+from portail.api.controllers.planning import cases_du_mois, cases_du_mois_async, repondre_offre
 from portail.api.etat import contexte, services
 from portail.api.schemas import ResultatsOut
 from portail.application.pdf import MOIS
+from portail.application.portail import LectureEnFil
 from portail.bootstrap import Services
 from portail.domain.accueil import Accueil, Unite
 from portail.domain.enfant import Enfant
@@ -136,9 +139,10 @@ def paris(instant: datetime | None) -> str:
     return f"{local:%d/%m/%Y à %H:%M}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Case:
-    """A unit's cell on a day, as the page shows it."""
+    """A unit's cell on a day, as the page shows it. Compared by identity: a cell's view is
+    built once (`_cases`), and the calendar's kept cells are found by their views at each page."""
 
     code: str
     libelle: str
@@ -185,28 +189,42 @@ class Choix:
     """Incompatible with the unit before it: the form shows « OU » between them."""
 
 
+VUES_MAX = 50_000
+_vues: dict[int, tuple[CaseCalendrier, Accueil, Case]] = {}
+"""A cell's view by the cell: the month's cells are the accueil's skeleton's, shared by every
+read (`Squelette`), so that a cell's view is built once, not at every page. Keyed by the cell's
+identity, the cell and the accueil it was built for kept with it (an identity is not reused
+while its object lives)."""
+
+
 def _cases(
     accueil: Accueil, cases: list[CaseCalendrier], unites: dict[str, tuple[str, str]]
 ) -> tuple[Case, ...]:
     """`unites`: each unit's label and hours, computed once for the month."""
     vues = []
     for c in cases:
+        connue = _vues.get(id(c))
+        if connue is not None and connue[0] is c and connue[1] is accueil:
+            vues.append(connue[2])
+            continue
         if c.accueil_id != accueil.id:
             continue
         libelle, horaire = unites[c.code]
         etat = ETATS.get(c.etat) or Etat(c.etat, "")
-        vues.append(
-            Case(
-                c.code,
-                libelle,
-                horaire,
-                c.etat,
-                etat.texte,
-                etat.classe,
-                _paris(c.modifiable_jusqu_au) if c.modifiable_jusqu_au is not None else "",
-                c.motif,
-            )
+        vue = Case(
+            c.code,
+            libelle,
+            horaire,
+            c.etat,
+            etat.texte,
+            etat.classe,
+            _paris(c.modifiable_jusqu_au) if c.modifiable_jusqu_au is not None else "",
+            c.motif,
         )
+        if len(_vues) >= VUES_MAX:
+            _vues.clear()
+        _vues[id(c)] = (c, accueil, vue)
+        vues.append(vue)
     return tuple(vues)
 
 
@@ -249,11 +267,10 @@ _cellules: dict[tuple[date, tuple[Case, ...], bool, bool], str] = {}
 package's, the same in every environment."""
 
 
-@pass_environment
-def cellule_jour(env: Environment, jour: Jour, base: str, choisi: Jour | None, aujourd_hui: date) -> Markup:
-    """A day of the month calendar (`planning/_jour.html`). Rendered once per content and kept:
-    the same day in the same states is the same markup for every child, but for the calendar's
-    path, put in afterwards (a month's thirty cells were most of a calendar page's rendering)."""
+def _cellule(env: Environment, jour: Jour, choisi: Jour | None, aujourd_hui: date) -> str:
+    """A day of the month calendar (`planning/_jour.html`), `BASE_CELLULE` for its path. Rendered
+    once per content and kept: the same day in the same states is the same markup for every
+    child (a month's thirty cells were most of a calendar page's rendering)."""
     cle = (jour.jour, jour.cases, choisi is not None and choisi.jour == jour.jour, jour.jour == aujourd_hui)
     html = _cellules.get(cle)
     if html is None:
@@ -265,15 +282,40 @@ def cellule_jour(env: Environment, jour: Jour, base: str, choisi: Jour | None, a
         if len(_cellules) >= CELLULES_MAX:
             _cellules.clear()
         _cellules[cle] = html
+    return html
+
+
+@pass_environment
+def corps_calendrier(
+    env: Environment, semaines: list[list[Jour | None]], base: str, choisi: Jour | None, aujourd_hui: date
+) -> Markup:
+    """The calendar's rows, joined here rather than by a loop of the template calling a function
+    per day: the kept cells, the calendar's path put in once escaped."""
+    chemin = str(escape(base))
+    lignes = []
+    for semaine in semaines:
+        cellules = [
+            HORS_MOIS if j is None else _cellule(env, j, choisi, aujourd_hui).replace(BASE_CELLULE, chemin)
+            for j in semaine
+        ]
+        lignes.append("<tr>\n" + "\n".join(cellules) + "\n</tr>")
     # Rendered with autoescape, the path escaped: markup, not text to escape again.
-    return Markup(html.replace(BASE_CELLULE, str(escape(base))))  # noqa: S704
+    return Markup("\n".join(lignes))  # noqa: S704
+
+
+HORS_MOIS = '<td class="hors-mois"></td>'
+
+
+@lru_cache(maxsize=64)
+def _semaines_du_mois(annee: int, mois: int) -> tuple[tuple[date, ...], ...]:
+    return tuple(tuple(s) for s in calendar.Calendar(firstweekday=0).monthdatescalendar(annee, mois))
 
 
 def semaines(premier: date, jours: dict[date, Jour]) -> list[list[Jour | None]]:
     """The month's weeks from Monday; None for the days of the months around it."""
     return [
         [jours.get(d, Jour(d, ())) if d.month == premier.month else None for d in semaine]
-        for semaine in calendar.Calendar(firstweekday=0).monthdatescalendar(premier.year, premier.month)
+        for semaine in _semaines_du_mois(premier.year, premier.month)
     ]
 
 
@@ -322,8 +364,12 @@ class Offre:
 
 def offres(sv: Services, famille_id: UUID, enfants: dict[UUID, str]) -> list[Offre]:
     """The places offered to the family's children, soonest expiry first."""
+    return _offres(sv, sv.lectures.offres_ouvertes(famille_id, sv.portail.horloge()), enfants)
+
+
+def _offres(sv: Services, lignes: list[Any], enfants: dict[UUID, str]) -> list[Offre]:
     liste = []
-    for o in sv.lectures.offres_ouvertes(famille_id, sv.portail.horloge()):
+    for o in lignes:
         accueil = sv.catalogue.accueil_lu(o["accueil_id"])
         unite = accueil.unite(o["unite"])
         liste.append(
@@ -359,6 +405,66 @@ class Lieu:
         famille_id = famille_de_la_page(request)
         enfant = sv.familles.enfant(famille_id, enfant_id, lecture=True)
         return cls(sv, famille_id, enfant, sv.catalogue.accueil_lu(accueil_id))
+
+
+def _mois_et_jour(
+    request: Request[Any, Any, Any], lieu: Lieu, mois: str | None, jour: str | None
+) -> tuple[date, date | None]:
+    """The calendar's month and chosen day: those given, else the query's."""
+    premier = _mois(mois or request.query_params.get("mois"), lieu.accueil, lieu.sv.familles.aujourd_hui())
+    return premier, _jour(jour or request.query_params.get("jour"), premier)
+
+
+def _page_calendrier(
+    request: Request[Any, Any, Any],
+    lieu: Lieu,
+    premier: date,
+    choisi: date | None,
+    cases: dict[date, list[CaseCalendrier]],
+    proposees: list[Offre],
+    *,
+    statut: int = 200,
+    erreurs: Erreurs | None = None,
+    saisie: dict[str, Any] | None = None,
+) -> Template:
+    """The calendar page from what was read: nothing here reads the database."""
+    accueil, enfant_id = lieu.accueil, lieu.enfant.id
+    aujourd_hui = lieu.sv.familles.aujourd_hui()
+    unites = _unites(accueil)
+    jours = {d: Jour(d, _cases(accueil, c, unites)) for d, c in cases.items()}
+    selection = jours.get(choisi) if choisi else None
+    periode = accueil.config.periode
+    precedent = _decaler(premier, -1)
+    suivant = _decaler(premier, 1)
+    return rendu(
+        request,
+        "planning/calendrier.html",
+        statut=statut,
+        erreurs=erreurs or Erreurs(),
+        saisie=saisie or {},
+        base=f"/planning/{enfant_id}/{accueil.id}",
+        enfant_id=enfant_id,
+        prenom=_prenom(lieu.enfant),
+        accueil=accueil,
+        premier=premier,
+        mois_texte=mois_long(premier),
+        precedent=precedent if periode.debut.replace(day=1) <= precedent else None,
+        suivant=suivant if suivant <= periode.fin else None,
+        precedent_texte=mois_long(precedent),
+        suivant_texte=mois_long(suivant),
+        semaines=semaines(premier, jours),
+        legende=LEGENDE,
+        entetes_jours=JOURS,
+        choisi=selection,
+        choisi_texte=jour_long(choisi) if choisi else "",
+        choix=choix_du_jour(accueil, selection) if selection else [],
+        annulables=[c for c in selection.cases if c.etat in ANNULABLES] if selection else [],
+        jours_accueil=[(j, JOURS[j - 1]) for j in accueil.config.jours],
+        fin_periode=periode.fin,
+        cle=cle_idempotence(),
+        offres=[o for o in proposees if o.enfant_id == enfant_id],
+        aujourd_hui=aujourd_hui,
+    )
 
 
 def _encoder(resultats: list[Resultat]) -> bytes:
@@ -416,11 +522,35 @@ class PlanningPages(Controller):
 
     # Step 3: the calendar, a day's presences
 
-    @get("/planning/{enfant_id:uuid}/{accueil_id:uuid}", sync_to_thread=True)
-    def calendrier(
+    @get("/planning/{enfant_id:uuid}/{accueil_id:uuid}")
+    async def calendrier(
         self, request: Request[Any, Any, Any], enfant_id: FromPath[UUID], accueil_id: FromPath[UUID]
     ) -> Template:
-        return self._calendrier(request, enfant_id, accueil_id)
+        """Read on the event loop when it can be: the page's four reads are statements awaited
+        there (a hop to a worker thread and back costs more than the page's reads), and what only
+        a thread can read goes to one."""
+        sv = services(request)
+        lecteur = sv.lecteur_async
+        if lecteur is not None:
+            famille_id = famille_de_la_page(request)
+            with suppress(LectureEnFil):
+                enfant = await sv.familles.enfant_lu_async(famille_id, enfant_id, lecteur)
+                accueil = await sv.catalogue.accueil_lu_async(accueil_id, lecteur)
+                lieu = Lieu(sv, famille_id, enfant, accueil)
+                premier, choisi = _mois_et_jour(request, lieu, None, None)
+                mois = await cases_du_mois_async(
+                    sv, famille_id, enfant_id, premier, accueil_id, hors_periode_vide=True
+                )
+                lignes = []
+                if mois.offres_ouvertes:
+                    lignes = await sv.lectures.offres_ouvertes_async(
+                        lecteur, famille_id, sv.portail.horloge()
+                    )
+                prenoms = {enfant_id: _prenom(enfant)}
+                # An offer names its accueil, read from its stream when not kept: in a thread.
+                proposees = await anyio.to_thread.run_sync(_offres, sv, lignes, prenoms) if lignes else []
+                return _page_calendrier(request, lieu, premier, choisi, mois.jours, proposees)
+        return await anyio.to_thread.run_sync(lambda: self._calendrier(request, enfant_id, accueil_id))
 
     def _calendrier(
         self,
@@ -435,48 +565,15 @@ class PlanningPages(Controller):
         jour: str | None = None,
     ) -> Template:
         lieu = Lieu.de(request, enfant_id, accueil_id)
-        sv, famille_id, enfant, accueil = lieu.sv, lieu.famille_id, lieu.enfant, lieu.accueil
-        aujourd_hui = sv.familles.aujourd_hui()
-        premier = _mois(mois or request.query_params.get("mois"), accueil, aujourd_hui)
-        choisi = _jour(jour or request.query_params.get("jour"), premier)
+        premier, choisi = _mois_et_jour(request, lieu, mois, jour)
         # This accueil's cells only: the others' (and the child's eligibility to them) are not shown.
-        cases = cases_du_mois(sv, famille_id, enfant_id, premier, accueil_id, hors_periode_vide=True)
-        unites = _unites(accueil)
-        jours = {d: Jour(d, _cases(accueil, c, unites)) for d, c in cases.items()}
-        selection = jours.get(choisi) if choisi else None
-        periode = accueil.config.periode
-        precedent = _decaler(premier, -1)
-        suivant = _decaler(premier, 1)
-        base = f"/planning/{enfant_id}/{accueil_id}"
-        prenoms = {enfant_id: _prenom(enfant)}
-        return rendu(
-            request,
-            "planning/calendrier.html",
-            statut=statut,
-            erreurs=erreurs or Erreurs(),
-            saisie=saisie or {},
-            base=base,
-            enfant_id=enfant_id,
-            prenom=_prenom(enfant),
-            accueil=accueil,
-            premier=premier,
-            mois_texte=mois_long(premier),
-            precedent=precedent if periode.debut.replace(day=1) <= precedent else None,
-            suivant=suivant if suivant <= periode.fin else None,
-            precedent_texte=mois_long(precedent),
-            suivant_texte=mois_long(suivant),
-            semaines=semaines(premier, jours),
-            legende=LEGENDE,
-            entetes_jours=JOURS,
-            choisi=selection,
-            choisi_texte=jour_long(choisi) if choisi else "",
-            choix=choix_du_jour(accueil, selection) if selection else [],
-            annulables=[c for c in selection.cases if c.etat in ANNULABLES] if selection else [],
-            jours_accueil=[(j, JOURS[j - 1]) for j in accueil.config.jours],
-            fin_periode=periode.fin,
-            cle=cle_idempotence(),
-            offres=[o for o in offres(sv, famille_id, prenoms) if o.enfant_id == enfant_id],
-            aujourd_hui=aujourd_hui,
+        lu = cases_du_mois(lieu.sv, lieu.famille_id, enfant_id, premier, accueil_id, hors_periode_vide=True)
+        # The family's offers are read only when the month's statement found one open.
+        proposees = (
+            offres(lieu.sv, lieu.famille_id, {enfant_id: _prenom(lieu.enfant)}) if lu.offres_ouvertes else []
+        )
+        return _page_calendrier(
+            request, lieu, premier, choisi, lu.jours, proposees, statut=statut, erreurs=erreurs, saisie=saisie
         )
 
     @post("/planning/{enfant_id:uuid}/{accueil_id:uuid}/reservations", sync_to_thread=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -85,6 +85,15 @@ def _mois(valeur: str) -> date:
         raise ErreurValidation.sur("mois", "mois attendu au format AAAA-MM") from None
 
 
+@dataclass(frozen=True)
+class MoisAffiche:
+    """A child's month as shown: each day's cells, and whether the family has places offered from
+    a waiting list to answer (read in the same statement)."""
+
+    jours: dict[date, list[CaseCalendrier]]
+    offres_ouvertes: bool
+
+
 def cases_du_mois(
     sv: Services,
     famille_id: UUID,
@@ -93,45 +102,59 @@ def cases_du_mois(
     accueil_id: UUID | None = None,
     *,
     hors_periode_vide: bool = False,
-) -> dict[date, list[CaseCalendrier]]:
+) -> MoisAffiche:
     """A child's month, day by day: the cells of the accueils the child may book or has a planning
     at (the API's month view and the planning page alike), or of one of them. Another family's
     child, or an accueil not open to the child that month: `Introuvable`; with
     `hors_periode_vide`, the latter is a month of days without cells (the page's calendar)."""
-    lu = sv.lectures.mois_enfant(famille_id, enfant_id, premier)
+    maintenant = sv.portail.horloge()
+    lu = sv.lectures.mois_enfant(famille_id, enfant_id, premier, maintenant)
     if lu is None:
         # Not in the read models: the log says whether it is this family's child (else 404),
         # and a child just added is read once the views show it.
         sv.familles.enfant(famille_id, enfant_id, lecture=True)
         sv.suivi.attendre(sv.portail.recorder.max_notification_id() or 0)
-        lu = sv.lectures.mois_enfant(famille_id, enfant_id, premier)
+        lu = sv.lectures.mois_enfant(famille_id, enfant_id, premier, maintenant)
         if lu is None:
             raise Introuvable("Enfant introuvable.")
     accueils = _accueils_du_mois(lu, accueil_id, hors_periode_vide)
     if _lire_l_eligibilite(lu, accueils):
         accueils = _eligibles(sv, famille_id, enfant_id, premier, lu, accueils)
-    return sv.lectures.planning_mois(lu, accueils, sv.portail.horloge())
+    return MoisAffiche(sv.lectures.planning_mois(lu, accueils, maintenant), lu.offres_ouvertes)
 
 
 async def cases_du_mois_async(
-    sv: Services, famille_id: UUID, enfant_id: UUID, premier: date, accueil_id: UUID | None = None
-) -> dict[date, list[CaseCalendrier]]:
+    sv: Services,
+    famille_id: UUID,
+    enfant_id: UUID,
+    premier: date,
+    accueil_id: UUID | None = None,
+    *,
+    hors_periode_vide: bool = False,
+) -> MoisAffiche:
     """`cases_du_mois` on the event loop: the month's statement awaited, the cells built here;
     whatever must read an aggregate or wait for the views goes to a worker thread."""
+
+    def en_fil() -> MoisAffiche:
+        return cases_du_mois(
+            sv, famille_id, enfant_id, premier, accueil_id, hors_periode_vide=hors_periode_vide
+        )
+
     lecteur = sv.lecteur_async
     if lecteur is None:
-        return await anyio.to_thread.run_sync(cases_du_mois, sv, famille_id, enfant_id, premier, accueil_id)
-    lu = await sv.lectures.mois_enfant_async(lecteur, famille_id, enfant_id, premier)
+        return await anyio.to_thread.run_sync(en_fil)
+    maintenant = sv.portail.horloge()
+    lu = await sv.lectures.mois_enfant_async(lecteur, famille_id, enfant_id, premier, maintenant)
     if callable(lu):
         lu = await anyio.to_thread.run_sync(lu)
     if lu is None:
-        return await anyio.to_thread.run_sync(cases_du_mois, sv, famille_id, enfant_id, premier, accueil_id)
-    accueils = _accueils_du_mois(lu, accueil_id, False)
+        return await anyio.to_thread.run_sync(en_fil)
+    accueils = _accueils_du_mois(lu, accueil_id, hors_periode_vide)
     if _lire_l_eligibilite(lu, accueils):
         accueils = await anyio.to_thread.run_sync(
             _eligibles, sv, famille_id, enfant_id, premier, lu, accueils
         )
-    return sv.lectures.planning_mois(lu, accueils, sv.portail.horloge())
+    return MoisAffiche(sv.lectures.planning_mois(lu, accueils, maintenant), lu.offres_ouvertes)
 
 
 def _accueils_du_mois(lu: MoisLu, accueil_id: UUID | None, hors_periode_vide: bool) -> list[Accueil]:
@@ -213,7 +236,7 @@ class PlanningController(Controller):
             # Another family's child: 404 first.
             await anyio.to_thread.run_sync(lambda: sv.familles.enfant(famille_id, enfant_id, lecture=True))
             raise
-        jours = await cases_du_mois_async(sv, famille_id, enfant_id, premier, accueil_id)
+        jours = (await cases_du_mois_async(sv, famille_id, enfant_id, premier, accueil_id)).jours
         return s.PlanningOut(
             enfant_id=enfant_id,
             mois=mois,

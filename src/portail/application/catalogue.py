@@ -26,11 +26,10 @@ from portail.domain.erreurs import ErreurValidation, Introuvable, Validateur
 from portail.domain.regles.delais import RegleDelai, Retard
 from portail.domain.sepa import ics
 from portail.domain.tarifs import Grille, valider_tarification
+from portail.domain.valeurs import Iban, Niveau, bic, code_postal, identifiant_payfip, siret, texte
 
 if TYPE_CHECKING:
     from portail.store.lecture import LecteurAsync
-
-from portail.domain.valeurs import Iban, Niveau, bic, code_postal, identifiant_payfip, siret, texte
 
 
 @dataclass(frozen=True)

@@ -28,10 +28,6 @@ from portail.domain.famille import Famille
 from portail.domain.personnes import Autorisations, IdentiteEnfant, Scolarite
 from portail.domain.quotient import QuotientFamilial
 from portail.domain.sepa import MandatSepa
-
-if TYPE_CHECKING:
-    from portail.store.lecture import LecteurAsync
-
 from portail.domain.valeurs import (
     Classe,
     Iban,
@@ -43,6 +39,9 @@ from portail.domain.valeurs import (
     nom_personne,
     texte,
 )
+
+if TYPE_CHECKING:
+    from portail.store.lecture import LecteurAsync
 
 PARIS = ZoneInfo("Europe/Paris")
 AGE_MAX_ENFANT = 25

@@ -526,9 +526,10 @@ class PlanningPages(Controller):
     async def calendrier(
         self, request: Request[Any, Any, Any], enfant_id: FromPath[UUID], accueil_id: FromPath[UUID]
     ) -> Template:
-        """Read on the event loop when it can be: the page's four reads are statements awaited
-        there (a hop to a worker thread and back costs more than the page's reads), and what only
-        a thread can read goes to one."""
+        """Read on the event loop when it can be: the page's reads (the child and the accueil when
+        not kept, the month, the offers when the month says one is open) are statements awaited
+        there, a hop to a worker thread and back costing more than they do; what only a thread
+        can read goes to one."""
         sv = services(request)
         lecteur = sv.lecteur_async
         if lecteur is not None:

@@ -48,7 +48,7 @@ class MoisLu:
     """Accueils where the child has a planning (shown even if no longer eligible)."""
     etats: dict[tuple[UUID, date, str], str]
     occupation: dict[tuple[UUID, date, str], int]
-    offres_ouvertes: bool = False
+    offres_ouvertes: bool
     """The family has a place offered from a waiting list, not answered nor expired (the page
     reads the offers only then)."""
 

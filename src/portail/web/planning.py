@@ -259,6 +259,8 @@ def choix_du_jour(accueil: Accueil, jour: Jour) -> list[Choix]:
     return choix
 
 
+HORS_MOIS = '<td class="hors-mois"></td>'
+"""A calendar cell of the months around the one shown."""
 BASE_CELLULE = "<@base@>"
 """Stands for the calendar's path in a kept cell: no text escaped into a cell can hold a `<`."""
 CELLULES_MAX = 20_000
@@ -301,9 +303,6 @@ def corps_calendrier(
         lignes.append("<tr>\n" + "\n".join(cellules) + "\n</tr>")
     # Rendered with autoescape, the path escaped: markup, not text to escape again.
     return Markup("\n".join(lignes))  # noqa: S704
-
-
-HORS_MOIS = '<td class="hors-mois"></td>'
 
 
 @lru_cache(maxsize=64)

@@ -15,10 +15,10 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from psycopg import Cursor
 
-from portail.domain.campagne import Facture
 from portail.domain.encours import Encours, TypeAjustement
 from portail.domain.famille import Famille
 from portail.domain.regles.calendrier import PARIS
+from portail.projections.evenements_lus import FactureEmiseLue
 from portail.projections.lot import ENCOURS, FACTURES, FAMILLES, MOUVEMENTS, VENTILATION, Ligne, Lot
 
 TABLES = ("proj_factures_ventilation", "proj_encours", "proj_familles", "proj_mouvements")
@@ -102,7 +102,7 @@ def preparer(curs: Cursor[Any], lot: Lot, evenements: list[Any]) -> list[Any]:
     return factures
 
 
-def ventiler(lot: Lot, e: Facture.Emise) -> None:
+def ventiler(lot: Lot, e: FactureEmiseLue) -> None:
     """What the invoice bills per child and accueil: its children, and its budget lines."""
     # Grouped by the ids' integers: a UUID hashes in Python, an int in C (a rebuild groups
     # every line of every invoice).

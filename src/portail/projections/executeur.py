@@ -14,6 +14,7 @@ from eventsourcing.persistence import MapperDeserialisationError, Notification
 from portail.memoire import TasGeleParPage, sans_collecte
 from portail.projections import brouillons, vues
 from portail.projections.brouillons import copie_garde
+from portail.projections.evenements_lus import REDUCTIONS
 from portail.projections.lot import Lot, Reperes
 from portail.store import lecture
 from portail.store.ecoute import SECURITE, Ecoute, canal_journal, canal_vues
@@ -310,12 +311,19 @@ class Projecteur:
             self._condition.notify_all()
 
     def _decoder(self, notification: Any) -> Any | None:
+        """The event as the read models read it: whole, or reduced (`evenements_lus`)."""
+        reduction = REDUCTIONS.get(notification.topic)
+        if reduction is not None:
+            lu = reduction.lire(notification)
+            if lu is not None:
+                return lu
         try:
-            return self.portail.mapper.to_domain_event(notification)
+            evenement = self.portail.mapper.to_domain_event(notification)
         except MapperDeserialisationError:
             # An altered record must not stop every read model; the audit chain reports it.
             log.error("evenement_illisible", position=notification.id, topic=notification.topic)
             return None
+        return evenement if reduction is None else reduction.reduire(evenement)
 
     def _decoder_page(self, page: Sequence[Notification]) -> list[tuple[Any, Any]]:
         """The page's readable events that a read model or the drafts follow, each with its

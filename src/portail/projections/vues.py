@@ -18,13 +18,13 @@ from psycopg import Cursor
 
 from portail.domain.accueil import Accueil
 from portail.domain.actualite import Actualite
-from portail.domain.campagne import Facture
 from portail.domain.capacite import Capacite
 from portail.domain.document import Document
 from portail.domain.encours import Encours
 from portail.domain.enfant import Enfant
 from portail.domain.planning import Planning
 from portail.projections import comptabilite
+from portail.projections.evenements_lus import FactureEmiseLue
 from portail.projections.lot import (
     ACCUEILS,
     ACTUALITES,
@@ -143,7 +143,7 @@ def preparer(curs: Cursor[Any], lot: Lot, evenements: list[Any]) -> None:
 
     enfants = [e.originator_id for e in evenements if isinstance(e, Enfant.Event)]
     documents = [e.originator_id for e in evenements if isinstance(e, Document.Event)]
-    factures = [e.originator_id for e in evenements if isinstance(e, Facture.Emise)] + [
+    factures = [e.originator_id for e in evenements if isinstance(e, FactureEmiseLue)] + [
         a.facture_id
         for e in evenements
         if isinstance(e, Encours.Affecte | Encours.PrelevementRejete)
@@ -278,7 +278,7 @@ def offre_perdue(lot: Lot, e: Planning.OffrePerdue) -> None:
     )
 
 
-def facture_emise(lot: Lot, e: Facture.Emise) -> None:
+def facture_emise(lot: Lot, e: FactureEmiseLue) -> None:
     if lot.ligne(FACTURES, e.originator_id) is not None:
         return
     facture = {
@@ -411,7 +411,7 @@ GESTIONNAIRES: dict[type, Gestionnaire] = {
     Enfant.SanteModifiee: enfant_ecrit,
     Enfant.Efface: enfant_ecrit,
     Accueil.Cree: accueil_cree,
-    Facture.Emise: facture_emise,
+    FactureEmiseLue: facture_emise,
     Document.Depose: document_ecrit,
     Document.Valide: document_ecrit,
     Document.Refuse: document_ecrit,

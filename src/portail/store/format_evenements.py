@@ -19,7 +19,7 @@ import threading
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -197,6 +197,50 @@ def _audit_lisible(audit: dict[str, Any] | None, dechiffrer: Dechiffreur) -> dic
 
 
 CHAMP_MOTIF = "audit.motif"
+
+
+V = TypeVar("V", bound=msgspec.Struct)
+
+
+@dataclass(frozen=True)
+class LectureReduite(Generic[V]):
+    """Some of an event class's fields, decoded straight into `vue` (a `msgspec.Struct` naming
+    them): MessagePack skips the others without building them. No personal field: the reading
+    decrypts nothing. `vue` declares `class_version` (`int | UnsetType`, default `UNSET`) so that
+    a row of another class version goes to the whole decoding, which upcasts it."""
+
+    cls: type[Any]
+    vue: type[V]
+    decodeur: msgspec.msgpack.Decoder[V]
+    class_version: int
+
+
+def lecture_reduite(cls: type[Any], vue: type[V]) -> LectureReduite[V]:
+    c = codec(cls)
+    noms = set(vue.__struct_fields__) - {"class_version", *CHAMPS_DE_LIGNE}
+    if "class_version" not in vue.__struct_fields__:
+        raise TypeError(f"{vue.__qualname__} doit déclarer class_version")
+    if inconnus := noms - set(c.champs):
+        raise TypeError(f"{vue.__qualname__} : champs absents de {cls.__qualname__} : {sorted(inconnus)}")
+    if personnels := noms & c.personnels:
+        raise TypeError(f"{vue.__qualname__} : champs personnels {sorted(personnels)}")
+    return LectureReduite(cls, vue, msgspec.msgpack.Decoder(vue), c.class_version)
+
+
+def lire_reduit(lecture: LectureReduite[V], etat: bytes) -> V | None:
+    """The reduced event from a stored state, or None when the row is to be decoded whole: the
+    JSON format, another class version, or bytes this reading cannot take (the whole decoding
+    then reports them)."""
+    if etat[:1] != MARQUEUR_MSGPACK:
+        return None
+    try:
+        objet = lecture.decodeur.decode(etat[1:])
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    version = getattr(objet, "class_version", msgspec.UNSET)
+    if version is not msgspec.UNSET and version != lecture.class_version:
+        return None
+    return objet
 
 
 def _decoder_ancienne_version(

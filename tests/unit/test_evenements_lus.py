@@ -98,12 +98,24 @@ def test_une_ligne_d_une_autre_version_ou_d_un_autre_format_est_lue_entiere() ->
     assert reduction.lire(tronque) is None
 
 
+class LigneRemisee(msgspec.Struct):
+    enfant_id: uuid.UUID
+    remise_cents: int
+
+
+class Lignes(EvenementLu, kw_only=True):
+    lignes: tuple[LigneRemisee, ...]
+
+
 def test_une_lecture_reduite_ne_nomme_que_des_champs_de_la_classe_et_aucun_personnel() -> None:
     class Inconnu(EvenementLu, kw_only=True):
         remise_cents: int
 
     with pytest.raises(TypeError, match="remise_cents"):
         fmt.lecture_reduite(Facture.Emise, Inconnu)
+
+    with pytest.raises(TypeError, match="remise_cents"):
+        fmt.lecture_reduite(Facture.Emise, Lignes)
 
     from portail.domain.planning import Planning
 

@@ -224,7 +224,23 @@ def lecture_reduite(cls: type[Any], vue: type[V]) -> LectureReduite[V]:
         raise TypeError(f"{vue.__qualname__} : champs absents de {cls.__qualname__} : {sorted(inconnus)}")
     if personnels := noms & c.personnels:
         raise TypeError(f"{vue.__qualname__} : champs personnels {sorted(personnels)}")
+    annotations = typing.get_type_hints(cls)
+    for nom, type_vu in typing.get_type_hints(vue).items():
+        if nom in noms:
+            _verifier_imbrique(vue, nom, type_vu, annotations[nom])
     return LectureReduite(cls, vue, msgspec.msgpack.Decoder(vue), c.class_version)
+
+
+def _verifier_imbrique(vue: type[Any], nom: str, type_vu: Any, type_classe: Any) -> None:
+    """A value object read reduced (a Struct, alone or in a tuple) names only its fields."""
+    vus, ecrits = typing.get_args(type_vu) or (type_vu,), typing.get_args(type_classe) or (type_classe,)
+    for sous_vu, sous_ecrit in zip(vus, ecrits, strict=False):
+        if isinstance(sous_vu, type) and issubclass(sous_vu, msgspec.Struct):
+            if not dataclasses.is_dataclass(sous_ecrit):
+                raise TypeError(f"{vue.__qualname__}.{nom} : {sous_ecrit!r} n'est pas un objet valeur")
+            champs = {f.name for f in dataclasses.fields(sous_ecrit)}
+            if inconnus := set(sous_vu.__struct_fields__) - champs:
+                raise TypeError(f"{vue.__qualname__}.{nom} : champs absents : {sorted(inconnus)}")
 
 
 def lire_reduit(lecture: LectureReduite[V], etat: bytes) -> V | None:

@@ -204,13 +204,12 @@ V = TypeVar("V", bound=msgspec.Struct)
 
 @dataclass(frozen=True)
 class LectureReduite(Generic[V]):
-    """Some of an event class's fields, decoded straight into `vue` (a `msgspec.Struct` naming
-    them): MessagePack skips the others without building them. No personal field: the reading
-    decrypts nothing. `vue` declares `class_version` (`int | UnsetType`, default `UNSET`) so that
-    a row of another class version goes to the whole decoding, which upcasts it."""
+    """Some of an event class's fields, decoded straight into a view (a `msgspec.Struct` naming
+    them, `lecture_reduite`): MessagePack skips the others without building them. No personal
+    field: the reading decrypts nothing. The view declares `class_version` (`int | UnsetType`,
+    default `UNSET`) so that a row of another class version goes to the whole decoding, which
+    upcasts it."""
 
-    cls: type[Any]
-    vue: type[V]
     decodeur: msgspec.msgpack.Decoder[V]
     class_version: int
 
@@ -228,7 +227,7 @@ def lecture_reduite(cls: type[Any], vue: type[V]) -> LectureReduite[V]:
     for nom, type_vu in typing.get_type_hints(vue).items():
         if nom in noms:
             _verifier_imbrique(vue, nom, type_vu, annotations[nom])
-    return LectureReduite(cls, vue, msgspec.msgpack.Decoder(vue), c.class_version)
+    return LectureReduite(msgspec.msgpack.Decoder(vue), c.class_version)
 
 
 def _verifier_imbrique(vue: type[Any], nom: str, type_vu: Any, type_classe: Any) -> None:

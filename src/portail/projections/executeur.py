@@ -17,7 +17,7 @@ from portail.projections.brouillons import copie_garde
 from portail.projections.evenements_lus import REDUCTIONS
 from portail.projections.lot import Lot, Reperes
 from portail.store import lecture
-from portail.store.ecoute import SECURITE, Ecoute, canal_journal, canal_vues
+from portail.store.ecoute import REGROUPEMENT_JOURNAL, SECURITE, Ecoute, canal_journal, canal_vues
 from portail.store.pages import PagesJournal
 from portail.store.pliage import Pliage
 
@@ -105,6 +105,7 @@ class Projecteur:
             [canal_journal(self._recorder().events_table_name)],
             lambda _charge: self._reveil.set(),
             "portail-projections",
+            regroupement=REGROUPEMENT_JOURNAL,
         )
         self.brouillons = brouillons.Brouillons(
             self.schema, Pliage(datastore, portail.mapper, self._recorder().events_table_name)

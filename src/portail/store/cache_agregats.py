@@ -28,7 +28,7 @@ from eventsourcing.domain import Aggregate
 
 from portail.domain.ensembles import EnsemblePartage
 from portail.store import lecture
-from portail.store.ecoute import Ecoute, canal_journal, plage_notifiee
+from portail.store.ecoute import REGROUPEMENT_JOURNAL, Ecoute, canal_journal, plage_notifiee
 from portail.store.ecrivain import Depot
 
 if TYPE_CHECKING:
@@ -241,7 +241,13 @@ class CacheAgregats:
                 fins.append(plage[1] if plage is not None else None)
             signal.set()
 
-        ecoute = Ecoute(datastore, [canal_journal(table_evenements)], reveil, nom_ecoute(datastore.schema))
+        ecoute = Ecoute(
+            datastore,
+            [canal_journal(table_evenements)],
+            reveil,
+            nom_ecoute(datastore.schema),
+            regroupement=REGROUPEMENT_JOURNAL,
+        )
 
         arret = threading.Event()
 

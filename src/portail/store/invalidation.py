@@ -37,7 +37,7 @@ from uuid import UUID
 import structlog
 
 from portail.store import lecture
-from portail.store.ecoute import Ecoute, canal_journal
+from portail.store.ecoute import REGROUPEMENT_JOURNAL, Ecoute, canal_journal
 
 if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresDatastore
@@ -81,7 +81,11 @@ class Invalidations(Generic[V]):
         self._prefixe = prefixe_topics
         self.duree_max = duree_max
         self.ecoute = Ecoute(
-            datastore, [canal_journal(table_evenements), revocations.canal], self._reveil, "portail-sessions"
+            datastore,
+            [canal_journal(table_evenements), revocations.canal],
+            self._reveil,
+            "portail-sessions",
+            regroupement=REGROUPEMENT_JOURNAL,
         )
         self._verrou = threading.Lock()
         self._comptes: dict[UUID, V] = {}

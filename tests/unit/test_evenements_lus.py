@@ -4,7 +4,7 @@ gives once reduced, and leaves to it every row it cannot take."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, time
 from typing import Any
 
 import msgspec
@@ -13,7 +13,18 @@ from eventsourcing.persistence import StoredEvent
 
 from portail.domain.campagne import Facture
 from portail.domain.facturation import LigneFacture
-from portail.projections.evenements_lus import REDUCTIONS, EvenementLu, FactureEmiseLue, LigneVentilee
+from portail.domain.planning import Etat, Ligne, Planning, Pointage
+from portail.projections.evenements_lus import (
+    REDUCTIONS,
+    REDUCTIONS_REJEU,
+    CasePointee,
+    EvenementLu,
+    FactureEmiseLue,
+    LigneReservee,
+    LigneVentilee,
+    PlanningPointeLu,
+    PlanningReserveLu,
+)
 from portail.store import format_evenements as fmt
 
 FAMILLE = uuid.uuid4()
@@ -54,13 +65,13 @@ def _facture() -> Facture.Emise:
     return evenement
 
 
-def _stockee(evenement: Any, **en_plus: Any) -> StoredEvent:
+def _stockee(evenement: Any, topic: str = Facture.Emise.TOPIC, **en_plus: Any) -> StoredEvent:
     etat = {k: v for k, v in vars(evenement).items() if k not in fmt.CHAMPS_DE_LIGNE}
     etat["audit"] = {"acteur": {"role": "systeme"}, "horodatage": "2026-04-02T06:00:00+00:00"}
     return StoredEvent(
         originator_id=evenement.originator_id,
         originator_version=evenement.originator_version,
-        topic=Facture.Emise.TOPIC,
+        topic=topic,
         state=fmt.MARQUEUR_MSGPACK + fmt.encoder({**etat, **en_plus}),
     )
 
@@ -117,10 +128,58 @@ def test_une_lecture_reduite_ne_nomme_que_des_champs_de_la_classe_et_aucun_perso
     with pytest.raises(TypeError, match="remise_cents"):
         fmt.lecture_reduite(Facture.Emise, Lignes)
 
-    from portail.domain.planning import Planning
-
     class Motif(EvenementLu, kw_only=True):
         motif: str | None
 
     with pytest.raises(TypeError, match="personnels"):
         fmt.lecture_reduite(Planning.Annule, Motif)
+
+
+def _planning() -> tuple[Planning.Reserve, Planning.Pointe]:
+    planning = Planning(id=uuid.uuid4(), enfant_id=ENFANTS[0], accueil_id=ACCUEIL, famille_id=FAMILLE)
+    planning.reserver(
+        [
+            Ligne(date(2026, 3, 2), "MIDI"),
+            Ligne(date(2026, 3, 2), "SOIR", majoration_cents=150, facturable=True),
+        ]
+    )
+    planning.pointer(
+        [
+            Pointage(date(2026, 3, 2), "MIDI", Etat.PRESENT),
+            Pointage(date(2026, 3, 2), "SOIR", Etat.PRESENT, arrivee=time(16, 45), depart=time(18, 20)),
+            Pointage(date(2026, 3, 3), "MIDI", Etat.ABSENT_NON_JUSTIFIE),
+        ]
+    )
+    _, reserve, pointe = planning.collect_events()
+    assert isinstance(reserve, Planning.Reserve) and isinstance(pointe, Planning.Pointe)
+    return reserve, pointe
+
+
+def test_une_reservation_et_un_pointage_lus_reduits_au_rejeu_egalent_les_evenements_entiers_reduits() -> None:
+    reserve, pointe = _planning()
+    lue = REDUCTIONS_REJEU[Planning.Reserve.TOPIC].lire(_stockee(reserve, Planning.Reserve.TOPIC))
+    assert lue == PlanningReserveLu.depuis(reserve)
+    assert (lue.originator_id, lue.originator_version) == (reserve.originator_id, 2)
+    assert lue.lignes == (
+        LigneReservee(date(2026, 3, 2), "MIDI"),
+        LigneReservee(date(2026, 3, 2), "SOIR", majoration_cents=150),
+    )
+    pointee = REDUCTIONS_REJEU[Planning.Pointe.TOPIC].lire(_stockee(pointe, Planning.Pointe.TOPIC))
+    assert pointee == PlanningPointeLu.depuis(pointe)
+    assert pointee.originator_version == 3
+    assert pointee.pointages[1] == CasePointee(
+        date(2026, 3, 2), "SOIR", Etat.PRESENT, arrivee=time(16, 45), depart=time(18, 20)
+    )
+    assert pointee.pointages[2].etat is Etat.ABSENT_NON_JUSTIFIE
+    # Another class version is decoded whole (and upcast) first.
+    assert (
+        REDUCTIONS_REJEU[Planning.Pointe.TOPIC].lire(_stockee(pointe, Planning.Pointe.TOPIC, class_version=2))
+        is None
+    )
+
+
+def test_hors_du_rejeu_les_plannings_se_lisent_entiers() -> None:
+    # The drafts follow the plannings' events as domain events (their days, their kind).
+    assert Planning.Reserve.TOPIC not in REDUCTIONS
+    assert Planning.Pointe.TOPIC not in REDUCTIONS
+    assert set(REDUCTIONS) < set(REDUCTIONS_REJEU)

@@ -14,7 +14,7 @@ from eventsourcing.persistence import MapperDeserialisationError, Notification
 from portail.memoire import TasGeleParPage, sans_collecte
 from portail.projections import brouillons, vues
 from portail.projections.brouillons import copie_garde
-from portail.projections.evenements_lus import REDUCTIONS
+from portail.projections.evenements_lus import REDUCTIONS, REDUCTIONS_REJEU, Reduction
 from portail.projections.lot import Lot, Reperes
 from portail.store import lecture
 from portail.store.ecoute import REGROUPEMENT_JOURNAL, SECURITE, Ecoute, canal_journal, canal_vues
@@ -311,9 +311,9 @@ class Projecteur:
             self._position = ligne["position"]
             self._condition.notify_all()
 
-    def _decoder(self, notification: Any) -> Any | None:
+    def _decoder(self, notification: Any, reductions: dict[str, Reduction[Any]] = REDUCTIONS) -> Any | None:
         """The event as the read models read it: whole, or reduced (`evenements_lus`)."""
-        reduction = REDUCTIONS.get(notification.topic)
+        reduction = reductions.get(notification.topic)
         if reduction is not None:
             lu = reduction.lire(notification)
             if lu is not None:
@@ -430,7 +430,7 @@ class Projecteur:
                     commune = topic.startswith(brouillons.PREFIXES_COMMUNE)
                     if not commune and topic not in TOPICS_SUIVIS:
                         continue
-                    evenement = self._decoder(notification)
+                    evenement = self._decoder(notification, REDUCTIONS_REJEU)
                     if evenement is None:
                         continue
                     if commune:

@@ -24,7 +24,7 @@ from portail.domain.encours import Encours
 from portail.domain.enfant import Enfant
 from portail.domain.planning import Planning
 from portail.projections import comptabilite
-from portail.projections.evenements_lus import FactureEmiseLue
+from portail.projections.evenements_lus import FactureEmiseLue, PlanningPointeLu, PlanningReserveLu
 from portail.projections.lot import (
     ACCUEILS,
     ACTUALITES,
@@ -192,8 +192,8 @@ def planning_ouvert(lot: Lot, e: Planning.Ouvert) -> None:
     lot.ajouter(PLANNINGS, (e.originator_id, e.enfant_id, e.accueil_id, e.famille_id))
 
 
-def planning_reserve(lot: Lot, e: Planning.Reserve | Planning.MisEnListeAttente) -> None:
-    etat = "reserve" if isinstance(e, Planning.Reserve) else "liste_attente"
+def planning_reserve(lot: Lot, e: Planning.Reserve | Planning.MisEnListeAttente | PlanningReserveLu) -> None:
+    etat = "liste_attente" if isinstance(e, Planning.MisEnListeAttente) else "reserve"
     version = e.originator_version
     aucun = (None, None)
     lot.poser_cases(
@@ -235,7 +235,7 @@ def planning_absence(lot: Lot, e: Planning.AbsenceDeclaree) -> None:
     _cases(lot, e, [(e.jour, unite, etat) for unite in e.unites])
 
 
-def planning_pointe(lot: Lot, e: Planning.Pointe) -> None:
+def planning_pointe(lot: Lot, e: Planning.Pointe | PlanningPointeLu) -> None:
     lot.pointer(e.originator_id, e.originator_version, e.pointages)
 
 
@@ -389,11 +389,13 @@ def accueil_cree(lot: Lot, e: Accueil.Cree) -> None:
 GESTIONNAIRES: dict[type, Gestionnaire] = {
     Planning.Ouvert: planning_ouvert,
     Planning.Reserve: planning_reserve,
+    PlanningReserveLu: planning_reserve,
     Planning.MisEnListeAttente: planning_reserve,
     Planning.Annule: planning_annule,
     Planning.PromuDeListeAttente: planning_promu,
     Planning.AbsenceDeclaree: planning_absence,
     Planning.Pointe: planning_pointe,
+    PlanningPointeLu: planning_pointe,
     Capacite.Ouverte: capacite_ouverte,
     Capacite.PlaceAttribuee: lambda lot, e: _compter(lot, e, 1, 0),
     Capacite.MisEnAttente: lambda lot, e: _compter(lot, e, 0, 1),

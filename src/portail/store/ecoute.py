@@ -32,7 +32,7 @@ with a connection that dropped unnoticed never stalls anything for longer."""
 REGROUPEMENT_JOURNAL = 0.005
 """Seconds a listener of the log's channel lets notifications gather after waking for some. Every
 save notifies every process: woken for each, a process's listening threads cost a sequential
-booking of its own a fifth of its processor time (five thread switches and their system calls
+booking of its own about a sixth of its processor time (five thread switches and their system calls
 where one sufficed, measured). A notification after a quiet while is delivered at once; under a
 stream of saves, one wake takes all those of the last few milliseconds."""
 

@@ -95,6 +95,10 @@ def test_une_ligne_d_une_autre_version_ou_d_un_autre_format_est_lue_entiere() ->
     reduction = REDUCTIONS[Facture.Emise.TOPIC]
     # Written by a later or earlier class version: the whole decoding upcasts it.
     assert reduction.lire(_stockee(evenement, class_version=2)) is None
+    # Written before the class's current version (no `class_version`: version 1), had the class
+    # moved on: the whole decoding upcasts it too.
+    plus_recente = fmt.LectureReduite(reduction.lecture.decodeur, reduction.lecture.class_version + 1)
+    assert fmt.lire_reduit(plus_recente, _stockee(evenement).state) is None
     # The JSON format of older rows.
     json = StoredEvent(evenement.originator_id, 1, Facture.Emise.TOPIC, b'{"numero": "PF"}')
     assert reduction.lire(json) is None

@@ -252,8 +252,10 @@ def lire_reduit(lecture: LectureReduite[V], etat: bytes) -> V | None:
         objet = lecture.decodeur.decode(etat[1:])
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None
+    # A row without `class_version` was written at version 1, as the whole decoding reads it: a
+    # class at a later version upcasts it there, whatever fields this view names.
     version = getattr(objet, "class_version", msgspec.UNSET)
-    if version is not msgspec.UNSET and version != lecture.class_version:
+    if (1 if version is msgspec.UNSET else version) != lecture.class_version:
         return None
     return objet
 

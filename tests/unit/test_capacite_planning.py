@@ -346,6 +346,27 @@ def test_un_pointage_garde_tout_ce_que_la_presence_portait() -> None:
     assert apres == replace(avant, etat=Etat.PRESENT, arrivee=time(7, 45), depart=time(8, 10))
 
 
+def test_les_presences_pointees_de_meme_valeur_sont_partagees() -> None:
+    """Billing keeps hundreds of families' years folded: two children booked and pointed the
+    same way hold one shared presence, not a copy each; a different pointage is its own."""
+    premier, second = nouveau_planning(), nouveau_planning()
+    for planning in (premier, second):
+        planning.reserver([Ligne(LUNDI, "repas"), Ligne(MARDI, "repas")])
+        planning.pointer(
+            [
+                Pointage(LUNDI, "repas", Etat.PRESENT),
+                Pointage(MARDI, "repas", Etat.ABSENT_NON_JUSTIFIE),
+                Pointage(MARDI, "soir", Etat.PRESENT_NON_RESERVE, arrivee=time(16, 40)),
+            ]
+        )
+    assert premier.presence(LUNDI, "repas") is second.presence(LUNDI, "repas")
+    assert premier.presence(MARDI, "repas") is second.presence(MARDI, "repas")
+    assert premier.presence(MARDI, "soir") is second.presence(MARDI, "soir")
+    assert premier.presence(LUNDI, "repas") == Presence(Etat.PRESENT)
+    assert premier.presence(MARDI, "repas") == Presence(Etat.ABSENT_NON_JUSTIFIE)
+    assert premier.presence(MARDI, "soir") == Presence(Etat.PRESENT_NON_RESERVE, arrivee=time(16, 40))
+
+
 def test_jours_presences_tries():
     planning = nouveau_planning()
     planning.reserver([Ligne(MARDI, "soir"), Ligne(LUNDI, "repas"), Ligne(MARDI, "matin")])

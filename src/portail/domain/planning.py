@@ -50,13 +50,30 @@ class Presence:
 
     def pointee(self, etat: Etat, arrivee: time | None, depart: time | None) -> Presence:
         """This presence as pointed. A school year's pointage is folded hundreds of thousands of
-        times by billing: the fields are copied as one dictionary (a frozen dataclass's
-        `__init__` sets its ten fields one by one, twice as slow)."""
+        times by billing, and the runner keeps hundreds of families folded: the same presence
+        pointed the same way is one shared instance (a `Presence` never changes). Booked
+        presences are shared already (`demandee`), so the pointed one is found by identity."""
+        cle_pointee = (id(self), etat, arrivee, depart)
+        connue = _POINTEES.get(cle_pointee)
+        if connue is not None:
+            return connue[1]
+        # The fields copied as one dictionary: a frozen dataclass's `__init__` sets its ten
+        # fields one by one, twice as slow.
         pointee = object.__new__(Presence)
         champs = self.__dict__.copy()
         champs["etat"], champs["arrivee"], champs["depart"] = etat, arrivee, depart
         object.__setattr__(pointee, "__dict__", champs)
+        if len(_POINTEES) >= POINTEES_MAX:
+            _POINTEES.clear()
+        # The presence pointed is kept with its pointed form: its id names no other object
+        # while the entry lives.
+        _POINTEES[cle_pointee] = (self, pointee)
         return pointee
+
+
+POINTEES_MAX = 65_536
+_POINTEES: dict[tuple[int, Etat, time | None, time | None], tuple[Presence, Presence]] = {}
+"""(id of a presence, pointed state, arrival, departure) → (that presence, its pointed form)."""
 
 
 @lru_cache(maxsize=1_024)
@@ -64,6 +81,12 @@ def demandee(etat: Etat, majoration_cents: int | None, majoration_pourcent: int 
     """A booked or waiting presence: one shared instance per value (a `Presence` never changes),
     so that folding a year of bookings allocates none."""
     return Presence(etat, majoration_cents, majoration_pourcent)
+
+
+@lru_cache(maxsize=1_024)
+def pointee_sans_reservation(etat: Etat, arrivee: time | None, depart: time | None) -> Presence:
+    """A presence pointed on a day-unit that was not booked: shared, as `demandee`."""
+    return Presence(etat, arrivee=arrivee, depart=depart)
 
 
 @dataclass(frozen=True)
@@ -306,6 +329,6 @@ class Planning(Aggregate):
             k = cle(p.jour, p.unite)
             actuelle = self.presences.get(k)
             if actuelle is None:
-                self.presences[k] = Presence(p.etat, arrivee=p.arrivee, depart=p.depart)
+                self.presences[k] = pointee_sans_reservation(p.etat, p.arrivee, p.depart)
             else:
                 self.presences[k] = actuelle.pointee(p.etat, p.arrivee, p.depart)

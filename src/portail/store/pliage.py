@@ -55,12 +55,18 @@ def topics_de(*classes: type[Aggregate]) -> list[str]:
 TOPICS_COMMUNS = topics_de(Accueil, Parametres)
 
 
+TAILLE_PLIS = 1_500
+"""Families kept folded. A family of the 10,000-child commune holds about 40 KiB folded (a school
+year of its children's plannings, their pointed presences shared: `Presence.pointee`), so this
+is about 60 MB, whatever the commune's size."""
+
+
 class FamillesPliees:
     """The runner's families folded at a position, kept to be folded on from there (a booking's
     family is priced again at every page that touches it): a bounded number, the least recently
     used first out, so memory does not grow with the commune."""
 
-    def __init__(self, taille: int = 500) -> None:
+    def __init__(self, taille: int = TAILLE_PLIS) -> None:
         self.taille = taille
         self._entrees: OrderedDict[UUID, tuple[int, dict[UUID, Aggregate]]] = OrderedDict()
 

@@ -55,10 +55,10 @@ def topics_de(*classes: type[Aggregate]) -> list[str]:
 TOPICS_COMMUNS = topics_de(Accueil, Parametres)
 
 
-TAILLE_PLIS = 1_500
-"""Families kept folded. A family of the 10,000-child commune holds about 40 KiB folded (a school
-year of its children's plannings, their pointed presences shared: `Presence.pointee`), so this
-is about 60 MB, whatever the commune's size."""
+TAILLE_PLIS = 2_500
+"""Families kept folded. A family of the benchmark's 10,000-child commune holds about 21 KiB
+folded (a school year of its children's plannings, their pointed presences shared:
+`Presence.pointee`), so this is about 55 MB, whatever the commune's size."""
 
 
 class FamillesPliees:

@@ -51,29 +51,20 @@ class Presence:
     def pointee(self, etat: Etat, arrivee: time | None, depart: time | None) -> Presence:
         """This presence as pointed. A school year's pointage is folded hundreds of thousands of
         times by billing, and the runner keeps hundreds of families folded: the same presence
-        pointed the same way is one shared instance (a `Presence` never changes). Booked
-        presences are shared already (`demandee`), so the pointed one is found by identity."""
-        cle_pointee = (id(self), etat, arrivee, depart)
-        connue = _POINTEES.get(cle_pointee)
-        if connue is not None:
-            return connue[1]
-        # The fields copied as one dictionary: a frozen dataclass's `__init__` sets its ten
-        # fields one by one, twice as slow.
-        pointee = object.__new__(Presence)
-        champs = self.__dict__.copy()
-        champs["etat"], champs["arrivee"], champs["depart"] = etat, arrivee, depart
-        object.__setattr__(pointee, "__dict__", champs)
-        if len(_POINTEES) >= POINTEES_MAX:
-            _POINTEES.clear()
-        # The presence pointed is kept with its pointed form: its id names no other object
-        # while the entry lives.
-        _POINTEES[cle_pointee] = (self, pointee)
-        return pointee
+        pointed the same way is one shared instance (a `Presence` never changes), as a booked
+        one is (`demandee`)."""
+        return _pointee(self, etat, arrivee, depart)
 
 
-POINTEES_MAX = 65_536
-_POINTEES: dict[tuple[int, Etat, time | None, time | None], tuple[Presence, Presence]] = {}
-"""(id of a presence, pointed state, arrival, departure) → (that presence, its pointed form)."""
+@lru_cache(maxsize=16_384)
+def _pointee(presence: Presence, etat: Etat, arrivee: time | None, depart: time | None) -> Presence:
+    # The fields copied as one dictionary: a frozen dataclass's `__init__` sets its ten fields
+    # one by one, twice as slow.
+    pointee = object.__new__(Presence)
+    champs = presence.__dict__.copy()
+    champs["etat"], champs["arrivee"], champs["depart"] = etat, arrivee, depart
+    object.__setattr__(pointee, "__dict__", champs)
+    return pointee
 
 
 @lru_cache(maxsize=1_024)

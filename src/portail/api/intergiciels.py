@@ -7,7 +7,6 @@ import time
 import uuid
 
 import structlog
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from portail.api.metriques import route_de
@@ -32,6 +31,26 @@ ENTETES_API = {
     "content-security-policy": "default-src 'none'; frame-ancestors 'none'",
     "cache-control": "no-store",
 }
+
+
+_NOM_CORRELATION = ENTETE_CORRELATION.encode("latin-1")
+
+
+def _encodees(entetes: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(nom.encode("latin-1"), valeur.encode("latin-1")) for nom, valeur in entetes.items()]
+
+
+def _ajouts(hsts: bool, api: bool) -> tuple[list[tuple[bytes, bytes]], frozenset[bytes]]:
+    entetes = [
+        *_encodees(ENTETES_SECURITE),
+        *_encodees({"strict-transport-security": HSTS} if hsts else {}),
+        *_encodees(ENTETES_API if api else {}),
+    ]
+    return entetes, frozenset({_NOM_CORRELATION, *(nom for nom, _ in entetes)})
+
+
+_AJOUTS = {(hsts, api): _ajouts(hsts, api) for hsts in (False, True) for api in (False, True)}
+"""The headers a response gets, encoded once, and the names they replace, by (HTTPS, API path)."""
 
 
 def _correlation(scope: Scope) -> str:
@@ -69,17 +88,19 @@ async def entetes_reponse(message: Message, scope: Scope) -> None:
     etat = scope.setdefault("state", {})
     if message["type"] == "http.response.start":
         etat["statut"] = message["status"]
-        entetes = MutableScopeHeaders.from_message(message)
-        entetes[ENTETE_CORRELATION] = _correlation(scope)
-        for nom, valeur in ENTETES_SECURITE.items():
-            entetes[nom] = valeur
-        if getattr(scope["app"].state, "hsts", False):
-            entetes["strict-transport-security"] = HSTS
         # `/schema` serves the OpenAPI document and, for any other path, the framework's 404 page:
         # nothing there may run a script.
-        if scope.get("path", "").startswith(("/api", "/schema")):
-            for nom, valeur in ENTETES_API.items():
-                entetes[nom] = valeur
+        ajouts, remplaces = _AJOUTS[
+            bool(getattr(scope["app"].state, "hsts", False)),
+            scope.get("path", "").startswith(("/api", "/schema")),
+        ]
+        correlation = (_NOM_CORRELATION, _correlation(scope).encode("latin-1"))
+        # Each added header replaces any of the same name, in one pass over those already set.
+        message["headers"] = [
+            *(e for e in message.get("headers", ()) if bytes(e[0]).lower() not in remplaces),
+            correlation,
+            *ajouts,
+        ]
     elif message["type"] == "http.response.body" and not message.get("more_body", False):
         debut = etat.get("debut")
         metriques = getattr(scope["app"].state, "metriques", None)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from psycopg import AsyncConnection
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow, dict_row, tuple_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -51,7 +52,15 @@ class LecteurAsync:
             connection_class=AsyncConnection[DictRow],
             min_size=1,
             max_size=max(1, taille),
-            kwargs={"autocommit": True, "row_factory": dict_row},
+            # Its statements' plans are kept: an aggregate's read takes its ids as an array, for
+            # which PostgreSQL's default planned the prepared statement again at every execution
+            # (0.33 ms of planning for 0.15 ms of execution). Its other statements, with scalar
+            # parameters, were already given their generic plan.
+            kwargs={
+                "autocommit": True,
+                "row_factory": dict_row,
+                "options": f"{conninfo_to_dict(url).get('options') or ''} -c plan_cache_mode=force_generic_plan",
+            },
             open=False,
             name="portail-lectures-async",
         )

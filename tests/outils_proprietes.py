@@ -23,7 +23,7 @@ CTX = Contexte("proprietes", role="parent")
 MOMENT = datetime(2021, 9, 20, 8, 0, tzinfo=UTC)
 
 
-def _accueil(services, capacite: int) -> object:
+def _accueil(services, capacite: int, liste_attente: str = "automatique") -> object:
     regle = SaisieRegle(ancrage="jour", heure_limite=time(18, 0), decalage_jours=1)
     saisie = SaisieAccueil(
         etablissement="PERISCOLAIRE",
@@ -35,6 +35,7 @@ def _accueil(services, capacite: int) -> object:
         unites=(SaisieUnite("SOIR", "Soir", time(16, 30), time(18, 30), capacite),),
         regle_reservation=regle,
         regle_annulation=regle,
+        liste_attente=liste_attente,
     )
     return services.catalogue.creer_accueil(Contexte.systeme("test"), saisie)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import psycopg
@@ -112,3 +112,54 @@ def test_les_copies_d_une_version_anterieure_passent_dans_la_table_d_une_ligne_p
         restante = conn.execute("SELECT to_regclass('proj_campagne_familles')").fetchone()
     assert copies == [(campagne, sorted(familles), ["e1", "e2", "e3"], [1, 2, 0])]
     assert restante == (None,)
+
+
+def test_les_familles_pliees_d_avance_ne_relisent_que_leurs_nouveaux_evenements(
+    services: Any, base: Any, horloge: Any
+) -> None:
+    """A runner that has just started folds, while idle, the families the next bookings will price:
+    the first booking of each then folds only its own events, and prices as a fold from zero."""
+    horloge.maintenant = datetime(2025, 10, 1, 8, 0, tzinfo=UTC)
+    cantine = _accueil(services, "Restauration", 300)
+    familles = []
+    for _ in range(3):
+        famille_id = inscrire_famille(services, CTX)
+        enfant_id = services.familles.ajouter_enfant(CTX, famille_id, "Martin", "Lou", date(2016, 1, 1))
+        services.reservations.reserver(
+            CTX, famille_id, enfant_id, cantine, [DemandeReservation(LUNDIS["2025-11"], "MIDI")]
+        )
+        familles.append((famille_id, enfant_id))
+    projecteur = services.projecteur
+    projecteur.rattraper()
+    brouillons = projecteur.brouillons
+    # As at a start: nothing kept folded.
+    brouillons.reprendre(projecteur.position)
+    assert not any(brouillons.plis.contient(f) for f, _ in familles)
+
+    tours = 1
+    while projecteur.plier_d_avance():
+        tours += 1
+    assert tours == 1  # three families: one batch
+    assert all(brouillons.plis.contient(f) for f, _ in familles)
+    assert not projecteur.plier_d_avance()  # nothing left to fold
+
+    plies: list[int] = []
+    plier = brouillons.pliage._plier
+
+    def compter(lignes: Any, etat: Any) -> None:
+        lignes = list(lignes)
+        plies.append(len(lignes))
+        plier(lignes, etat)
+
+    brouillons.pliage._plier = compter
+    famille_id, enfant_id = familles[0]
+    services.reservations.reserver(
+        CTX,
+        famille_id,
+        enfant_id,
+        cantine,
+        [DemandeReservation(LUNDIS["2025-11"] + timedelta(days=1), "MIDI")],
+    )
+    projecteur.rattraper()
+    assert plies == [1]  # the booking's own event, not the family's history
+    assert {mois: montant for mois, (_, montant) in _versions(base, famille_id).items()} == {"2025-11": 600}

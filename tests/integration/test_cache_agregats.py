@@ -294,3 +294,63 @@ def test_une_reservation_ne_lit_la_famille_que_si_sa_residence_compte(deux, horl
     assert [r.statut for r in resultats] == [Statut.RESERVE]
     assert enfant_id in precharges and famille_id not in precharges
     assert residences == []
+
+
+def test_une_reservation_avec_une_cle_nouvelle_est_une_instruction_et_sa_reprise_ne_reserve_rien(
+    deux, horloge
+) -> None:
+    """A booking's key is not looked up first: the save carries its row, so a new key costs no
+    statement of its own. Sent again, the key's stored answer comes back and nothing is recorded;
+    the full day's Capacite that the repeat read stays kept (it did not change it): the next
+    booking on that day is still one statement."""
+    from dataclasses import replace
+
+    import msgspec
+
+    from outils_proprietes import JOURS, MOMENT, _accueil, _familles
+    from portail.domain.reservation import DemandeReservation, Statut
+    from portail.store.idempotence import CleReutilisee
+
+    ici, _ = deux
+    horloge.maintenant = MOMENT
+    accueil_id = _accueil(ici, 1, liste_attente="aucune")
+    familles = _familles(ici, 3)
+    compte_id = uuid.uuid4()
+
+    def reserver(cle: str, corps: bytes, rang: int, jour: date = JOURS[0]) -> list[str]:
+        famille_id, enfant_id = familles[rang]
+        reponse = ici.idempotence.servir(
+            compte_id,
+            cle,
+            corps,
+            lambda resultats: msgspec.json.encode([r.statut.value for r in resultats]),
+            lambda en_cours: ici.reservations.reserver(
+                replace(CTX, idempotence=en_cours),
+                famille_id,
+                enfant_id,
+                accueil_id,
+                [DemandeReservation(jour, "SOIR")],
+            ),
+            lire_d_abord=False,
+        )
+        return list(msgspec.json.decode(reponse.corps))
+
+    # The day's only place goes to the first child; the others' children are kept.
+    assert reserver("cle-0", b"0", 0) == [Statut.RESERVE.value]
+    for famille_id, enfant_id in familles[1:]:
+        ici.portail.precharger(famille_id, enfant_id, Planning.id_pour(enfant_id, accueil_id))
+    _attendre(lambda: ici.portail.cache.fiable)
+    with instructions(ici) as envoyees:
+        premiere = reserver("cle-1", b"corps", 1)
+    assert premiere == [Statut.REFUSE.value]
+    assert len(envoyees) == 1, envoyees
+    evenements = ici.portail.recorder.max_notification_id()
+
+    assert reserver("cle-1", b"corps", 1) == premiere
+    with pytest.raises(CleReutilisee):
+        reserver("cle-1", b"un autre corps", 1, JOURS[1])
+    assert ici.portail.recorder.max_notification_id() == evenements
+
+    with instructions(ici) as envoyees:
+        assert reserver("cle-2", b"corps", 2) == [Statut.REFUSE.value]
+    assert len(envoyees) == 1, envoyees

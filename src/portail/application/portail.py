@@ -364,19 +364,24 @@ class Portail(Application[UUID]):
         repository = self.repository
         if isinstance(repository, RepositoryCache):
             ecritures["dependances"] = repository.prendre_dependances()
+        # Only what changed is saved and published: an aggregate read and left as it was (a day
+        # whose Capacite a refusal did not touch) stays kept as it was, so that the next command
+        # on it does not depend on this save (a save that fails, a key already served say, fails
+        # every save decided on top of it).
+        changes = [a for a in aggregats if a is not None and a.pending_events]
         if liberer is not None:
 
             def apres_depot(depot: Any) -> None:
                 # Published as it is, not copied: its events are collected, nothing changes it
                 # any more (the next command decides on a copy, `RepositoryCache.get`, and reads
                 # change nothing). A summer day's Capacite holds thousands of ids.
-                for aggregat in aggregats:
-                    if aggregat is not None and est_a_plat(aggregat):
+                for aggregat in changes:
+                    if est_a_plat(aggregat):
                         self.cache.poser(aggregat, depot)
                 liberer()
 
             ecritures["apres_depot"] = apres_depot
-        enregistrements = self.save(*aggregats, **ecritures)
+        enregistrements = self.save(*changes, **ecritures)
         if "idempotence" in ecritures and demande is not None:
             demande.corps = ecritures["idempotence"].corps
         # A save that recorded nothing changed no read model: nothing to wait for after it.

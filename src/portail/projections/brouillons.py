@@ -21,6 +21,7 @@ from typing import Any
 from uuid import UUID
 
 import msgspec
+import structlog
 from eventsourcing.domain import Aggregate
 from psycopg import Cursor
 
@@ -30,7 +31,9 @@ from portail.domain.facturation import Anomalie, Calcul, LigneFacture
 from portail.domain.facturation_famille import accueils_de, facturer_famille, mois_factures
 from portail.domain.planning import Planning
 from portail.store import lecture
-from portail.store.pliage import FamillesPliees, Pliage
+from portail.store.pliage import FAMILLES_PAR_LOT, FamillesPliees, Pliage
+
+log = structlog.get_logger()
 
 PREFIXES_COMMUNE = ("portail:Accueil.", "portail:Parametres.")
 """The commune's facts, folded in memory (`Brouillons.communs`)."""
@@ -143,6 +146,30 @@ class Brouillons:
         """(family or other aggregate id, month or `*`): the aggregate's family is found when priced."""
         self.accueils_touches: set[UUID] = set()
         self.tout = False
+        self._a_plier: list[UUID] | None = None
+        """The families still to fold ahead (`plier_d_avance`), the most recent last."""
+
+    def plier_d_avance(self, position: int) -> bool:
+        """Fold, at `position`, one batch of the families bookings will reprice next (the most
+        recently booked, as many as `plis` keeps), so that the first booking of each after a start
+        pays only for its own events, not for its family's whole history (a worker that has just
+        started measured 74 % of its time folding families that its bookings touched for the first
+        time). The runner calls it while idle; True while families remain."""
+        if self.pliage is None:
+            return False
+        if self._a_plier is None:
+            self._a_plier = self.pliage.familles_recentes(position, self.plis.taille)
+        lot: list[UUID] = []
+        # The least recent first: the most recent are the last to leave the kept ones.
+        while self._a_plier and len(lot) < FAMILLES_PAR_LOT:
+            famille_id = self._a_plier.pop()
+            if not self.plis.contient(famille_id):
+                lot.append(famille_id)
+        for _ in self.pliage.familles(position, lot, plis=self.plis):
+            pass
+        if not self._a_plier:
+            log.info("familles_pliees_d_avance", familles=len(self.plis), position=position)
+        return bool(self._a_plier)
 
     def reprendre(self, position: int) -> None:
         """The commune's facts at `position` (at start, or after a page that did not commit)."""

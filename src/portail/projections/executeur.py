@@ -488,11 +488,23 @@ class Projecteur:
             self._reveil.clear()
             try:
                 self.rattraper()
+                # Idle: the families the next bookings will price are folded ahead, a batch at a
+                # time, so that a save's NOTIFY waits for one batch at most.
+                while not self._reveil.is_set() and not self._arret.is_set() and self.plier_d_avance():
+                    pass
                 if self._tas is not None:
                     self._tas.au_repos(occupe=self._reveil.is_set())
             except Exception:
                 log.exception("projections_erreur")
             self._reveil.wait(timeout=SECURITE)
+
+    def plier_d_avance(self) -> bool:
+        """One batch of `Brouillons.plier_d_avance` at the applied position, once caught up;
+        True while families remain."""
+        with self._verrou_application, sans_collecte(geler=self._tas is not None):
+            if not self._pret or self._differer_brouillons or self._faits_a_reprendre:
+                return False
+            return self.brouillons.plier_d_avance(self._position)
 
     def attendre(self, position: int, delai: float = 2.0) -> bool:
         """Read-your-writes: wait (bounded) until the read models include `position`."""

@@ -141,9 +141,17 @@ class Idempotence:
         encoder: Callable[[Any], bytes],
         commande: Callable[[DemandeIdempotente], Any],
         statut: int = 200,
+        *,
+        lire_d_abord: bool = True,
     ) -> Reponse:
         """The answer of `commande` (`statut`, `encoder` of what it returns), or the one stored for
-        the key."""
+        the key.
+
+        `lire_d_abord` False: the key is not looked up before the command runs, for a command
+        whose only effect is its save and whose save always carries the key's row (a booking:
+        `store.chaine`): a key already served makes that save fail whole, and the stored answer
+        is read then. A new key, nearly every request, is then served with one statement fewer
+        (a fifth of the database's time in a booking loop, measured on the connections' CPU)."""
         empreinte = hashlib.sha256(requete).hexdigest()
         while (liberer := self._attendre_la_premiere(compte_id, cle)) is None:
             ligne = self._lire(compte_id, cle)
@@ -151,7 +159,7 @@ class Idempotence:
                 return self._rejouer(ligne, empreinte)
             # The first one stored nothing (it failed): this one runs the command, if first now.
         try:
-            return self._servir(compte_id, cle, empreinte, encoder, commande, statut)
+            return self._servir(compte_id, cle, empreinte, encoder, commande, statut, lire_d_abord)
         finally:
             liberer()
 
@@ -163,11 +171,13 @@ class Idempotence:
         encoder: Callable[[Any], bytes],
         commande: Callable[[DemandeIdempotente], Any],
         statut: int,
+        lire_d_abord: bool,
     ) -> Reponse:
-        ligne = self._lire(compte_id, cle)
-        # A row without an answer (an old claim) is the command's to take over.
-        if ligne is not None and (ligne["statut"] or ligne["empreinte"] != empreinte):
-            return self._rejouer(ligne, empreinte)
+        if lire_d_abord:
+            ligne = self._lire(compte_id, cle)
+            # A row without an answer (an old claim) is the command's to take over.
+            if ligne is not None and (ligne["statut"] or ligne["empreinte"] != empreinte):
+                return self._rejouer(ligne, empreinte)
         demande = DemandeIdempotente(compte_id, cle, empreinte, encoder)
         try:
             corps = encoder(commande(demande))

@@ -80,6 +80,12 @@ class FamillesPliees:
         while len(self._entrees) > self.taille:
             self._entrees.popitem(last=False)
 
+    def contient(self, famille_id: UUID) -> bool:
+        return famille_id in self._entrees
+
+    def __len__(self) -> int:
+        return len(self._entrees)
+
     def vider(self) -> None:
         self._entrees.clear()
 
@@ -127,6 +133,17 @@ class Pliage:
             f"SELECT DISTINCT famille_id FROM {self.table} WHERE notification_id <= %s"
             " AND famille_id IS NOT NULL AND topic LIKE 'portail:Planning.%%' ORDER BY famille_id",
             (position,),
+        )
+        return [ligne[0] for ligne in lignes]
+
+    def familles_recentes(self, position: int, limite: int) -> list[UUID]:
+        """The families with a planning at `position`, the most recently booked first, at most
+        `limite`: those the next bookings are likeliest to touch."""
+        lignes = lecture.tuples(
+            self.ds,
+            f"SELECT famille_id FROM {self.table} WHERE notification_id <= %s AND famille_id IS NOT NULL"
+            " AND topic LIKE 'portail:Planning.%%' GROUP BY famille_id ORDER BY max(notification_id) DESC LIMIT %s",
+            (position, limite),
         )
         return [ligne[0] for ligne in lignes]
 

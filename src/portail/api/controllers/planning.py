@@ -384,6 +384,7 @@ def _reservations_une_fois(
             msgspec.json.encode(demande),
             encoder,
             lambda en_cours: commande(replace(contexte(request), idempotence=en_cours)),
+            lire_d_abord=False,
         )
         corps = reponse.corps
     else:

@@ -6,9 +6,11 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from uuid import UUID
 
+import anyio.to_thread
 from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
@@ -40,12 +42,13 @@ from portail.domain.planning import Planning
 from portail.projections.en_ligne import attend_le_projecteur, lignes_commande
 from portail.store import lecture, transcodings
 from portail.store.cache_agregats import CacheAgregats, copie_a_plat, copier, est_a_plat, nom_ecoute
-from portail.store.chaine import LigneIdempotence, RecorderChaine, Verification, verifier
+from portail.store.chaine import Groupe, LigneIdempotence, RecorderChaine, Resultat, Verification, verifier
 from portail.store.chiffrement import MapperPersonnel
 from portail.store.cles import SujetEfface, Trousseau, TrousseauMemoire, TrousseauPostgres
+from portail.store.ecrivain import Depot
 from portail.store.idempotence import EN_COURS
 from portail.store.index_audit import indexer
-from portail.store.lecture import LecteurAsync
+from portail.store.lecture import LecteurAsync, LectureBloquante
 from portail.store.pliage import topics_de
 from portail.store.pool_lifo import garder_au_chaud
 from portail.store.tableaux import tableau
@@ -59,12 +62,27 @@ copie_a_plat(Planning)
 copie_a_plat(Capacite)
 
 
-class LectureEnFil(Exception):
+class LectureEnFil(LectureBloquante):
     """A read the event loop cannot make without blocking: make it in a worker thread."""
 
 
 class ConflitPersistant(Exception):
     """Optimistic concurrency kept failing: the caller may retry later."""
+
+
+@dataclass
+class EnregistrementEnCours:
+    """A save queued by `Portail.deposer`, finished by `Portail.achever`."""
+
+    traitement: ProcessingEvent[UUID]
+    stockes: list[StoredEvent]
+    groupe: Groupe
+    depot: Depot[Groupe, Resultat]
+    cles: dict[UUID, tuple[UUID | None, bytes, bytes]]
+    """The keys its mapping created, confirmed once it is committed."""
+    attendre: bool
+    """Whether a read model only the runner writes changes (read-your-writes waits for it)."""
+    ecritures: dict[str, Any]
 
 
 def projeter(aggregat: Any, evenements: Iterable[Any]) -> Any:
@@ -114,14 +132,21 @@ class RepositoryCache(Repository[UUID]):
     def a_jour(self, aggregate_id: UUID, version: int) -> bool:
         """Whether a kept aggregate at `version` is the latest: trusted while the log is followed,
         else one query for a newer event."""
-        return self.cache_agregats.fiable or not self.event_store.recorder.select_events(
-            aggregate_id, gt=version, limit=1
-        )
+        if self.cache_agregats.fiable:
+            return True
+        self.lecture_permise()
+        return not self.event_store.recorder.select_events(aggregate_id, gt=version, limit=1)
+
+    def lecture_permise(self) -> None:
+        """`LectureBloquante` within `Portail.sans_lecture` (a command decided on the event loop)."""
+        if getattr(self.dependances, "sans_lecture", False):
+            raise LectureBloquante("agrégat à lire")
 
     def charger_de_la_base(self, aggregate_id: UUID, *, garder: bool = True) -> Any:
         """Load from the log (and keep a copy), whatever is kept; not kept when keys were
         forgotten meanwhile (an erasure elsewhere: it may hold what they decrypted). `garder`
         False: the caller keeps the loaded aggregate itself (a read, which changes nothing)."""
+        self.lecture_permise()
         generation = self.generation_cles()
         try:
             aggregat: Aggregate = super().get(aggregate_id)
@@ -343,6 +368,27 @@ class Portail(Application[UUID]):
         `liberer`: the command's in-process locks, released as soon as the save is queued, after
         the state it leaves is published to the next command (`store.ecrivain`): commands on the
         same days are decided one after the other and committed together."""
+        changes, attendre = self._preparer(contexte, aggregats, reponse, liberer, ecritures)
+        enregistrements = self.save(*changes, **ecritures)
+        demande = contexte.idempotence
+        if "idempotence" in ecritures and demande is not None:
+            demande.corps = ecritures["idempotence"].corps
+        # A save that recorded nothing changed no read model: nothing to wait for after it.
+        self._dernieres.attendre = attendre and bool(enregistrements)
+        if enregistrements:
+            self._dernieres.position = enregistrements[-1].notification.id
+        return enregistrements
+
+    def _preparer(
+        self,
+        contexte: Contexte,
+        aggregats: Sequence[Aggregate | None],
+        reponse: Any,
+        liberer: Callable[[], None] | None,
+        ecritures: dict[str, Any],
+    ) -> tuple[list[Aggregate], bool]:
+        """What `enregistrer` saves (the aggregates changed), with `ecritures` completed; and
+        whether a read model only the runner writes changes."""
         audit = contexte.audit(self.horloge())
         for aggregat in aggregats:
             if aggregat is not None:
@@ -381,13 +427,139 @@ class Portail(Application[UUID]):
                 liberer()
 
             ecritures["apres_depot"] = apres_depot
-        enregistrements = self.save(*changes, **ecritures)
-        if "idempotence" in ecritures and demande is not None:
-            demande.corps = ecritures["idempotence"].corps
-        # A save that recorded nothing changed no read model: nothing to wait for after it.
-        self._dernieres.attendre = attendre and bool(enregistrements)
-        if enregistrements:
-            self._dernieres.position = enregistrements[-1].notification.id
+        return changes, attendre
+
+    # Writing from the event loop
+
+    @contextmanager
+    def sans_lecture(self) -> Iterator[None]:
+        """Within the block, on this thread, an aggregate or a key that is not kept raises
+        `LectureBloquante` instead of being read: a command decided on the event loop then goes
+        to a worker thread, having deposited nothing."""
+        repository = self.repository
+        if not isinstance(repository, RepositoryCache):
+            raise LectureEnFil
+        repository.prendre_dependances()
+        repository.dependances.sans_lecture = True
+        try:
+            with self.trousseau.sans_lecture():
+                yield
+        finally:
+            repository.dependances.sans_lecture = False
+            repository.prendre_dependances()
+
+    def _repository_fiable(self) -> RepositoryCache:
+        """The repository, if what it keeps can be trusted without a query: the log and the
+        erasures followed (decrypting would otherwise read a key the statement did not bring);
+        else `LectureEnFil`."""
+        repository = self.repository
+        if (
+            not isinstance(repository, RepositoryCache)
+            or not self.cache.fiable
+            or not self.trousseau.cache_fiable()
+        ):
+            raise LectureEnFil
+        return repository
+
+    async def precharger_async(self, ids: Sequence[UUID], lecteur: LecteurAsync) -> None:
+        """`precharger` on the event loop: those of `ids` not kept are read in one awaited
+        statement and kept (an absent one as absent). `LectureEnFil` when only a worker thread
+        can tell (`lire_async`)."""
+        repository = self._repository_fiable()
+        manquants = [i for i in dict.fromkeys(ids) if not repository._garde_fiable(i)]
+        if not manquants:
+            return
+        instruction = repository.instruction_lignes(manquants)
+        if instruction is None:
+            raise LectureEnFil
+        generation, requete, parametres = instruction
+        rangees = await lecteur.tuples(requete, parametres, binaire=True)
+        for ident, lignes in repository.par_aggregat(parametres["ids"], rangees).items():
+            aggregat = repository._depuis_lignes(ident, lignes, generation, projeter)
+            if generation != self.trousseau.generation:
+                raise LectureEnFil  # keys forgotten meanwhile (an erasure elsewhere): nothing kept
+            if aggregat is None:
+                self.cache.poser_absent(ident)
+            else:
+                self.cache.poser(aggregat)
+
+    def deposer(
+        self,
+        contexte: Contexte,
+        *aggregats: Aggregate | None,
+        reponse: Any = None,
+        liberer: Callable[[], None] | None = None,
+        avertir: Callable[[], None],
+    ) -> EnregistrementEnCours:
+        """`enregistrer`'s first half, for a command decided on the event loop (within
+        `sans_lecture`): the save is queued with the writer, whose own thread writes it and calls
+        `avertir()` once it is finished; `achever` then does what `enregistrer` does after it."""
+        ecritures: dict[str, Any] = {}
+        changes, attendre = self._preparer(contexte, aggregats, reponse, liberer, ecritures)
+        recorder = self.recorder
+        if not isinstance(recorder, RecorderChaine):
+            raise LectureEnFil
+        traitement: ProcessingEvent[UUID] = ProcessingEvent()
+        for aggregat in changes:
+            traitement.events.extend(aggregat.collect_events())
+            traitement.aggregates[aggregat.id] = aggregat
+        self.trousseau.abandonner_en_attente()
+        try:
+            stockes = [self.mapper.to_stored_event(e) for e in traitement.events]
+        except LectureBloquante:
+            self.trousseau.abandonner_en_attente()
+            raise
+        except Exception:
+            self.trousseau.abandonner_en_attente()
+            self.cache.retirer(traitement.aggregates)
+            raise
+        cles = self.trousseau.detacher_en_attente()
+        groupe = recorder.groupe(stockes, [(s, f, e) for s, (f, _, e) in cles.items()], ecritures)
+        depot = recorder.ecrivain.deposer(groupe, ecritures.get("dependances", ()), avertir)
+        apres_depot = ecritures.get("apres_depot")
+        if apres_depot is not None:
+            apres_depot(depot)
+        return EnregistrementEnCours(traitement, stockes, groupe, depot, cles, attendre, ecritures)
+
+    async def achever(self, en_cours: EnregistrementEnCours, contexte: Contexte) -> list[Recording[UUID]]:
+        """`enregistrer`'s second half once the save is finished (`deposer`): its recordings, or
+        what failed it (`IntegrityError` when another writer was first: the command is decided
+        again)."""
+        depot = en_cours.depot
+        traitement = en_cours.traitement
+        try:
+            if depot.erreur is not None:
+                raise depot.erreur
+            assert depot.resultat is not None
+            positions = RecorderChaine.issue(en_cours.groupe, depot.resultat)
+        except Exception:
+            self.cache.retirer(traitement.aggregates)
+            raise
+        self.trousseau.confirmer(en_cours.cles)
+        enregistrements = [
+            Recording(
+                evenement,
+                Notification(
+                    originator_id=stocke.originator_id,
+                    originator_version=stocke.originator_version,
+                    topic=stocke.topic,
+                    state=stocke.state,
+                    id=position,
+                ),
+            )
+            for evenement, stocke, position in zip(
+                traitement.events, en_cours.stockes, positions, strict=True
+            )
+        ]
+        self._garder(traitement)
+        if self._a_photographier(traitement):
+            await anyio.to_thread.run_sync(self._take_snapshots, traitement)
+        self._notify(enregistrements)
+        demande = contexte.idempotence
+        ligne = en_cours.ecritures.get("idempotence")
+        if ligne is not None and demande is not None:
+            demande.corps = ligne.corps
+        en_cours.attendre = en_cours.attendre and bool(enregistrements)
         return enregistrements
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
@@ -416,6 +588,10 @@ class Portail(Application[UUID]):
             # Another writer was first, or the subject is erased: what is kept may be stale.
             self.cache.retirer(processing_event.aggregates)
             raise
+        self._garder(processing_event)
+        return enregistrements
+
+    def _garder(self, processing_event: ProcessingEvent[UUID]) -> None:
         for aggregat in processing_event.aggregates.values():
             # Kept if flat (the booking path's) or already kept: a campaign's invoices, saved once
             # and rarely read again, are not worth a deep copy each. A booking published its state
@@ -427,7 +603,6 @@ class Portail(Application[UUID]):
                 and not self.cache.confirmer_publie(aggregat.id, aggregat.version)
             ):
                 self.cache.poser(copier(aggregat))
-        return enregistrements
 
     def close(self) -> None:
         self.cache.arreter()
@@ -441,23 +616,31 @@ class Portail(Application[UUID]):
         memory, its state after the save: the library would first load it again from the log,
         decoding its previous snapshot (a summer day's Capacite with thousands of children waiting:
         a tenth of an api's time during an opening rush)."""
-        if self.snapshots is None or not self.snapshotting_intervals:
-            return
-        versions: dict[UUID, list[int]] = {}
-        for evenement in processing_event.events:
-            versions.setdefault(evenement.originator_id, []).append(evenement.originator_version)
-        for aggregat_id, aggregat in processing_event.aggregates.items():
-            intervalle = self.snapshotting_intervals.get(type(aggregat))
-            if intervalle is None or not any(
-                a_photographier(v, intervalle) for v in versions.get(aggregat_id, ())
-            ):
-                continue
+        for aggregat in self._a_photographier(processing_event):
             classe = getattr(type(aggregat), "Snapshot", type(self).snapshot_class)
-            assert classe is not None
+            assert classe is not None and self.snapshots is not None
             try:
                 self.snapshots.put([classe.take(aggregat)])
             except SujetEfface:
                 continue
+
+    def _a_photographier(self, processing_event: ProcessingEvent[UUID]) -> list[Aggregate]:
+        """The saved aggregates whose new events cross a snapshot interval."""
+        if self.snapshots is None or not self.snapshotting_intervals:
+            return []
+        versions: dict[UUID, list[int]] = {}
+        for evenement in processing_event.events:
+            versions.setdefault(evenement.originator_id, []).append(evenement.originator_version)
+        a_prendre = []
+        for aggregat_id, aggregat in processing_event.aggregates.items():
+            intervalle = self.snapshotting_intervals.get(type(aggregat))
+            if (
+                isinstance(aggregat, Aggregate)
+                and intervalle is not None
+                and any(a_photographier(v, intervalle) for v in versions.get(aggregat_id, ()))
+            ):
+                a_prendre.append(aggregat)
+        return a_prendre
 
     def take_snapshot(
         self, aggregate_id: UUID, version: int | None = None, projector_func: Any = None
@@ -553,14 +736,7 @@ class Portail(Application[UUID]):
         its rows read by one awaited statement and folded here. `LectureEnFil` when only a
         worker thread can tell (the log or the erasures not followed, a save of this process not
         committed yet, stores other than PostgreSQL's)."""
-        repository = self.repository
-        # Decrypting reads a key the statement did not bring when kept keys are not trusted.
-        if (
-            not isinstance(repository, RepositoryCache)
-            or not self.cache.fiable
-            or not self.trousseau.cache_fiable()
-        ):
-            raise LectureEnFil
+        repository = self._repository_fiable()
         entree = self.cache.prendre(aggregat_id)
         if entree is not None:
             connu, depot = entree

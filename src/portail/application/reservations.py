@@ -9,17 +9,21 @@ the command then runs again on fresh state.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import contextlib
+from collections.abc import Callable, Sequence
 from datetime import date
 from uuid import UUID
 
+import psycopg
 from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 
 from portail.application.catalogue import ServiceCatalogue
 from portail.application.contexte import Contexte
 from portail.application.familles import ServiceFamilles
-from portail.application.portail import Portail
-from portail.application.verrous import Tenue, VerrousParCle
+from portail.application.portail import TENTATIVES_CONFLIT, ConflitPersistant, Portail
+from portail.application.verrous import Tenue, VerrouOccupe, VerrousParCle
 from portail.domain.accueil import Accueil
 from portail.domain.capacite import Capacite, OffreIndisponible
 from portail.domain.enfant import Enfant
@@ -40,6 +44,7 @@ from portail.domain.reservation import (
     unites_demandees,
     verifier_pointage,
 )
+from portail.store.lecture import LecteurAsync, LectureBloquante
 
 
 class _Chargeur:
@@ -63,6 +68,21 @@ class _Chargeur:
 
     def planning(self, enfant_id: UUID) -> Planning:
         return self._portail.charger(Planning, Planning.id_pour(enfant_id, self._accueil_id))
+
+
+def _avertisseur(boucle: asyncio.AbstractEventLoop, fini: asyncio.Future[None]) -> Callable[[], None]:
+    """What the writer's thread calls once a save is finished: the awaiting command resumes."""
+
+    def terminer() -> None:
+        if not fini.done():
+            fini.set_result(None)
+
+    def avertir() -> None:
+        # A loop closed meanwhile (the server stopping) has nobody awaiting any more.
+        with contextlib.suppress(RuntimeError):
+            boucle.call_soon_threadsafe(terminer)
+
+    return avertir
 
 
 class ServiceReservations:
@@ -145,6 +165,70 @@ class ServiceReservations:
                 return resultats
 
         return self.portail.avec_reessais(commande)
+
+    async def reserver_sur_la_boucle(
+        self,
+        contexte: Contexte,
+        famille_id: UUID,
+        enfant_id: UUID,
+        accueil_id: UUID,
+        demandes: Sequence[DemandeReservation],
+        lecteur: LecteurAsync,
+    ) -> tuple[list[Resultat], int] | None:
+        """`reserver` without leaving the event loop: what the decision reads is read by awaited
+        statements beforehand, the decision is made here, and the save, queued with the process's
+        writer, is awaited. Returns the results and the log position a read of the runner's
+        models must wait for (0: none, the booking's own rows committed with it). None, having
+        saved nothing, when it must run in a worker thread instead: something to read in the
+        middle of the decision, a day's lock held by a thread's command, a family whose
+        residence the accueil asks about.
+
+        Handing a request to a worker thread and back costs an api process more CPU than a
+        booking's own decision (`performance.md`)."""
+        portail = self.portail
+        try:
+            try:
+                accueil = await self.catalogue.accueil_lu_async(accueil_id, lecteur)
+            except Introuvable:
+                raise ErreurValidation.sur("accueil_id", "accueil inconnu") from None
+            if accueil.selon_residence:
+                return None
+            cles = self._capacites_touchees(accueil, demandes)
+            enfant = await self.familles.enfant_lu_async(famille_id, enfant_id, lecteur)
+            planning_id = Planning.id_pour(enfant_id, accueil.id)
+            for tentative in range(TENTATIVES_CONFLIT):
+                await portail.precharger_async([planning_id, *cles], lecteur)
+                boucle = asyncio.get_running_loop()
+                fini = boucle.create_future()
+                with portail.sans_lecture():
+                    planning = self._planning(enfant, accueil.id)
+                    with self.verrous.tenir(cles, attendre=False) as tenue:
+                        lot = self._lot(accueil)
+                        resultats = lot.reserver(enfant, planning, demandes, True)
+                        en_cours = portail.deposer(
+                            contexte,
+                            *lot.agregats(),
+                            reponse=resultats,
+                            liberer=tenue.liberer,
+                            avertir=_avertisseur(boucle, fini),
+                        )
+                await fini
+                try:
+                    enregistrements = await portail.achever(en_cours, contexte)
+                except IntegrityError:
+                    portail.conflits += 1
+                    await asyncio.sleep(0.002 * (2**tentative))
+                    continue
+                except (InterfaceError, OperationalError, psycopg.InterfaceError, psycopg.OperationalError):
+                    # The connection cut off during the save (a server restart): a worker thread
+                    # decides again on what the log holds, and waits for the database if need be.
+                    return None
+                position = enregistrements[-1].notification.id if en_cours.attendre else 0
+                return resultats, position
+        except (LectureBloquante, VerrouOccupe):
+            return None
+        portail.conflits_persistants += 1
+        raise ConflitPersistant("Trop de modifications simultanées ; réessayez.")
 
     def recopier(
         self,

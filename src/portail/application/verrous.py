@@ -16,6 +16,10 @@ from uuid import UUID
 from weakref import WeakValueDictionary
 
 
+class VerrouOccupe(Exception):
+    """A key's lock is held by a worker thread's command: the event loop does not wait for it."""
+
+
 class VerrousParCle:
     def __init__(self) -> None:
         self._verrous: WeakValueDictionary[UUID, threading.Lock] = WeakValueDictionary()
@@ -30,13 +34,19 @@ class VerrousParCle:
             return verrou
 
     @contextmanager
-    def tenir(self, cles: Iterable[UUID]) -> Iterator[Tenue]:
+    def tenir(self, cles: Iterable[UUID], *, attendre: bool = True) -> Iterator[Tenue]:
         """Hold every key's lock, taken in one global order so two commands never deadlock;
-        `Tenue.liberer()` lets them go before the block ends."""
+        `Tenue.liberer()` lets them go before the block ends. `attendre` False (the event loop,
+        which must not block): `VerrouOccupe` if one is held."""
         verrous = [self._verrou(cle) for cle in sorted(set(cles))]
         with ExitStack() as pile:
             for verrou in verrous:
-                pile.enter_context(verrou)
+                if attendre:
+                    pile.enter_context(verrou)
+                elif verrou.acquire(blocking=False):
+                    pile.callback(verrou.release)
+                else:
+                    raise VerrouOccupe
             tenue = Tenue(pile)
             yield tenue
             tenue.liberer()

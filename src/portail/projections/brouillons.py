@@ -159,6 +159,8 @@ class Brouillons:
             return False
         if self._a_plier is None:
             self._a_plier = self.pliage.familles_recentes(position, self.plis.taille)
+        elif not self._a_plier:
+            return False
         lot: list[UUID] = []
         # The least recent first: the most recent are the last to leave the kept ones.
         while self._a_plier and len(lot) < FAMILLES_PAR_LOT:

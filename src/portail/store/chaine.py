@@ -247,13 +247,8 @@ class RecorderChaine(PostgresApplicationRecorder):
         of, and `apres_depot(depot)`, called once the save is queued and before it is written
         (the command publishes its state and lets the next one decide)."""
         trousseau = self.trousseau
-        cles = trousseau.cles_en_attente() if trousseau is not None else []
-        groupe = Groupe(
-            evenements=stored_events,
-            versions=kwargs.get("versions", ()),
-            cles=cles,
-            idempotence=kwargs.get("idempotence"),
-            lignes=kwargs.get("lignes", ()),
+        groupe = self.groupe(
+            stored_events, trousseau.cles_en_attente() if trousseau is not None else [], kwargs
         )
         try:
             resultat: Resultat = self._deposer(
@@ -263,21 +258,45 @@ class RecorderChaine(PostgresApplicationRecorder):
             if trousseau is not None:
                 trousseau.abandonner_en_attente()
             raise
-        if resultat.statut != "ok":
+        try:
+            positions = self.issue(groupe, resultat)
+        except Exception:
             if trousseau is not None:
                 trousseau.abandonner_en_attente()
-            if resultat.statut == "conflit":
-                if groupe.idempotence is not None and (resultat.detail or "").startswith(CLE_DEJA_SERVIE):
-                    raise CleDejaServie(resultat.detail)
-                raise IntegrityError(resultat.detail or "conflit")
-            if resultat.statut == "efface":
-                raise SujetEfface(
-                    "Ces données personnelles ont été effacées ; elles ne peuvent plus être modifiées."
-                )
-            raise DataError(resultat.detail or "erreur")
+            raise
         if trousseau is not None:
             trousseau.confirmer_en_attente()
-        return resultat.positions
+        return positions
+
+    @staticmethod
+    def groupe(
+        stored_events: Sequence[StoredEvent], cles: Sequence[tuple[UUID, UUID | None, bytes]], kwargs: Any
+    ) -> Groupe:
+        """A save's group: its events, the key rows its mapping made, and what the caller passed
+        (`insert_events`)."""
+        return Groupe(
+            evenements=stored_events,
+            versions=kwargs.get("versions", ()),
+            cles=cles,
+            idempotence=kwargs.get("idempotence"),
+            lignes=kwargs.get("lignes", ()),
+        )
+
+    @staticmethod
+    def issue(groupe: Groupe, resultat: Resultat) -> list[int]:
+        """A finished save's positions, or what failed it: another writer first (`IntegrityError`),
+        the key already served (`CleDejaServie`), a subject erased (`SujetEfface`)."""
+        if resultat.statut == "ok":
+            return resultat.positions
+        if resultat.statut == "conflit":
+            if groupe.idempotence is not None and (resultat.detail or "").startswith(CLE_DEJA_SERVIE):
+                raise CleDejaServie(resultat.detail)
+            raise IntegrityError(resultat.detail or "conflit")
+        if resultat.statut == "efface":
+            raise SujetEfface(
+                "Ces données personnelles ont été effacées ; elles ne peuvent plus être modifiées."
+            )
+        raise DataError(resultat.detail or "erreur")
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def _deposer(

@@ -13,7 +13,8 @@ import os
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -22,6 +23,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from portail.domain.erreurs import RegleMetier
 from portail.store.ecoute import Ecoute
+from portail.store.lecture import LectureBloquante
 
 if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresDatastore
@@ -135,6 +137,31 @@ class Trousseau(ABC):
 
     def abandonner_en_attente(self) -> None:
         self._en_attente().clear()
+
+    def detacher_en_attente(self) -> dict[UUID, tuple[UUID | None, bytes, bytes]]:
+        """The current save's new keys, taken from this thread: a save awaited on the event loop
+        confirms them itself (`confirmer`) once committed, while the loop serves other commands."""
+        en_attente = dict(self._en_attente())
+        self._en_attente().clear()
+        return en_attente
+
+    def confirmer(self, detachees: dict[UUID, tuple[UUID | None, bytes, bytes]]) -> None:
+        for sujet, (_, cle, _) in detachees.items():
+            self._mettre_en_cache(sujet, cle)
+
+    @contextmanager
+    def sans_lecture(self) -> Iterator[None]:
+        """Within the block, on this thread, a key that is not kept raises `LectureBloquante`
+        instead of being read."""
+        self._local.sans_lecture = True
+        try:
+            yield
+        finally:
+            self._local.sans_lecture = False
+
+    def _lecture_permise(self) -> None:
+        if getattr(self._local, "sans_lecture", False):
+            raise LectureBloquante("clé à lire")
 
     def confirmer_en_attente(self) -> None:
         """The save committed: its new keys are the stored ones."""
@@ -340,6 +367,7 @@ class TrousseauPostgres(Trousseau):
         self._ecoute.demarrer()
 
     def _lire(self, sujet_id: UUID) -> bytes | None:
+        self._lecture_permise()
         with self._ds.get_connection() as conn:
             ligne = conn.execute(
                 f"SELECT cle FROM {self._table} WHERE sujet_id = %s", (sujet_id,), prepare=True
@@ -347,6 +375,7 @@ class TrousseauPostgres(Trousseau):
         return bytes(ligne["cle"]) if ligne else None
 
     def _lire_plusieurs(self, sujets: list[UUID]) -> list[tuple[UUID, bytes]]:
+        self._lecture_permise()
         with self._ds.get_connection() as conn:
             lignes = conn.execute(
                 f"SELECT sujet_id, cle FROM {self._table} WHERE sujet_id = ANY(%s)", (sujets,), prepare=True
@@ -354,6 +383,7 @@ class TrousseauPostgres(Trousseau):
         return [(ligne["sujet_id"], bytes(ligne["cle"])) for ligne in lignes]
 
     def _lire_etat(self, sujet_id: UUID) -> tuple[bytes | None, bool]:
+        self._lecture_permise()
         with self._ds.get_connection() as conn:
             ligne = conn.execute(
                 f"SELECT (SELECT cle FROM {self._table} WHERE sujet_id = %s) AS cle,"
@@ -365,6 +395,7 @@ class TrousseauPostgres(Trousseau):
         return (bytes(ligne["cle"]) if ligne["cle"] is not None else None), bool(ligne["efface"])
 
     def _creer(self, sujet_id: UUID, famille_id: UUID | None, enveloppe: bytes) -> bytes:
+        self._lecture_permise()
         with self._ds.transaction(commit=True) as curs:
             curs.execute(
                 f"INSERT INTO {self._table} (sujet_id, famille_id, cle) VALUES (%s, %s, %s)"

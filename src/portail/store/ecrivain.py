@@ -8,6 +8,10 @@ command in its own group, which commits or fails alone (`store.chaine.Groupe`). 
 while it writes wait for the next call, made by one of them. A command alone in its process is not
 delayed: it writes its own save at once, as one statement.
 
+A save deposited with `avertir` (a command awaited on the event loop, which no thread waits for)
+is written by the writer's own thread when no command is writing, and `avertir()` is called from
+the writing thread once it is finished.
+
 A save may depend on earlier ones (`deposer(…, dependances)`): a command that decided on the
 state another command of this process left before it was committed. Saves are written in the
 order they were deposited; a save whose dependency failed fails too, without being sent, or, when
@@ -32,12 +36,20 @@ the batch waits for the slowest."""
 class Depot(Generic[G, R]):
     """A deposited save: `attendre()` returns its result or raises what failed its whole call."""
 
-    __slots__ = ("_ecrivain", "_reveil", "dependances", "erreur", "fini", "groupe", "resultat")
+    __slots__ = ("_ecrivain", "_reveil", "avertir", "dependances", "erreur", "fini", "groupe", "resultat")
 
-    def __init__(self, ecrivain: Ecrivain[G, R], groupe: G, dependances: Sequence[Depot[G, R]]) -> None:
+    def __init__(
+        self,
+        ecrivain: Ecrivain[G, R],
+        groupe: G,
+        dependances: Sequence[Depot[G, R]],
+        avertir: Callable[[], None] | None = None,
+    ) -> None:
         self._ecrivain = ecrivain
         self._reveil = threading.Event()
         """Set when this save is finished, or when its thread is to write the next call."""
+        self.avertir = avertir
+        """Called once finished, from the writing thread, when no thread waits for it."""
         self.groupe = groupe
         self.dependances = tuple(dependances)
         self.fini = False
@@ -80,15 +92,46 @@ class Ecrivain(Generic[G, R]):
         self._verrou = threading.Lock()
         self._file: list[Depot[G, R]] = []
         self._occupe = False
+        self._fond = threading.Event()
+        """Wakes the writer's own thread: saves that no thread waits for are waiting."""
+        self._fil: threading.Thread | None = None
         self.appels = 0
         self.groupes = 0
         self.plus_grand_lot = 0
 
-    def deposer(self, groupe: G, dependances: Sequence[Depot[G, R]] = ()) -> Depot[G, R]:
-        depot = Depot(self, groupe, dependances)
+    def deposer(
+        self,
+        groupe: G,
+        dependances: Sequence[Depot[G, R]] = (),
+        avertir: Callable[[], None] | None = None,
+    ) -> Depot[G, R]:
+        """Queue a save: its thread then calls `attendre()`; or, with `avertir`, nobody waits and
+        the writer's own thread writes it unless a command's thread already is writing."""
+        depot = Depot(self, groupe, dependances, avertir)
         with self._verrou:
             self._file.append(depot)
+            reveiller = avertir is not None and not self._occupe
+            if reveiller and self._fil is None:
+                self._fil = threading.Thread(
+                    target=self._ecrire_en_fond, name="portail-ecrivain", daemon=True
+                )
+                self._fil.start()
+        if reveiller:
+            self._fond.set()
         return depot
+
+    def _ecrire_en_fond(self) -> None:
+        while True:
+            self._fond.wait()
+            self._fond.clear()
+            while True:
+                with self._verrou:
+                    if self._occupe or not self._file:
+                        break
+                    self._occupe = True
+                    lot = self._file[: self._taille_lot]
+                    del self._file[: self._taille_lot]
+                self._ecrire_lot(lot)
 
     def soumettre(self, groupe: G) -> R:
         return self.deposer(groupe).attendre()
@@ -112,16 +155,24 @@ class Ecrivain(Generic[G, R]):
             if lot is None:
                 depot._reveil.wait()
                 continue
-            try:
-                self._executer(lot)
-            finally:
-                with self._verrou:
-                    self._occupe = False
-                    for fait in lot:
-                        fait._reveil.set()
-                    if self._file:
-                        # The saves that arrived meanwhile: the first one's thread writes them.
-                        self._file[0]._reveil.set()
+            self._ecrire_lot(lot)
+
+    def _ecrire_lot(self, lot: list[Depot[G, R]]) -> None:
+        try:
+            self._executer(lot)
+        finally:
+            with self._verrou:
+                self._occupe = False
+                for fait in lot:
+                    fait._reveil.set()
+                if self._file:
+                    # The saves that arrived meanwhile: the first one's thread writes them, or
+                    # the writer's own thread when nobody waits for it.
+                    suivant = self._file[0]
+                    (self._fond if suivant.avertir is not None else suivant._reveil).set()
+            for fait in lot:
+                if fait.avertir is not None:
+                    fait.avertir()
 
     def _executer(self, lot: list[Depot[G, R]]) -> None:
         envoyes: list[Depot[G, R]] = []

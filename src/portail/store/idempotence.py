@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -30,6 +30,8 @@ from portail.store import lecture
 
 if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresDatastore
+
+    from portail.store.lecture import LecteurAsync
 
 
 EN_COURS = -1
@@ -110,12 +112,36 @@ class Idempotence:
         en_cours[0].wait(DELAI_REPONSE)
         return None
 
-    def _lire(self, compte_id: UUID, cle: str) -> Any:
-        return lecture.ligne(
-            self._ds,
+    def _lecture(self, compte_id: UUID, cle: str) -> tuple[str, tuple[Any, ...]]:
+        return (
             f"SELECT empreinte, statut, corps, cree_le > now() - make_interval(secs => %s) AS recente"
             f" FROM {self._table} WHERE compte_id = %s AND cle = %s",
             (DELAI_REPONSE, compte_id, cle),
+        )
+
+    def _lire(self, compte_id: UUID, cle: str) -> Any:
+        return lecture.ligne(self._ds, *self._lecture(compte_id, cle))
+
+    def _reponse_seule(
+        self, demande: DemandeIdempotente, statut: int, corps: bytes
+    ) -> tuple[str, tuple[Any, ...]]:
+        """Nothing was saved (every item refused, say): the answer alone, unless another request
+        with the key was first (then no row comes back)."""
+        return (
+            f"INSERT INTO {self._table} AS t (compte_id, cle, empreinte, statut, corps)"
+            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (compte_id, cle) DO UPDATE SET statut = EXCLUDED.statut,"
+            " corps = EXCLUDED.corps WHERE t.statut = 0 AND t.empreinte = EXCLUDED.empreinte RETURNING statut",
+            (demande.compte_id, demande.cle, demande.empreinte, statut, corps),
+        )
+
+    def _reponse_apres(
+        self, demande: DemandeIdempotente, statut: int, corps: bytes
+    ) -> tuple[str, tuple[Any, ...]]:
+        """The save wrote the row `EN_COURS`: the answer, now built, replaces it."""
+        return (
+            f"UPDATE {self._table} SET statut = %s, corps = %s"
+            " WHERE compte_id = %s AND cle = %s AND statut = %s RETURNING statut",
+            (statut, corps, demande.compte_id, demande.cle, EN_COURS),
         )
 
     @staticmethod
@@ -187,26 +213,55 @@ class Idempotence:
                 raise
             return self._rejouer(ligne, empreinte)
         if demande.corps is None:
-            # Nothing was saved (every item refused, say): the answer alone, unless another
-            # request with the key was first.
-            ecrite = lecture.ligne(
-                self._ds,
-                f"INSERT INTO {self._table} AS t (compte_id, cle, empreinte, statut, corps)"
-                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (compte_id, cle) DO UPDATE SET statut = EXCLUDED.statut,"
-                " corps = EXCLUDED.corps WHERE t.statut = 0 AND t.empreinte = EXCLUDED.empreinte RETURNING statut",
-                (compte_id, cle, empreinte, statut, corps),
-            )
-            if ecrite is None:
+            if lecture.ligne(self._ds, *self._reponse_seule(demande, statut, corps)) is None:
                 return self._rejouer(self._lire(compte_id, cle), empreinte)
         elif not demande.corps:
-            # The save wrote the row `EN_COURS`: the answer, now built, replaces it.
-            lecture.ligne(
-                self._ds,
-                f"UPDATE {self._table} SET statut = %s, corps = %s"
-                " WHERE compte_id = %s AND cle = %s AND statut = %s RETURNING statut",
-                (statut, corps, compte_id, cle, EN_COURS),
-            )
+            lecture.ligne(self._ds, *self._reponse_apres(demande, statut, corps))
         return Reponse(statut, corps)
+
+    async def servir_async(
+        self,
+        compte_id: UUID,
+        cle: str,
+        requete: bytes,
+        encoder: Callable[[Any], bytes],
+        commande: Callable[[DemandeIdempotente], Awaitable[Any]],
+        lecteur: LecteurAsync,
+        statut: int = 200,
+    ) -> Reponse | None:
+        """`servir(…, lire_d_abord=False)` for a command awaited on the event loop; its reads
+        and writes awaited too. None, having run nothing, when a request of this process serves
+        the key already (a worker thread waits for it: `servir`) or when the command answers
+        None (it must run in a worker thread)."""
+        empreinte = hashlib.sha256(requete).hexdigest()
+        with self._verrou:
+            if (compte_id, cle) in self._en_cours:
+                return None
+            fin = threading.Event()
+            # No thread is this request's: none asks again for the key from within it.
+            self._en_cours[(compte_id, cle)] = (fin, 0)
+        try:
+            demande = DemandeIdempotente(compte_id, cle, empreinte, encoder)
+            try:
+                resultat = await commande(demande)
+            except CleDejaServie:
+                ligne = await lecteur.ligne(*self._lecture(compte_id, cle))
+                if ligne is None:
+                    raise
+                return self._rejouer(ligne, empreinte)
+            if resultat is None:
+                return None
+            corps = encoder(resultat)
+            if demande.corps is None:
+                if await lecteur.ligne(*self._reponse_seule(demande, statut, corps)) is None:
+                    return self._rejouer(await lecteur.ligne(*self._lecture(compte_id, cle)), empreinte)
+            elif not demande.corps:
+                await lecteur.ligne(*self._reponse_apres(demande, statut, corps))
+            return Reponse(statut, corps)
+        finally:
+            with self._verrou:
+                del self._en_cours[(compte_id, cle)]
+            fin.set()
 
     def relire(self, compte_id: UUID, cle: str) -> bytes | None:
         """The answer stored for an account's key (None: no answer yet): the page that shows a

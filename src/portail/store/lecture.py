@@ -18,6 +18,11 @@ if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresDatastore
 
 
+class LectureBloquante(Exception):
+    """A read the event loop may not make (it would block every request of the process): the
+    caller makes it in a worker thread instead."""
+
+
 def lignes(ds: PostgresDatastore, requete: str, parametres: Sequence[Any] = ()) -> list[DictRow]:
     with ds.get_connection() as conn:
         return conn.execute(requete, parametres, prepare=True).fetchall()

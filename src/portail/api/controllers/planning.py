@@ -255,11 +255,10 @@ class PlanningController(Controller):
     @post(
         "/reservations",
         status_code=200,
-        sync_to_thread=True,
         summary="Réserver des jours et unités",
         responses=ECRITURE,
     )
-    def reserver(
+    async def reserver(
         self,
         request: Request[Utilisateur, Any, Any],
         enfant_id: FromPath[UUID],
@@ -268,13 +267,21 @@ class PlanningController(Controller):
     ) -> s.ResultatsOut:
         famille_id = famille_de(request.user)
         demandes = [DemandeReservation(p.date, p.unite) for p in data.presences]
-        return _reservations_une_fois(
-            request,
-            idempotency_key,
-            {"enfant_id": str(enfant_id), "corps": data},
-            lambda ctx: services(request).reservations.reserver(
-                ctx, famille_id, enfant_id, data.accueil_id, demandes
-            ),
+        demande = {"enfant_id": str(enfant_id), "corps": data}
+        sv = services(request)
+        if sv.lecteur_async is not None:
+            corps = await _reserver_sur_la_boucle(
+                request, idempotency_key, demande, famille_id, enfant_id, data.accueil_id, demandes
+            )
+            if corps is not None:
+                return msgspec.json.decode(corps, type=s.ResultatsOut)
+        return await anyio.to_thread.run_sync(
+            lambda: _reservations_une_fois(
+                request,
+                idempotency_key,
+                demande,
+                lambda ctx: sv.reservations.reserver(ctx, famille_id, enfant_id, data.accueil_id, demandes),
+            )
         )
 
     @post(
@@ -362,6 +369,59 @@ class PlanningController(Controller):
             )
 
         return une_seule_fois(request, idempotency_key, data, declarer, s.AbsenceOut)
+
+
+async def _reserver_sur_la_boucle(
+    request: Request[Utilisateur, Any, Any],
+    cle: str | None,
+    demande: dict[str, Any],
+    famille_id: UUID,
+    enfant_id: UUID,
+    accueil_id: UUID,
+    demandes: list[DemandeReservation],
+) -> bytes | None:
+    """The booking's answer, served without leaving the event loop
+    (`ServiceReservations.reserver_sur_la_boucle`); None, having booked nothing, when it is to be
+    served in a worker thread (`_reservations_une_fois`)."""
+    sv = services(request)
+    lecteur = sv.lecteur_async
+    assert lecteur is not None
+    position = 0
+
+    async def commande(ctx: Contexte) -> list[Resultat] | None:
+        nonlocal position
+        fait = await sv.reservations.reserver_sur_la_boucle(
+            ctx, famille_id, enfant_id, accueil_id, demandes, lecteur
+        )
+        if fait is None:
+            return None
+        resultats, position = fait
+        return resultats
+
+    def encoder(resultats: list[Resultat]) -> bytes:
+        return msgspec.json.encode(_resultats(resultats))
+
+    if cle:
+        reponse = await sv.idempotence.servir_async(
+            request.user.compte_id,
+            cle,
+            msgspec.json.encode(demande),
+            encoder,
+            lambda en_cours: commande(replace(contexte(request), idempotence=en_cours)),
+            lecteur,
+        )
+        if reponse is None:
+            return None
+        corps = reponse.corps
+    else:
+        resultats = await commande(contexte(request))
+        if resultats is None:
+            return None
+        corps = encoder(resultats)
+    if position:
+        # The save changed a read model only the runner writes (a waiting-list offer).
+        await anyio.to_thread.run_sync(sv.suivi.attendre, position)
+    return corps
 
 
 def _reservations_une_fois(

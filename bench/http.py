@@ -120,9 +120,17 @@ def _metriques(url: str) -> dict[str, float]:
     with urllib.request.urlopen(f"{url}/metrics", timeout=10) as reponse:  # noqa: S310 (loopback)
         texte = reponse.read().decode()
     valeurs: dict[str, float] = {}
-    for nom in ("portail_conflits_total", "portail_conflits_persistants_total"):
+    for nom in (
+        "portail_conflits_total",
+        "portail_conflits_persistants_total",
+        "portail_reservations_boucle_total",
+    ):
         if trouve := re.search(rf"^{nom} (\S+)$", texte, re.MULTILINE):
             valeurs[nom] = float(trouve.group(1))
+    # The bookings the event loop sent to a worker thread, all reasons together.
+    en_fil = re.findall(r'^portail_reservations_en_fil_total\{motif="[a-z]+"\} (\S+)$', texte, re.MULTILINE)
+    if en_fil:
+        valeurs["portail_reservations_en_fil_total"] = sum(float(v) for v in en_fil)
     return valeurs
 
 
@@ -134,6 +142,15 @@ def _difference(avant: dict[str, float], apres: dict[str, float]) -> dict[str, i
         "commands_abandoned": int(
             apres.get("portail_conflits_persistants_total", 0)
             - avant.get("portail_conflits_persistants_total", 0)
+        ),
+        # Bookings served on the event loop, and those it sent to a worker thread.
+        "bookings_on_loop": int(
+            apres.get("portail_reservations_boucle_total", 0)
+            - avant.get("portail_reservations_boucle_total", 0)
+        ),
+        "bookings_in_thread": int(
+            apres.get("portail_reservations_en_fil_total", 0)
+            - avant.get("portail_reservations_en_fil_total", 0)
         ),
     }
 

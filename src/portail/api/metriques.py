@@ -44,6 +44,20 @@ class _Etat(Collector):
         )
         persistants.add_metric([], portail.conflits_persistants)
         yield persistants
+        reservations = self.services.reservations
+        boucle = CounterMetricFamily(
+            "portail_reservations_boucle", "Réservations servies sur la boucle d'événements"
+        )
+        boucle.add_metric([], reservations.sur_la_boucle)
+        yield boucle
+        en_fil = CounterMetricFamily(
+            "portail_reservations_en_fil",
+            "Réservations que la boucle a confiées à un fil, par motif",
+            labels=["motif"],
+        )
+        for motif in ("lecture", "verrou", "residence", "connexion"):
+            en_fil.add_metric([motif], reservations.en_fil[motif])
+        yield en_fil
 
 
 class Metriques:

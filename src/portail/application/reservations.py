@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import date
 from uuid import UUID
@@ -94,6 +95,12 @@ class ServiceReservations:
         self.catalogue = catalogue
         self.calendrier = calendrier
         self.verrous = VerrousParCle()
+        self.sur_la_boucle = 0
+        """Bookings served on the event loop (`reserver_sur_la_boucle`)."""
+        self.en_fil: Counter[str] = Counter()
+        """Bookings the loop sent to a worker thread, by why: `lecture` (something to read in the
+        middle of the decision), `verrou` (a day's lock held by a thread), `residence`,
+        `connexion` (cut off during the save)."""
 
     # Loading
 
@@ -192,6 +199,7 @@ class ServiceReservations:
             except Introuvable:
                 raise ErreurValidation.sur("accueil_id", "accueil inconnu") from None
             if accueil.selon_residence:
+                self.en_fil["residence"] += 1
                 return None
             cles = self._capacites_touchees(accueil, demandes)
             enfant = await self.familles.enfant_lu_async(famille_id, enfant_id, lecteur)
@@ -222,10 +230,16 @@ class ServiceReservations:
                 except (InterfaceError, OperationalError, psycopg.InterfaceError, psycopg.OperationalError):
                     # The connection cut off during the save (a server restart): a worker thread
                     # decides again on what the log holds, and waits for the database if need be.
+                    self.en_fil["connexion"] += 1
                     return None
                 position = enregistrements[-1].notification.id if en_cours.attendre else 0
+                self.sur_la_boucle += 1
                 return resultats, position
-        except (LectureBloquante, VerrouOccupe):
+        except LectureBloquante:
+            self.en_fil["lecture"] += 1
+            return None
+        except VerrouOccupe:
+            self.en_fil["verrou"] += 1
             return None
         portail.conflits_persistants += 1
         raise ConflitPersistant("Trop de modifications simultanées ; réessayez.")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 import threading
+import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -48,6 +49,19 @@ def formulaire_du_jour(client: TestClient, portail: PortailWeb) -> tuple[Any, UU
     connecter(client, "claire@example.fr")
     page = client.get(f"/planning/{famille.enfants[0]}/{accueil}?mois=2021-10&jour=2021-10-04")
     return famille, famille.enfants[0], accueil, page.text
+
+
+def compter_sauts(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The functions handed to a worker thread from now on (until `monkeypatch.undo()`)."""
+    sauts: list[object] = []
+    vrai_saut = anyio.to_thread.run_sync
+
+    async def compter_saut(fonction: Any, *args: Any, **kw: Any) -> Any:
+        sauts.append(fonction)
+        return await vrai_saut(fonction, *args, **kw)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", compter_saut)
+    return sauts
 
 
 def connecter(client: TestClient, email: str) -> None:  # type: ignore[type-arg]
@@ -124,6 +138,32 @@ def test_une_double_soumission_reserve_une_fois_et_montre_le_meme_resultat(web: 
         if e.topic.endswith("Planning.Reserve")
     ]
     assert len(reservations) == 1
+
+
+def test_valider_se_sert_sur_la_boucle_sans_fil(web: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """« Valider » is decided and saved without a worker thread once the process trusts what it
+    keeps; the result page shows what was booked."""
+    client, portail = web
+    _, enfant, accueil, page = formulaire_du_jour(client, portail)
+    sv = portail.services
+    fin = time.monotonic() + 15
+    while not (sv.portail.cache.fiable and sv.portail.trousseau.cache_fiable()) and time.monotonic() < fin:
+        time.sleep(0.02)
+    formulaire = {
+        "csrf_token": valeur(page, "csrf_token"),
+        "idempotency_key": valeur(page, "idempotency_key"),
+        "jour": "2021-10-04",
+        "unites": ["MATIN", "MIDI"],
+    }
+    sauts = compter_sauts(monkeypatch)
+    avant = sv.reservations.sur_la_boucle
+    reponse = client.post(
+        f"/planning/{enfant}/{accueil}/reservations", data=formulaire, follow_redirects=False
+    )
+    monkeypatch.undo()
+    assert reponse.status_code == 303, reponse.text
+    assert (sauts, sv.reservations.sur_la_boucle - avant, sum(sv.reservations.en_fil.values())) == ([], 1, 0)
+    assert "2 présences réservées" in client.get(reponse.headers["location"]).text
 
 
 def test_des_unites_incompatibles_sont_une_erreur_a_cote_du_champ(web: Any) -> None:
@@ -219,14 +259,7 @@ def test_le_calendrier_se_lit_sur_la_boucle_sans_fil(web: Any, monkeypatch: pyte
     assert client.get(chemin).status_code == 200
     sv = portail.services
     assert sv.lecteur_async is not None
-    sauts: list[object] = []
-    vrai_saut = anyio.to_thread.run_sync
-
-    async def compter_saut(fonction: Any, *args: Any, **kw: Any) -> Any:
-        sauts.append(fonction)
-        return await vrai_saut(fonction, *args, **kw)
-
-    monkeypatch.setattr(anyio.to_thread, "run_sync", compter_saut)
+    sauts = compter_sauts(monkeypatch)
     sv.portail.cache.retirer([enfant, accueil])
     with instructions(sv) as froid:
         page = client.get(chemin)

@@ -30,9 +30,11 @@ from portail.application.portail import LectureEnFil
 from portail.bootstrap import Services
 from portail.domain.accueil import Accueil, Unite
 from portail.domain.enfant import Enfant
+from portail.domain.erreurs import ErreurDomaine
 from portail.domain.regles.calendrier import PARIS
 from portail.domain.reservation import DemandeReservation, Resultat, Statut
 from portail.projections.requetes import CaseCalendrier
+from portail.store.lecture import LecteurAsync
 from portail.web.pages import (
     LIBELLES,
     MESSAGES,
@@ -405,6 +407,17 @@ class Lieu:
         enfant = sv.familles.enfant(famille_id, enfant_id, lecture=True)
         return cls(sv, famille_id, enfant, sv.catalogue.accueil_lu(accueil_id))
 
+    @classmethod
+    async def de_async(
+        cls, request: Request[Any, Any, Any], enfant_id: UUID, accueil_id: UUID, lecteur: LecteurAsync
+    ) -> Lieu:
+        """`de` on the event loop: the child and the accueil when not kept are awaited statements
+        (`LectureEnFil` when only a worker thread can read them)."""
+        sv = services(request)
+        famille_id = famille_de_la_page(request)
+        enfant = await sv.familles.enfant_lu_async(famille_id, enfant_id, lecteur)
+        return cls(sv, famille_id, enfant, await sv.catalogue.accueil_lu_async(accueil_id, lecteur))
+
 
 def _mois_et_jour(
     request: Request[Any, Any, Any], lieu: Lieu, mois: str | None, jour: str | None
@@ -464,6 +477,23 @@ def _page_calendrier(
         offres=[o for o in proposees if o.enfant_id == enfant_id],
         aujourd_hui=aujourd_hui,
     )
+
+
+def _cle_et_empreinte(
+    f: Formulaire, enfant_id: UUID, accueil_id: UUID, demandes: list[DemandeReservation]
+) -> tuple[str, bytes]:
+    """The form's idempotency key (its hidden field, else a new one) and what it must be sent
+    again with to get the same answer."""
+    cle = f.texte("idempotency_key")[:200] or cle_idempotence()
+    empreinte = msgspec.json.encode(
+        {
+            "page": "planning",
+            "enfant_id": str(enfant_id),
+            "accueil_id": str(accueil_id),
+            "presences": [(d.jour.isoformat(), d.unite) for d in demandes],
+        }
+    )
+    return cle, empreinte
 
 
 def _encoder(resultats: list[Resultat]) -> bytes:
@@ -532,11 +562,9 @@ class PlanningPages(Controller):
         sv = services(request)
         lecteur = sv.lecteur_async
         if lecteur is not None:
-            famille_id = famille_de_la_page(request)
             with suppress(LectureEnFil):
-                enfant = await sv.familles.enfant_lu_async(famille_id, enfant_id, lecteur)
-                accueil = await sv.catalogue.accueil_lu_async(accueil_id, lecteur)
-                lieu = Lieu(sv, famille_id, enfant, accueil)
+                lieu = await Lieu.de_async(request, enfant_id, accueil_id, lecteur)
+                famille_id, enfant = lieu.famille_id, lieu.enfant
                 premier, choisi = _mois_et_jour(request, lieu, None, None)
                 mois = await cases_du_mois_async(
                     sv, famille_id, enfant_id, premier, accueil_id, hors_periode_vide=True
@@ -576,29 +604,68 @@ class PlanningPages(Controller):
             request, lieu, premier, choisi, lu.jours, proposees, statut=statut, erreurs=erreurs, saisie=saisie
         )
 
-    @post("/planning/{enfant_id:uuid}/{accueil_id:uuid}/reservations", sync_to_thread=True)
-    def reserver(
+    @post("/planning/{enfant_id:uuid}/{accueil_id:uuid}/reservations")
+    async def reserver(
         self,
         request: Request[Any, Any, Any],
         enfant_id: FromPath[UUID],
         accueil_id: FromPath[UUID],
         data: FormulairePoste,
     ) -> Response[Any]:
+        """« Valider »: served on the event loop when it can be (the API's booking,
+        `ServiceReservations.reserver_sur_la_boucle`); a form with errors, or what only a thread
+        can serve, goes to a worker thread, which decides it there and shows the errors."""
+        sv = services(request)
+        lecteur = sv.lecteur_async
+        if lecteur is not None:
+            with suppress(LectureEnFil):
+                lieu = await Lieu.de_async(request, enfant_id, accueil_id, lecteur)
+                famille_id = lieu.famille_id
+                f = Formulaire(data)
+                demandes = demandes_du_formulaire(f, lieu.accueil, sv)
+                if not f.erreurs:
+                    cle, empreinte = _cle_et_empreinte(f, enfant_id, accueil_id, demandes)
+                    utilisateur = utilisateur_de(request)
+                    assert utilisateur is not None
+                    position = 0
+
+                    async def commande(demande: Any) -> list[Resultat] | None:
+                        nonlocal position
+                        fait = await sv.reservations.reserver_sur_la_boucle(
+                            replace(contexte(request), idempotence=demande),
+                            famille_id,
+                            enfant_id,
+                            accueil_id,
+                            demandes,
+                            lecteur,
+                        )
+                        if fait is None:
+                            return None
+                        resultats, position = fait
+                        return resultats
+
+                    try:
+                        reponse = await sv.idempotence.servir_async(
+                            utilisateur.compte_id, cle, empreinte, _encoder, commande, lecteur
+                        )
+                    except ErreurDomaine:
+                        reponse = None  # shown beside its field by the thread's rendering
+                    if reponse is not None:
+                        if position:
+                            await anyio.to_thread.run_sync(sv.suivi.attendre, position)
+                        return rediriger(f"/planning/{enfant_id}/{accueil_id}/resultat?cle={cle}")
+        return await anyio.to_thread.run_sync(lambda: self._reserver(request, enfant_id, accueil_id, data))
+
+    def _reserver(
+        self, request: Request[Any, Any, Any], enfant_id: UUID, accueil_id: UUID, data: FormulairePoste
+    ) -> Response[Any]:
         lieu = Lieu.de(request, enfant_id, accueil_id)
         sv, famille_id, accueil = lieu.sv, lieu.famille_id, lieu.accueil
         f = Formulaire(data)
         demandes = demandes_du_formulaire(f, accueil, sv)
-        cle = f.texte("idempotency_key")[:200] or cle_idempotence()
+        cle, empreinte = _cle_et_empreinte(f, enfant_id, accueil_id, demandes)
         utilisateur = utilisateur_de(request)
         assert utilisateur is not None
-        empreinte = msgspec.json.encode(
-            {
-                "page": "planning",
-                "enfant_id": str(enfant_id),
-                "accueil_id": str(accueil_id),
-                "presences": [(d.jour.isoformat(), d.unite) for d in demandes],
-            }
-        )
 
         def reserver() -> Any:
             return sv.idempotence.servir(
@@ -613,6 +680,7 @@ class PlanningPages(Controller):
                     accueil_id,
                     demandes,
                 ),
+                lire_d_abord=False,
             )
 
         _, erreurs = essayer(reserver, f)

@@ -67,3 +67,13 @@ def test_une_page_garde_sa_politique_et_n_a_hsts_qu_en_https(hsts: bool, attendu
     assert _valeurs(entetes, b"cache-control") == []
     assert _valeurs(entetes, b"referrer-policy") == [b"same-origin"]
     assert _valeurs(entetes, b"strict-transport-security") == attendu
+
+
+def test_les_correlations_generees_sont_distinctes_et_de_32_chiffres_hexadecimaux() -> None:
+    import re
+
+    from portail.api.intergiciels import nouvelle_correlation
+
+    ids = [nouvelle_correlation() for _ in range(1000)]
+    assert len(set(ids)) == 1000
+    assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids)

@@ -244,19 +244,28 @@ class RepositoryCache(Repository[UUID]):
         """Load in one statement those of `ids` that are not kept and trusted, and keep them (an
         absent one as absent): a command's reads that follow find them in memory. A lone one is
         left to its own load, which is one statement too."""
-        manquants = [i for i in dict.fromkeys(ids) if not self._garde_fiable(i)]
+        manquants = self.manquants(ids)
         charge = self._lignes_de(manquants) if len(manquants) >= 2 else None
-        if charge is None:
-            return
-        generation, par_id = charge
+        if charge is not None:
+            self.garder_lignes(*charge)
+
+    def manquants(self, ids: Sequence[UUID]) -> list[UUID]:
+        """Those of `ids` that are not kept and trusted."""
+        return [i for i in dict.fromkeys(ids) if not self._garde_fiable(i)]
+
+    def garder_lignes(self, generation: int, par_id: dict[UUID, list[tuple[Any, ...]]]) -> bool:
+        """Fold and keep aggregates read by `_lignes_de`'s statement (an absent one as absent);
+        False, having kept what came before, when keys were forgotten meanwhile (an erasure
+        elsewhere)."""
         for aggregate_id, siennes in par_id.items():
             aggregat = self._depuis_lignes(aggregate_id, siennes, generation, projeter)
             if generation != self.generation_cles():
-                return  # keys forgotten meanwhile (an erasure elsewhere): nothing kept
+                return False
             if aggregat is None:
                 self.cache_agregats.poser_absent(aggregate_id)
             else:
                 self.cache_agregats.poser(aggregat)
+        return True
 
     def _garde_fiable(self, aggregate_id: UUID) -> bool:
         entree = self.cache_agregats.prendre(aggregate_id)
@@ -466,7 +475,7 @@ class Portail(Application[UUID]):
         statement and kept (an absent one as absent). `LectureEnFil` when only a worker thread
         can tell (`lire_async`)."""
         repository = self._repository_fiable()
-        manquants = [i for i in dict.fromkeys(ids) if not repository._garde_fiable(i)]
+        manquants = repository.manquants(ids)
         if not manquants:
             return
         instruction = repository.instruction_lignes(manquants)
@@ -474,14 +483,8 @@ class Portail(Application[UUID]):
             raise LectureEnFil
         generation, requete, parametres = instruction
         rangees = await lecteur.tuples(requete, parametres, binaire=True)
-        for ident, lignes in repository.par_aggregat(parametres["ids"], rangees).items():
-            aggregat = repository._depuis_lignes(ident, lignes, generation, projeter)
-            if generation != self.trousseau.generation:
-                raise LectureEnFil  # keys forgotten meanwhile (an erasure elsewhere): nothing kept
-            if aggregat is None:
-                self.cache.poser_absent(ident)
-            else:
-                self.cache.poser(aggregat)
+        if not repository.garder_lignes(generation, repository.par_aggregat(parametres["ids"], rangees)):
+            raise LectureEnFil
 
     def deposer(
         self,

@@ -3,6 +3,7 @@ anonymous, a parent of another family, each staff role — answers no 2xx."""
 
 from __future__ import annotations
 
+import inspect
 import re
 import uuid
 from datetime import UTC, datetime
@@ -111,3 +112,17 @@ def test_aucun_2xx_hors_des_droits(client, horloge) -> None:
                     chemin,
                 )
     assert appels > 150
+
+
+def test_gardes_sur_la_boucle(client) -> None:
+    """The framework runs a plain function guard in a worker thread, a hop to and from the event
+    loop on every request of its routes: every guard is a coroutine."""
+    gardes = {
+        garde
+        for route in client.app.routes
+        for gestionnaire in getattr(route, "route_handlers", ())
+        for garde in gestionnaire.resolve_guards()
+    }
+    assert len(gardes) >= 3
+    en_fil = [g for g in gardes if not inspect.iscoroutinefunction(g)]
+    assert en_fil == []

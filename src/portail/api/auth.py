@@ -233,8 +233,12 @@ class AuthentificationMiddleware(AbstractAuthenticationMiddleware):
         return AuthenticationResult(user=utilisateur, auth=session)
 
 
+# Guards are coroutines: the framework runs a plain function guard in a worker thread, a hop to
+# and from the event loop for every request.
+
+
 def exige_role(*roles: Role) -> Guard:
-    def garde(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def garde(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         if connection.scope.get("method") == "OPTIONS":
             return  # preflight: answered by the framework, no data involved
         utilisateur = connection.scope.get("user")
@@ -244,7 +248,7 @@ def exige_role(*roles: Role) -> Guard:
     return garde
 
 
-def exige_famille(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def exige_famille(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     if connection.scope.get("method") == "OPTIONS":
         return  # preflight: answered by the framework, no data involved
     utilisateur = connection.scope.get("user")

@@ -12,7 +12,7 @@ from litestar.response import Template
 from portail.api.etat import services
 from portail.application.pdf import euros
 from portail.web.entree import page_connexion
-from portail.web.pages import exige_parent, famille_de_la_page, rendu, utilisateur_de
+from portail.web.pages import famille_de_la_page, rendu, utilisateur_de, verifier_parent
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ class AccueilPages(Controller):
     def accueil(self, request: Request[Any, Any, Any]) -> Template:
         if utilisateur_de(request) is None:
             return page_connexion(request)
-        exige_parent(request, request.route_handler)
+        verifier_parent(request)
         sv = services(request)
         famille = sv.familles.famille(famille_de_la_page(request))
         responsable = famille.responsable

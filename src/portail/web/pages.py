@@ -118,8 +118,14 @@ class ConnexionRequise(NotAuthorizedException):
     """A page that needs a session, asked for without one: answered by a redirect to the login."""
 
 
-def exige_parent(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard of the parents' pages: a session of an account linked to a family."""
+async def exige_parent(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard of the parents' pages: a session of an account linked to a family. A coroutine: the
+    framework runs a plain function guard in a worker thread, a hop to and from the event loop
+    for every page."""
+    verifier_parent(connection)
+
+
+def verifier_parent(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
     utilisateur = connection.scope.get("user")
     if not isinstance(utilisateur, Utilisateur):
         raise ConnexionRequise("Connectez-vous pour accéder à cette page.")

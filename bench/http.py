@@ -420,8 +420,11 @@ def mesurer_http(banc: Banc) -> dict[str, Any]:
     jours_fermee, jours_ouverte = jours_fermee[:JOURS_FERMEE], jours_ouverte[:JOURS_OUVERTE]
     jours_500 = jours_500[:JOURS_500]
     jetons = _jetons(banc, (f.compte_id for f in banc.commune.familles))
-    # Enough for 400 bookings a second: the closed loop stops at its duration, not at the list's end.
-    fermee = _reservations(banc, jetons, accueil_ferme, jours_fermee, int(400 * DUREE_FERMEE), hasard)
+    # Enough for 1,500 bookings a second: the closed loop stops at its duration, not at the list's
+    # end (at 400 a second, a server answering 750 ran out of requests halfway through).
+    # A small commune has fewer children than that for each day.
+    nombre_fermee = min(int(1_500 * DUREE_FERMEE), (len(banc.commune.enfants) - 2) * len(jours_fermee))
+    fermee = _reservations(banc, jetons, accueil_ferme, jours_fermee, nombre_fermee, hasard)
     ouverte = _reservations(
         banc, jetons, accueil_ouvert, jours_ouverte, int(DEBIT_OUVERT * DUREE_OUVERTE), hasard
     )

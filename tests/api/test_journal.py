@@ -42,3 +42,31 @@ def test_journal_json_sans_donnees_personnelles(settings, base, horloge, capfd) 
     assert any(r["correlation_id"] == "trace-123" and r["statut"] == 401 for r in requetes)
     for secret in (NOM, EMAIL, IBAN, TELEPHONE, MOT_DE_PASSE, jeton, "Léon"):
         assert secret not in texte, secret
+
+
+def test_les_lignes_d_une_requete_portent_sa_correlation(capfd) -> None:
+    """A line logged while a request is served carries its correlation id; a line logged after
+    it does not."""
+    import asyncio
+
+    import structlog
+
+    from portail.api.intergiciels import correlation
+    from portail.journal import configurer
+
+    configurer("json", "INFO")
+    log = structlog.get_logger("essai")
+
+    async def application(scope, receive, send) -> None:
+        log.warning("dans_la_requete")
+
+    async def servir() -> None:
+        scope = {"type": "http", "headers": [(b"x-correlation-id", b"trace-456")], "state": {}}
+        await correlation(application)(scope, None, None)
+
+    asyncio.run(servir())
+    log.warning("apres_la_requete")
+    lignes = [json.loads(ligne) for ligne in capfd.readouterr().err.splitlines() if ligne.startswith("{")]
+    par_evenement = {ligne["event"]: ligne for ligne in lignes}
+    assert par_evenement["dans_la_requete"]["correlation_id"] == "trace-456"
+    assert "correlation_id" not in par_evenement["apres_la_requete"]

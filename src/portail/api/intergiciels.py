@@ -11,6 +11,7 @@ import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from portail.api.metriques import route_de
+from portail.journal import CORRELATION
 
 log = structlog.get_logger("portail.http")
 
@@ -87,8 +88,11 @@ def correlation(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         scope["state"]["debut"] = time.perf_counter()
-        with structlog.contextvars.bound_contextvars(correlation_id=_correlation(scope)):
+        jeton = CORRELATION.set(_correlation(scope))
+        try:
             await app(scope, receive, send)
+        finally:
+            CORRELATION.reset(jeton)
 
     return middleware
 

@@ -81,6 +81,18 @@ class Squelette:
     """The cell of a child in a state, by (day of the month from 0, unit, state): built at the
     first read that meets it, then shared by every read, as the cells above (a page keeps what
     it renders of a cell by the cell)."""
+    sans_etat: list[tuple[CaseCalendrier, ...] | None] = field(default_factory=list, compare=False)
+    """Per day, the cells shown to a child with no state that day, when they depend on nothing
+    else (None where a unit can be full: occupation decides)."""
+
+    def __post_init__(self) -> None:
+        if not self.sans_etat:
+            self.sans_etat.extend(
+                None
+                if any(complet is not None for _, _, complet in jour)
+                else tuple(case for _, case, _ in jour if case is not None)
+                for jour in self.cases
+            )
 
     def vaut_pour(self, version: int, instant: datetime) -> bool:
         return (
@@ -302,19 +314,27 @@ class Lectures:
         instant = maintenant.astimezone(UTC)
         squelettes = [(a.id, self._squelette(a, lu.debut, instant)) for a in accueils]
         occupation = lu.occupation
-        # By accueil first: a UUID hashes in Python, a (day, unit) key does not.
-        etats: dict[UUID, dict[tuple[date, str], str]] = {a: {} for a, _ in squelettes}
+        # By accueil, then by day of the month: a day where the child has no state at an accueil
+        # takes that accueil's cells of the day as they are, without looking at each unit.
+        etats: dict[UUID, dict[int, dict[str, str]]] = {a: {} for a, _ in squelettes}
+        premier = lu.debut.toordinal()
         for (accueil_id, jour, code), lu_etat in lu.etats.items():
-            if accueil_id in etats:
-                etats[accueil_id][jour, code] = lu_etat
+            par_jour = etats.get(accueil_id)
+            if par_jour is not None:
+                par_jour.setdefault(jour.toordinal() - premier, {})[code] = lu_etat
         jours: dict[date, list[CaseCalendrier]] = {}
         for i in range(lu.fin.day):
             jour = lu.debut + timedelta(days=i)
             cases: list[CaseCalendrier] = []
             for accueil_id, squelette in squelettes:
-                de_l_accueil = etats[accueil_id]
+                du_jour = etats[accueil_id].get(i)
+                if du_jour is None:
+                    telles_quelles = squelette.sans_etat[i]
+                    if telles_quelles is not None:
+                        cases.extend(telles_quelles)
+                        continue
                 for unite, sans_etat, complet in squelette.cases[i]:
-                    etat = de_l_accueil.get((jour, unite.code)) if de_l_accueil else None
+                    etat = du_jour.get(unite.code) if du_jour else None
                     if etat is None:
                         if sans_etat is None:
                             continue

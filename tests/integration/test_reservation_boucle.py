@@ -12,8 +12,10 @@ from uuid import UUID
 
 import pytest
 
+from outils_sql import instructions
 from portail.bootstrap import Services
 from portail.domain.capacite import Capacite
+from portail.domain.planning import Planning
 
 from outils_http import Session, compte_personnel, nouvelle_famille
 from outils_reservation import ajouter_enfant, creer_accueil, etat, reserver, statuts
@@ -163,3 +165,23 @@ def test_une_reservation_que_la_boucle_ne_peut_servir_passe_par_un_fil(client, h
     assert [e for p, e in nouveaux if p > evenements]
     encore = reserver(parent, enfant, accueil, ("2021-10-05", "SOIR"), headers={"Idempotency-Key": "fil-1"})
     assert encore.content == reponse.content
+
+
+def test_la_premiere_reservation_d_un_enfant_lit_l_enfant_son_planning_et_le_jour_ensemble(
+    client, horloge
+) -> None:
+    """A child the process does not keep yet (another api process served the family until
+    now), at an accueil it keeps: its booking on the loop reads the child, the planning and the
+    day in one statement, then saves in one."""
+    horloge.maintenant = LUNDI
+    accueil, parent, enfant = _une_famille(client, "premiere")
+    sv = _pret(client)
+    reserver(parent, enfant, accueil, ("2021-10-04", "SOIR"))  # the accueil is kept from now on
+    jour = datetime(2021, 10, 5).date()
+    sv.portail.cache.retirer(
+        [UUID(enfant), Planning.id_pour(UUID(enfant), UUID(accueil)), Capacite.id_pour(UUID(accueil), jour)]
+    )
+    with instructions(sv) as envoyees:
+        reponse = reserver(parent, enfant, accueil, ("2021-10-05", "SOIR"))
+    assert statuts(reponse) == [("2021-10-05", "SOIR", "reserve")]
+    assert len(envoyees) == 2, envoyees

@@ -202,8 +202,11 @@ class ServiceReservations:
                 self.en_fil["residence"] += 1
                 return None
             cles = self._capacites_touchees(accueil, demandes)
-            enfant = await self.familles.enfant_lu_async(famille_id, enfant_id, lecteur)
             planning_id = Planning.id_pour(enfant_id, accueil.id)
+            # A child's first booking in this process: the child, its planning and the days in one
+            # statement, not one for the child and another for the rest.
+            await portail.precharger_async([enfant_id, planning_id, *cles], lecteur)
+            enfant = await self.familles.enfant_lu_async(famille_id, enfant_id, lecteur)
             for tentative in range(TENTATIVES_CONFLIT):
                 await portail.precharger_async([planning_id, *cles], lecteur)
                 boucle = asyncio.get_running_loop()

@@ -84,3 +84,24 @@ def test_sans_geler_le_collecteur_reprend_ce_que_la_page_laisse() -> None:
         abandonne = _cycle_abandonne()
     gc.collect()
     assert abandonne() is None
+
+
+def test_ce_qui_survit_a_une_collection_complete_est_gele_tant_que_le_gel_est_installe() -> None:
+    import gc
+
+    from portail.memoire import GelApresCollecte
+
+    gel = GelApresCollecte()
+    gc.unfreeze()
+    gel.installer()
+    try:
+        gardes = [[i] for i in range(1_000)]
+        gc.collect()
+        assert gel.gels == 1
+        assert gc.get_freeze_count() >= len(gardes)
+    finally:
+        gel.retirer()
+        gc.unfreeze()
+    gc.collect()
+    assert gel.gels == 1
+    assert gc.get_freeze_count() == 0

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
 
 import anyio.to_thread
 import structlog
@@ -45,19 +47,29 @@ from portail.api.controllers.personnel import AdminController, RegieController
 from portail.api.controllers.planning import OffresController, PlanningController, PointageController
 from portail.api.controllers.regie import ComptesController
 from portail.api.documentation import documenter
-from portail.api.intergiciels import correlation, entetes_reponse
+from portail.api.intergiciels import Affluence, correlation, entetes_reponse
 from portail.api.limite import limite_par_adresse
 from portail.api.metriques import Metriques
 from portail.api.problemes import GESTIONNAIRES
 from portail.api.provenance import ProvenanceMiddleware, origines_acceptees
 from portail.application.contexte import Horloge, horloge_systeme
 from portail.bootstrap import construire_planificateur, construire_services
-from portail.memoire import degeler_le_tas, geler_le_tas
+from portail.memoire import GelApresCollecte, degeler_le_tas, geler_le_tas
 from portail.settings import Settings
 from portail.store.database import BaseDeDonnees
 from portail.store.lecture import LecteurAsync
 
 log = structlog.get_logger("portail")
+
+
+COLLECTE_VERIFIEE_S = 1.0
+"""How often the process looks whether it is at rest, for `GelApresCollecte`'s whole collection."""
+
+
+async def _collecter_au_repos(gel: GelApresCollecte, affluence: Affluence) -> None:
+    while True:
+        await asyncio.sleep(COLLECTE_VERIFIEE_S)
+        gel.tas.au_repos(occupe=affluence.en_cours > 0)
 
 
 def create_app(
@@ -104,12 +116,18 @@ def create_app(
             )
             if cree:
                 log.info("administrateur_cree", compte_id=str(cree))
-        # What the start built is kept for the process's life: out of the collector's way.
+        # What the start built is kept for the process's life: out of the collector's way; so is,
+        # from then on, what survives each full collection (`GelApresCollecte`).
         geler_le_tas()
+        gel = GelApresCollecte()
+        gel.installer()
+        au_repos = asyncio.create_task(_collecter_au_repos(gel, affluence))
         log.info("portail_pret")
         try:
             yield
         finally:
+            au_repos.cancel()
+            gel.retirer()
             if taches is not None:
                 await anyio.to_thread.run_sync(taches.arreter)
             services.suivi.arreter()
@@ -125,6 +143,7 @@ def create_app(
         reglages.requetes_par_minute_ip, ["/health", "/ready", "/metrics", "/schema", "/static/"]
     )
     file_commandes = FileBornee(reglages.reservations_en_cours_max)
+    affluence = Affluence()
     authentification = DefineMiddleware(
         AuthentificationMiddleware, exclude=[f"^{chemin}" for chemin in CHEMINS_PUBLICS]
     )
@@ -162,7 +181,13 @@ def create_app(
             ActualitesController,
         ],
         lifespan=[cycle_de_vie],
-        middleware=[correlation, limite, admission(file_commandes), provenance, authentification],
+        middleware=[
+            partial(correlation, affluence=affluence),
+            limite,
+            admission(file_commandes),
+            provenance,
+            authentification,
+        ],
         before_send=[entetes_reponse],
         exception_handlers=GESTIONNAIRES,
         cors_config=CORSConfig(allow_origins=list(reglages.cors_origines), allow_credentials=True)

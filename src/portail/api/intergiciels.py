@@ -80,8 +80,19 @@ def _correlation(scope: Scope) -> str:
     return correlation_id
 
 
-def correlation(app: ASGIApp) -> ASGIApp:
-    """Give each request a correlation id (the caller's when well-formed) bound to every log line."""
+class Affluence:
+    """The requests an app is serving: its process is at rest when there are none."""
+
+    __slots__ = ("en_cours",)
+
+    def __init__(self) -> None:
+        self.en_cours = 0
+
+
+def correlation(app: ASGIApp, affluence: Affluence | None = None) -> ASGIApp:
+    """Give each request a correlation id (the caller's when well-formed) bound to every log line;
+    count it in `affluence` while it is served."""
+    compteur = affluence if affluence is not None else Affluence()
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if str(scope["type"]) != "http":
@@ -89,9 +100,11 @@ def correlation(app: ASGIApp) -> ASGIApp:
             return
         scope["state"]["debut"] = time.perf_counter()
         jeton = CORRELATION.set(_correlation(scope))
+        compteur.en_cours += 1
         try:
             await app(scope, receive, send)
         finally:
+            compteur.en_cours -= 1
             CORRELATION.reset(jeton)
 
     return middleware

@@ -3,12 +3,16 @@ a name, e-mail, phone number, IBAN, password or token of the people using the po
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import replace
 
+import structlog
 from litestar.testing import TestClient
 
 from portail.api.app import create_app
+from portail.api.intergiciels import correlation
+from portail.journal import configurer
 
 from outils_http import MOT_DE_PASSE, connecter, inscription
 
@@ -47,13 +51,6 @@ def test_journal_json_sans_donnees_personnelles(settings, base, horloge, capfd) 
 def test_les_lignes_d_une_requete_portent_sa_correlation(capfd) -> None:
     """A line logged while a request is served carries its correlation id; a line logged after
     it does not."""
-    import asyncio
-
-    import structlog
-
-    from portail.api.intergiciels import correlation
-    from portail.journal import configurer
-
     configurer("json", "INFO")
     log = structlog.get_logger("essai")
 

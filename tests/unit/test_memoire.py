@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from portail.memoire import TasGeleParPage, sans_collecte
+from portail.memoire import GelApresCollecte, TasGeleParPage, sans_collecte
 
 
 class Noeud:
@@ -87,10 +87,6 @@ def test_sans_geler_le_collecteur_reprend_ce_que_la_page_laisse() -> None:
 
 
 def test_ce_qui_survit_a_une_collection_complete_est_gele_tant_que_le_gel_est_installe() -> None:
-    import gc
-
-    from portail.memoire import GelApresCollecte
-
     gel = GelApresCollecte()
     gc.unfreeze()
     gel.installer()

@@ -12,6 +12,7 @@ from outils_services import inscrire_famille
 from portail.application.contexte import Contexte
 from portail.domain.enfant import Enfant
 from portail.domain.personnes import IdentiteEnfant, Sante, Scolarite
+from portail.store.pliage import FamillesPliees
 
 CTX = Contexte.systeme("test")
 
@@ -91,3 +92,43 @@ def test_les_evenements_des_enfants_enregistres_ensemble_portent_leur_famille(se
             ([e.id for e in enfants], famille_id),
         ).fetchone()
     assert sans_famille == (0,)
+
+
+def test_un_lot_melant_une_famille_gardee_et_une_nouvelle_plie_chacune_comme_depuis_le_debut(
+    services,
+) -> None:
+    """The runner's batch of families: one kept folded since an earlier position (read from there
+    on), another never folded (read from the start). Each comes out as a fold of the whole log
+    would give it: the kept one with its later change, the new one with all its events."""
+    pliage = services.facturation.pliage
+    gardee = inscrire_famille(services, CTX)
+    lea = Enfant(
+        famille_id=gardee, identite=IdentiteEnfant("Martin", "Léa", date(2017, 3, 1)), scolarite=Scolarite()
+    )
+    services.portail.enregistrer(CTX, lea)
+    plis = FamillesPliees()
+    avant = services.portail.recorder.max_notification_id()
+    list(pliage.familles(avant, [gardee], plis=plis))
+    assert plis.contient(gardee)
+
+    lea = services.portail.lire(Enfant, lea.id)
+    lea.modifier_sante(Sante(pai=True), date(2025, 9, 1))
+    services.portail.enregistrer(CTX, lea)
+    nouvelle = inscrire_famille(services, CTX)
+    tom = Enfant(
+        famille_id=nouvelle, identite=IdentiteEnfant("Durand", "Tom", date(2016, 5, 2)), scolarite=Scolarite()
+    )
+    tom.modifier_sante(Sante(allergies=("arachide",)), date(2025, 9, 1))
+    services.portail.enregistrer(CTX, tom)
+    position = services.portail.recorder.max_notification_id()
+
+    plies = {f: etat for f, etat, _ in pliage.familles(position, [gardee, nouvelle], plis=plis)}
+    depuis_le_debut = {f: etat for f, etat, _ in pliage.familles(position, [gardee, nouvelle])}
+
+    for famille_id in (gardee, nouvelle):
+        assert {i: a.version for i, a in plies[famille_id].items()} == {
+            i: a.version for i, a in depuis_le_debut[famille_id].items()
+        }
+    assert plies[gardee][lea.id].sante.pai
+    assert plies[nouvelle][tom.id].sante.allergies == ("arachide",)
+    assert plies[nouvelle][nouvelle].version == depuis_le_debut[nouvelle][nouvelle].version

@@ -164,14 +164,19 @@ class Pliage:
         for debut in range(0, len(ids), par_lot):
             lot = ids[debut : debut + par_lot]
             gardes = {f: plis.prendre(f, position) for f in lot} if plis is not None else {}
-            depuis = min((g[0] if g is not None else 0 for g in gardes.values()), default=0)
+            # A family kept is read from where it was folded, the others from the start: one
+            # family not kept must not bring back the whole history of the batch's other ones.
+            gardees = [f for f in lot if gardes.get(f) is not None]
+            a_plier = [f for f in lot if gardes.get(f) is None]
+            depuis = min((g[0] for g in gardes.values() if g is not None), default=position)
             lignes = lecture.tuples(
                 self.ds,
                 f"SELECT notification_id, originator_id, originator_version, topic, state, famille_id"
-                f" FROM {self.table} WHERE famille_id = ANY(%(lot)s)"
-                f" AND notification_id > %(depuis)s AND notification_id <= %(position)s"
+                f" FROM {self.table} WHERE (famille_id = ANY(%(a_plier)s)"
+                f" OR (famille_id = ANY(%(gardees)s) AND notification_id > %(depuis)s))"
+                f" AND notification_id <= %(position)s"
                 f" AND {_filtre_topics(TOPICS_FAMILLE)} ORDER BY notification_id",
-                {"lot": lot, "depuis": depuis, "position": position},
+                {"a_plier": a_plier, "gardees": gardees, "depuis": depuis, "position": position},
                 binaire=True,
             )
             if trousseau is not None:

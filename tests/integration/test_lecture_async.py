@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from datetime import date
+from typing import Any
 
 from portail.application.contexte import Contexte
 from portail.bootstrap import Services
 from portail.domain.enfant import Enfant
+from portail.domain.erreurs import Introuvable
 from portail.domain.personnes import IdentiteEnfant, Scolarite
 from portail.store.database import BaseDeDonnees
 from portail.store.lecture import LecteurAsync
@@ -58,3 +61,61 @@ def test_la_lecture_d_un_agregat_sur_la_boucle_garde_son_plan_d_un_appel_a_l_aut
     assert len(plans) == 1
     assert plans[0]["custom_plans"] == 0
     assert plans[0]["generic_plans"] == len(enfants)
+
+
+class _LecteurCompte(LecteurAsync):
+    """Counts the statements of aggregate reads, and the ids each asked for."""
+
+    def __init__(self, url: str, taille: int) -> None:
+        super().__init__(url, taille)
+        self.lectures: list[list[uuid.UUID]] = []
+
+    async def tuples(
+        self, requete: str, parametres: Any = (), *, binaire: bool = False
+    ) -> list[tuple[Any, ...]]:
+        if isinstance(parametres, dict) and "ids" in parametres:
+            self.lectures.append(list(parametres["ids"]))
+        return await super().tuples(requete, parametres, binaire=binaire)
+
+
+def test_les_lectures_simultanees_de_la_boucle_partent_ensemble(
+    services: Services, base: BaseDeDonnees
+) -> None:
+    """Eight requests reading a child the process does not keep, at once (a registration
+    morning): the first is read alone, the seven that came while it was on its way in one
+    statement; each gets its own child, and a child that does not exist is not found."""
+    portail = services.portail
+    enfants = [
+        Enfant(
+            famille_id=uuid.uuid4(),
+            identite=IdentiteEnfant("Martin", f"Enfant {n}", date(2018, 5, 4), "Nantes"),
+            scolarite=Scolarite("École Jules Ferry", None, None),
+        )
+        for n in range(8)
+    ]
+    for enfant in enfants:
+        portail.enregistrer(CTX, enfant)
+    portail.ecouter_journal()
+    fin = time.monotonic() + 15
+    while not (portail.cache.fiable and portail.trousseau.cache_fiable()) and time.monotonic() < fin:
+        time.sleep(0.02)
+    portail.cache.retirer([e.id for e in enfants])
+    inconnu = uuid.uuid4()
+
+    async def lire() -> tuple[list[Any], list[list[uuid.UUID]]]:
+        lecteur = _LecteurCompte(base.url, 4)
+        await lecteur.ouvrir()
+        try:
+            lus = await asyncio.gather(
+                *(portail.lire_async(Enfant, e.id, lecteur) for e in enfants),
+                portail.lire_async(Enfant, inconnu, lecteur),
+                return_exceptions=True,
+            )
+            return lus, lecteur.lectures
+        finally:
+            await lecteur.fermer()
+
+    lus, lectures = asyncio.run(lire())
+    assert [e.identite.prenom for e in lus[:8]] == [f"Enfant {n}" for n in range(8)]
+    assert isinstance(lus[8], Introuvable)
+    assert lectures == [[enfants[0].id], [*(e.id for e in enfants[1:]), inconnu]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -64,6 +65,69 @@ copie_a_plat(Capacite)
 
 class LectureEnFil(LectureBloquante):
     """A read the event loop cannot make without blocking: make it in a worker thread."""
+
+
+class LecturesGroupees:
+    """Aggregate reads of the event loop asked for while another is on its way, made together in
+    one statement once it is back. On a registration morning most requests read a child the
+    process has not kept yet, and each statement costs the loop more than its rows
+    (`performance.md`); a request alone is read at once, as before."""
+
+    def __init__(self, portail: Portail) -> None:
+        self._portail = portail
+        self._ids: list[UUID] = []
+        self._attentes: list[asyncio.Future[None]] = []
+        self._lecteur: LecteurAsync | None = None
+        self._en_cours = False
+        self._tache: asyncio.Task[None] | None = None
+
+    async def lire(self, ids: Sequence[UUID], lecteur: LecteurAsync) -> None:
+        """Returns once `ids` are kept (read with others' if a read is on its way); raises what
+        the read raised (`LectureEnFil`: a worker thread must read)."""
+        if self._en_cours and lecteur is self._lecteur:
+            attente: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._ids.extend(ids)
+            self._attentes.append(attente)
+            await attente
+            return
+        if self._en_cours:
+            await self._portail._lire_et_garder(ids, lecteur)
+            return
+        self._en_cours, self._lecteur = True, lecteur
+        try:
+            await self._portail._lire_et_garder(ids, lecteur)
+        finally:
+            if self._attentes:
+                # The requests that came meanwhile are read by a task of their own: this one
+                # answers its parent now.
+                self._tache = asyncio.get_running_loop().create_task(self._servir(lecteur))
+            else:
+                self._en_cours, self._lecteur = False, None
+
+    async def _servir(self, lecteur: LecteurAsync) -> None:
+        try:
+            while self._attentes:
+                groupe, attentes = list(dict.fromkeys(self._ids)), self._attentes
+                self._ids, self._attentes = [], []
+                try:
+                    await self._portail._lire_et_garder(groupe, lecteur)
+                except Exception as erreur:
+                    for attente in attentes:
+                        if not attente.done():
+                            attente.set_exception(
+                                LectureEnFil() if isinstance(erreur, LectureEnFil) else erreur
+                            )
+                else:
+                    for attente in attentes:
+                        if not attente.done():
+                            attente.set_result(None)
+        finally:
+            # Whoever still waits (the task cancelled at shutdown) reads for itself.
+            for attente in self._attentes:
+                if not attente.done():
+                    attente.set_exception(LectureEnFil())
+            self._ids, self._attentes = [], []
+            self._en_cours, self._lecteur, self._tache = False, None, None
 
 
 class ConflitPersistant(Exception):
@@ -301,6 +365,7 @@ class Portail(Application[UUID]):
         )
         self.conflits = 0
         self.conflits_persistants = 0
+        self.lectures_groupees = LecturesGroupees(self)
         self.trousseau: Trousseau
         super().__init__(env=env)
         if isinstance(self.trousseau, TrousseauPostgres):
@@ -471,9 +536,16 @@ class Portail(Application[UUID]):
         return repository
 
     async def precharger_async(self, ids: Sequence[UUID], lecteur: LecteurAsync) -> None:
-        """`precharger` on the event loop: those of `ids` not kept are read in one awaited
-        statement and kept (an absent one as absent). `LectureEnFil` when only a worker thread
-        can tell (`lire_async`)."""
+        """`precharger` on the event loop: those of `ids` not kept are read and kept (an absent
+        one as absent), in one awaited statement with what other requests of the loop ask for
+        meanwhile (`LecturesGroupees`). `LectureEnFil` when only a worker thread can tell
+        (`lire_async`)."""
+        repository = self._repository_fiable()
+        if repository.manquants(ids):
+            await self.lectures_groupees.lire(ids, lecteur)
+
+    async def _lire_et_garder(self, ids: Sequence[UUID], lecteur: LecteurAsync) -> None:
+        """Those of `ids` not kept, read in one awaited statement and kept."""
         repository = self._repository_fiable()
         manquants = repository.manquants(ids)
         if not manquants:
@@ -736,10 +808,10 @@ class Portail(Application[UUID]):
 
     async def lire_async(self, cls: type[A], aggregat_id: UUID, lecteur: LecteurAsync) -> A:
         """`lire` on the event loop: the kept aggregate, trusted while the log is followed, else
-        its rows read by one awaited statement and folded here. `LectureEnFil` when only a
+        its rows read by one awaited statement (`LecturesGroupees`), folded and kept. `LectureEnFil` when only a
         worker thread can tell (the log or the erasures not followed, a save of this process not
         committed yet, stores other than PostgreSQL's)."""
-        repository = self._repository_fiable()
+        self._repository_fiable()
         entree = self.cache.prendre(aggregat_id)
         if entree is not None:
             connu, depot = entree
@@ -749,19 +821,15 @@ class Portail(Application[UUID]):
                 return connu
             if not isinstance(connu, Aggregate):
                 raise Introuvable(f"{cls.__name__} introuvable.")  # known not to exist
-        instruction = repository.instruction_lignes([aggregat_id])
-        if instruction is None:
+        await self.lectures_groupees.lire([aggregat_id], lecteur)
+        entree = self.cache.prendre(aggregat_id)
+        if entree is None or entree[1] is not None:
+            # Evicted meanwhile, or a save of this process begun since: a thread reads the log.
             raise LectureEnFil
-        generation, requete, parametres = instruction
-        rangees = await lecteur.tuples(requete, parametres, binaire=True)
-        [(ident, lignes)] = repository.par_aggregat(parametres["ids"], rangees).items()
-        aggregat = repository._depuis_lignes(ident, lignes, generation, projeter)
-        if not isinstance(aggregat, cls):
+        connu = entree[0]
+        if not isinstance(connu, cls):
             raise Introuvable(f"{cls.__name__} introuvable.")
-        # Nobody changes what is read: the loaded one itself is kept, no copy.
-        if generation == self.trousseau.generation:
-            self.cache.poser(aggregat)
-        return aggregat
+        return connu
 
     def lire(self, cls: type[A], aggregat_id: UUID) -> A:
         """An aggregate for reading only (the caller must not change it): the kept one, trusted

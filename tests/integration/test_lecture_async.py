@@ -19,22 +19,27 @@ from portail.store.lecture import LecteurAsync
 CTX = Contexte.systeme("test")
 
 
-def test_la_lecture_d_un_agregat_sur_la_boucle_garde_son_plan_d_un_appel_a_l_autre(
-    services: Services, base: BaseDeDonnees
-) -> None:
-    """An aggregate's read takes its ids as an array: under PostgreSQL's default, its prepared
-    statement would be planned again at each execution, for more than it takes to run."""
-    portail = services.portail
+def _enfants_enregistres(services: Services, nombre: int) -> list[Enfant]:
     enfants = [
         Enfant(
             famille_id=uuid.uuid4(),
             identite=IdentiteEnfant("Martin", f"Enfant {n}", date(2018, 5, 4), "Nantes"),
             scolarite=Scolarite("École Jules Ferry", None, None),
         )
-        for n in range(8)
+        for n in range(nombre)
     ]
     for enfant in enfants:
-        portail.enregistrer(CTX, enfant)
+        services.portail.enregistrer(CTX, enfant)
+    return enfants
+
+
+def test_la_lecture_d_un_agregat_sur_la_boucle_garde_son_plan_d_un_appel_a_l_autre(
+    services: Services, base: BaseDeDonnees
+) -> None:
+    """An aggregate's read takes its ids as an array: under PostgreSQL's default, its prepared
+    statement would be planned again at each execution, for more than it takes to run."""
+    portail = services.portail
+    enfants = _enfants_enregistres(services, 8)
 
     async def lire() -> tuple[list[list[uuid.UUID]], list[dict[str, object]]]:
         # One connection: the prepared statements looked at are those the reads used.
@@ -85,16 +90,7 @@ def test_les_lectures_simultanees_de_la_boucle_partent_ensemble(
     morning): the first is read alone, the seven that came while it was on its way in one
     statement; each gets its own child, and a child that does not exist is not found."""
     portail = services.portail
-    enfants = [
-        Enfant(
-            famille_id=uuid.uuid4(),
-            identite=IdentiteEnfant("Martin", f"Enfant {n}", date(2018, 5, 4), "Nantes"),
-            scolarite=Scolarite("École Jules Ferry", None, None),
-        )
-        for n in range(8)
-    ]
-    for enfant in enfants:
-        portail.enregistrer(CTX, enfant)
+    enfants = _enfants_enregistres(services, 8)
     portail.ecouter_journal()
     fin = time.monotonic() + 15
     while not (portail.cache.fiable and portail.trousseau.cache_fiable()) and time.monotonic() < fin:

@@ -129,8 +129,8 @@ class LecturesGroupees:
         try:
             await self._portail._lire_et_garder(groupe, lecteur)
         except BaseException as erreur:
-            # Each request gets its own exception; a cancelled task (at shutdown) leaves each to
-            # read for itself, in a worker thread.
+            # What the read raised reaches each request (a `LectureEnFil` of its own); a task
+            # cancelled at shutdown leaves each to read for itself, in a worker thread.
             for attente in attentes:
                 if not attente.done():
                     attente.set_exception(

@@ -827,9 +827,10 @@ class Portail(Application[UUID]):
 
     async def lire_async(self, cls: type[A], aggregat_id: UUID, lecteur: LecteurAsync) -> A:
         """`lire` on the event loop: the kept aggregate, trusted while the log is followed, else
-        its rows read by one awaited statement (`LecturesGroupees`), folded and kept. `LectureEnFil` when only a
-        worker thread can tell (the log or the erasures not followed, a save of this process not
-        committed yet, stores other than PostgreSQL's)."""
+        its rows read by one awaited statement (`LecturesGroupees`), folded and kept (nobody
+        changes what is read: no copy). `LectureEnFil` when only a worker thread can tell (the
+        log or the erasures not followed, a save of this process not committed yet, stores other
+        than PostgreSQL's)."""
         self._repository_fiable()
         entree = self.cache.prendre(aggregat_id)
         if entree is not None:

@@ -128,18 +128,17 @@ class LecturesGroupees:
     ) -> None:
         try:
             await self._portail._lire_et_garder(groupe, lecteur)
-        except BaseException as erreur:
-            # What the read raised reaches each request (a `LectureEnFil` of its own); a task
-            # cancelled at shutdown leaves each to read for itself, in a worker thread.
+        except Exception as erreur:
+            # What the read raised reaches each request (a `LectureEnFil` of its own).
             for attente in attentes:
                 if not attente.done():
-                    attente.set_exception(
-                        erreur
-                        if isinstance(erreur, Exception) and not isinstance(erreur, LectureEnFil)
-                        else LectureEnFil()
-                    )
-            if not isinstance(erreur, Exception):
-                raise
+                    attente.set_exception(LectureEnFil() if isinstance(erreur, LectureEnFil) else erreur)
+        except BaseException:
+            # Cancelled at shutdown: each request reads for itself, in a worker thread.
+            for attente in attentes:
+                if not attente.done():
+                    attente.set_exception(LectureEnFil())
+            raise
         else:
             for attente in attentes:
                 if not attente.done():

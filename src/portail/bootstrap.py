@@ -109,7 +109,7 @@ def construire_services(
         services = _construire(settings, base, horloge)
     if projections:
         # Folding the drafts' facts can take a while: outside the lock other processes wait on.
-        services.projecteur = Projecteur(services.portail)
+        services.projecteur = Projecteur(services.portail, familles_pliees=settings.familles_pliees)
         services.suivi = services.projecteur
     # A campaign as of now is the sum of the drafts once they include the log's last position.
     services.facturation.attendre_vues = lambda position: _attendre_brouillons(services, position)

@@ -71,6 +71,10 @@ class Settings:
     pool_max_overflow: int = 20
     ecritures_simultanees: int = 0
     """Commands of one process that load, decide and save at the same time (0: no limit)."""
+    familles_pliees: int = 6_000
+    """Families the projections' runner keeps folded to price their drafts (about 21 KiB each at
+    10,000 children): at least the commune's families, or bookings fold their family's history
+    again (`store.pliage.FamillesPliees`)."""
     cors_origines: tuple[str, ...] = field(default_factory=tuple)
     paiement_carte: str = "aucun"
     """`test` turns on the test card provider (demos, tests); `aucun` leaves card payment off."""
@@ -147,6 +151,7 @@ class Settings:
             pool_size=_int(lire("POOL_SIZE"), defaut.pool_size),
             pool_max_overflow=_int(lire("POOL_MAX_OVERFLOW"), defaut.pool_max_overflow),
             ecritures_simultanees=_int(lire("ECRITURES_SIMULTANEES"), defaut.ecritures_simultanees),
+            familles_pliees=_int(lire("FAMILLES_PLIEES"), defaut.familles_pliees),
             cors_origines=tuple(o for o in (lire("CORS_ORIGINES") or "").split(",") if o),
             paiement_carte=lire("PAIEMENT_CARTE") or defaut.paiement_carte,
             leader_intervalle_secondes=_int(

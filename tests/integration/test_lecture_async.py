@@ -69,6 +69,31 @@ def test_la_lecture_d_un_agregat_sur_la_boucle_garde_son_plan_d_un_appel_a_l_aut
     assert plans[0]["generic_plans"] == len(enfants)
 
 
+def test_la_lecture_d_un_agregat_hors_de_la_boucle_garde_aussi_son_plan(services: Services) -> None:
+    """The same read from a thread (a command's first read of a child, `RepositoryCache`), on a
+    connection of the library's pool."""
+    portail = services.portail
+    enfants = _enfants_enregistres(services, 8)
+    datastore: Any = portail.factory.datastore
+    with datastore.get_connection() as conn:
+        lus = []
+        for enfant in enfants:
+            instruction = portail.repository.instruction_lignes([enfant.id])  # type: ignore[attr-defined]
+            assert instruction is not None
+            _, requete, parametres = instruction
+            with conn.cursor(binary=True) as curs:
+                rangees = curs.execute(requete, parametres, prepare=True).fetchall()
+            lus.append([r["originator_id"] for r in rangees if r["n"] == 1])
+        plans = conn.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+            ("%originator_version > coalesce%",),
+        ).fetchall()
+    assert lus == [[e.id] for e in enfants]
+    assert len(plans) == 1
+    assert plans[0]["custom_plans"] == 0
+    assert plans[0]["generic_plans"] == len(enfants)
+
+
 class _LecteurCompte(LecteurAsync):
     """Counts the statements of aggregate reads, and the ids each asked for."""
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from portail.api.intergiciels import Affluence
 from portail.memoire import GelApresCollecte, TasGeleParPage, sans_collecte
 
 
@@ -101,3 +102,22 @@ def test_ce_qui_survit_a_une_collection_complete_est_gele_tant_que_le_gel_est_in
     gc.collect()
     assert gel.gels == 1
     assert gc.get_freeze_count() == 0
+
+
+def test_un_flot_de_requetes_n_est_pas_le_repos_meme_sans_requete_en_cours() -> None:
+    """An api process collects its whole heap at rest only (`api.app._collecter_au_repos`): a
+    stream whose requests all finished between two looks keeps it busy."""
+    affluence = Affluence()
+    assert not affluence.occupee()
+    # Two requests arrived and were answered between two looks: none in flight now.
+    for _ in range(2):
+        affluence.arrivees += 1
+    assert affluence.en_cours == 0
+    assert affluence.occupee()
+    # Nothing since the last look: at rest.
+    assert not affluence.occupee()
+    # One still being served.
+    affluence.en_cours = 1
+    assert affluence.occupee()
+    affluence.en_cours = 0
+    assert not affluence.occupee()

@@ -67,9 +67,13 @@ COLLECTE_VERIFIEE_S = 1.0
 
 
 async def _collecter_au_repos(gel: GelApresCollecte, affluence: Affluence) -> None:
+    """At rest: no request served now nor arrived since the last look (`Affluence.occupee`). Taken
+    for rest whenever none was in flight, a steady stream let the whole collection pause the
+    process mid-stream (measured at 10,000 children: the reads' p99 at 500 a second 138 ms against
+    a p50 of 2 ms, and 51 ms once the stream counted as busy)."""
     while True:
         await asyncio.sleep(COLLECTE_VERIFIEE_S)
-        gel.tas.au_repos(occupe=affluence.en_cours > 0)
+        gel.tas.au_repos(occupe=affluence.occupee())
 
 
 def create_app(

@@ -49,7 +49,7 @@ from portail.store.cles import SujetEfface, Trousseau, TrousseauMemoire, Trousse
 from portail.store.ecrivain import Depot
 from portail.store.idempotence import EN_COURS
 from portail.store.index_audit import indexer
-from portail.store.lecture import LecteurAsync, LectureBloquante
+from portail.store.lecture import LecteurAsync, LectureBloquante, avec_plans_generiques
 from portail.store.pliage import topics_de
 from portail.store.pool_lifo import garder_au_chaud
 from portail.store.tableaux import tableau
@@ -397,6 +397,10 @@ class Portail(Application[UUID]):
         datastore = getattr(factory, "datastore", None)
         if datastore is not None:
             garder_au_chaud(datastore.pool)
+            # Before the pool opens (at its first use): every connection keeps its plans, as
+            # the event loop's do (`store.lecture.PLANS_GENERIQUES`).
+            kwargs = datastore.pool.kwargs
+            kwargs["options"] = avec_plans_generiques(kwargs.get("options"))
         return factory
 
     def construct_repository(self) -> Repository[UUID]:

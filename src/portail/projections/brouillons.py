@@ -31,7 +31,7 @@ from portail.domain.facturation import Anomalie, Calcul, LigneFacture
 from portail.domain.facturation_famille import accueils_de, facturer_famille, mois_factures
 from portail.domain.planning import Planning
 from portail.store import lecture
-from portail.store.pliage import FAMILLES_PAR_LOT, FamillesPliees, Pliage
+from portail.store.pliage import FAMILLES_PAR_LOT, TAILLE_PLIS, FamillesPliees, Pliage
 
 log = structlog.get_logger()
 
@@ -132,13 +132,14 @@ class Calcules:
 
 
 class Brouillons:
-    def __init__(self, schema: str, pliage: Pliage | None = None) -> None:
+    def __init__(self, schema: str, pliage: Pliage | None = None, familles_pliees: int = TAILLE_PLIS) -> None:
         self.schema = schema
         self.pliage = pliage
+        self.familles_pliees = familles_pliees
         self.vider()
 
     def vider(self) -> None:
-        self.plis = FamillesPliees()
+        self.plis = FamillesPliees(self.familles_pliees)
         """The families last priced, as folded then: the next page folds them on from there."""
         self.communs: dict[UUID, Aggregate] = {}
         """The commune's parameters and accueils at the runner's position."""

@@ -19,7 +19,7 @@ from portail.projections.lot import Lot, Reperes
 from portail.store import lecture
 from portail.store.ecoute import REGROUPEMENT_JOURNAL, SECURITE, Ecoute, canal_journal, canal_vues
 from portail.store.pages import PagesJournal
-from portail.store.pliage import Pliage
+from portail.store.pliage import TAILLE_PLIS, Pliage
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import ApplicationRecorder, InfrastructureFactory, Mapper, TrackingRecorder
@@ -85,7 +85,7 @@ def creer_vues(datastore: PostgresDatastore) -> int:
 
 
 class Projecteur:
-    def __init__(self, portail: Journal, taille_page: int = 1000) -> None:
+    def __init__(self, portail: Journal, taille_page: int = 1000, familles_pliees: int = TAILLE_PLIS) -> None:
         self.portail = portail
         self.taille_page = taille_page
         datastore: PostgresDatastore = portail.factory.datastore  # type: ignore[attr-defined]
@@ -108,7 +108,9 @@ class Projecteur:
             regroupement=REGROUPEMENT_JOURNAL,
         )
         self.brouillons = brouillons.Brouillons(
-            self.schema, Pliage(datastore, portail.mapper, self._recorder().events_table_name)
+            self.schema,
+            Pliage(datastore, portail.mapper, self._recorder().events_table_name),
+            familles_pliees,
         )
         self._reperes = Reperes()
         # True when a rebuild stopped before its drafts were written: all are written again.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -55,10 +56,13 @@ def topics_de(*classes: type[Aggregate]) -> list[str]:
 TOPICS_COMMUNS = topics_de(Accueil, Parametres)
 
 
-TAILLE_PLIS = 2_500
-"""Families kept folded. A family of the benchmark's 10,000-child commune holds about 21 KiB
-folded (a school year of its children's plannings, their pointed presences shared:
-`Presence.pointee`), so this is about 55 MB, whatever the commune's size."""
+TAILLE_PLIS = 6_000
+"""Families kept folded by default (`Settings.familles_pliees`). A family of the benchmark's
+10,000-child commune (5,143 families) holds about 21 KiB folded (a school year of its children's
+plannings, their pointed presences shared: `Presence.pointee`), so this is at most about 125 MB,
+whatever the commune's size. Fewer than the commune's families, and the bookings of a morning
+fold again, at every page, the families that fell out (at 10,000 children with 2,500 kept: half
+of the worker's processor)."""
 
 
 class FamillesPliees:
@@ -175,10 +179,14 @@ class Pliage:
                 f" FROM {self.table} WHERE (famille_id = ANY(%(a_plier)s)"
                 f" OR (famille_id = ANY(%(gardees)s) AND notification_id > %(depuis)s))"
                 f" AND notification_id <= %(position)s"
-                f" AND {_filtre_topics(TOPICS_FAMILLE)} ORDER BY notification_id",
+                f" AND {_filtre_topics(TOPICS_FAMILLE)}",
                 {"a_plier": a_plier, "gardees": gardees, "depuis": depuis, "position": position},
                 binaire=True,
             )
+            # Put in log order here: the rows come almost in that order (the table's), which
+            # Python's sort takes in one pass, where PostgreSQL's would spill a batch read from
+            # the start (10 MB for 200 families) to disk.
+            lignes.sort(key=itemgetter(0))
             if trousseau is not None:
                 trousseau.precharger({ligne[1] for ligne in lignes})
             par_famille: dict[UUID, list[tuple[Any, ...]]] = {f: [] for f in lot}

@@ -321,3 +321,16 @@ def test_l_ecoute_coupee_se_rebranche(services, base) -> None:
         assert projecteur.attendre(services.portail.derniere_position())
     finally:
         projecteur.arreter()
+
+
+def test_le_worker_n_est_pas_au_repos_entre_les_pages_d_un_flot(services) -> None:
+    """Between the pages of a stream of bookings the runner is often caught up: it collects its
+    whole heap (the families it keeps folded) only after `REPOS_S` without an event applied."""
+    from portail.projections.executeur import REPOS_S
+
+    projecteur = services.projecteur
+    assert projecteur is not None
+    assert projecteur.occupe(3, 1000.0)
+    assert projecteur.occupe(0, 1000.0 + REPOS_S / 2)
+    assert projecteur.occupe(2, 1000.0 + REPOS_S)
+    assert not projecteur.occupe(0, 1000.0 + 2 * REPOS_S)

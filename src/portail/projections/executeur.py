@@ -4,6 +4,7 @@ moving its tracking position in the same transaction (exactly once, in log order
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
     from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 
 log = structlog.get_logger("portail.projections")
+
+REPOS_S = 1.0
+"""Seconds without an event applied before the runner counts as at rest (`Projecteur.occupe`)."""
 
 NOM = "principal"
 BROUILLONS_A_REFAIRE = "brouillons_a_refaire"
@@ -98,6 +102,8 @@ class Projecteur:
         self._arret = threading.Event()
         self._verrou_application = threading.Lock()
         self._tas: TasGeleParPage | None = None
+        self._dernier_travail = time.monotonic()
+        """When a catch-up last applied something (`occupe`)."""
         self._fil: threading.Thread | None = None
         self._index_complete = False
         self.ecoute = Ecoute(
@@ -488,17 +494,29 @@ class Projecteur:
         while not self._arret.is_set():
             # Cleared before looking at the log: a save committed during the catch-up wakes it again.
             self._reveil.clear()
+            lus = 0
             try:
-                self.rattraper()
+                lus = self.rattraper()
                 # Idle: the families the next bookings will price are folded ahead, a batch at a
                 # time, so that a save's NOTIFY waits for one batch at most.
                 while not self._reveil.is_set() and not self._arret.is_set() and self.plier_d_avance():
                     pass
                 if self._tas is not None:
-                    self._tas.au_repos(occupe=self._reveil.is_set())
+                    self._tas.au_repos(occupe=self.occupe(lus, time.monotonic()))
             except Exception:
                 log.exception("projections_erreur")
-            self._reveil.wait(timeout=SECURITE)
+            # After work, looked at again once it may count as rest (its collection then waits
+            # `REPOS_S`, not `SECURITE`).
+            self._reveil.wait(timeout=REPOS_S if lus and self._tas is not None else SECURITE)
+
+    def occupe(self, lus: int, maintenant: float) -> bool:
+        """Not at rest: a save is waiting, or a catch-up applied something less than `REPOS_S`
+        ago (`lus`: what this one read). Between the pages of a steady stream of bookings the
+        runner is often caught up: taken for rest, that made it collect its whole heap (the
+        families it keeps folded) in the middle of a morning's bookings."""
+        if lus:
+            self._dernier_travail = maintenant
+        return self._reveil.is_set() or maintenant - self._dernier_travail < REPOS_S
 
     def plier_d_avance(self) -> bool:
         """One batch of `Brouillons.plier_d_avance` at the applied position, once caught up;

@@ -23,6 +23,7 @@ from portail.domain.accueil import Accueil
 from portail.domain.commune import Parametres
 from portail.domain.faits_comptables import FaitsComptables
 from portail.domain.famille import Famille
+from portail.settings import Settings
 from portail.store import lecture
 
 if TYPE_CHECKING:
@@ -56,8 +57,8 @@ def topics_de(*classes: type[Aggregate]) -> list[str]:
 TOPICS_COMMUNS = topics_de(Accueil, Parametres)
 
 
-TAILLE_PLIS = 6_000
-"""Families kept folded by default (`Settings.familles_pliees`). A family of the benchmark's
+TAILLE_PLIS: int = Settings.familles_pliees
+"""Families kept folded by default (the setting's default). A family of the benchmark's
 10,000-child commune (5,143 families) holds about 21 KiB folded (a school year of its children's
 plannings, their pointed presences shared: `Presence.pointee`), so this is at most about 125 MB,
 whatever the commune's size. Fewer than the commune's families, and the bookings of a morning

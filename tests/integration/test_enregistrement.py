@@ -311,6 +311,41 @@ def test_deux_groupes_d_un_appel_qui_se_heurtent_passent_l_un_apres_l_autre(sv: 
     assert sv.portail.verifier_chaine().ok
 
 
+@pytest.mark.parametrize("seul", [True, False])
+def test_un_evenement_et_une_ligne_seuls_sont_ecrits_comme_parmi_d_autres(sv: Services, seul: bool) -> None:
+    """A save of one event and one read row (a sequential booking's) takes the function's short
+    path; the same event and row saved beside another group take the set path: the stored event
+    (its family and child taken from its aggregate's link), its digest, the chain and the row are
+    the same either way."""
+    famille_id = uuid.uuid4()
+    enfant = _enfant(famille_id, "Seule" if seul else "Accompagnée")
+    sv.portail.enregistrer(CTX, enfant)
+    recorder = sv.portail.recorder
+    assert isinstance(recorder, RecorderChaine)
+    valeurs = {"accueil_id": str(uuid.uuid4()), "jour": "2026-09-01", "unite": "MIDI"}
+    ligne = LigneLecture(
+        "proj_occupation",
+        ("accueil_id", "jour", "unite"),
+        {**valeurs, "reserves": 3, "attente": 1, "version": 2},
+    )
+    # The aggregate's second event names no family: the function reads it from the link.
+    groupe = Groupe(evenements=[_evenement(enfant.id, enfant.version + 1)], lignes=[ligne])
+    autres = [] if seul else [Groupe(evenements=[_evenement(uuid.uuid4(), 1)])]
+    resultats = recorder.enregistrer([groupe, *autres])
+    assert [r.statut for r in resultats] == ["ok"] * (1 + len(autres))
+    (position,) = resultats[0].positions
+    assert _sql(
+        sv, "SELECT famille_id, enfant_id FROM {evenements} WHERE notification_id = %s", position
+    ) == [(famille_id, enfant.id)]
+    assert _sql(
+        sv,
+        "SELECT reserves, attente, version FROM {schema}.proj_occupation WHERE accueil_id = %s",
+        uuid.UUID(valeurs["accueil_id"]),
+    ) == [(3, 1, 2)]
+    verification = sv.portail.verifier_chaine()
+    assert verification.ok and verification.evenements_verifies == 2 + len(autres)
+
+
 def test_une_lecture_depassee_par_un_groupe_precedent_du_meme_appel_est_un_conflit(sv: Services) -> None:
     """A group that read an aggregate at its committed version, when an earlier group of the same
     call changes it: the read is stale by the time it would commit, as if they came one by one."""

@@ -573,12 +573,15 @@ def _sql_liens(sujets: str, condition: str) -> str:
     # An aggregate's link comes from the first event of its first group naming its family (a
     # child's registration, saved with its health record): without the ORDER BY, DISTINCT ON
     # keeps any of them.
-    return f"""INSERT INTO {sujets} (agregat_id, famille_id, enfant_id)
+    # Most events name no family (a booking's, once its aggregate is linked): told by expressions.
+    return f"""IF cardinality(array_remove(e_famille, NULL)) > 0 OR cardinality(array_remove(e_enfant, NULL)) > 0 THEN
+        INSERT INTO {sujets} (agregat_id, famille_id, enfant_id)
         SELECT DISTINCT ON (e.id) e.id, e.famille, e.enfant
         FROM unnest(e_groupe, e_id, e_famille, e_enfant) WITH ORDINALITY AS e(grp, id, famille, enfant, rang)
         WHERE {condition.format(x="e")} AND (e.famille IS NOT NULL OR e.enfant IS NOT NULL)
         ORDER BY e.id, e.grp, e.famille IS NULL, e.rang
-        ON CONFLICT (agregat_id) DO NOTHING;"""
+        ON CONFLICT (agregat_id) DO NOTHING;
+      END IF;"""
 
 
 def _sql_evenements(evenements: str, sujets: str, condition: str) -> str:
@@ -597,9 +600,16 @@ def _sql_evenements(evenements: str, sujets: str, condition: str) -> str:
       )"""
 
 
-_EMPREINTE_INS = (
-    "sha256(convert_to(ins.notification_id::text || '|' || ins.originator_id::text || '|'"
-    " || ins.originator_version::text || '|' || ins.topic || '|', 'UTF8') || ins.state)"
+def _empreinte(position: str, agregat: str, version: str, topic: str, etat: str) -> str:
+    """An event's digest in SQL (`empreinte_evenement`)."""
+    return (
+        f"sha256(convert_to({position}::text || '|' || {agregat}::text || '|'"
+        f" || {version}::text || '|' || {topic} || '|', 'UTF8') || {etat})"
+    )
+
+
+_EMPREINTE_INS = _empreinte(
+    "ins.notification_id", "ins.originator_id", "ins.originator_version", "ins.topic", "ins.state"
 )
 
 
@@ -641,7 +651,28 @@ def _sql_lignes(schema: str, condition: str) -> str:
         ELS"""
         for table, (cles, colonnes) in FORMES_LIGNES.items()
     )
-    return f"""IF cardinality(l_groupe) > 0 THEN
+    seule = condition.format(x="l").replace("l.grp", "l_groupe[1]")
+    formes_seules = "".join(
+        f"""IF l_table[1] = '{table}' AND l_cles[1] = '{",".join(cles)}'
+            AND l_valeurs[1] ?& '{{{",".join(colonnes)}}}'::text[]
+            AND l_valeurs[1] - '{{{",".join(colonnes)}}}'::text[] = '{{}}'::jsonb THEN
+          {_insertion_seule(schema, table, cles, colonnes)}
+          ecrite := true;
+        ELS"""
+        for table, (cles, colonnes) in FORMES_LIGNES.items()
+    )
+    return f"""ecrite := false;
+      -- A lone read row (most of a sequential caller's saves) needs no grouping: its shape is
+      -- told by plain expressions, and it is written without ordering or deduplicating.
+      IF cardinality(l_groupe) = 1 THEN
+        IF {seule} THEN
+          {formes_seules}E
+          END IF;
+        ELSE
+          ecrite := true;
+        END IF;
+      END IF;
+      IF NOT ecrite AND cardinality(l_groupe) > 0 THEN
       FOR ligne IN
         SELECT l.tab, l.cles, l.forme, jsonb_agg(l.val ORDER BY l.rang) AS vals
         FROM (
@@ -673,17 +704,30 @@ def _sql_lignes(schema: str, condition: str) -> str:
       END IF;"""
 
 
+def _insertion_seule(schema: str, table: str, cles: tuple[str, ...], colonnes: tuple[str, ...]) -> str:
+    """The statement of `_insertion_statique` for the call's only row."""
+    liste = ", ".join(colonnes)
+    return (
+        f"INSERT INTO {schema}.{table} AS t ({liste}) SELECT {liste}"
+        f" FROM jsonb_populate_record(NULL::{schema}.{table}, l_valeurs[1])"
+        f" ON CONFLICT ({', '.join(cles)}) {_action_conflit(cles, colonnes)};"
+    )
+
+
+def _action_conflit(cles: tuple[str, ...], colonnes: tuple[str, ...]) -> str:
+    autres = [c for c in colonnes if c not in cles]
+    if not autres:
+        return "DO NOTHING"
+    action = "DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in autres)
+    return action + (" WHERE t.version < EXCLUDED.version" if "version" in colonnes else "")
+
+
 def _insertion_statique(schema: str, table: str, cles: tuple[str, ...], colonnes: tuple[str, ...]) -> str:
     """The statement the dynamic one builds for rows of this shape, written out."""
     liste = ", ".join(colonnes)
     conflit = ", ".join(cles)
     versionnee = "version" in colonnes
-    autres = [c for c in colonnes if c not in cles]
-    if autres:
-        action = "DO UPDATE SET " + ", ".join(f"{c} = EXCLUDED.{c}" for c in autres)
-        action += " WHERE t.version < EXCLUDED.version" if versionnee else ""
-    else:
-        action = "DO NOTHING"
+    action = _action_conflit(cles, colonnes)
     return (
         f"INSERT INTO {schema}.{table} AS t ({liste}) SELECT {liste} FROM (SELECT DISTINCT ON ({conflit}) *"
         f" FROM jsonb_populate_recordset(NULL::{schema}.{table}, ligne.vals) WITH ORDINALITY AS r"
@@ -741,10 +785,24 @@ def _fonction_sql(schema: str, table_evenements: str, canal: str) -> str:
       END IF;
 
       {_sql_liens(sujets, "{x}.grp = g")}
+      IF cardinality(e_id) = 1 AND e_groupe[1] = g THEN
+        -- A lone event (most of a sequential caller's saves): a plain insert, its digest an
+        -- expression, rather than a set of events joined, sorted and aggregated.
+        INSERT INTO {evenements} (originator_id, originator_version, topic, state,
+          famille_id, enfant_id, acteur_compte_id, role, correlation_id, horodatage)
+        VALUES (e_id[1], e_version[1], e_topic[1], e_etat[1],
+          coalesce(e_famille[1], (SELECT s.famille_id FROM {sujets} s WHERE s.agregat_id = e_id[1])),
+          coalesce(e_enfant[1], (SELECT s.enfant_id FROM {sujets} s WHERE s.agregat_id = e_id[1])),
+          e_acteur[1], e_role[1], e_correlation[1], e_horodatage[1])
+        RETURNING notification_id INTO position_seule;
+        pos := ARRAY[position_seule];
+        emp := ARRAY[{_empreinte("position_seule", "e_id[1]", "e_version[1]", "e_topic[1]", "e_etat[1]")}];
+      ELSE
       {_sql_evenements(evenements, sujets, "{x}.grp = g")}
       SELECT array_agg(ins.notification_id ORDER BY ins.notification_id),
              array_agg({_EMPREINTE_INS} ORDER BY ins.notification_id)
         INTO pos, emp FROM ins;
+      END IF;
 
       {_sql_idempotence(idempotence, "{x}.grp = g", erreur_cle)}
 
@@ -787,6 +845,8 @@ DECLARE
   mises_a_jour text;
   conflit text;
   precedente bytea;
+  suite bytea;
+  position_seule bigint;
   groupes integer[];
   bons integer[];
   echoues integer[] := '{{}}';
@@ -796,6 +856,7 @@ DECLARE
   dep record;
   lent boolean := false;
   tous integer[];
+  ecrite boolean;
 BEGIN
   -- Positions are handed out and committed in the same order: a follower of the log never
   -- passes over a position that commits later.
@@ -937,17 +998,30 @@ BEGIN
   END IF;
 
   IF cardinality(toutes_positions) > 0 THEN
-    SELECT c.hash INTO precedente FROM {chaine} c ORDER BY c.position DESC LIMIT 1;
+    -- The digests joined by PL/pgSQL's own loop, and the previous link read by the insert itself:
+    -- one statement for the link.
+    suite := ''::bytea;
+    FOREACH precedente IN ARRAY toutes_empreintes LOOP
+      suite := suite || precedente;
+    END LOOP;
     INSERT INTO {chaine} (position, premiere, positions, empreintes, hash)
-    SELECT toutes_positions[cardinality(toutes_positions)], toutes_positions[1], toutes_positions, toutes_empreintes,
-           sha256(coalesce(precedente, '\\x{GENESE.hex()}'::bytea)
-                  || (SELECT string_agg(d, ''::bytea ORDER BY r) FROM unnest(toutes_empreintes) WITH ORDINALITY AS x(d, r)));
+    VALUES (toutes_positions[cardinality(toutes_positions)], toutes_positions[1], toutes_positions, toutes_empreintes,
+            sha256(coalesce((SELECT c.hash FROM {chaine} c ORDER BY c.position DESC LIMIT 1),
+                            '\\x{GENESE.hex()}'::bytea) || suite));
     -- The payload names the transaction's first and last positions (`store.ecoute.plage_notifiee`).
     PERFORM pg_notify('{canal}', 'p:' || toutes_positions[1] || ':' || toutes_positions[cardinality(toutes_positions)]);
   END IF;
 
-  RETURN QUERY SELECT r.grp, r.statut, r.pos::bigint[], r.detail
-    FROM unnest(resultats_groupe, resultats_statut, resultats_positions, resultats_detail) AS r(grp, statut, pos, detail);
+  IF cardinality(resultats_groupe) = 1 THEN
+    o_groupe := resultats_groupe[1];
+    o_statut := resultats_statut[1];
+    o_positions := resultats_positions[1]::bigint[];
+    o_detail := resultats_detail[1];
+    RETURN NEXT;
+  ELSE
+    RETURN QUERY SELECT r.grp, r.statut, r.pos::bigint[], r.detail
+      FROM unnest(resultats_groupe, resultats_statut, resultats_positions, resultats_detail) AS r(grp, statut, pos, detail);
+  END IF;
 END;
 $fonction$
 """

@@ -220,7 +220,7 @@ def _appel_direct(sv: Services, groupes: list[Groupe]) -> tuple[list[tuple[int, 
     avis: list[str] = []
     with psycopg.connect(sv.settings_url, autocommit=True) as conn:  # type: ignore[attr-defined]
         conn.add_notice_handler(lambda d: avis.append(d.message_primary or ""))
-        lignes = conn.execute(recorder._appel, [*_parametres(groupes), [], []]).fetchall()
+        lignes = conn.execute(recorder._appel.texte, [*_parametres(groupes), [], []]).fetchall()
     return sorted((ligne[0], ligne[1]) for ligne in lignes), avis
 
 
@@ -344,6 +344,38 @@ def test_un_evenement_et_une_ligne_seuls_sont_ecrits_comme_parmi_d_autres(sv: Se
     ) == [(3, 1, 2)]
     verification = sv.portail.verifier_chaine()
     assert verification.ok and verification.evenements_verifies == 2 + len(autres)
+
+
+@pytest.mark.parametrize("ordre", ["tables", "inverse", "meme_cle"])
+def test_les_lignes_d_un_groupe_seul_sont_ecrites_quel_que_soit_leur_ordre(sv: Services, ordre: str) -> None:
+    """A lone group's rows of distinct tables in the runner's order are written one by one; in
+    another order, or two rows with one key, they take the grouping path: the same rows result,
+    and of two rows with one key the higher version."""
+    recorder = sv.portail.recorder
+    assert isinstance(recorder, RecorderChaine)
+    accueil, capacite = str(uuid.uuid4()), str(uuid.uuid4())
+    jour = {"accueil_id": accueil, "jour": "2026-09-02"}
+    ouverte = LigneLecture("proj_capacites", ("capacite_id",), {"capacite_id": capacite, **jour})
+
+    def compteur(reserves: int, version: int) -> LigneLecture:
+        valeurs = {**jour, "unite": "MIDI", "reserves": reserves, "attente": 0, "version": version}
+        return LigneLecture("proj_occupation", ("accueil_id", "jour", "unite"), valeurs)
+
+    lignes = {
+        "tables": [ouverte, compteur(7, 3)],
+        "inverse": [compteur(7, 3), ouverte],
+        "meme_cle": [ouverte, compteur(7, 3), compteur(6, 2)],
+    }[ordre]
+    evenements = [_evenement(uuid.uuid4(), 1), _evenement(uuid.uuid4(), 1)]
+    (resultat,) = recorder.enregistrer([Groupe(evenements=evenements, lignes=lignes)])
+    assert resultat.statut == "ok" and len(resultat.positions) == 2
+    assert _sql(
+        sv, "SELECT accueil_id FROM {schema}.proj_capacites WHERE capacite_id = %s", uuid.UUID(capacite)
+    ) == [(uuid.UUID(accueil),)]
+    assert _sql(
+        sv, "SELECT reserves, version FROM {schema}.proj_occupation WHERE accueil_id = %s", uuid.UUID(accueil)
+    ) == [(7, 3)]
+    assert sv.portail.verifier_chaine().ok
 
 
 def test_une_lecture_depassee_par_un_groupe_precedent_du_meme_appel_est_un_conflit(sv: Services) -> None:
@@ -660,4 +692,26 @@ def test_les_sauvegardes_passent_par_une_connexion_gardee_remplacee_si_elle_tomb
     assert relu.identite is not None and relu.identite.prenom == "Trois"
     nouvelle = recorder.connexion_tenue._connexion
     assert nouvelle is not None and nouvelle.info.backend_pid != pid
+    assert sv.portail.verifier_chaine().ok
+
+
+def test_une_sauvegarde_prepare_de_nouveau_son_instruction_oubliee_par_le_serveur(sv: Services) -> None:
+    """The save's statement is prepared once on the kept connection; when the session forgets it
+    (`DEALLOCATE ALL`, which psycopg sends after a `ROLLBACK` of its own), the next save prepares
+    it again and succeeds."""
+    recorder = sv.portail.recorder
+    assert isinstance(recorder, RecorderChaine)
+    famille_id = uuid.uuid4()
+    sv.portail.enregistrer(CTX, _enfant(famille_id, "Un"))
+    tenue = recorder.connexion_tenue._connexion
+    assert tenue is not None
+    assert tenue.execute(
+        "SELECT count(*) FROM pg_prepared_statements WHERE name = %s", ("portail_enregistrer",)
+    ).fetchone() == {"count": 1}
+    tenue.execute("DEALLOCATE ALL")
+    deux = _enfant(famille_id, "Deux")
+    sv.portail.enregistrer(CTX, deux)
+    assert recorder.connexion_tenue._connexion is tenue
+    relu = sv.portail.repository.charger_de_la_base(deux.id, garder=False)  # type: ignore[attr-defined]
+    assert relu.identite is not None and relu.identite.prenom == "Deux"
     assert sv.portail.verifier_chaine().ok

@@ -41,7 +41,7 @@ from psycopg.rows import DictRow, tuple_row
 from psycopg.types.json import Jsonb
 
 from portail.store.cles import SujetEfface
-from portail.store.connexion_tenue import ConnexionTenue
+from portail.store.connexion_tenue import ConnexionTenue, Instruction, erreur_persistance
 from portail.store.ecoute import canal_journal
 from portail.store.ecrivain import Depot, Ecrivain
 from portail.store.idempotence import CleDejaServie
@@ -73,6 +73,8 @@ _TOPICS_PERSONNELS = _TopicsPersonnels()
 
 GENESE = b"\x00" * 32
 FONCTION = "portail_enregistrer"
+EVENEMENTS_UN_A_UN = 4
+"""Events of a lone group inserted one statement each (fewer than a set statement costs)."""
 TABLE_SUJETS = "portail_sujets"
 ORDRE_TABLES = {"proj_plannings": 0, "proj_capacites": 1, "proj_calendrier": 2, "proj_occupation": 3}
 """The order read rows are written in, by the runner (`projections.lot.Lot`), the commands
@@ -209,10 +211,11 @@ class RecorderChaine(PostgresApplicationRecorder):
         """Concurrent saves of this process share one call (group commit)."""
         self.connexion_tenue = ConnexionTenue(datastore)
         """The connection saves go through (`store.connexion_tenue`)."""
-        self._appel = (
-            f"SELECT o_groupe, o_statut, o_positions, o_detail FROM {self.fonction}("
-            + ", ".join(f"%b::{t}[]" for t in TYPES_PARAMETRES)
-            + ")"
+        debut = f"SELECT o_groupe, o_statut, o_positions, o_detail FROM {self.fonction}("
+        self._appel = Instruction(
+            FONCTION.encode(),
+            debut + ", ".join(f"%b::{t}[]" for t in TYPES_PARAMETRES) + ")",
+            (debut + ", ".join(f"${n}::{t}[]" for n, t in enumerate(TYPES_PARAMETRES, 1)) + ")").encode(),
         )
 
     def _create_table(self, curs: Cursor[DictRow]) -> None:
@@ -429,15 +432,14 @@ class RecorderChaine(PostgresApplicationRecorder):
             tableau("integer", [d[0] for d in dependances]),
             tableau("integer", [d[1] for d in dependances]),
         ]
-        with self.connexion_tenue.curseur() as curs:
-            try:
-                lignes = curs.execute(self._appel, parametres, prepare=True).fetchall()
-            except psycopg.Error as erreur:
-                seul = _groupe_seul(groupes, dependances)
-                issue = _issue_du_groupe_seul(erreur) if seul is not None else None
-                if issue is None:
-                    raise
-                return [issue if n == seul else Resultat("ok") for n in range(len(groupes))]
+        try:
+            lignes = self.connexion_tenue.executer(self._appel, parametres)
+        except psycopg.Error as erreur:
+            seul = _groupe_seul(groupes, dependances)
+            issue = _issue_du_groupe_seul(erreur) if seul is not None else None
+            if issue is None:
+                raise erreur_persistance(erreur) from erreur
+            return [issue if n == seul else Resultat("ok") for n in range(len(groupes))]
         # (o_groupe, o_statut, o_positions, o_detail)
         resultats = {ligne[0]: ligne for ligne in lignes}
         sortie = []
@@ -633,7 +635,7 @@ def _sql_idempotence(idempotence: str, condition: str, erreur: str) -> str:
       END IF;"""
 
 
-def _sql_lignes(schema: str, condition: str) -> str:
+def _sql_lignes(schema: str, condition: str, tous: str) -> str:
     """The read rows of the groups, one statement per table (and per set of columns), tables in the
     runner's order and each table's rows by key (`projections.lot.ordre_des_lignes`), so that the
     two never lock rows in opposite orders; of two rows with one key, the one of the higher
@@ -651,26 +653,40 @@ def _sql_lignes(schema: str, condition: str) -> str:
         ELS"""
         for table, (cles, colonnes) in FORMES_LIGNES.items()
     )
-    seule = condition.format(x="l").replace("l.grp", "l_groupe[1]")
-    formes_seules = "".join(
-        f"""IF l_table[1] = '{table}' AND l_cles[1] = '{",".join(cles)}'
-            AND l_valeurs[1] ?& '{{{",".join(colonnes)}}}'::text[]
-            AND l_valeurs[1] - '{{{",".join(colonnes)}}}'::text[] = '{{}}'::jsonb THEN
-          {_insertion_seule(schema, table, cles, colonnes)}
-          ecrite := true;
-        ELS"""
+    rangs = "ARRAY[" + ", ".join(f"'{t}'" for t in ORDRE_TABLES) + "]"
+    connues = " OR ".join(
+        f"""(l_table[i] = '{table}' AND l_cles[i] = '{",".join(cles)}'
+            AND l_valeurs[i] ?& '{{{",".join(colonnes)}}}'::text[]
+            AND l_valeurs[i] - '{{{",".join(colonnes)}}}'::text[] = '{{}}'::jsonb)"""
         for table, (cles, colonnes) in FORMES_LIGNES.items()
     )
-    return f"""ecrite := false;
-      -- A lone read row (most of a sequential caller's saves) needs no grouping: its shape is
-      -- told by plain expressions, and it is written without ordering or deduplicating.
-      IF cardinality(l_groupe) = 1 THEN
-        IF {seule} THEN
-          {formes_seules}E
+    ecritures_seules = "".join(
+        f"""IF l_table[i] = '{table}' THEN
+            {_insertion_seule(schema, table, cles, colonnes)}
+          ELS"""
+        for table, (cles, colonnes) in FORMES_LIGNES.items()
+    )
+    return f"""-- Rows all of these groups, each of a table of its own in the runner's order and of a shape
+      -- of `FORMES_LIGNES` (a sequential command's: a calendar cell, with its planning's row on a
+      -- first booking) need neither grouping nor ordering: told by plain expressions, each is
+      -- written by its shape's statement.
+      ecrite := cardinality(l_groupe) > 0 AND l_groupe <@ {tous};
+      IF ecrite THEN
+        FOR i IN 1 .. cardinality(l_groupe) LOOP
+          IF NOT ({connues})
+             OR (i > 1 AND coalesce(array_position({rangs}, l_table[i]), 0)
+                           <= coalesce(array_position({rangs}, l_table[i - 1]), 0)) THEN
+            ecrite := false;
+            EXIT;
           END IF;
-        ELSE
-          ecrite := true;
-        END IF;
+        END LOOP;
+      END IF;
+      IF ecrite THEN
+        FOR i IN 1 .. cardinality(l_groupe) LOOP
+          {ecritures_seules}E
+            RAISE EXCEPTION 'forme de ligne inattendue';
+          END IF;
+        END LOOP;
       END IF;
       IF NOT ecrite AND cardinality(l_groupe) > 0 THEN
       FOR ligne IN
@@ -705,11 +721,11 @@ def _sql_lignes(schema: str, condition: str) -> str:
 
 
 def _insertion_seule(schema: str, table: str, cles: tuple[str, ...], colonnes: tuple[str, ...]) -> str:
-    """The statement of `_insertion_statique` for the call's only row."""
+    """The statement of `_insertion_statique` for the call's row `i`."""
     liste = ", ".join(colonnes)
     return (
         f"INSERT INTO {schema}.{table} AS t ({liste}) SELECT {liste}"
-        f" FROM jsonb_populate_record(NULL::{schema}.{table}, l_valeurs[1])"
+        f" FROM jsonb_populate_record(NULL::{schema}.{table}, l_valeurs[i])"
         f" ON CONFLICT ({', '.join(cles)}) {_action_conflit(cles, colonnes)};"
     )
 
@@ -785,18 +801,22 @@ def _fonction_sql(schema: str, table_evenements: str, canal: str) -> str:
       END IF;
 
       {_sql_liens(sujets, "{x}.grp = g")}
-      IF cardinality(e_id) = 1 AND e_groupe[1] = g THEN
-        -- A lone event (most of a sequential caller's saves): a plain insert, its digest an
-        -- expression, rather than a set of events joined, sorted and aggregated.
-        INSERT INTO {evenements} (originator_id, originator_version, topic, state,
-          famille_id, enfant_id, acteur_compte_id, role, correlation_id, horodatage)
-        VALUES (e_id[1], e_version[1], e_topic[1], e_etat[1],
-          coalesce(e_famille[1], (SELECT s.famille_id FROM {sujets} s WHERE s.agregat_id = e_id[1])),
-          coalesce(e_enfant[1], (SELECT s.enfant_id FROM {sujets} s WHERE s.agregat_id = e_id[1])),
-          e_acteur[1], e_role[1], e_correlation[1], e_horodatage[1])
-        RETURNING notification_id INTO position_seule;
-        pos := ARRAY[position_seule];
-        emp := ARRAY[{_empreinte("position_seule", "e_id[1]", "e_version[1]", "e_topic[1]", "e_etat[1]")}];
+      IF cardinality(e_id) BETWEEN 1 AND {EVENEMENTS_UN_A_UN} AND e_groupe <@ ARRAY[g] THEN
+        -- A few events of this group alone (a sequential caller's save): plain inserts, their
+        -- digests expressions, rather than a set of events joined, sorted and aggregated.
+        pos := '{{}}';
+        emp := '{{}}';
+        FOR i IN 1 .. cardinality(e_id) LOOP
+          INSERT INTO {evenements} (originator_id, originator_version, topic, state,
+            famille_id, enfant_id, acteur_compte_id, role, correlation_id, horodatage)
+          VALUES (e_id[i], e_version[i], e_topic[i], e_etat[i],
+            coalesce(e_famille[i], (SELECT s.famille_id FROM {sujets} s WHERE s.agregat_id = e_id[i])),
+            coalesce(e_enfant[i], (SELECT s.enfant_id FROM {sujets} s WHERE s.agregat_id = e_id[i])),
+            e_acteur[i], e_role[i], e_correlation[i], e_horodatage[i])
+          RETURNING notification_id INTO position_seule;
+          pos := pos || position_seule;
+          emp := emp || {_empreinte("position_seule", "e_id[i]", "e_version[i]", "e_topic[i]", "e_etat[i]")};
+        END LOOP;
       ELSE
       {_sql_evenements(evenements, sujets, "{x}.grp = g")}
       SELECT array_agg(ins.notification_id ORDER BY ins.notification_id),
@@ -806,7 +826,7 @@ def _fonction_sql(schema: str, table_evenements: str, canal: str) -> str:
 
       {_sql_idempotence(idempotence, "{x}.grp = g", erreur_cle)}
 
-      {_sql_lignes(schema, "{x}.grp = g")}
+      {_sql_lignes(schema, "{x}.grp = g", "ARRAY[g]")}
 
       toutes_positions := toutes_positions || coalesce(pos, '{{}}');
       toutes_empreintes := toutes_empreintes || coalesce(emp, '{{}}');
@@ -857,6 +877,7 @@ DECLARE
   lent boolean := false;
   tous integer[];
   ecrite boolean;
+  i integer;
 BEGIN
   -- Positions are handed out and committed in the same order: a follower of the log never
   -- passes over a position that commits later.
@@ -950,7 +971,7 @@ BEGIN
 
       {_sql_idempotence(idempotence, "{x}.grp = ANY (bons)", "RAISE EXCEPTION 'idempotence' USING ERRCODE = 'PF002';")}
 
-      {_sql_lignes(schema, "{x}.grp = ANY (bons)")}
+      {_sql_lignes(schema, "{x}.grp = ANY (bons)", "bons")}
 
       SELECT coalesce(array_agg(b ORDER BY b), '{{}}'), coalesce(array_agg('ok'::text ORDER BY b), '{{}}'),
              coalesce(array_agg(NULL::text ORDER BY b), '{{}}'),

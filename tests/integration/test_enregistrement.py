@@ -670,15 +670,21 @@ def test_un_groupe_seul_echoue_sans_rien_laisser_et_dit_pourquoi(sv: Services) -
     assert sv.portail.verifier_chaine().ok
 
 
-def test_les_sauvegardes_passent_par_une_connexion_gardee_remplacee_si_elle_tombe(sv: Services) -> None:
-    """Every save of the process goes through one connection kept from the pool; when its server
-    process ends (a restart, an administrator), the next save opens another and succeeds."""
+def _premiere_sauvegarde(sv: Services) -> tuple[RecorderChaine, uuid.UUID, Any]:
+    """A family's first save: the recorder, the family, the connection the save was kept on."""
     recorder = sv.portail.recorder
     assert isinstance(recorder, RecorderChaine)
     famille_id = uuid.uuid4()
     sv.portail.enregistrer(CTX, _enfant(famille_id, "Un"))
     tenue = recorder.connexion_tenue._connexion
     assert tenue is not None
+    return recorder, famille_id, tenue
+
+
+def test_les_sauvegardes_passent_par_une_connexion_gardee_remplacee_si_elle_tombe(sv: Services) -> None:
+    """Every save of the process goes through one connection kept from the pool; when its server
+    process ends (a restart, an administrator), the next save opens another and succeeds."""
+    recorder, famille_id, tenue = _premiere_sauvegarde(sv)
     pid = tenue.info.backend_pid
     sv.portail.enregistrer(CTX, _enfant(famille_id, "Deux"))
     assert recorder.connexion_tenue._connexion is tenue
@@ -699,12 +705,7 @@ def test_une_sauvegarde_prepare_de_nouveau_son_instruction_oubliee_par_le_serveu
     """The save's statement is prepared once on the kept connection; when the session forgets it
     (`DEALLOCATE ALL`, which psycopg sends after a `ROLLBACK` of its own), the next save prepares
     it again and succeeds."""
-    recorder = sv.portail.recorder
-    assert isinstance(recorder, RecorderChaine)
-    famille_id = uuid.uuid4()
-    sv.portail.enregistrer(CTX, _enfant(famille_id, "Un"))
-    tenue = recorder.connexion_tenue._connexion
-    assert tenue is not None
+    recorder, famille_id, tenue = _premiere_sauvegarde(sv)
     assert tenue.execute(
         "SELECT count(*) FROM pg_prepared_statements WHERE name = %s", ("portail_enregistrer",)
     ).fetchone() == {"count": 1}

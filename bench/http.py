@@ -461,6 +461,7 @@ def mesurer_http(banc: Banc) -> dict[str, Any]:
         rss_api = rss_pic_mb_par_processus(serveur.pid)
         rss_worker = rss_pic_mb(serveur.pid_worker) if serveur.pid_worker else None
         demarrage = serveur.demarre_en_s
+        repos = serveur.repos_en_s
     serveur.supprimer_journal()
 
     controle_fermee = _verifier_reservations(
@@ -520,6 +521,7 @@ def mesurer_http(banc: Banc) -> dict[str, Any]:
         "portal_pages": pages,
         "rss_mb": {"api": rss_api, "worker": rss_worker, "charge": phases.rss_charge},
         "server_ready_s": demarrage,
+        "server_rest_s": repos,
     }
 
 
@@ -654,6 +656,7 @@ def mesurer_ruee(banc: Banc, nombre: int) -> dict[str, Any]:
         retard = _attendre_projections(serveur.url)
         rss_api = rss_pic_mb_par_processus(serveur.pid)
         rss_worker = rss_pic_mb(serveur.pid_worker) if serveur.pid_worker else None
+        repos = serveur.repos_en_s
     serveur.supprimer_journal()
 
     controle = _verifier_ruee(banc, accueil_id, semaine, parents, parent_de, lignes)
@@ -671,6 +674,7 @@ def mesurer_ruee(banc: Banc, nombre: int) -> dict[str, Any]:
         **controle,
         "projection_lag_after": retard,
         "rss_mb": {"api": rss_api, "worker": rss_worker, "charge": phases.rss_charge},
+        "server_rest_s": repos,
     }
 
 

@@ -787,6 +787,7 @@ def executer(
                     rapport["portal_pages"] = resultat["portal_pages"]
                     rapport["rss_mb"] = dict(resultat.get("rss_mb", {}))
                     rapport["server_ready_s"] = resultat.get("server_ready_s")
+                    rapport["server_rest_s"] = resultat.get("server_rest_s")
                 if ruee:
                     print("Mesure : ruée d'ouverture…", file=sys.stderr)
                     rapport["rush"] = mesurer_ruee(banc, parents)

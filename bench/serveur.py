@@ -27,6 +27,10 @@ from bench.commun import RACINE, Banc
 DELAI_DEMARRAGE = 600.0
 """`/ready` answers 503 until the projections have caught up after start: a big commune takes a while."""
 DELAI_ARRET = 15.0
+DELAI_REPOS = 120.0
+"""At most this long, after `/ready`, for the processes' start-up work to end (`_attendre_repos`)."""
+REPOS_CPU = 0.05
+"""Processor seconds a second under which the server's processes count as at rest."""
 LIMITE_FICHIERS = 65_536
 """Open files the server may need: a connection per parent of the rush, beside its pool and logs."""
 
@@ -70,6 +74,8 @@ class ServeurApi:
         self._worker: subprocess.Popen[bytes] | None = None
         self.demarre_en_s: float | None = None
         """Seconds from start until ready (and, split, until the worker had caught up)."""
+        self.repos_en_s: float | None = None
+        """Seconds from ready until the processes were at rest (`_attendre_repos`)."""
         self._journal = Path(tempfile.mkstemp(prefix="portail-bench-serveur-", suffix=".log")[1])
 
     @property
@@ -116,6 +122,7 @@ class ServeurApi:
                     )
                     if pret:
                         self.demarre_en_s = round(time.monotonic() - debut, 1)
+                        self._attendre_repos()
                         return
             except (urllib.error.URLError, OSError):
                 pass
@@ -124,6 +131,27 @@ class ServeurApi:
         raise RuntimeError(
             f"le serveur n'est pas prêt après {DELAI_DEMARRAGE:.0f} s :\n{self.fin_du_journal()}"
         )
+
+    def _attendre_repos(self) -> None:
+        """Once ready, wait until the server's processes have finished their start-up work: a
+        worker that has caught up folds ahead the families the next bookings will touch (seconds
+        of processor at 10,000 children), which a commune's worker, started long before its
+        registration morning, has done by then. Measures start at rest; `repos_en_s` says how
+        long that took."""
+        debut = time.monotonic()
+
+        def cpu() -> float:
+            worker = self.cpu_worker_s()
+            return self.cpu_s() + (worker or 0.0)
+
+        precedent = cpu()
+        while time.monotonic() - debut < DELAI_REPOS:
+            time.sleep(1.0)
+            courant = cpu()
+            if courant - precedent < REPOS_CPU:
+                break
+            precedent = courant
+        self.repos_en_s = round(time.monotonic() - debut, 1)
 
     def arreter(self) -> None:
         worker, self._worker = self._worker, None

@@ -32,11 +32,12 @@ def main() -> None:
 def serve(host: str, port: int) -> None:
     import uvicorn
 
+    from portail.api.protocole import ProtocoleHttp
     from portail.web.app import creer_app
 
     settings = Settings.depuis_environnement()
     application = creer_app(settings, planificateur=True)
-    uvicorn.run(application, host=host, port=port, log_config=None, access_log=False)
+    uvicorn.run(application, host=host, port=port, log_config=None, access_log=False, http=ProtocoleHttp)
 
 
 @main.command(
@@ -49,6 +50,8 @@ def serve(host: str, port: int) -> None:
 def api(host: str, port: int, workers: int) -> None:
     import uvicorn
 
+    from portail.api.protocole import ProtocoleHttp
+
     # An import string and a factory: each uvicorn worker process builds its own app.
     uvicorn.run(
         "portail.web.app:app_api",
@@ -58,6 +61,7 @@ def api(host: str, port: int, workers: int) -> None:
         workers=workers,
         log_config=None,
         access_log=False,
+        http=ProtocoleHttp,
     )
 
 

@@ -864,8 +864,8 @@ DECLARE
   colonnes text;
   mises_a_jour text;
   conflit text;
-  precedente bytea;
   suite bytea;
+  empreinte bytea;
   position_seule bigint;
   groupes integer[];
   bons integer[];
@@ -1022,8 +1022,8 @@ BEGIN
     -- The digests joined by PL/pgSQL's own loop, and the previous link read by the insert itself:
     -- one statement for the link.
     suite := ''::bytea;
-    FOREACH precedente IN ARRAY toutes_empreintes LOOP
-      suite := suite || precedente;
+    FOREACH empreinte IN ARRAY toutes_empreintes LOOP
+      suite := suite || empreinte;
     END LOOP;
     INSERT INTO {chaine} (position, premiere, positions, empreintes, hash)
     VALUES (toutes_positions[cardinality(toutes_positions)], toutes_positions[1], toutes_positions, toutes_empreintes,

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
+
+import structlog
 
 from portail import secrets_locaux
 from portail.application.audit import ServiceAudit
@@ -49,6 +52,8 @@ if TYPE_CHECKING:
     from uuid import UUID
 
     from portail.store.database import BaseDeDonnees
+
+log = structlog.get_logger("portail")
 
 
 DELAI_BROUILLONS = 30.0
@@ -165,6 +170,9 @@ def _construire(settings: Settings, base: BaseDeDonnees, horloge: Horloge) -> Se
 
     def prechauffer(maximum: int) -> int:
         gardes = comptes.prechauffer_sessions(maximum=maximum)
+        debut = time.monotonic()
+        enfants = familles.lire_enfants_d_avance(continuer=sessions.fiable)
+        log.info("enfants_lus_d_avance", enfants=enfants, secondes=round(time.monotonic() - debut, 2))
         # Kept until the log says otherwise: out of the collector's way, as the start's objects.
         geler_le_tas()
         return gardes

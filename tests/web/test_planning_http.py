@@ -302,3 +302,45 @@ def test_le_calendrier_montre_la_place_proposee_tant_qu_elle_est_ouverte(web: An
 
     portail.horloge.maintenant = MAINTENANT + timedelta(hours=25)
     assert "Places proposées depuis la liste d'attente" not in html.unescape(client.get(chemin).text)
+
+
+def test_un_processus_qui_demarre_lit_les_enfants_d_avance(
+    web: Any, settings: Settings, base: BaseDeDonnees, horloge: Any
+) -> None:
+    """A registration morning on an api process just started: the commune's children are read
+    into memory before the parents come, so a child's first calendar page reads the accueil and
+    the month, not the child."""
+    _, portail = web
+    famille = portail.famille("claire@example.fr")
+    accueil = creer_accueil(portail.services)
+    enfant = famille.enfants[0]
+    application = creer_app(settings, horloge=horloge, base=base)
+    with TestClient(app=application) as autre:
+        sv = application.state.services
+        sessions = sv.comptes.sessions
+        assert sessions is not None
+        fin = time.monotonic() + 15
+        while sessions.prechauffages == 0 and time.monotonic() < fin:
+            time.sleep(0.02)
+        assert sv.portail.garde(enfant)
+        connecter(autre, "claire@example.fr")
+        with instructions(sv) as envoyees:
+            page = autre.get(f"/planning/{enfant}/{accueil}?mois=2021-10&jour=2021-10-04")
+        assert page.status_code == 200 and "Présences du lundi 4 octobre 2021" in html.unescape(page.text)
+        assert len(envoyees) == 2, envoyees
+
+
+def test_la_lecture_d_avance_des_enfants_s_arrete_a_sa_borne_ou_quand_on_l_arrete(web: Any) -> None:
+    _, portail = web
+    sv = portail.services
+    enfants = [
+        *portail.famille("claire@example.fr").enfants,
+        *portail.famille("bruno@example.fr", nom="Durand", enfants=("Zoé", "Tom")).enfants,
+    ]
+    sv.portail.cache.retirer(enfants)
+    assert sv.familles.lire_enfants_d_avance(continuer=lambda: False) == 0
+    assert not any(sv.portail.garde(e) for e in enfants)
+    assert sv.familles.lire_enfants_d_avance(maximum=1) == 1
+    assert sum(sv.portail.garde(e) for e in enfants) == 1
+    assert sv.familles.lire_enfants_d_avance(par_lot=1) >= len(enfants)
+    assert all(sv.portail.garde(e) for e in enfants)

@@ -39,12 +39,18 @@ from portail.domain.valeurs import (
     nom_personne,
     texte,
 )
+from portail.store.cache_agregats import POIDS_MAX
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from portail.store.lecture import LecteurAsync
 
 PARIS = ZoneInfo("Europe/Paris")
 AGE_MAX_ENFANT = 25
+ENFANTS_D_AVANCE = POIDS_MAX // 2
+"""Children an api process reads ahead at most: a child weighs one in the kept aggregates' bound,
+half of which is left to what requests bring (plannings, days, families)."""
 ABSENT = object()
 """Marks a field a PATCH did not mention (as opposed to one set to null)."""
 
@@ -64,6 +70,23 @@ class ServiceFamilles:
         return self.portail.horloge().astimezone(PARIS).date()
 
     # Reading
+
+    def lire_enfants_d_avance(
+        self,
+        maximum: int = ENFANTS_D_AVANCE,
+        par_lot: int = 200,
+        continuer: Callable[[], bool] = lambda: True,
+    ) -> int:
+        """The commune's children read into this process's memory, a batch per statement, until
+        `continuer()` says no: a parent's first page or booking of the morning then reads no
+        child (measured at 10,000 children: the calendar pages' slowest hundredth, 140 ms while
+        most children were still to be read, 85 ms once they were). Returns the children read."""
+        ids = self.portail.ids_de(Enfant)[:maximum]
+        for debut in range(0, len(ids), par_lot):
+            if not continuer():
+                return debut
+            self.portail.garder_d_avance(ids[debut : debut + par_lot])
+        return len(ids)
 
     def famille(self, famille_id: UUID) -> Famille:
         famille = self.portail.charger(Famille, famille_id)

@@ -322,12 +322,12 @@ class RepositoryCache(Repository[UUID]):
         stockes = [StoredEvent(r[1], r[2], r[3], bytes(r[4])) for r in lignes]
         return projector_func(None, (mapper.to_domain_event(e) for e in stockes))
 
-    def precharger(self, ids: Sequence[UUID]) -> None:
+    def precharger(self, ids: Sequence[UUID], au_moins: int = 2) -> None:
         """Load in one statement those of `ids` that are not kept and trusted, and keep them (an
-        absent one as absent): a command's reads that follow find them in memory. A lone one is
-        left to its own load, which is one statement too."""
+        absent one as absent): a command's reads that follow find them in memory. Fewer than
+        `au_moins` are left to their own loads (a lone one's is one statement too)."""
         manquants = self.manquants(ids)
-        charge = self._lignes_de(manquants) if len(manquants) >= 2 else None
+        charge = self._lignes_de(manquants) if manquants and len(manquants) >= au_moins else None
         if charge is not None:
             self.garder_lignes(*charge)
 
@@ -828,6 +828,13 @@ class Portail(Application[UUID]):
                 lus[aggregat_id] = aggregat
         return lus if generation == self.trousseau.generation else {}
 
+    def garde(self, aggregat_id: UUID) -> bool:
+        """Whether `lire_async` answers it from memory, without a statement (kept and trusted)."""
+        try:
+            return not self._repository_fiable().manquants([aggregat_id])
+        except LectureEnFil:
+            return False
+
     async def lire_async(self, cls: type[A], aggregat_id: UUID, lecteur: LecteurAsync) -> A:
         """`lire` on the event loop: the kept aggregate, trusted while the log is followed, else
         its rows read by one awaited statement (`LecturesGroupees`), folded and kept (nobody
@@ -898,6 +905,11 @@ class Portail(Application[UUID]):
         (`RepositoryCache.precharger`): one round trip instead of one each."""
         if isinstance(self.repository, RepositoryCache):
             self.repository.precharger(ids)
+
+    def garder_d_avance(self, ids: Sequence[UUID]) -> None:
+        """Those of `ids` not kept read in one statement and kept, however few."""
+        if isinstance(self.repository, RepositoryCache):
+            self.repository.precharger(ids, au_moins=1)
 
     def evenements_de(self, sujets: Sequence[UUID]) -> list[tuple[int, Any]]:
         """Every event of these aggregates with its log position, in log order (one query)."""

@@ -4,11 +4,12 @@ calendar, and the places offered from a waiting list."""
 
 from __future__ import annotations
 
+import asyncio
 import calendar
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from typing import Any
 from uuid import UUID
 
@@ -31,6 +32,7 @@ from portail.bootstrap import Services
 from portail.domain.accueil import Accueil, Unite
 from portail.domain.enfant import Enfant
 from portail.domain.erreurs import ErreurDomaine
+from portail.domain.planning import Planning
 from portail.domain.regles.calendrier import PARIS
 from portail.domain.reservation import DemandeReservation, Resultat, Statut
 from portail.projections.requetes import CaseCalendrier
@@ -423,7 +425,13 @@ def _mois_et_jour(
     request: Request[Any, Any, Any], lieu: Lieu, mois: str | None, jour: str | None
 ) -> tuple[date, date | None]:
     """The calendar's month and chosen day: those given, else the query's."""
-    premier = _mois(mois or request.query_params.get("mois"), lieu.accueil, lieu.sv.familles.aujourd_hui())
+    return _mois_et_jour_de(request, lieu.accueil, lieu.sv, mois, jour)
+
+
+def _mois_et_jour_de(
+    request: Request[Any, Any, Any], accueil: Accueil, sv: Services, mois: str | None, jour: str | None
+) -> tuple[date, date | None]:
+    premier = _mois(mois or request.query_params.get("mois"), accueil, sv.familles.aujourd_hui())
     return premier, _jour(jour or request.query_params.get("jour"), premier)
 
 
@@ -563,12 +571,26 @@ class PlanningPages(Controller):
         lecteur = sv.lecteur_async
         if lecteur is not None:
             with suppress(LectureEnFil):
-                lieu = await Lieu.de_async(request, enfant_id, accueil_id, lecteur)
-                famille_id, enfant = lieu.famille_id, lieu.enfant
-                premier, choisi = _mois_et_jour(request, lieu, None, None)
-                mois = await cases_du_mois_async(
-                    sv, famille_id, enfant_id, premier, accueil_id, hors_periode_vide=True
+                famille_id = famille_de_la_page(request)
+                accueil = await sv.catalogue.accueil_lu_async(accueil_id, lecteur)
+                premier, choisi = _mois_et_jour_de(request, accueil, sv, None, None)
+                lire_enfant = partial(sv.familles.enfant_lu_async, famille_id, enfant_id, lecteur)
+                lire_mois = partial(
+                    cases_du_mois_async,
+                    sv,
+                    famille_id,
+                    enfant_id,
+                    premier,
+                    accueil_id,
+                    hors_periode_vide=True,
                 )
+                if sv.portail.garde(enfant_id):
+                    enfant, mois = await lire_enfant(), await lire_mois()
+                else:
+                    # A child not kept yet: its statement and the month's are on their way
+                    # together, not one after the other (two waits for the loop under load).
+                    enfant, mois = await asyncio.gather(lire_enfant(), lire_mois())
+                lieu = Lieu(sv, famille_id, enfant, accueil)
                 lignes = []
                 if mois.offres_ouvertes:
                     lignes = await sv.lectures.offres_ouvertes_async(
@@ -619,6 +641,11 @@ class PlanningPages(Controller):
         lecteur = sv.lecteur_async
         if lecteur is not None:
             with suppress(LectureEnFil):
+                # A child's first booking in this process: the child and its planning in one
+                # statement, not the child first and the planning once the form is read.
+                await sv.portail.precharger_async(
+                    [enfant_id, Planning.id_pour(enfant_id, accueil_id)], lecteur
+                )
                 lieu = await Lieu.de_async(request, enfant_id, accueil_id, lecteur)
                 famille_id = lieu.famille_id
                 f = Formulaire(data)

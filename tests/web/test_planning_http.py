@@ -14,6 +14,7 @@ from uuid import UUID
 
 import anyio.to_thread
 import pytest
+from eventsourcing.persistence import MapperDeserialisationError
 from litestar.testing import TestClient
 
 from outils_sql import instructions
@@ -344,3 +345,25 @@ def test_la_lecture_d_avance_des_enfants_s_arrete_a_sa_borne_ou_quand_on_l_arret
     assert sum(sv.portail.garde(e) for e in enfants) == 1
     assert sv.familles.lire_enfants_d_avance(par_lot=1) >= len(enfants)
     assert all(sv.portail.garde(e) for e in enfants)
+
+
+def test_un_lot_d_enfants_illisible_ne_prive_pas_les_suivants_de_leur_lecture_d_avance(
+    web: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, portail = web
+    sv = portail.services
+    enfants = portail.famille("claire@example.fr", enfants=("Léa", "Hugo")).enfants
+    sv.portail.cache.retirer(enfants)
+    vraie_lecture = sv.portail.garder_d_avance
+    appels: list[int] = []
+
+    def garder_d_avance(lot: Any) -> None:
+        appels.append(len(lot))
+        if len(appels) == 1:
+            raise MapperDeserialisationError("enregistrement altéré")
+        vraie_lecture(lot)
+
+    monkeypatch.setattr(sv.portail, "garder_d_avance", garder_d_avance)
+    assert sv.familles.lire_enfants_d_avance(par_lot=1) == 1
+    assert appels == [1, 1]
+    assert sum(sv.portail.garde(e) for e in enfants) == 1

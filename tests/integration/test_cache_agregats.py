@@ -354,3 +354,61 @@ def test_une_reservation_avec_une_cle_nouvelle_est_une_instruction_et_sa_reprise
     with instructions(ici) as envoyees:
         assert reserver("cle-2", b"corps", 2) == [Statut.REFUSE.value]
     assert len(envoyees) == 1, envoyees
+
+
+def test_une_promotion_decidee_sur_un_planning_perime_est_decidee_a_nouveau(deux, horloge) -> None:
+    """A child waits for a day in another process's save, which this process has not heard of
+    yet: a cancellation here that frees the place promotes the child from the day's list read
+    from the log, while the child's planning this process keeps still says it is not waiting.
+    The save checks the version of that planning, read and left as it was: it fails, and the
+    command decides again on the planning read anew. Both aggregates then agree."""
+    import threading
+
+    from outils_proprietes import JOURS, MOMENT, _accueil, _familles
+    from portail.domain.capacite import Capacite
+    from portail.domain.reservation import DemandeReservation, Statut
+
+    ici, ailleurs = deux
+    horloge.maintenant = MOMENT
+    accueil_id = _accueil(ici, 1)
+    (famille_w, enfant_w), (famille_x, enfant_x) = _familles(ici, 2)
+    jour, autre_jour = JOURS[0], JOURS[1]
+    assert (
+        ici.reservations.reserver(CTX, famille_w, enfant_w, accueil_id, [DemandeReservation(jour, "SOIR")])[
+            0
+        ].statut
+        is Statut.RESERVE
+    )
+    ici.reservations.reserver(CTX, famille_x, enfant_x, accueil_id, [DemandeReservation(autre_jour, "SOIR")])
+    planning_x = Planning.id_pour(enfant_x, accueil_id)
+    assert ici.portail.cache.contient(planning_x)
+
+    # This process's reader of the log is held back: what the other process records next is
+    # not known here yet, and what is kept is still trusted.
+    libre = threading.Event()
+    origine = ici.portail.cache._rattraper
+
+    def retenu(connexion: Any, table: str, position: int) -> int:
+        libre.wait(10)
+        return origine(connexion, table, position)
+
+    ici.portail.cache._rattraper = retenu  # type: ignore[method-assign]
+    try:
+        attente = ailleurs.reservations.reserver(
+            CTX, famille_x, enfant_x, accueil_id, [DemandeReservation(jour, "SOIR")]
+        )
+        assert attente[0].statut is Statut.LISTE_ATTENTE
+        # The day is not kept here (never read, or dropped): it is read from the log.
+        ici.portail.cache.retirer([Capacite.id_pour(accueil_id, jour)])
+        assert ici.portail.cache.fiable
+        ici.reservations.annuler(
+            CTX, famille_w, enfant_w, accueil_id, [DemandeReservation(jour, "SOIR")], None
+        )
+    finally:
+        libre.set()
+
+    lus = ailleurs.portail.lire_lot(Planning, [planning_x])
+    capacite = ailleurs.portail.lire_lot(Capacite, [Capacite.id_pour(accueil_id, jour)])
+    [places] = [c.places.get("SOIR", []) for c in capacite.values()]
+    assert places == [enfant_x]
+    assert lus[planning_x].etat(jour, "SOIR") is Etat.RESERVE

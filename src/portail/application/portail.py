@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -43,7 +43,15 @@ from portail.domain.planning import Planning
 from portail.projections.en_ligne import attend_le_projecteur, lignes_commande
 from portail.store import lecture, transcodings
 from portail.store.cache_agregats import CacheAgregats, copie_a_plat, copier, est_a_plat, nom_ecoute
-from portail.store.chaine import Groupe, LigneIdempotence, RecorderChaine, Resultat, Verification, verifier
+from portail.store.chaine import (
+    Groupe,
+    LigneIdempotence,
+    RecorderChaine,
+    Resultat,
+    Verification,
+    VersionLueDepassee,
+    verifier,
+)
 from portail.store.chiffrement import MapperPersonnel
 from portail.store.cles import SujetEfface, Trousseau, TrousseauMemoire, TrousseauPostgres
 from portail.store.ecrivain import Depot
@@ -173,6 +181,14 @@ def projeter(aggregat: Any, evenements: Iterable[Any]) -> Any:
     for evenement in evenements:
         aggregat = evenement.mutate(aggregat)
     return aggregat
+
+
+def _decide_sur(changes: Iterable[UUID], ecritures: Mapping[str, Any], erreur: Exception) -> list[UUID]:
+    """What a failed save leaves stale among what is kept: the aggregates it changed, and those
+    it read and left as it was when one of them changed meanwhile (a key already served, say,
+    says nothing of them: a full day's Capacite a repeat read stays kept)."""
+    lus = ecritures.get("versions", ()) if isinstance(erreur, VersionLueDepassee) else ()
+    return [*changes, *(aggregat_id for aggregat_id, _ in lus)]
 
 
 def a_photographier(version: int, intervalle: int) -> bool:
@@ -587,11 +603,12 @@ class Portail(Application[UUID]):
         reponse: Any = None,
         liberer: Callable[[], None] | None = None,
         avertir: Callable[[], None],
+        versions: Sequence[tuple[UUID, int]] = (),
     ) -> EnregistrementEnCours:
         """`enregistrer`'s first half, for a command decided on the event loop (within
         `sans_lecture`): the save is queued with the writer, whose own thread writes it and calls
         `avertir()` once it is finished; `achever` then does what `enregistrer` does after it."""
-        ecritures: dict[str, Any] = {}
+        ecritures: dict[str, Any] = {"versions": versions}
         changes, attendre = self._preparer(contexte, aggregats, reponse, liberer, ecritures)
         recorder = self.recorder
         if not isinstance(recorder, RecorderChaine):
@@ -629,8 +646,8 @@ class Portail(Application[UUID]):
                 raise depot.erreur
             assert depot.resultat is not None
             positions = RecorderChaine.issue(en_cours.groupe, depot.resultat)
-        except Exception:
-            self.cache.retirer(traitement.aggregates)
+        except Exception as erreur:
+            self.cache.retirer(_decide_sur(traitement.aggregates, en_cours.ecritures, erreur))
             raise
         self.trousseau.confirmer(en_cours.cles)
         enregistrements = [
@@ -681,9 +698,11 @@ class Portail(Application[UUID]):
         self.trousseau.abandonner_en_attente()
         try:
             enregistrements = super()._record(processing_event)
-        except Exception:
+        except Exception as erreur:
             # Another writer was first, or the subject is erased: what is kept may be stale.
-            self.cache.retirer(processing_event.aggregates)
+            self.cache.retirer(
+                _decide_sur(processing_event.aggregates, processing_event.saved_kwargs, erreur)
+            )
             raise
         self._garder(processing_event)
         return enregistrements

@@ -71,6 +71,15 @@ class _Chargeur:
         return self._portail.charger(Planning, Planning.id_pour(enfant_id, self._accueil_id))
 
 
+def versions_lues(lot: Lot) -> list[tuple[UUID, int]]:
+    """The aggregates the decision read and left as they were, at the versions it read: the save
+    checks them as it checks those it changed. A child the day's waiting list promotes, whose
+    planning, kept by this process, does not say it is waiting yet (another process put it there a
+    moment ago), is left as it is by the promotion: without this check, the day would give the
+    child a place its planning never records."""
+    return [(a.id, a.version) for a in lot.agregats() if not a.pending_events]
+
+
 def _avertisseur(boucle: asyncio.AbstractEventLoop, fini: asyncio.Future[None]) -> Callable[[], None]:
     """What the writer's thread calls once a save is finished: the awaiting command resumes."""
 
@@ -126,7 +135,9 @@ class ServiceReservations:
         return Lot(accueil, self.calendrier, self.portail.horloge(), chargeur)
 
     def _enregistrer(self, contexte: Contexte, lot: Lot, reponse: object, tenue: Tenue) -> None:
-        self.portail.enregistrer(contexte, *lot.agregats(), reponse=reponse, liberer=tenue.liberer)
+        self.portail.enregistrer(
+            contexte, *lot.agregats(), reponse=reponse, liberer=tenue.liberer, versions=versions_lues(lot)
+        )
 
     def _capacites_touchees(self, accueil: Accueil, demandes: Sequence[DemandeReservation]) -> list[UUID]:
         """The days whose Capacite the command may change (units with a capacity): their locks."""
@@ -219,6 +230,7 @@ class ServiceReservations:
                         en_cours = portail.deposer(
                             contexte,
                             *lot.agregats(),
+                            versions=versions_lues(lot),
                             reponse=resultats,
                             liberer=tenue.liberer,
                             avertir=_avertisseur(boucle, fini),
@@ -342,7 +354,7 @@ class ServiceReservations:
                 return 0
             lot = self._lot(accueil)
             expirees = lot.expirer_offres(capacite)
-            self.portail.enregistrer(contexte, *lot.agregats())
+            self.portail.enregistrer(contexte, *lot.agregats(), versions=versions_lues(lot))
             return expirees
 
         with self.verrous.tenir([Capacite.id_pour(accueil.id, jour)]):

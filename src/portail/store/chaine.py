@@ -188,6 +188,11 @@ class Resultat:
 
 CLE_DEJA_SERVIE = "clé d'idempotence déjà servie"
 DEPENDANCE_ECHOUEE = "décidé sur un enregistrement qui a échoué"
+VERSION_LUE_DEPASSEE = "version lue dépassée"
+
+
+class VersionLueDepassee(IntegrityError):
+    """An aggregate the command read and left as it was (`Groupe.versions`) changed meanwhile."""
 
 
 class RecorderChaine(PostgresApplicationRecorder):
@@ -294,6 +299,8 @@ class RecorderChaine(PostgresApplicationRecorder):
         if resultat.statut == "conflit":
             if groupe.idempotence is not None and (resultat.detail or "").startswith(CLE_DEJA_SERVIE):
                 raise CleDejaServie(resultat.detail)
+            if resultat.detail == VERSION_LUE_DEPASSEE:
+                raise VersionLueDepassee(resultat.detail)
             raise IntegrityError(resultat.detail or "conflit")
         if resultat.statut == "efface":
             raise SujetEfface(
@@ -780,7 +787,7 @@ def _fonction_sql(schema: str, table_evenements: str, canal: str) -> str:
           WHERE v.grp = g
             AND coalesce((SELECT max(s.originator_version) FROM {evenements} s WHERE s.originator_id = v.id), 0) <> v.ver
         ) THEN
-          RAISE EXCEPTION 'version lue dépassée' USING ERRCODE = 'PF002';
+          RAISE EXCEPTION '{VERSION_LUE_DEPASSEE}' USING ERRCODE = 'PF002';
         END IF;
       END IF;
 
@@ -917,7 +924,7 @@ BEGIN
       INTO echoues, echoues_statut, echoues_detail
       FROM (
         SELECT DISTINCT ON (c.grp) c.grp, c.statut, c.detail FROM (
-          SELECT v.grp, 1 AS ordre, 'conflit' AS statut, 'version lue dépassée' AS detail
+          SELECT v.grp, 1 AS ordre, 'conflit' AS statut, '{VERSION_LUE_DEPASSEE}' AS detail
             FROM unnest(v_groupe, v_id, v_version) AS v(grp, id, ver)
             WHERE coalesce((SELECT max(s.originator_version) FROM {evenements} s WHERE s.originator_id = v.id), 0) <> v.ver
           UNION ALL

@@ -716,3 +716,62 @@ def test_une_sauvegarde_prepare_de_nouveau_son_instruction_oubliee_par_le_serveu
     relu = sv.portail.repository.charger_de_la_base(deux.id, garder=False)  # type: ignore[attr-defined]
     assert relu.identite is not None and relu.identite.prenom == "Deux"
     assert sv.portail.verifier_chaine().ok
+
+
+def test_les_tables_sont_lues_par_cle_quelle_que_soit_leur_taille_au_premier_appel(sv: Services) -> None:
+    """A session keeps the plans of the save function's statements from its first call. Made
+    while the idempotency, key and erasure tables were empty, a plan that reads a table whole
+    would read it whole at every call as it grows: no call reads them, nor the log and its
+    links, other than by key."""
+    recorder = sv.portail.recorder
+    assert isinstance(recorder, RecorderChaine)
+    compte = uuid.uuid4()
+
+    def groupes(rang: int) -> list[Groupe]:
+        return [
+            Groupe(
+                evenements=[_evenement(sujet, 1)],
+                cles=[(sujet, uuid.uuid4(), b"\x00" * 40)],
+                idempotence=LigneIdempotence(compte, f"cle-{rang}-{n}", "e", 201, b"{}"),
+            )
+            for n, sujet in enumerate(uuid.uuid4() for _ in range(3))
+        ]
+
+    tables = (
+        "portail_idempotence",
+        "portail_cles",
+        "portail_sujets_effaces",
+        "portail_events",
+        "portail_sujets",
+    )
+    with psycopg.connect(sv.settings_url) as conn:  # type: ignore[attr-defined]
+        premier = conn.execute(recorder._appel.texte, [*_parametres(groupes(0)), [], []]).fetchall()
+        conn.commit()
+        assert sorted(r[1] for r in premier) == ["ok"] * 3
+        # The tables grow, as over a registration morning.
+        _sql(
+            sv,
+            "INSERT INTO {idempotence} (compte_id, cle, empreinte, statut, corps)"
+            " SELECT gen_random_uuid(), 'k' || n, 'e', 201, '' FROM generate_series(1, 3000) AS n",
+        )
+        _sql(
+            sv,
+            "INSERT INTO {cles} (sujet_id, famille_id, cle)"
+            " SELECT gen_random_uuid(), NULL, '\\x00' FROM generate_series(1, 3000) AS n",
+        )
+        _sql(
+            sv,
+            "INSERT INTO {schema}.portail_sujets_effaces (sujet_id)"
+            " SELECT gen_random_uuid() FROM generate_series(1, 500) AS n",
+        )
+        second = conn.execute(recorder._appel.texte, [*_parametres(groupes(1)), [], []]).fetchall()
+        assert sorted(r[1] for r in second) == ["ok"] * 3
+        lectures = dict(
+            conn.execute(
+                "SELECT relname, seq_scan FROM pg_stat_xact_user_tables WHERE schemaname = %s AND relname = ANY(%s)",
+                (recorder.datastore.schema, list(tables)),
+            ).fetchall()
+        )
+        conn.commit()
+    assert set(lectures) == set(tables)
+    assert lectures == dict.fromkeys(tables, 0)

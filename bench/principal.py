@@ -251,15 +251,23 @@ def mesurer_reservations(
     ecoule = 0.0
     tranches: list[dict[str, float]] = []
     try:
-        accueil_id, jours = _accueil_rentree(services)
         hasard = random.Random(7)
         enfants = commune.enfants
         hasard.shuffle(enfants)
+        # Each child books three days at a périscolaire, then again at a second one: a small
+        # commune's children at one accueil ran out within the slices on a fast machine, and the
+        # second pass keeps the mix (each child's first booking at an accueil reads its planning).
         travail = iter(
-            [(f.famille_id, e, j, u) for (f, e) in enfants for j in jours[:3] for u in ("MIDI", "SOIR")]
+            [
+                (accueil_id, f.famille_id, e, j, u)
+                for accueil_id, jours in (_accueil_rentree(services), _accueil_rentree(services))
+                for (f, e) in enfants
+                for j in jours[:3]
+                for u in ("MIDI", "SOIR")
+            ]
         )
         # Warm-up: connections, caches of the accueil and the first aggregates.
-        for _, (famille_id, enfant_id, jour, unite) in zip(range(50), travail, strict=False):
+        for _, (accueil_id, famille_id, enfant_id, jour, unite) in zip(range(50), travail, strict=False):
             services.reservations.reserver(
                 CTX, famille_id, enfant_id, accueil_id, [DemandeReservation(jour, unite)]
             )
@@ -267,7 +275,7 @@ def mesurer_reservations(
             for _ in range(TRANCHES):
                 n = 0
                 debut = time.perf_counter()
-                for famille_id, enfant_id, jour, unite in travail:
+                for accueil_id, famille_id, enfant_id, jour, unite in travail:
                     t = time.perf_counter()
                     resultat = services.reservations.reserver(
                         CTX, famille_id, enfant_id, accueil_id, [DemandeReservation(jour, unite)]

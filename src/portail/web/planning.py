@@ -422,15 +422,9 @@ class Lieu:
 
 
 def _mois_et_jour(
-    request: Request[Any, Any, Any], lieu: Lieu, mois: str | None, jour: str | None
-) -> tuple[date, date | None]:
-    """The calendar's month and chosen day: those given, else the query's."""
-    return _mois_et_jour_de(request, lieu.accueil, lieu.sv, mois, jour)
-
-
-def _mois_et_jour_de(
     request: Request[Any, Any, Any], accueil: Accueil, sv: Services, mois: str | None, jour: str | None
 ) -> tuple[date, date | None]:
+    """The calendar's month and chosen day: those given, else the query's."""
     premier = _mois(mois or request.query_params.get("mois"), accueil, sv.familles.aujourd_hui())
     return premier, _jour(jour or request.query_params.get("jour"), premier)
 
@@ -573,7 +567,7 @@ class PlanningPages(Controller):
             with suppress(LectureEnFil):
                 famille_id = famille_de_la_page(request)
                 accueil = await sv.catalogue.accueil_lu_async(accueil_id, lecteur)
-                premier, choisi = _mois_et_jour_de(request, accueil, sv, None, None)
+                premier, choisi = _mois_et_jour(request, accueil, sv, None, None)
                 lire_enfant = partial(sv.familles.enfant_lu_async, famille_id, enfant_id, lecteur)
                 lire_mois = partial(
                     cases_du_mois_async,
@@ -615,7 +609,7 @@ class PlanningPages(Controller):
         jour: str | None = None,
     ) -> Template:
         lieu = Lieu.de(request, enfant_id, accueil_id)
-        premier, choisi = _mois_et_jour(request, lieu, mois, jour)
+        premier, choisi = _mois_et_jour(request, lieu.accueil, lieu.sv, mois, jour)
         # This accueil's cells only: the others' (and the child's eligibility to them) are not shown.
         lu = cases_du_mois(lieu.sv, lieu.famille_id, enfant_id, premier, accueil_id, hors_periode_vide=True)
         # The family's offers are read only when the month's statement found one open.

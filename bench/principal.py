@@ -21,7 +21,6 @@ import base64
 import json
 import operator
 import os
-import platform
 import random
 import statistics
 import subprocess
@@ -47,7 +46,7 @@ from bench.cache import (
     sauver,
     version_schema,
 )
-from bench.commun import RACINE, Banc, rss_pic_mb, rss_pic_mb_du_processus
+from bench.commun import RACINE, Banc, machine, rss_pic_mb, rss_pic_mb_du_processus
 from portail.application.contexte import Contexte, horloge_systeme
 from portail.application.portail import Portail
 from portail.bootstrap import Services, construire_services
@@ -604,7 +603,14 @@ def verdicts(rapport: dict[str, Any]) -> list[dict[str, Any]]:
 
 def afficher(rapport: dict[str, Any]) -> None:
     commune = rapport["commune"]
+    machine_ = rapport.get("machine", {})
     lignes = [
+        (
+            "machine",
+            f"{machine_.get('cpu')} × {machine_.get('cpu_model')}",
+            f"boucle Python {machine_.get('python_loop_s')} s",
+            "",
+        ),
         (
             "generation" if commune["source"] == "generated" else "commune chargée",
             f"{rapport['generation']['events']} événements",
@@ -746,12 +752,7 @@ def executer(
     rapport: dict[str, Any] = {
         "enfants": enfants,
         "seed": graine,
-        "machine": {
-            "cpu": os.cpu_count(),
-            "python": platform.python_version(),
-            "system": platform.platform(),
-            "processor": platform.processor() or platform.machine(),
-        },
+        "machine": machine(),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     etapes: list[tuple[str, Callable[[], Any]]] = []

@@ -46,7 +46,7 @@ from bench.cache import (
     sauver,
     version_schema,
 )
-from bench.commun import RACINE, Banc, machine, rss_pic_mb, rss_pic_mb_du_processus
+from bench.commun import RACINE, Banc, boucle_etalon_s, machine, rss_pic_mb, rss_pic_mb_du_processus
 from portail.application.contexte import Contexte, horloge_systeme
 from portail.application.portail import Portail
 from portail.bootstrap import Services, construire_services
@@ -608,7 +608,7 @@ def afficher(rapport: dict[str, Any]) -> None:
         (
             "machine",
             f"{machine_.get('cpu')} × {machine_.get('cpu_model')}",
-            f"boucle Python {machine_.get('python_loop_s')} s",
+            f"boucle Python {machine_.get('python_loop_s')} s (fin {machine_.get('python_loop_s_end')} s)",
             "",
         ),
         (
@@ -802,6 +802,8 @@ def executer(
                     rapport["rush"] = mesurer_ruee(banc, parents)
             finally:
                 services.portail.close()
+        # Again at the end: a shared machine's speed drifts during a run of several minutes.
+        rapport["machine"]["python_loop_s_end"] = boucle_etalon_s()
         rapport["worker_restart_s"] = rapport.get("worker_restart", {}).get("seconds")
         rapport.setdefault("rss_mb", {})["bench"] = rss_pic_mb_du_processus()
         rapport["targets"] = verdicts(rapport)

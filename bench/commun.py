@@ -47,8 +47,9 @@ def boucle_etalon_s(essais: int = 3) -> float:
 def machine() -> dict[str, Any]:
     """What a report's figures were measured on. Two machines of one kind, both named "AMD EPYC"
     with 2 cores, differed by about two in the time of a pure-Python loop, and the figures bound
-    by the interpreter (the api's CPU per request, the decoding of the log) moved with it: the
-    loop's time tells such machines apart where the processor's name does not."""
+    by the interpreter (the bookings an api process serves a second, the decoding of the log)
+    moved with it: the loop's time tells such machines apart where the processor's name does
+    not."""
     try:
         modele = modele_processeur(Path("/proc/cpuinfo").read_text())
     except OSError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NoReturn
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 import pytest
@@ -588,6 +589,34 @@ def test_les_incompatibles_tenus_sont_tous_nommes() -> None:
     lou = commune.enfant()
     resultats = commune.reserver(lou, (MERCREDI, "MATIN"), (MERCREDI, "APRES_MIDI"), (MERCREDI, "JOURNEE"))
     assert resultats[2].motif == "incompatible avec MATIN, APRES_MIDI"
+
+
+class _PresencesALaCle(dict[str, Presence]):
+    """A child's presences that can only be looked up by key, not walked through."""
+
+    def _parcours(self, *_: object) -> NoReturn:
+        raise AssertionError("la décision a parcouru toutes les présences de l'enfant")
+
+    __iter__ = items = keys = values = _parcours  # type: ignore[assignment]
+
+
+def test_une_decision_lit_les_unites_du_jour_sans_parcourir_l_annee_de_l_enfant() -> None:
+    commune = Commune(MERCREDIS)
+    lou = commune.enfant()
+    mercredis = [MERCREDI + timedelta(weeks=n) for n in range(30)]
+    commune.reserver(lou, *((jour, "JOURNEE") for jour in mercredis[1:]), (MERCREDI, "MATIN"))
+    planning = commune.plannings[lou.id]
+    # A school year of Wednesdays booked: each decision asks about the day's units only.
+    planning.presences = _PresencesALaCle(planning.presences)
+    resultats = commune.reserver(
+        lou, (MERCREDI, "REPAS"), (MERCREDI, "JOURNEE"), (mercredis[1], "MATIN"), (mercredis[2], "REPAS")
+    )
+    assert [(r.statut, r.motif) for r in resultats] == [
+        (Statut.RESERVE, None),
+        (Statut.REFUSE, "incompatible avec MATIN"),
+        (Statut.REFUSE, "incompatible avec JOURNEE"),
+        (Statut.REFUSE, "nécessite aussi MATIN"),
+    ]
 
 
 # §4 Capacity and waiting list

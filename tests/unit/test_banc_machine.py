@@ -27,7 +27,9 @@ def test_le_processeur_est_lu_dans_cpuinfo() -> None:
 
 
 def test_sans_nom_de_modele_le_processeur_est_inconnu() -> None:
-    # Some architectures' /proc/cpuinfo has no "model name" line (ARM boards among them).
+    # Some architectures' /proc/cpuinfo has no "model name" line (ARM boards among them), or an
+    # empty one.
+    assert modele_processeur("processor\t: 0\nBogoMIPS\t: 50.00\nCPU part\t: 0xd0c\n") is None
     assert modele_processeur("processor\t: 0\nBogoMIPS\t: 50.00\nmodel name\t:\n") is None
 
 

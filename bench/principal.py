@@ -237,6 +237,37 @@ in two runs a minute apart), and a ratio of two figures taken at different momen
 drift as much as the code."""
 
 
+class ChronoEnregistrement:
+    """The wall time of the save's statement alone (`ConnexionTenue._appel`: the call sent, run by
+    PostgreSQL, committed, answered), while `actif`: what a booking would cost if nothing but its
+    statement ran. Wraps the instance's method on entering, gives it back on leaving."""
+
+    def __init__(self, tenue: Any) -> None:
+        self._tenue = tenue
+        self.actif = False
+        self.appels = 0
+        self.secondes = 0.0
+
+    def __enter__(self) -> ChronoEnregistrement:
+        origine = self._tenue._appel
+
+        def chronometre(*args: Any, **kwargs: Any) -> Any:
+            if not self.actif:
+                return origine(*args, **kwargs)
+            debut = time.perf_counter()
+            try:
+                return origine(*args, **kwargs)
+            finally:
+                self.secondes += time.perf_counter() - debut
+                self.appels += 1
+
+        self._tenue._appel = chronometre
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        del self._tenue._appel
+
+
 def mesurer_reservations(
     settings: Settings, base: BaseDeDonnees, commune: CommuneGeneree, duree_s: float
 ) -> dict[str, Any]:
@@ -270,9 +301,11 @@ def mesurer_reservations(
             services.reservations.reserver(
                 CTX, famille_id, enfant_id, accueil_id, [DemandeReservation(jour, unite)]
             )
-        with InsertsBruts(base.url) as brut:
+        recorder: Any = services.portail.recorder
+        with InsertsBruts(base.url) as brut, ChronoEnregistrement(recorder.connexion_tenue) as chrono:
             for _ in range(TRANCHES):
                 n = 0
+                chrono.actif = True
                 debut = time.perf_counter()
                 for accueil_id, famille_id, enfant_id, jour, unite in travail:
                     t = time.perf_counter()
@@ -285,6 +318,7 @@ def mesurer_reservations(
                     if time.perf_counter() - debut >= duree_s / TRANCHES:
                         break
                 duree = time.perf_counter() - debut
+                chrono.actif = False
                 faites += n
                 ecoule += duree
                 inserts, duree_brut = brut.mesurer(duree_s / TRANCHES)
@@ -306,6 +340,23 @@ def mesurer_reservations(
         "raw_insert_tx_per_s": round(bruts, 1),
         "ratio": round(commandes / bruts, 3),
         "slices": tranches,
+        **plafond_enregistrement(chrono, faites, ecoule, bruts),
+    }
+
+
+def plafond_enregistrement(
+    chrono: ChronoEnregistrement, commandes: int, secondes: float, bruts_par_s: float
+) -> dict[str, Any]:
+    """The save's statement within the commands' time, and the ratio the commands would reach if
+    their statement were all they cost (nothing decided, encoded or read in Python)."""
+    if not chrono.appels or not commandes:
+        return {}
+    par_appel = chrono.secondes / chrono.appels
+    return {
+        "save_statement_ms": round(par_appel * 1000, 3),
+        "save_statements_per_command": round(chrono.appels / commandes, 3),
+        "save_statement_share": round(chrono.secondes / secondes, 3),
+        "ratio_if_only_the_save": round(1 / par_appel / bruts_par_s, 3),
     }
 
 
@@ -625,7 +676,12 @@ def afficher(rapport: dict[str, Any]) -> None:
                 "booking_in_process",
                 f"{r['commands_per_s']} cmd/s",
                 f"INSERT brut {r['raw_insert_tx_per_s']}/s",
-                f"{r['ratio']}",
+                f"{r['ratio']}"
+                + (
+                    f" (instruction seule : {r['ratio_if_only_the_save']})"
+                    if "ratio_if_only_the_save" in r
+                    else ""
+                ),
             )
         )
     if "http_booking" in rapport:

@@ -299,6 +299,10 @@ def test_declarer_absence_justifiee_ou_non():
     # An absent child still held the place: it stays counted as booked.
     assert planning.unites_reservees(LUNDI) == {"repas", "soir"}
     assert planning.unites_reservees(MARDI) == {"repas"}
+    # Asked about some units only, by key: the same answer for those units.
+    assert planning.unites_reservees(LUNDI, parmi=("matin", "soir")) == {"soir"}
+    assert planning.unites_reservees(MARDI, parmi=("repas", "soir")) == {"repas"}
+    assert planning.unites_reservees(MARDI, parmi=()) == set()
 
 
 def test_pointer():

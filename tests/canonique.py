@@ -17,6 +17,8 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
+import msgspec
+
 
 def canonique(valeur: Any) -> Any:
     """A JSON-ready rendering of `valeur`; raises TypeError on a type it does not know."""
@@ -46,6 +48,11 @@ def canonique(valeur: Any) -> Any:
         return {"bytes": valeur.hex()}
     if dataclasses.is_dataclass(valeur) and not isinstance(valeur, type):
         champs = {c.name: canonique(getattr(valeur, c.name)) for c in dataclasses.fields(valeur)}
+        return {"dataclass": type(valeur).__qualname__, "champs": champs}
+    if isinstance(valeur, msgspec.Struct):
+        # A value object renders by its class and fields, a frozen dataclass or a Struct alike: the
+        # domain may change one for the other without changing what an event holds.
+        champs = {nom: canonique(getattr(valeur, nom)) for nom in valeur.__struct_fields__}
         return {"dataclass": type(valeur).__qualname__, "champs": champs}
     if isinstance(valeur, dict):
         paires = [[canonique(k), canonique(v)] for k, v in valeur.items()]

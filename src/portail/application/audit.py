@@ -16,6 +16,7 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from eventsourcing.persistence import MapperDeserialisationError, Notification
 
 from portail.application.portail import Portail
@@ -35,6 +36,8 @@ def en_json(valeur: Any) -> Any:
     """Plain JSON values for any domain value."""
     if dataclasses.is_dataclass(valeur) and not isinstance(valeur, type):
         return {f.name: en_json(getattr(valeur, f.name)) for f in dataclasses.fields(valeur)}
+    if isinstance(valeur, msgspec.Struct):
+        return {nom: en_json(getattr(valeur, nom)) for nom in valeur.__struct_fields__}
     if isinstance(valeur, Enum):
         return en_json(valeur.value)
     if isinstance(valeur, UUID | Decimal):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from uuid import UUID
@@ -78,8 +78,10 @@ class PresencesDuMois:
     presences: tuple[tuple[date, str, Presence], ...]
 
 
-@dataclass(frozen=True)
-class LigneFacture:
+class LigneFacture(msgspec.Struct, frozen=True):
+    """An invoice line and its explanation (a Struct: an issued invoice's event holds dozens of
+    them, decoded by every reading of the log in half the time of a frozen dataclass)."""
+
     famille_id: UUID
     enfant_id: UUID
     accueil_id: UUID
@@ -143,7 +145,9 @@ def json_canonique(calcul: Calcul) -> bytes:
     def canonique(objet: LigneFacture | Anomalie) -> dict[str, object]:
         return {
             k: (v.isoformat() if isinstance(v, date) else str(v) if isinstance(v, UUID) else v)
-            for k, v in asdict(objet).items()
+            for k, v in (
+                msgspec.structs.asdict(objet) if isinstance(objet, LigneFacture) else asdict(objet)
+            ).items()
         }
 
     contenu = {
@@ -316,7 +320,7 @@ def _lignes(
         presence, grille, prix_applique, f"{_date(jour)} {code}", jour_unite
     ):
         lignes.append(
-            replace(
+            msgspec.structs.replace(
                 base,
                 nature=nature,
                 quantite=1,

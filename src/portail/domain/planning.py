@@ -9,6 +9,7 @@ from enum import Enum
 from functools import lru_cache
 from uuid import NAMESPACE_URL, UUID, uuid5
 
+import msgspec
 from eventsourcing.domain import Aggregate, event
 
 from portail.domain.erreurs import ErreurValidation
@@ -81,9 +82,9 @@ def pointee_sans_reservation(etat: Etat, arrivee: time | None, depart: time | No
     return Presence(etat, arrivee=arrivee, depart=depart)
 
 
-@dataclass(frozen=True)
-class Ligne:
-    """One day-unit of a batch."""
+class Ligne(msgspec.Struct, frozen=True):
+    """One day-unit of a batch. A Struct rather than a dataclass: a booking event holds dozens,
+    and the log's decoding builds a Struct in half the time of a frozen dataclass."""
 
     jour: date
     unite: str
@@ -92,8 +93,9 @@ class Ligne:
     facturable: bool = False
 
 
-@dataclass(frozen=True)
-class Pointage:
+class Pointage(msgspec.Struct, frozen=True):
+    """One day-unit pointed (a Struct, as `Ligne`)."""
+
     jour: date
     unite: str
     etat: Etat

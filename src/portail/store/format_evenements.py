@@ -235,9 +235,12 @@ def _verifier_imbrique(vue: type[Any], nom: str, type_vu: Any, type_classe: Any)
     vus, ecrits = typing.get_args(type_vu) or (type_vu,), typing.get_args(type_classe) or (type_classe,)
     for sous_vu, sous_ecrit in zip(vus, ecrits, strict=False):
         if isinstance(sous_vu, type) and issubclass(sous_vu, msgspec.Struct):
-            if not dataclasses.is_dataclass(sous_ecrit):
+            if isinstance(sous_ecrit, type) and issubclass(sous_ecrit, msgspec.Struct):
+                champs = set(sous_ecrit.__struct_fields__)
+            elif dataclasses.is_dataclass(sous_ecrit):
+                champs = {f.name for f in dataclasses.fields(sous_ecrit)}
+            else:
                 raise TypeError(f"{vue.__qualname__}.{nom} : {sous_ecrit!r} n'est pas un objet valeur")
-            champs = {f.name for f in dataclasses.fields(sous_ecrit)}
             if inconnus := set(sous_vu.__struct_fields__) - champs:
                 raise TypeError(f"{vue.__qualname__}.{nom} : champs absents : {sorted(inconnus)}")
 

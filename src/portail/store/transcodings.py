@@ -7,6 +7,7 @@ from datetime import date, time
 from enum import Enum
 from typing import Any
 
+import msgspec
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from portail.domain import (
@@ -64,8 +65,15 @@ class EnumAsValue(Transcoding):
         return valeur
 
 
+def champs_valeur(cls: type[Any]) -> tuple[str, ...]:
+    """The fields of a value object, a frozen dataclass or a `msgspec.Struct`."""
+    if isinstance(cls, type) and issubclass(cls, msgspec.Struct):
+        return cls.__struct_fields__
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
 class ValueObjectAsDict(Transcoding):
-    """A frozen dataclass written as its fields; unknown fields of newer versions are ignored.
+    """A frozen dataclass or Struct written as its fields; unknown fields of newer versions are ignored.
 
     JSON has no tuples: lists are turned back into the tuples frozen value objects hold.
     """
@@ -73,7 +81,7 @@ class ValueObjectAsDict(Transcoding):
     def __init__(self, cls: type[Any]) -> None:
         self.type = cls
         self.name = f"vo:{cls.__name__}"
-        self._champs = {f.name for f in dataclasses.fields(cls)}
+        self._champs = set(champs_valeur(cls))
 
     def encode(self, obj: Any) -> dict[str, Any]:
         return {nom: getattr(obj, nom) for nom in self._champs}

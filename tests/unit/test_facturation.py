@@ -20,6 +20,7 @@ from portail.domain.facturation import (
     FamilleFacturee,
     LigneFacture,
     PresencesDuMois,
+    _date,
     calculer,
     json_canonique,
 )
@@ -420,3 +421,10 @@ def test_l_empreinte_d_un_calcul_est_celle_de_son_json_canonique(lignes, anomali
     text (accents, control characters, quotes, line separators), amount and date."""
     calcul = Calcul(tuple(lignes), tuple(anomalies))
     assert calcul.empreinte == hashlib.sha256(json_canonique(calcul)).hexdigest()
+
+
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2199, 12, 31)))
+def test_le_jour_d_une_explication_s_ecrit_comme_strftime(jour: date) -> None:
+    # Explanations enter the invoices' digests: a day written otherwise would change every digest
+    # recorded before.
+    assert _date(jour) == jour.strftime("%d/%m/%Y")

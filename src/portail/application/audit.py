@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import dataclasses
 import io
 import json
 from collections.abc import Iterator
@@ -16,7 +15,6 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-import msgspec
 from eventsourcing.persistence import MapperDeserialisationError, Notification
 
 from portail.application.portail import Portail
@@ -24,6 +22,7 @@ from portail.application.tableur import sans_formule
 from portail.domain.erreurs import Introuvable
 from portail.store import lecture
 from portail.store.chaine import VUE_JOURNAL
+from portail.store.format_evenements import champs_valeur
 
 CHAMPS_TECHNIQUES = {"originator_id", "originator_version", "timestamp", "audit", "originator_topic"}
 EFFACE = "[effacé]"
@@ -34,10 +33,9 @@ SECRETS = {"mot_de_passe_hash", "jeton_empreinte", "reinitialisations", "changem
 
 def en_json(valeur: Any) -> Any:
     """Plain JSON values for any domain value."""
-    if dataclasses.is_dataclass(valeur) and not isinstance(valeur, type):
-        return {f.name: en_json(getattr(valeur, f.name)) for f in dataclasses.fields(valeur)}
-    if isinstance(valeur, msgspec.Struct):
-        return {nom: en_json(getattr(valeur, nom)) for nom in valeur.__struct_fields__}
+    champs = champs_valeur(type(valeur))
+    if champs is not None:
+        return {nom: en_json(getattr(valeur, nom)) for nom in champs}
     if isinstance(valeur, Enum):
         return en_json(valeur.value)
     if isinstance(valeur, UUID | Decimal):

@@ -230,18 +230,25 @@ def lecture_reduite(cls: type[Any], vue: type[V]) -> LectureReduite[V]:
     return LectureReduite(msgspec.msgpack.Decoder(vue), c.class_version)
 
 
+def champs_valeur(cls: Any) -> tuple[str, ...] | None:
+    """The fields of a value object class, a frozen dataclass or a `msgspec.Struct`; None for any
+    other type."""
+    if isinstance(cls, type) and issubclass(cls, msgspec.Struct):
+        return cls.__struct_fields__
+    if isinstance(cls, type) and dataclasses.is_dataclass(cls):
+        return tuple(f.name for f in dataclasses.fields(cls))
+    return None
+
+
 def _verifier_imbrique(vue: type[Any], nom: str, type_vu: Any, type_classe: Any) -> None:
     """A value object read reduced (a Struct, alone or in a tuple) names only its fields."""
     vus, ecrits = typing.get_args(type_vu) or (type_vu,), typing.get_args(type_classe) or (type_classe,)
     for sous_vu, sous_ecrit in zip(vus, ecrits, strict=False):
         if isinstance(sous_vu, type) and issubclass(sous_vu, msgspec.Struct):
-            if isinstance(sous_ecrit, type) and issubclass(sous_ecrit, msgspec.Struct):
-                champs = set(sous_ecrit.__struct_fields__)
-            elif dataclasses.is_dataclass(sous_ecrit):
-                champs = {f.name for f in dataclasses.fields(sous_ecrit)}
-            else:
+            champs = champs_valeur(sous_ecrit)
+            if champs is None:
                 raise TypeError(f"{vue.__qualname__}.{nom} : {sous_ecrit!r} n'est pas un objet valeur")
-            if inconnus := set(sous_vu.__struct_fields__) - champs:
+            if inconnus := set(sous_vu.__struct_fields__) - set(champs):
                 raise TypeError(f"{vue.__qualname__}.{nom} : champs absents : {sorted(inconnus)}")
 
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date, time
 from enum import Enum
 from typing import Any
 
-import msgspec
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from portail.domain import (
@@ -28,6 +26,7 @@ from portail.domain import (
     valeurs,
 )
 from portail.domain.regles import delais
+from portail.store.format_evenements import champs_valeur
 
 
 class DateAsISO(Transcoding):
@@ -65,13 +64,6 @@ class EnumAsValue(Transcoding):
         return valeur
 
 
-def champs_valeur(cls: type[Any]) -> tuple[str, ...]:
-    """The fields of a value object, a frozen dataclass or a `msgspec.Struct`."""
-    if isinstance(cls, type) and issubclass(cls, msgspec.Struct):
-        return cls.__struct_fields__
-    return tuple(f.name for f in dataclasses.fields(cls))
-
-
 class ValueObjectAsDict(Transcoding):
     """A frozen dataclass or Struct written as its fields; unknown fields of newer versions are ignored.
 
@@ -81,7 +73,10 @@ class ValueObjectAsDict(Transcoding):
     def __init__(self, cls: type[Any]) -> None:
         self.type = cls
         self.name = f"vo:{cls.__name__}"
-        self._champs = set(champs_valeur(cls))
+        champs = champs_valeur(cls)
+        if champs is None:
+            raise TypeError(f"{cls!r} n'est pas un objet valeur")
+        self._champs = set(champs)
 
     def encode(self, obj: Any) -> dict[str, Any]:
         return {nom: getattr(obj, nom) for nom in self._champs}

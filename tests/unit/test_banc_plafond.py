@@ -5,14 +5,17 @@ were all they cost."""
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
+
+import pytest
 
 RACINE = Path(__file__).resolve().parents[2]
 if str(RACINE) not in sys.path:
     sys.path.insert(0, str(RACINE))
 
+from bench import principal  # noqa: E402
 from bench.principal import ChronoEnregistrement, plafond_enregistrement  # noqa: E402
 
 
@@ -21,12 +24,14 @@ class _Tenue:
         self.recus: list[Any] = []
 
     def _appel(self, conn: Any, instruction: Any, valeurs: Any) -> str:
-        time.sleep(0.002)
         self.recus.append(instruction)
         return "résultat"
 
 
-def test_seuls_les_appels_faits_pendant_les_tranches_sont_chronometres() -> None:
+def test_seuls_les_appels_faits_pendant_les_tranches_sont_chronometres(monkeypatch: Any) -> None:
+    # A clock that moves by 2 ms at each reading: each timed call lasts exactly 2 ms.
+    lectures = iter(range(1_000))
+    monkeypatch.setattr(principal, "time", SimpleNamespace(perf_counter=lambda: 0.002 * next(lectures)))
     tenue = _Tenue()
     with ChronoEnregistrement(tenue) as chrono:
         assert tenue._appel(None, "hors tranche", []) == "résultat"
@@ -36,7 +41,7 @@ def test_seuls_les_appels_faits_pendant_les_tranches_sont_chronometres() -> None
         chrono.actif = False
         tenue._appel(None, "brut", [])
     assert chrono.appels == 2
-    assert 0.004 <= chrono.secondes < 0.5
+    assert chrono.secondes == pytest.approx(0.004)
     # Every call reached the statement, and the method is the class's again on leaving.
     assert tenue.recus == ["hors tranche", "réservation 1", "réservation 2", "brut"]
     assert "_appel" not in vars(tenue)
